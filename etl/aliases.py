@@ -1,0 +1,98 @@
+"""The one table of header aliases: extend it here when a system exports a new column name.
+
+Matching ignores case, surrounding spaces and the difference between `-`, `_` and space
+(see `header_key`). A header ending in `(tkr)`/`(kkr)` is the same field in thousands of kronor.
+"""
+from __future__ import annotations
+
+import re
+
+# field -> accepted headers (Swedish, as the systems export them)
+ALIASES: dict[str, list[str]] = {
+    # participants (enrollments)
+    "participant_id": ["Deltagar-ID", "DeltagarID", "Deltagare", "ID", "Löpnummer", "Deltagarnummer"],
+    "initiative": ["Insats", "Insatsnamn", "Insatsens namn", "Projekt"],
+    "sex": ["Kön"],
+    "start_date": ["Startdatum", "Inskrivningsdatum", "Inskriven", "Start", "Planerad start"],
+    "end_date": ["Slutdatum", "Avslutsdatum", "Utskrivningsdatum", "Utskriven", "Planerat slut"],
+    "exit_reason": ["Avslutsorsak", "Avslutningsorsak"],
+    "birth_year": ["Födelseår"],
+    "age": ["Ålder", "Ålder vid start"],
+    "referrer": ["Remittent", "Anmälare", "Remitterande aktör", "Remitterande myndighet"],
+    "income_at_start": ["Försörjning vid start", "Ersättning vid start", "Försörjning"],
+    "income_at_exit": ["Försörjning vid avslut", "Försörjning efter", "Ersättning vid avslut"],
+    "education": ["Utbildning", "Utbildningsnivå"],
+    "association": ["Förbund", "Samordningsförbund"],
+    "consent": ["Samtycke"],
+    # anonymous counts
+    "year": ["År", "Inregistreringsår", "Budgetår"],
+    "women": ["Kvinnor"],
+    "men": ["Män"],
+    "other": ["Annat/Okänt", "Annat", "Okänt", "Annat/okänt kön"],
+    # budget and costs
+    "category": ["Kostnadsslag", "Post", "Kostnadspost"],
+    "funder": ["Finansiär", "Finansiering"],
+    "budget": ["Budget", "Budgeterat", "Beviljat"],
+    "actual": ["Utfall", "Kostnad", "Faktisk kostnad"],
+    # initiatives register
+    "owner": ["Insatsägare"],
+    "partners": ["Samverkansparter"],
+    "target_participants": ["Planerat antal deltagare", "Förväntat antal deltagare"],
+    "target_women_share": ["Mål andel kvinnor"],
+    "target_positive_share": ["Mål andel till arbete/studier"],
+}
+
+# How each kind of table is recognised and what it must have.
+KINDS: dict[str, dict[str, object]] = {
+    "participants": {
+        "label": "deltagare",
+        "signature": {"participant_id", "sex", "exit_reason", "consent", "referrer"},
+        "required": ["participant_id", "initiative", "sex", "start_date"],
+    },
+    "anonymous": {
+        "label": "anonyma deltagare",
+        "signature": {"women", "men"},
+        "required": ["initiative", "year", "women", "men"],
+    },
+    "budget": {
+        "label": "budget och kostnader",
+        "signature": {"budget", "actual", "category", "funder"},
+        "required": ["initiative", "year"],
+    },
+    "initiatives": {
+        "label": "insatsregister",
+        "signature": {"owner", "partners", "target_participants", "target_women_share", "target_positive_share"},
+        "required": ["initiative"],
+    },
+}
+
+_THOUSANDS = re.compile(r"\(\s*(tkr|kkr)\s*\)\s*$")
+_UNIT = re.compile(r"\(\s*(kr|sek)\s*\)\s*$")
+
+
+def header_key(text: object) -> str:
+    s = str(text).strip().casefold()
+    s = re.sub(r"[-_\s]+", " ", s)
+    return s.strip()
+
+
+_LOOKUP: dict[str, str] = {header_key(a): field for field, aliases in ALIASES.items() for a in aliases}
+
+
+def match_header(text: object) -> tuple[str | None, int]:
+    """Map a header cell to (field, multiplier); multiplier is 1000 for `(tkr)`/`(kkr)`."""
+    if text is None:
+        return None, 1
+    key = header_key(text)
+    multiplier = 1
+    if _THOUSANDS.search(key):
+        multiplier = 1000
+        key = _THOUSANDS.sub("", key).strip()
+    elif _UNIT.search(key):
+        key = _UNIT.sub("", key).strip()
+    return _LOOKUP.get(key), multiplier
+
+
+def display_name(field: str) -> str:
+    """The header we name in messages about a missing column."""
+    return ALIASES[field][0]

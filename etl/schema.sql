@@ -1,0 +1,70 @@
+-- The stored model. Sex: woman/man/other/unknown. Amounts in kronor. Rows without
+-- consent have no participant_id, referrer, exit reason, income or education.
+CREATE TABLE IF NOT EXISTS load_history (
+    load_id      INTEGER NOT NULL,
+    file_name    VARCHAR NOT NULL,
+    checksum     VARCHAR NOT NULL,
+    loaded_at    TIMESTAMP NOT NULL,
+    kind         VARCHAR NOT NULL,
+    rows_read    INTEGER NOT NULL,
+    rows_loaded  INTEGER NOT NULL,
+    rows_replaced INTEGER NOT NULL,
+    warnings     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS enrollments (
+    association    VARCHAR NOT NULL,
+    participant_id VARCHAR,
+    initiative     VARCHAR NOT NULL,
+    sex            VARCHAR NOT NULL CHECK (sex IN ('woman', 'man', 'other', 'unknown')),
+    start_date     DATE NOT NULL,
+    end_date       DATE CHECK (end_date IS NULL OR end_date >= start_date),
+    exit_reason    INTEGER,
+    birth_year     INTEGER,
+    age_at_start   INTEGER,
+    referrer_unit  VARCHAR,
+    agency         VARCHAR NOT NULL,
+    income_at_start VARCHAR,
+    income_at_exit VARCHAR,
+    education      VARCHAR,
+    consent        BOOLEAN NOT NULL,
+    load_id        INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS anonymous_counts (
+    association VARCHAR NOT NULL,
+    initiative  VARCHAR NOT NULL,
+    year        INTEGER NOT NULL,
+    women       INTEGER NOT NULL CHECK (women >= 0),
+    men         INTEGER NOT NULL CHECK (men >= 0),
+    other       INTEGER NOT NULL CHECK (other >= 0),
+    load_id     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS budget_lines (
+    initiative VARCHAR NOT NULL,
+    year       INTEGER NOT NULL,
+    category   VARCHAR NOT NULL,
+    funder     VARCHAR NOT NULL,
+    budget     DECIMAL(18, 2) CHECK (budget >= 0),
+    actual     DECIMAL(18, 2) CHECK (actual >= 0),
+    load_id    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS initiatives (
+    initiative            VARCHAR NOT NULL PRIMARY KEY,
+    owner                 VARCHAR,
+    partners              VARCHAR,
+    start_date            DATE,
+    end_date              DATE,
+    target_participants   INTEGER,
+    target_women_share    DOUBLE,
+    target_positive_share DOUBLE,
+    load_id               INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exit_reasons (
+    code        INTEGER NOT NULL PRIMARY KEY,
+    label       VARCHAR NOT NULL,
+    short_label VARCHAR NOT NULL,
+    positive    BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR NOT NULL PRIMARY KEY,
+    value VARCHAR
+);

@@ -1,0 +1,50 @@
+"""What is in the database: years, initiatives, agencies and when it was last loaded."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+
+def years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Years with any activity (start, exit, anonymous count or budget line), newest first."""
+    rows = con.execute(
+        """
+        SELECT DISTINCT y FROM (
+            SELECT year(start_date) AS y FROM enrollments
+            UNION SELECT year(end_date) FROM enrollments WHERE end_date IS NOT NULL
+            UNION SELECT year FROM anonymous_counts
+        ) ORDER BY y DESC
+        """
+    ).fetchall()
+    return [int(y) for (y,) in rows]
+
+
+def latest_full_year(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The newest year in which someone started: the default view."""
+    row = con.execute(
+        "SELECT max(y) FROM (SELECT max(year(start_date)) AS y FROM enrollments UNION ALL SELECT max(year) FROM anonymous_counts)"
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def initiatives(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        """SELECT DISTINCT initiative FROM (
+               SELECT initiative FROM enrollments UNION SELECT initiative FROM anonymous_counts
+               UNION SELECT initiative FROM initiatives UNION SELECT initiative FROM budget_lines)
+           ORDER BY initiative"""
+    ).fetchall()
+    return [n for (n,) in rows]
+
+
+def status(con: duckdb.DuckDBPyConnection) -> dict:
+    meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    return {
+        "source": meta.get("source"),
+        "last_load": meta.get("last_load"),
+        "enrollments": con.execute("SELECT count(*) FROM enrollments").fetchone()[0],
+    }
+
+
+def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT * FROM load_history ORDER BY load_id DESC").df()

@@ -1,0 +1,120 @@
+"""The one definition of who counts in a period (section 6 of the data contract), as SQL.
+
+Every enrollment and every anonymous count becomes a row of `facts` with flags saying
+whether it is a participant, started or exited in the period. All people-metrics
+aggregate these rows, so the definitions live here and nowhere else.
+"""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from .filters import Filters
+
+MISSING = "Uppgift saknas"
+UNKNOWN_REASON = "unknown"
+AGE_GROUPS = ["16–29", "30–49", "50–64", "65+", "Under 16", "Okänd"]
+
+FACTS_SQL = f"""
+WITH enr AS (
+    SELECT
+        initiative, association,
+        CASE sex WHEN 'woman' THEN 'women' WHEN 'man' THEN 'men' ELSE 'other' END AS sex,
+        agency,
+        coalesce(referrer_unit, '{MISSING}') AS unit,
+        CASE WHEN consent AND exit_reason IS NOT NULL THEN CAST(exit_reason AS VARCHAR)
+             ELSE '{UNKNOWN_REASON}' END AS reason,
+        CASE WHEN age_at_start IS NULL THEN 'Okänd'
+             WHEN age_at_start < 16 THEN 'Under 16'
+             WHEN age_at_start <= 29 THEN '16–29'
+             WHEN age_at_start <= 49 THEN '30–49'
+             WHEN age_at_start <= 64 THEN '50–64'
+             ELSE '65+' END AS age_group,
+        coalesce(income_at_start, '{MISSING}') AS income_at_start,
+        coalesce(income_at_exit, '{MISSING}') AS income_at_exit,
+        coalesce(education, '{MISSING}') AS education,
+        start_date, end_date, consent, 1 AS n, FALSE AS anonymous,
+        start_date <= $end AND (end_date IS NULL OR end_date >= $start) AS is_participant,
+        start_date BETWEEN $start AND $end AS is_started,
+        coalesce(end_date BETWEEN $start AND $end, FALSE) AS is_exited
+    FROM enrollments
+),
+anon AS (
+    -- anonymous counts are participants and started in their year only, with no outcome
+    SELECT
+        initiative, association, sex, '{MISSING}' AS agency, '{MISSING}' AS unit,
+        '{UNKNOWN_REASON}' AS reason, 'Okänd' AS age_group,
+        '{MISSING}' AS income_at_start, '{MISSING}' AS income_at_exit, '{MISSING}' AS education,
+        make_date(year, 1, 1) AS start_date, CAST(NULL AS DATE) AS end_date, FALSE AS consent,
+        n, TRUE AS anonymous,
+        make_date(year, 1, 1) <= $end AND make_date(year, 12, 31) >= $start AS is_participant,
+        make_date(year, 1, 1) <= $end AND make_date(year, 12, 31) >= $start AS is_started,
+        FALSE AS is_exited
+    FROM (UNPIVOT anonymous_counts ON women, men, other INTO NAME sex VALUE n)
+    WHERE n > 0
+),
+facts AS (
+    SELECT * FROM enr UNION ALL BY NAME SELECT * FROM anon
+)
+SELECT * FROM facts
+WHERE (len(CAST($initiatives AS VARCHAR[])) = 0 OR list_contains(CAST($initiatives AS VARCHAR[]), initiative))
+  AND (len(CAST($agencies AS VARCHAR[])) = 0 OR list_contains(CAST($agencies AS VARCHAR[]), agency))
+  AND (len(CAST($sexes AS VARCHAR[])) = 0 OR list_contains(CAST($sexes AS VARCHAR[]), sex))
+"""
+
+MEASURES = {
+    "participants": "is_participant",
+    "started": "is_started",
+    "exited": "is_exited",
+    "no_consent": "is_participant AND NOT consent",
+}
+EVENT_DATE = {"started": "start_date", "exited": "end_date", "participants": "start_date", "no_consent": "start_date"}
+
+# dimensions a count can be split by; time dimensions follow the measure's event date
+DIMENSIONS = {
+    "initiative", "association", "agency", "unit", "reason", "age_group",
+    "income_at_start", "income_at_exit", "education", "month", "quarter", "year",
+}
+TIME_DIMENSIONS = {"month", "quarter", "year"}
+
+
+def _dim_sql(dim: str, measure: str) -> str:
+    d = EVENT_DATE[measure]
+    if dim == "month":
+        return f"strftime({d}, '%Y-%m') AS month"
+    if dim == "quarter":
+        return f"CAST(year({d}) AS VARCHAR) || '-K' || CAST(quarter({d}) AS VARCHAR) AS quarter"
+    if dim == "year":
+        return f"year({d}) AS year"
+    return dim
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, f: Filters, extra: dict | None = None) -> pd.DataFrame:
+    """Run `sql` with the filtered facts available as the relation `facts`."""
+    full = f"WITH facts AS ({FACTS_SQL})\n{sql}"
+    return con.execute(full, f.params() | (extra or {})).df()
+
+
+def counts(con: duckdb.DuckDBPyConnection, f: Filters, measure: str, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Counts of `measure` split by sex (women, men, other, total), grouped by `by`.
+
+    Time dimensions (month, quarter) leave out anonymous counts, which carry only a year.
+    """
+    unknown = set(by) - DIMENSIONS
+    if measure not in MEASURES or unknown:
+        raise ValueError(f"unknown measure or dimension: {measure} {unknown or ''}")
+    select = [_dim_sql(d, measure) for d in by]
+    where = MEASURES[measure]
+    if set(by) & {"month", "quarter"}:
+        where += " AND NOT anonymous"
+    group = f"GROUP BY {', '.join(by)} ORDER BY {', '.join(by)}" if by else ""
+    sql = f"""
+        SELECT {''.join(s + ', ' for s in select)}
+            CAST(coalesce(sum(n) FILTER (WHERE sex = 'women'), 0) AS BIGINT) AS women,
+            CAST(coalesce(sum(n) FILTER (WHERE sex = 'men'), 0) AS BIGINT) AS men,
+            CAST(coalesce(sum(n) FILTER (WHERE sex = 'other'), 0) AS BIGINT) AS other,
+            CAST(coalesce(sum(n), 0) AS BIGINT) AS total
+        FROM facts WHERE {where}
+        {group}
+    """
+    return query(con, sql, f)

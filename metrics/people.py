@@ -1,0 +1,197 @@
+"""Questions about people: how many, who, referred by whom, leaving how. All split by sex."""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from .facts import MISSING, UNKNOWN_REASON, counts, query
+from .filters import SEXES, Filters
+
+SEX_COLUMNS = [*SEXES, "total"]
+DEFAULT_WOMEN_TARGET = 0.5
+WIDE_POSITIVE_EXTRA = 2  # "1 + 2": work/studies or further rehabilitation
+
+
+def positive_codes(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
+    """(codes counted as positive exit, codes of the wider 1 + 2 figure), from data/exit_reasons.csv."""
+    pos = {str(c) for (c,) in con.execute("SELECT code FROM exit_reasons WHERE positive").fetchall()} or {"1"}
+    return pos, pos | {str(WIDE_POSITIVE_EXTRA)}
+
+
+def share(num, den):
+    """num / den, or None where the denominator is zero: a missing share is not 0 %."""
+    return None if not den else num / den
+
+
+def _share_row(num: pd.Series, den: pd.Series) -> dict:
+    return {c: share(num[c], den[c]) for c in SEX_COLUMNS}
+
+
+def headline(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """The start page's figures, one row per measure, columns women/men/other/total.
+
+    Shares of exits use all exits (unknown reasons included) as the denominator, as the
+    association's annual reports do; share_women is of participants.
+    """
+    rows = {m: counts(con, f, m).iloc[0] for m in ("participants", "started", "exited", "no_consent")}
+    reasons = counts(con, f, "exited", ("reason",))
+    pos, wide = positive_codes(con)
+    positive = reasons[reasons.reason.isin(pos)][SEX_COLUMNS].sum()
+    positive_wide = reasons[reasons.reason.isin(wide)][SEX_COLUMNS].sum()
+    out = pd.DataFrame(
+        {
+            **{m: r[SEX_COLUMNS] for m, r in rows.items()},
+            "exited_positive": positive,
+            "exited_positive_wide": positive_wide,
+        }
+    ).T.astype("int64").astype(object)
+    out.loc["positive_share"] = _share_row(positive, rows["exited"])
+    out.loc["positive_wide_share"] = _share_row(positive_wide, rows["exited"])
+    p = rows["participants"]
+    out.loc["women_share"] = {c: (share(p["women"], p["total"]) if c == "total" else None) for c in SEX_COLUMNS}
+    out.index.name = "measure"
+    return out[SEX_COLUMNS]
+
+
+def exits_by_reason(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Exits per reason (with `unknown` for no consent or no code), split by sex, with labels."""
+    df = counts(con, f, "exited", (*by, "reason"))
+    labels = reason_labels(con)
+    df.insert(len(by) + 1, "label", df.reason.map(labels))
+    df["sort"] = df.reason.map(lambda r: 99 if r == UNKNOWN_REASON else int(r))
+    return df.sort_values([*by, "sort"]).drop(columns="sort").reset_index(drop=True)
+
+
+def reason_labels(con: duckdb.DuckDBPyConnection, short: bool = True) -> dict[str, str]:
+    col = "short_label" if short else "label"
+    labels = {str(c): lbl for c, lbl in con.execute(f"SELECT code, {col} FROM exit_reasons ORDER BY code").fetchall()}
+    labels[UNKNOWN_REASON] = "Okänd orsak (ej samtycke/ej angiven)"
+    return labels
+
+
+def reason_shares(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Each reason's share of all exits within its group, per sex: are women more often exited for illness?"""
+    df = exits_by_reason(con, f, by)
+    totals = df.groupby(list(by))[SEX_COLUMNS].transform("sum") if by else df[SEX_COLUMNS].sum()
+    for c in SEX_COLUMNS:
+        den = totals[c] if by else totals[c]
+        df[f"{c}_share"] = [share(n, d) for n, d in zip(df[c], den if by else [den] * len(df))]
+    return df
+
+
+def by_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """One row per initiative with participants/started/exited by sex, outcome shares and targets."""
+    parts = []
+    for m in ("participants", "started", "exited", "no_consent"):
+        d = counts(con, f, m, ("initiative",)).set_index("initiative")
+        parts.append(d.add_prefix(f"{m}_"))
+    df = pd.concat(parts, axis=1).fillna(0).astype("int64")
+    reasons = counts(con, f, "exited", ("initiative", "reason"))
+    pos, wide = positive_codes(con)
+    for name, codes in (("exited_positive", pos), ("exited_positive_wide", wide)):
+        d = reasons[reasons.reason.isin(codes)].groupby("initiative")[SEX_COLUMNS].sum().add_prefix(f"{name}_")
+        df = df.join(d).fillna({c: 0 for c in d.columns})
+        df[d.columns] = df[d.columns].astype("int64")
+    df = df.reset_index()
+    for c in SEX_COLUMNS:
+        df[f"positive_share_{c}"] = [share(a, b) for a, b in zip(df[f"exited_positive_{c}"], df[f"exited_{c}"])]
+        df[f"positive_wide_share_{c}"] = [share(a, b) for a, b in zip(df[f"exited_positive_wide_{c}"], df[f"exited_{c}"])]
+    df["women_share"] = [share(a, b) for a, b in zip(df.participants_women, df.participants_total)]
+    targets = initiative_targets(con)
+    df = df.merge(targets, on="initiative", how="left")
+    return df.sort_values("initiative").reset_index(drop=True)
+
+
+def initiative_targets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        "SELECT initiative, owner, target_participants, target_women_share, target_positive_share FROM initiatives"
+    ).df()
+
+
+def women_share_vs_target(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Share of women among participants per initiative against its target (default 50 %)."""
+    d = counts(con, f.with_(sexes=()), "participants", ("initiative",))
+    t = initiative_targets(con)[["initiative", "target_women_share"]]
+    d = d.merge(t, on="initiative", how="left")
+    d["target_is_default"] = d.target_women_share.isna()
+    d["target"] = d.target_women_share.fillna(DEFAULT_WOMEN_TARGET)
+    d["women_share"] = [share(w, n) for w, n in zip(d.women, d.total)]
+    d["gap"] = [None if s is None else s - t for s, t in zip(d.women_share, d.target)]
+    return d.drop(columns="target_women_share")
+
+
+def inflow(con: duckdb.DuckDBPyConnection, f: Filters, grain: str = "quarter") -> pd.DataFrame:
+    """Started enrollments per month or quarter and agency (anonymous counts carry no date)."""
+    return counts(con, f, "started", (grain, "agency"))
+
+
+def inflow_units(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Started enrollments per agency and referring unit: the drill-down below an agency."""
+    return counts(con, f, "started", ("agency", "unit")).sort_values(["agency", "total"], ascending=[True, False])
+
+
+def positive_share_over_time(con: duckdb.DuckDBPyConnection, f: Filters, grain: str = "quarter") -> pd.DataFrame:
+    """Share of exits to work/studies per period, per sex."""
+    df = counts(con, f, "exited", (grain, "reason"))
+    pos, _ = positive_codes(con)
+    total = df.groupby(grain)[SEX_COLUMNS].sum()
+    positive = df[df.reason.isin(pos)].groupby(grain)[SEX_COLUMNS].sum().reindex(total.index, fill_value=0)
+    out = total.add_prefix("exited_").join(positive.add_prefix("positive_"))
+    for c in SEX_COLUMNS:
+        out[f"share_{c}"] = [share(a, b) for a, b in zip(out[f"positive_{c}"], out[f"exited_{c}"])]
+    return out.reset_index()
+
+
+def time_in_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Months from start to exit for exits in the period, per reason and sex: median and quartiles."""
+    df = query(con, f"""
+        SELECT reason, sex, count(*) AS n,
+               median(date_diff('day', start_date, end_date)) / 30.4375 AS median_months,
+               quantile_cont(date_diff('day', start_date, end_date), 0.25) / 30.4375 AS q1_months,
+               quantile_cont(date_diff('day', start_date, end_date), 0.75) / 30.4375 AS q3_months
+        FROM facts WHERE is_exited GROUP BY reason, sex
+        UNION ALL
+        SELECT reason, 'total', count(*),
+               median(date_diff('day', start_date, end_date)) / 30.4375,
+               quantile_cont(date_diff('day', start_date, end_date), 0.25) / 30.4375,
+               quantile_cont(date_diff('day', start_date, end_date), 0.75) / 30.4375
+        FROM facts WHERE is_exited GROUP BY reason
+    """, f)
+    df["label"] = df.reason.map(reason_labels(con))
+    df["sort"] = df.reason.map(lambda r: 99 if r == UNKNOWN_REASON else int(r))
+    return df.sort_values(["sort", "sex"]).drop(columns="sort").reset_index(drop=True)
+
+
+def durations(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Each exit's time in the initiative (months), for a box plot; no identities, only reason and sex."""
+    return query(con, """
+        SELECT reason, sex, date_diff('day', start_date, end_date) / 30.4375 AS months
+        FROM facts WHERE is_exited ORDER BY reason, sex, months
+    """, f)
+
+
+def income_flow(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Exits in the period from income source at start to income source at exit, split by sex.
+
+    Only exits where both are recorded (consent given) take part; the view SUS used to give.
+    """
+    return query(con, f"""
+        SELECT income_at_start, income_at_exit,
+            CAST(coalesce(sum(n) FILTER (WHERE sex = 'women'), 0) AS BIGINT) AS women,
+            CAST(coalesce(sum(n) FILTER (WHERE sex = 'men'), 0) AS BIGINT) AS men,
+            CAST(coalesce(sum(n) FILTER (WHERE sex = 'other'), 0) AS BIGINT) AS other,
+            CAST(sum(n) AS BIGINT) AS total
+        FROM facts
+        WHERE is_exited AND income_at_start <> '{MISSING}' AND income_at_exit <> '{MISSING}'
+        GROUP BY ALL ORDER BY total DESC, income_at_start, income_at_exit
+    """, f)
+
+
+def age_by_sex(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    return counts(con, f, "participants", ("age_group",))
+
+
+def by_sex_per_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Long table: initiative × measure (participants/started/exited) × sex counts."""
+    frames = [counts(con, f, m, ("initiative",)).assign(measure=m) for m in ("participants", "started", "exited")]
+    return pd.concat(frames, ignore_index=True)[["initiative", "measure", *SEX_COLUMNS]]
