@@ -214,7 +214,8 @@ def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: b
                     for r in t.records:
                         if r.get("initiative"):
                             r["initiative"] = canonical.setdefault(r["initiative"].casefold(), r["initiative"])
-    next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_history").fetchone()[0]
+    # fetchall, not fetchone: duckdb 2 refuses con.register() while a SELECT result is left unfinished
+    next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_history").fetchall()[0][0]
     now = dt.datetime.now().replace(microsecond=0)
     for f in files:
         f.load_id = next_id

@@ -77,17 +77,48 @@ def cost_summary(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
 
 
 def cost_by_dimension(con: duckdb.DuckDBPyConnection, f: Filters, dim: str) -> pd.DataFrame:
-    """Budget and actual per initiative, year and cost category or funder."""
+    """Budget, actual and cost per initiative, year and cost category or funder.
+
+    `cost` follows the initiative-year's basis: actual where the year has any actual, else budget.
+    """
     if dim not in {"category", "funder"}:
         raise ValueError(dim)
     return con.execute(
         f"""
-        SELECT initiative, year, {dim},
-               CAST(sum(budget) AS DOUBLE) AS budget, CAST(sum(actual) AS DOUBLE) AS actual
-        FROM budget_lines
-        WHERE year BETWEEN $y0 AND $y1
-          AND (len(CAST($initiatives AS VARCHAR[])) = 0 OR list_contains(CAST($initiatives AS VARCHAR[]), initiative))
-        GROUP BY ALL ORDER BY initiative, year, {dim}
+        WITH lines AS (
+            SELECT initiative, year, {dim},
+                   CAST(sum(budget) AS DOUBLE) AS budget, CAST(sum(actual) AS DOUBLE) AS actual
+            FROM budget_lines
+            WHERE year BETWEEN $y0 AND $y1
+              AND (len(CAST($initiatives AS VARCHAR[])) = 0
+                   OR list_contains(CAST($initiatives AS VARCHAR[]), initiative))
+            GROUP BY ALL
+        )
+        SELECT *,
+               CASE WHEN count(actual) OVER (PARTITION BY initiative, year) > 0 THEN coalesce(actual, 0)
+                    ELSE budget END AS cost
+        FROM lines ORDER BY initiative, year, {dim}
         """,
         {"y0": f.start.year, "y1": f.end.year, "initiatives": list(f.initiatives)},
     ).df()
+
+
+def cost_per_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per initiative over the period's years: cost, its basis and cost per participant.
+
+    Sums cost and participants over the initiative-years that have a cost figure (the
+    same rule as `cost_summary`); basis is 'utfall', 'budget' or 'blandat' when years differ.
+    """
+    df = cost_by_initiative_year(con, f)
+    rows = []
+    for name, g in df.groupby("initiative"):
+        with_cost = g[g.cost.notna() & (g.participants > 0)]
+        bases = set(g.basis.dropna())
+        cost = float(with_cost.cost.sum()) if len(with_cost) else None
+        rows.append({
+            "initiative": name,
+            "cost": cost,
+            "basis": None if not bases else (bases.pop() if len(bases) == 1 else "blandat"),
+            "per_participant": None if cost is None else share(cost, int(with_cost.participants.sum())),
+        })
+    return pd.DataFrame(rows, columns=["initiative", "cost", "basis", "per_participant"])

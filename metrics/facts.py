@@ -34,6 +34,8 @@ WITH enr AS (
         coalesce(income_at_exit, '{MISSING}') AS income_at_exit,
         coalesce(education, '{MISSING}') AS education,
         start_date, end_date, consent, 1 AS n, FALSE AS anonymous,
+        participant_id, age_at_start, referrer_unit, exit_reason, income_at_start AS income_start_raw,
+        income_at_exit AS income_exit_raw, education AS education_raw,
         start_date <= $end AND (end_date IS NULL OR end_date >= $start) AS is_participant,
         start_date BETWEEN $start AND $end AS is_started,
         coalesce(end_date BETWEEN $start AND $end, FALSE) AS is_exited

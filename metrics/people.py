@@ -70,12 +70,11 @@ def reason_labels(con: duckdb.DuckDBPyConnection, short: bool = True) -> dict[st
 
 
 def reason_shares(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Each reason's share of all exits within its group, per sex: are women more often exited for illness?"""
+    """Each reason's share of all exits in its group, per sex: are women more often exited for illness?"""
     df = exits_by_reason(con, f, by)
-    totals = df.groupby(list(by))[SEX_COLUMNS].transform("sum") if by else df[SEX_COLUMNS].sum()
     for c in SEX_COLUMNS:
-        den = totals[c] if by else totals[c]
-        df[f"{c}_share"] = [share(n, d) for n, d in zip(df[c], den if by else [den] * len(df))]
+        den = df.groupby(list(by))[c].transform("sum") if by else pd.Series(df[c].sum(), index=df.index)
+        df[f"{c}_share"] = [share(n, d) for n, d in zip(df[c], den)]
     return df
 
 
@@ -117,6 +116,7 @@ def women_share_vs_target(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.Data
     d["target"] = d.target_women_share.fillna(DEFAULT_WOMEN_TARGET)
     d["women_share"] = [share(w, n) for w, n in zip(d.women, d.total)]
     d["gap"] = [None if s is None else s - t for s, t in zip(d.women_share, d.target)]
+    d["large_gap"] = [g is not None and abs(g) > LARGE_GAP for g in d.gap]
     return d.drop(columns="target_women_share")
 
 
@@ -195,3 +195,36 @@ def by_sex_per_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.Data
     """Long table: initiative × measure (participants/started/exited) × sex counts."""
     frames = [counts(con, f, m, ("initiative",)).assign(measure=m) for m in ("participants", "started", "exited")]
     return pd.concat(frames, ignore_index=True)[["initiative", "measure", *SEX_COLUMNS]]
+
+
+LARGE_GAP = 0.10  # a share of women more than 10 percentage points from target is flagged
+
+
+def inflow_by_agency(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """The table annual reports print: started per agency × women/men/other, with a total row."""
+    from etl.reference import AGENCIES, AGENCY_MISSING
+
+    df = counts(con, f, "started", ("agency",)).set_index("agency")
+    order = [a for a in [*AGENCIES, AGENCY_MISSING] if a in df.index]
+    df = df.reindex(order)
+    df.loc["Totalt"] = df[SEX_COLUMNS].sum()
+    return df.astype("int64").reset_index()
+
+
+def inflow_by_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Started per initiative and agency, split by sex."""
+    return counts(con, f, "started", ("initiative", "agency"))
+
+
+def enrollment_rows(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """The enrollments behind the period's participants, for staff follow-up (not for publication).
+
+    Anonymous counts have no rows; enrollments without consent carry only sex, age and dates.
+    """
+    return query(con, """
+        SELECT initiative, participant_id, sex, start_date, end_date, exit_reason, age_at_start, age_group,
+               referrer_unit, agency, income_start_raw AS income_at_start, income_exit_raw AS income_at_exit,
+               education_raw AS education, consent
+        FROM facts WHERE is_participant AND NOT anonymous
+        ORDER BY initiative, start_date, participant_id
+    """, f)

@@ -1,0 +1,42 @@
+"""Screenshot every page in headless Chromium, to look at what users see.
+
+    python scripts/screenshots.py [OUT_DIR] [QUERY]     e.g. python scripts/screenshots.py /tmp/shots "year=2024"
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from etl.load import ensure_database  # noqa: E402
+from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
+
+PATHS = ["", "inflode", "jamstalldhet", "avslut", "kostnad"]
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    query = sys.argv[2] if len(sys.argv) > 2 else ""
+    paths = sys.argv[3].split(",") if len(sys.argv) > 3 else PATHS
+    out.mkdir(parents=True, exist_ok=True)
+    db = Path(tempfile.mkdtemp()) / "finsam.duckdb"
+    ensure_database(db)
+    with streamlit_server(db) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": int(__import__("os").environ.get("SHOT_HEIGHT", "2600"))})
+        for path in paths:
+            page.goto(f"{url}/{path}?{query}")
+            wait_idle(page)
+            page.wait_for_timeout(1500)
+            name = out / f"{path or 'oversikt'}.png"
+            page.screenshot(path=str(name), full_page=True)
+            print(name)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

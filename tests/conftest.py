@@ -1,0 +1,80 @@
+"""Shared helpers: build messy export files in tmp_path, run the CLI, and the small hand-made association."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# CI clones the repo with shared/ beside it: /work/shared next to /work/main
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """An .xlsx with one sheet per key; rows are written from A1 down, None leaves a cell empty."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is not None:
+                    ws.cell(r, c, value)
+    wb.save(path)
+    return path
+
+
+def write_csv(path: Path, rows: list[list], delimiter: str = ";", encoding: str = "utf-8-sig") -> Path:
+    """A CSV as Swedish Excel writes it: CRLF line ends, the given delimiter and encoding."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -m etl ...` in a fresh process, from the repository root."""
+    env = {k: v for k, v in os.environ.items() if k != "FINSAM_DB"}
+    return subprocess.run([sys.executable, "-m", "etl", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def write_small_association(directory: Path) -> list[Path]:
+    """The hand-made association of tests/fixtures/small_association.py as export files."""
+    from tests.fixtures import small_association as s
+
+    directory.mkdir(parents=True, exist_ok=True)
+    return [
+        write_xlsx(directory / "insatser.xlsx", {"Insatser": [s.REGISTER_HEADER, *s.REGISTER]}),
+        write_xlsx(directory / "deltagare.xlsx", {"Deltagare": [s.PARTICIPANT_HEADER, *s.PARTICIPANTS.values()]}),
+        write_csv(directory / "anonyma.csv", [s.ANONYMOUS_HEADER, *s.ANONYMOUS]),
+        write_xlsx(directory / "budget.xlsx", {"Budget": [s.BUDGET_HEADER, *s.BUDGET]}),
+    ]
+
+
+@pytest.fixture(scope="session")
+def small_db(tmp_path_factory) -> Path:
+    """A database loaded from the small hand-made association (read it only; it is shared)."""
+    from etl.load import load_files
+
+    directory = tmp_path_factory.mktemp("small")
+    result = load_files(write_small_association(directory / "files"), directory / "small.duckdb")
+    assert result.ok, "\n".join(map(str, result.problems))
+    return directory / "small.duckdb"
+
+
+@pytest.fixture()
+def small_con(small_db):
+    import duckdb
+
+    con = duckdb.connect(str(small_db), read_only=True)
+    yield con
+    con.close()

@@ -1,0 +1,112 @@
+"""Every page under AppTest, on the sample and on an empty database; filters and URL."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from etl.load import SCHEMA, ensure_database
+from metrics import Filters
+from metrics.catalog import latest_full_year
+from metrics.people import headline
+from ui.format import fmt_int, fmt_pct
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["pages/oversikt.py", "pages/inflode.py", "pages/jamstalldhet.py", "pages/avslut.py", "pages/kostnad.py"]
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("sample") / "finsam.duckdb"
+    ensure_database(db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def empty_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("empty") / "finsam.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(SCHEMA.read_text(encoding="utf-8"))
+    return db
+
+
+def app(db, monkeypatch, page=None, **query) -> AppTest:
+    monkeypatch.setenv("FINSAM_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def metric(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def figures(db, f: Filters):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return headline(con, f)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_sample(page, sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch, page)
+    assert not at.exception, at.exception
+    assert at.title[0].value  # the page drew its heading
+    assert len(at.get("plotly_chart")) >= 1
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_empty_database(page, empty_db, monkeypatch):
+    at = app(empty_db, monkeypatch, page)
+    assert not at.exception, at.exception
+    assert "inga deltagare" in at.info[0].value
+
+
+def test_overview_shows_metrics_layer_figures(sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch)
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        year = latest_full_year(con)
+    h = figures(sample_db, Filters.year(year))
+    assert metric(at, "Deltagare").value == fmt_int(h.loc["participants", "total"])
+    assert metric(at, "Nya (startade)").value == fmt_int(h.loc["started", "total"])
+    assert metric(at, "Avslutade").value == fmt_int(h.loc["exited", "total"])
+    assert metric(at, "Till arbete/studier").value == fmt_pct(h.loc["positive_share", "total"])
+
+
+def test_filter_change_changes_numbers(sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch)
+    before = metric(at, "Deltagare").value
+    at.selectbox(key="f_year").set_value(2023).run()
+    h = figures(sample_db, Filters.year(2023))
+    assert metric(at, "Deltagare").value == fmt_int(h.loc["participants", "total"])
+    assert metric(at, "Deltagare").value != before
+    assert at.query_params["year"] == "2023"
+    at.multiselect(key="f_sexes").set_value(["women"]).run()
+    h = figures(sample_db, Filters.year(2023, sexes=("women",)))
+    assert metric(at, "Deltagare").value == fmt_int(h.loc["participants", "total"])
+    assert at.query_params["sex"] == "women"
+
+
+def test_query_params_set_the_filters(sample_db, monkeypatch):
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        name = con.execute("SELECT min(initiative) FROM enrollments").fetchone()[0]
+    at = app(sample_db, monkeypatch, year="2024", initiative=name)
+    assert at.selectbox(key="f_year").value == 2024
+    assert at.multiselect(key="f_initiatives").value == [name]
+    h = figures(sample_db, Filters.year(2024, initiatives=(name,)))
+    assert metric(at, "Deltagare").value == fmt_int(h.loc["participants", "total"])
+
+
+def test_custom_period_from_url(sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch, **{"from": "2024-03-01", "to": "2024-08-31"})
+    assert not at.exception
+    import datetime as dt
+
+    h = figures(sample_db, Filters(dt.date(2024, 3, 1), dt.date(2024, 8, 31)))
+    assert metric(at, "Deltagare").value == fmt_int(h.loc["participants", "total"])

@@ -1,0 +1,56 @@
+"""The app's read-only window on the database, with caches that follow each new load.
+
+The loader swaps in a new database file; its mtime is the data version. The connection
+cache and every query cache are keyed on it, so a page shows new data on the next rerun
+after a load, while a query that is running keeps reading the old file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from etl.load import default_db_path
+
+
+def db_path() -> Path:
+    return default_db_path()
+
+
+def data_version() -> float:
+    try:
+        return os.stat(db_path()).st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(path: str, version: float) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(path, read_only=True)
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor of its own per query: one connection shared across sessions' threads is not safe."""
+    return _connection(str(db_path()), data_version()).cursor()
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(fn_name: str, version: float, args: tuple, kwargs: tuple):
+    fn = _REGISTRY[fn_name]
+    cur = cursor()
+    try:
+        return fn(cur, *args, **dict(kwargs))
+    finally:
+        cur.close()
+
+
+_REGISTRY: dict[str, object] = {}
+
+
+def run(fn, *args, **kwargs):
+    """Call a metrics function `fn(con, *args, **kwargs)` through the cache for this data version."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    _REGISTRY[name] = fn
+    return _cached(name, data_version(), args, tuple(sorted(kwargs.items())))

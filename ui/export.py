@@ -1,0 +1,325 @@
+"""Files for Swedish Excel: CSV that opens in columns, and xlsx with real numbers and dates.
+
+Exports keep the raw values (numbers stay numbers, so the recipient can sum them);
+only the cell's number format makes them look Swedish. Missing values are empty
+cells, never 0.
+
+Every text cell and header is guarded against formula injection (OWASP "CSV
+injection"): names of initiatives, units and filter values come from files other
+people typed, and a cell such as `=HYPERLINK(...)` must not become a live formula
+when a colleague opens the export. The guard prepends an apostrophe, visibly, to
+text starting with = + - @ tab or carriage return; negative *numbers* are numbers
+and are left alone.
+
+No Streamlit here: the ETL's annual report writes its workbook with this module too.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .format import fmt_date, fmt_datetime, fmt_int, fmt_kr, fmt_number, fmt_pct, fmt_tkr, is_missing
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+# Excel number formats. `,` and `.` here are Excel's placeholders for "thousands" and
+# "decimal"; Swedish Excel shows them as space and comma.
+NUMBER_FORMATS = {
+    "int": "#,##0",
+    "kr": '#,##0 "kr"',
+    "tkr": '#,##0, "tkr"',  # the trailing comma divides by 1000: cells keep kronor, show thousands
+    "pct": "0.0%",
+    "number": "#,##0.0#",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "text": "@",
+    "general": "General",
+}
+KINDS = frozenset(NUMBER_FORMATS) - {"general"}
+
+MAX_COLUMN_WIDTH = 60
+MIN_COLUMN_WIDTH = 8
+HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+HEADER_FONT = Font(bold=True)
+HEADER_BORDER = Border(bottom=Side(style="thin", color="8A8A8A"))
+META_SHEET = "Urval"
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe; anything else is returned as is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _clean_text(value: Any) -> str:
+    # openpyxl refuses control characters; they are never meaningful in a report cell.
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def _frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A named index carries data (e.g. 'Insats'): export it as columns instead of dropping it."""
+    if not isinstance(df.index, pd.RangeIndex) and any(n is not None for n in df.index.names):
+        return df.reset_index()
+    return df
+
+
+def _header(col: Any) -> str:
+    if isinstance(col, tuple):
+        col = " – ".join(str(c) for c in col if not is_missing(c))
+    return _clean_text(col)
+
+
+def _is_midnight(v: dt.datetime) -> bool:
+    return (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0)
+
+
+def _naive(v: dt.datetime) -> dt.datetime:
+    """Excel has no time zones: keep the wall-clock time the reader expects."""
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    return v.replace(tzinfo=None) if v.tzinfo is not None else v
+
+
+# ----------------------------------------------------------------------------- CSV
+
+def _csv_cell(v: Any) -> str:
+    if is_missing(v):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "Ja" if v else "Nej"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if not math.isfinite(float(v)):
+            return ""
+        return np.format_float_positional(float(v), trim="-").replace(".", ",")
+    if isinstance(v, Decimal):
+        return format(v, "f").replace(".", ",") if v.is_finite() else ""
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v)
+    if isinstance(v, dt.datetime):
+        v = _naive(v)
+        return fmt_date(v) if _is_midnight(v) else f"{fmt_date(v)} {v:%H:%M:%S}"
+    if isinstance(v, dt.date):
+        return fmt_date(v)
+    return _clean_text(v)
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """A CSV that Swedish Excel opens by double-click: `;`, BOM, decimal comma, CRLF.
+
+    Swedish Excel expects `;` because `,` is its decimal mark, and needs the BOM
+    to read the file as UTF-8 (å, ä, ö). Floats are written in full (no rounding);
+    dates as YYYY-MM-DD; missing values as empty fields.
+    """
+    df = _frame(df)
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([_header(c) for c in df.columns])
+    for row in df.itertuples(index=False, name=None):
+        writer.writerow([_csv_cell(v) for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+# ----------------------------------------------------------------------------- Excel
+
+_INVALID_SHEET_CHARS = str.maketrans({"/": "-", "\\": "-", ":": "-", "?": "", "*": "", "[": "(", "]": ")"})
+
+
+def sheet_title(name: Any) -> str:
+    """A name Excel accepts: ≤ 31 characters, none of []:*?/\\, no apostrophe at either end, not 'History'."""
+    title = ILLEGAL_CHARACTERS_RE.sub("", str(name)).translate(_INVALID_SHEET_CHARS)
+    title = title.strip().strip("'").strip()[:31].strip().strip("'").strip()
+    if not title:
+        return "Blad"
+    if title.lower() == "history":  # reserved by Excel
+        return "History_"
+    return title
+
+
+def _unique_title(title: str, used: set[str]) -> str:
+    """Excel compares sheet names case-insensitively; a clash gets ' (2)', ' (3)' … within 31 characters."""
+    candidate, n = title, 1
+    while candidate.lower() in used:
+        n += 1
+        suffix = f" ({n})"
+        candidate = title[: 31 - len(suffix)].rstrip() + suffix
+    used.add(candidate.lower())
+    return candidate
+
+
+def _all_midnight(values: list) -> bool:
+    return all(_is_midnight(_naive(v)) for v in values)
+
+
+def _guess_kind(s: pd.Series) -> str:
+    """A format from the column's type when the caller did not name one."""
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "general"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if pd.api.types.is_float_dtype(dtype):
+        vals = s.dropna()
+        vals = vals[np.isfinite(vals.to_numpy(dtype=float))]
+        return "int" if len(vals) and bool((vals == vals.round()).all()) else "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        vals = [v for v in s.tolist() if not is_missing(v)]
+        return "date" if _all_midnight(vals) else "datetime"
+    vals = [v for v in s.tolist() if not is_missing(v)]
+    if not vals:
+        return "general"
+    if all(isinstance(v, (dt.datetime, np.datetime64)) for v in vals):
+        vals = [pd.Timestamp(v) for v in vals]
+        return "date" if _all_midnight(vals) else "datetime"
+    if all(isinstance(v, dt.date) for v in vals):
+        return "date"
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in vals):
+        return "int"
+    return "general"
+
+
+def _as_date(v: Any, kind: str) -> Any:
+    """A real Excel date cell from any date-like value; text that is not a date stays text."""
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v)
+    if isinstance(v, str):
+        try:
+            v = pd.Timestamp(dt.datetime.fromisoformat(v.strip()))
+        except ValueError:
+            return _clean_text(v)
+    if isinstance(v, dt.datetime):
+        v = _naive(v)
+        return v.date() if kind == "date" else v
+    if isinstance(v, dt.date):
+        return v if kind == "date" else dt.datetime(v.year, v.month, v.day)
+    return _excel_value(v, "general")
+
+
+def _excel_value(v: Any, kind: str) -> Any:
+    if is_missing(v):
+        return None
+    if kind == "text":
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            v = int(v)  # a code read as 2.0 is the text "2"
+        return _clean_text(fmt_date(v) if isinstance(v, (dt.date, np.datetime64)) else v)
+    if kind in ("date", "datetime"):
+        return _as_date(v, kind)
+    if isinstance(v, (bool, np.bool_)):
+        return "Ja" if v else "Nej"
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(float(v)) else None
+    if isinstance(v, Decimal):
+        return v if v.is_finite() else None
+    if isinstance(v, (dt.datetime, dt.date, np.datetime64)):
+        return _as_date(v, "datetime" if isinstance(v, (dt.datetime, np.datetime64)) else "date")
+    return _clean_text(v)
+
+
+_DISPLAY = {"int": fmt_int, "kr": fmt_kr, "tkr": fmt_tkr, "pct": fmt_pct, "date": fmt_date,
+            "datetime": fmt_datetime, "number": lambda x: fmt_number(x, 2)}
+
+
+def _display_width(v: Any, kind: str) -> int:
+    """Roughly how many characters Excel will show, to size the column."""
+    if v is None:
+        return 0
+    if isinstance(v, str):
+        return max(len(line) for line in v.splitlines() or [""])
+    if isinstance(v, dt.datetime):
+        return 16 if kind == "datetime" or not _is_midnight(v) else 10
+    if isinstance(v, dt.date):
+        return 10
+    return len(_DISPLAY.get(kind, lambda x: fmt_number(x, 2))(v))
+
+
+_NUMERIC_KINDS = frozenset({"int", "kr", "tkr", "pct", "number"})
+
+
+def _cell_format(value: Any, kind: str) -> str | None:
+    """The column's format where it fits the value; a date is always shown as a date, never as a serial."""
+    if isinstance(value, str):
+        return NUMBER_FORMATS["text"] if kind == "text" else None
+    if isinstance(value, dt.datetime):
+        return NUMBER_FORMATS["datetime" if kind == "datetime" or not _is_midnight(value) else "date"]
+    if isinstance(value, dt.date):
+        return NUMBER_FORMATS["date"]
+    return NUMBER_FORMATS[kind] if kind in _NUMERIC_KINDS else None
+
+
+def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds: list[str]) -> None:
+    widths = [len(h) + 2 for h in headers]  # bold header needs a little extra
+    for c, h in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=c, value=h)
+        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
+        cell.alignment = Alignment(vertical="top", wrap_text=len(h) > MAX_COLUMN_WIDTH)
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            if value is None:
+                continue  # missing stays an empty cell
+            cell = ws.cell(row=r, column=c, value=value)
+            fmt = _cell_format(value, kinds[c - 1])
+            if fmt is not None:
+                cell.number_format = fmt
+            widths[c - 1] = max(widths[c - 1], _display_width(value, kinds[c - 1]))
+    for c, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, w + 1))
+    if headers:
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
+
+
+def _write_frame(ws: Worksheet, df: pd.DataFrame, formats: Mapping[str, str]) -> None:
+    df = _frame(df)
+    kinds = []
+    for i, col in enumerate(df.columns):
+        kind = formats.get(col) or formats.get(str(col)) or _guess_kind(df.iloc[:, i])
+        if kind not in KINDS and kind != "general":
+            raise ValueError(f"Okänt format {kind!r} för kolumnen {col!r}; välj bland {sorted(KINDS)}")
+        kinds.append(kind)
+    rows = [[_excel_value(v, kinds[c]) for c, v in enumerate(row)] for row in df.itertuples(index=False, name=None)]
+    _write_table(ws, [_header(c) for c in df.columns], rows, kinds)
+
+
+def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any] | None = None,
+                   formats: Mapping[str, Mapping[str, str]] | None = None) -> bytes:
+    """An .xlsx workbook, one sheet per table, ready to filter and print.
+
+    `formats` maps sheet name -> column -> 'int' | 'kr' | 'tkr' | 'pct' | 'number' |
+    'date' | 'datetime' | 'text'; columns not named get a format from their dtype.
+    `meta` (filters, export time, data load time) becomes a first sheet `Urval`, so a
+    forwarded file still says what it shows.
+    """
+    formats = formats or {}
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "Insatskollen"
+    used: set[str] = set()
+    if meta:
+        ws = wb.create_sheet(_unique_title(META_SHEET, used))
+        rows = [[_clean_text(k), _excel_value(v, "general")] for k, v in meta.items()]
+        _write_table(ws, ["Uppgift", "Värde"], rows, ["general", "general"])
+    for name, df in sheets.items():
+        title = _unique_title(sheet_title(name), used)
+        _write_frame(wb.create_sheet(title), df, formats.get(name) or formats.get(title) or {})
+    if not wb.worksheets:
+        wb.create_sheet("Blad")  # a workbook without sheets cannot be opened
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,124 @@
+"""The sidebar filters, mirrored in the URL so a shared link opens exactly the same view.
+
+URL keys: `year`, or `from` and `to` (YYYY-MM-DD); `initiative`, `agency`, `sex`
+(repeatable; sex is women/men/other). Defaults are left out of the link.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from etl.reference import AGENCIES, AGENCY_MISSING
+from metrics import Filters
+from metrics.catalog import initiatives as list_initiatives
+from metrics.catalog import latest_full_year, years as list_years
+
+from .data import run
+from .format import fmt_date
+
+SEX_OPTIONS = {"women": "Kvinnor", "men": "Män", "other": "Annat/okänt"}
+AGENCY_OPTIONS = [*AGENCIES, AGENCY_MISSING]
+MODE_YEAR, MODE_RANGE = "År", "Eget intervall"
+
+
+def _parse_date(s: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(s) if s else None
+    except ValueError:
+        return None
+
+
+def _init_from_url(years: list[int], names: list[str], default_year: int) -> None:
+    """Fill the widgets' state from the URL once per session; later the widgets lead."""
+    if st.session_state.get("_filters_ready"):
+        return
+    qp = st.query_params
+    year = qp.get("year")
+    start, end = _parse_date(qp.get("from")), _parse_date(qp.get("to"))
+    if start and end and start <= end:
+        st.session_state.f_mode = MODE_RANGE
+        st.session_state.f_range = (start, end)
+    else:
+        st.session_state.f_mode = MODE_YEAR
+    st.session_state.f_year = int(year) if year and year.isdigit() and int(year) in years else default_year
+    st.session_state.setdefault("f_range", (dt.date(default_year, 1, 1), dt.date(default_year, 12, 31)))
+    st.session_state.f_initiatives = [n for n in qp.get_all("initiative") if n in names]
+    st.session_state.f_agencies = [a for a in qp.get_all("agency") if a in AGENCY_OPTIONS]
+    st.session_state.f_sexes = [s for s in qp.get_all("sex") if s in SEX_OPTIONS]
+    st.session_state._filters_ready = True
+
+
+def sidebar() -> Filters | None:
+    """Draw the filters; return the chosen Filters, or None when the database holds no people."""
+    years = run(list_years)
+    names = run(list_initiatives)
+    default_year = run(latest_full_year)
+    if default_year is None:
+        return None
+    _init_from_url(years, names, default_year)
+    with st.sidebar:
+        st.header("Urval")
+        st.radio("Period", [MODE_YEAR, MODE_RANGE], key="f_mode", horizontal=True)
+        if st.session_state.f_mode == MODE_RANGE:
+            st.date_input("Från–till", key="f_range", format="YYYY-MM-DD",
+                          min_value=dt.date(min(years), 1, 1), max_value=dt.date(max(years), 12, 31))
+        else:
+            st.selectbox("År", years, key="f_year")
+        st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser")
+        st.multiselect("Remittent (myndighet)", AGENCY_OPTIONS, key="f_agencies", placeholder="Alla")
+        st.multiselect("Kön", list(SEX_OPTIONS), key="f_sexes", format_func=SEX_OPTIONS.get, placeholder="Alla")
+    f = current(default_year)
+    _write_url(f)
+    return f
+
+
+def current(default_year: int) -> Filters:
+    ss = st.session_state
+    if ss.get("f_mode") == MODE_RANGE and isinstance(ss.get("f_range"), (tuple, list)) and len(ss.f_range) == 2:
+        start, end = ss.f_range
+    else:
+        y = ss.get("f_year", default_year)
+        start, end = dt.date(y, 1, 1), dt.date(y, 12, 31)
+    return Filters(
+        start, end,
+        initiatives=tuple(sorted(ss.get("f_initiatives", []))),
+        agencies=tuple(ss.get("f_agencies", [])),
+        sexes=tuple(s for s in SEX_OPTIONS if s in ss.get("f_sexes", [])),
+    )
+
+
+def _write_url(f: Filters) -> None:
+    params: dict[str, object] = {}
+    if f.is_calendar_year:
+        params["year"] = str(f.start.year)
+    else:
+        params["from"], params["to"] = f.start.isoformat(), f.end.isoformat()
+    if f.initiatives:
+        params["initiative"] = list(f.initiatives)
+    if f.agencies:
+        params["agency"] = list(f.agencies)
+    if f.sexes:
+        params["sex"] = list(f.sexes)
+    for key in ("present",):  # keys owned by other parts of the app survive
+        if key in st.query_params:
+            params[key] = st.query_params[key]
+    current = {k: st.query_params.get_all(k) for k in st.query_params}
+    wanted = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+    if current != wanted:
+        st.query_params.from_dict(params)
+
+
+def describe(f: Filters) -> str:
+    """The filters in words, for subtitles, exports and the board pack."""
+    period = str(f.start.year) if f.is_calendar_year else f"{fmt_date(f.start)} – {fmt_date(f.end)}"
+    parts = [period, ", ".join(f.initiatives) if f.initiatives else "alla insatser"]
+    if f.agencies:
+        parts.append("remittent: " + ", ".join(f.agencies))
+    if f.sexes:
+        parts.append("kön: " + ", ".join(SEX_OPTIONS[s].lower() for s in f.sexes))
+    return " · ".join(parts)
+
+
+def period_label(f: Filters) -> str:
+    return str(f.start.year) if f.is_calendar_year else f"{fmt_date(f.start)}–{fmt_date(f.end)}"

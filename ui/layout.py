@@ -1,0 +1,90 @@
+"""Shared page furniture: titles, key figures split by sex, charts with their table, empty states."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from metrics import Filters
+from metrics.catalog import status
+
+from .data import run
+from .export import to_csv_bytes
+from .filters import describe
+from .format import SEX_LABELS, fmt_date, fmt_int, fmt_kr, fmt_number, fmt_pct
+from .theme import apply_theme
+
+
+def filters_or_stop() -> Filters:
+    """The sidebar's Filters; stops the page with a plain message when there is no data at all."""
+    f = st.session_state.get("_filters")
+    if f is None:
+        st.info("Databasen innehåller inga deltagare ännu. Läs in exporter med "
+                "`python -m etl load FIL …` (se README) så visas siffrorna här.")
+        st.stop()
+    return f
+
+
+def page_header(title: str, question: str, f: Filters) -> None:
+    st.title(title)
+    st.caption(f"{question}  \n**Urval:** {describe(f)}")
+
+
+def data_status() -> None:
+    s = run(status)
+    with st.sidebar:
+        st.divider()
+        if s["source"] == "sample":
+            st.warning("Exempeldata: genererade, fiktiva uppgifter. Läs in förbundets exporter för riktiga siffror.",
+                       icon=":material/science:")
+        if s["last_load"]:
+            st.caption(f"Data inläst {fmt_date(s['last_load'][:10])} kl. {s['last_load'][11:16]}")
+
+
+def sex_parts(row) -> str:
+    """'Kvinnor 12 · Män 9 · Annat/okänt 1' from a row with women/men/other already formatted."""
+    return " · ".join(f"{SEX_LABELS[k]} {row[k]}" for k in ("women", "men", "other"))
+
+
+def kpi(label: str, value: str, by_sex: str | None = None, delta: str | None = None,
+        delta_color: str = "normal", help: str | None = None) -> None:
+    st.metric(label, value, delta=delta, delta_color=delta_color, help=help, border=True)
+    if by_sex:
+        st.caption(by_sex)
+
+
+def empty(message: str = "Det finns inga uppgifter för det här urvalet. Välj en annan period eller färre filter.") -> None:
+    st.info(message, icon=":material/search_off:")
+
+
+FORMATTERS = {"int": fmt_int, "kr": fmt_kr, "pct": fmt_pct, "months": lambda x: fmt_number(x, 1),
+              "date": fmt_date}
+
+
+def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str | None = None) -> None:
+    """A sortable table: Swedish display strings over the raw numbers, so sorting stays numeric."""
+    formats = formats or {}
+    styler = df.style.format({c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}, na_rep="–")
+    st.dataframe(styler, hide_index=True, width="stretch", key=key)
+    if key:
+        st.download_button("Ladda ned tabellen (CSV)", data=to_csv_bytes(df), file_name=f"{key}.csv",
+                           mime="text/csv", key=f"dl_{key}", on_click="ignore")
+
+
+def chart(fig: go.Figure, data: pd.DataFrame | None, *, key: str, formats: dict[str, str] | None = None,
+          caption: str | None = None) -> None:
+    """A chart, and its data one click away as a table (with a CSV that Swedish Excel opens)."""
+    st.plotly_chart(apply_theme(fig), width="stretch", key=f"chart_{key}")
+    if caption:
+        st.caption(caption)
+    if data is not None:
+        with st.expander("Visa som tabell"):
+            table(data, formats, key=key)
+
+
+SEX_FORMATS = {"Kvinnor": "int", "Män": "int", "Annat/okänt": "int", "Totalt": "int"}
+
+
+def rename_sex(df: pd.DataFrame) -> pd.DataFrame:
+    """Swedish headers for the women/men/other/total columns every people-table has."""
+    return df.rename(columns=SEX_LABELS)

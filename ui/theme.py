@@ -1,0 +1,244 @@
+"""One chart look for every page: readable on a projector, colour-blind safe, same colour per category.
+
+Colours come from the Okabe–Ito and Paul Tol palettes, darkened where needed so that
+every category colour has at least 3:1 contrast against white (WCAG for graphics), which
+thin lines, markers and bar labels need. Pure yellow is not used. Each set (sex, agency,
+exit reason) was checked to stay distinguishable under simulated protanopia, deuteranopia
+and tritanopia; tests/test_ui_theme.py repeats both checks, so a new colour must pass them.
+
+A category keeps its colour on every page, so a reader who has learnt "Arbetsförmedlingen
+is green" is never misled on the next page.
+
+Colours and sizes are written into each figure's layout (not only into the template):
+Streamlit applies its own chart theme on top of a figure's template, but leaves explicit
+layout values alone.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from .format import SEX_LABELS, is_missing
+
+TEMPLATE_NAME = "insatskollen"
+PRESENT_TEMPLATE_NAME = "insatskollen_present"
+
+FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+TEXT_COLOR = "#1F1F1F"
+GRID_COLOR = "#E3E3E3"
+AXIS_LINE_COLOR = "#8A8A8A"
+
+MISSING_COLOR = "#8A8A8A"  # grey: "no information" should recede, yet stay 3:1 against white
+TOTAL_COLOR = "#222222"
+HIGHLIGHT_COLOR = "#882255"  # dark wine: flags (e.g. large deviation from a target), far from every sex colour
+
+_BLUE = "#0072B2"      # Okabe–Ito blue
+_VERMILLION = "#D55E00"  # Okabe–Ito vermillion
+_OLIVE = "#9D9528"     # Okabe–Ito yellow, darkened to 3:1
+_SKY = "#499AC8"       # Okabe–Ito sky blue, darkened to 3:1
+_OCHRE = "#B68C28"     # Tol high-contrast yellow, darkened to 3:1
+_ROSE = "#CC6677"      # Tol muted
+_INDIGO = "#332288"    # Tol muted
+_GREEN = "#117733"     # Tol muted
+_WINE = "#882255"      # Tol muted
+_PURPLE = "#AA4499"    # Tol muted
+_NAVY = "#004488"      # Tol high-contrast blue
+_MAGENTA = "#EE3377"   # Tol vibrant
+_TEAL = "#009988"      # Tol vibrant
+
+_SEX_BY_KEY = {"women": _ROSE, "men": _BLUE, "other": _OLIVE, "total": TOTAL_COLOR}
+SEX_COLORS: dict[str, str] = {**_SEX_BY_KEY, **{SEX_LABELS[k]: c for k, c in _SEX_BY_KEY.items()}}
+
+AGENCY_COLORS: dict[str, str] = {
+    "Försäkringskassan": _INDIGO,
+    "Arbetsförmedlingen": _GREEN,
+    "Kommun": _OCHRE,
+    "Region": _WINE,
+    "Annan": _SKY,
+    "Uppgift saknas": MISSING_COLOR,
+}
+
+# 1 (work/studies) is the darkest, so the result the association is judged on stands out;
+# 2 (continued rehabilitation, counted in the wider positive share) is its lighter sibling.
+EXIT_REASON_COLORS: dict[str, str] = {
+    "1": _NAVY,
+    "2": _SKY,
+    "3": _WINE,
+    "4": _GREEN,
+    "5": _MAGENTA,
+    "6": _OCHRE,
+    "unknown": MISSING_COLOR,
+}
+
+# Values the data contract names, fixed so that the common ones never share a hashed colour.
+KNOWN_CATEGORY_COLORS: dict[str, dict[str, str]] = {
+    "category": {"Personal": _BLUE, "Lokaler": _OCHRE, "Övrigt": _PURPLE, "Totalt": "#5A5A5A"},
+    "funder": {"Förbundet": _BLUE, "ESF": _VERMILLION, "Medfinansiering": _GREEN},
+}
+
+# Fallback and default trace colours; every one has ≥ 3:1 contrast against white.
+CATEGORY_PALETTE: list[str] = [_BLUE, _VERMILLION, _GREEN, _PURPLE, _OCHRE, _INDIGO, _SKY, _WINE, _ROSE, _TEAL]
+
+TARGET_LINE: dict[str, Any] = {"color": TOTAL_COLOR, "width": 2, "dash": "dash"}
+
+_KINDS = {
+    "sex": SEX_COLORS, "kön": SEX_COLORS,
+    "agency": AGENCY_COLORS, "remittent": AGENCY_COLORS,
+    "category": KNOWN_CATEGORY_COLORS["category"], "kostnadsslag": KNOWN_CATEGORY_COLORS["category"],
+    "funder": KNOWN_CATEGORY_COLORS["funder"], "finansiär": KNOWN_CATEGORY_COLORS["funder"],
+}
+_REASON_KINDS = {"exit_reason", "reason", "avslutsorsak"}
+
+
+def _hashed_color(key: str) -> str:
+    """Stable across runs and machines (unlike hash(), which is salted per process)."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return CATEGORY_PALETTE[int.from_bytes(digest, "big") % len(CATEGORY_PALETTE)]
+
+
+def _reason_key(key: Any) -> str:
+    if is_missing(key):
+        return "unknown"
+    text = str(key).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text.lower() if text.lower() == "unknown" else text
+    return str(int(number)) if number.is_integer() else text
+
+
+def exit_reason_color(key: Any) -> str:
+    """Accepts "1", 1 or 1.0, since codes reach the pages from SQL, CSV and JSON alike."""
+    k = _reason_key(key)
+    return EXIT_REASON_COLORS.get(k) or _hashed_color(k)
+
+
+def category_color(kind: str, key: Any) -> str:
+    """The colour of any category, known or not; a missing value is always the 'no information' grey."""
+    if is_missing(key):
+        return MISSING_COLOR
+    kind = kind.strip().lower()
+    if kind in _REASON_KINDS:
+        return exit_reason_color(key)
+    name = str(key).strip()
+    return _KINDS.get(kind, {}).get(name) or _hashed_color(name)
+
+
+def contrast_ratio(color: str, background: str = "#FFFFFF") -> float:
+    """WCAG 2 contrast ratio of two '#RRGGBB' colours (1 to 21)."""
+    def luminance(hex_color: str) -> float:
+        h = hex_color.lstrip("#")
+        channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    hi, lo = sorted((luminance(color), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _sizes(present: bool) -> dict[str, int]:
+    """Presentation mode is for the back row of a meeting room: everything at least 20 px."""
+    if present:
+        return {"base": 22, "tick": 20, "axis_title": 22, "title": 28, "legend": 20, "hover": 20}
+    return {"base": 16, "tick": 14, "axis_title": 16, "title": 20, "legend": 15, "hover": 15}
+
+
+def _axis(present: bool) -> dict[str, Any]:
+    s = _sizes(present)
+    return {
+        "gridcolor": GRID_COLOR,
+        "zerolinecolor": "#BDBDBD",
+        "linecolor": AXIS_LINE_COLOR,
+        "tickcolor": AXIS_LINE_COLOR,
+        "tickfont": {"size": s["tick"], "color": TEXT_COLOR},
+        "title": {"font": {"size": s["axis_title"], "color": TEXT_COLOR}},
+        "automargin": True,  # long initiative names must not be cut off
+    }
+
+
+# Plotly cannot stack a container-anchored title above a legend by itself: a legend that
+# needs more rows than the top margin holds grows up into the title. So the top margin
+# is sized for the legend as it would wrap above a plot area this narrow (a half-width
+# column on a laptop, less the axis labels); wider charts get a little air between
+# title and legend.
+ASSUMED_WIDTH_PX = 460
+
+
+def _legend_names(fig: go.Figure) -> list[str]:
+    if fig.layout.showlegend is False:
+        return []
+    shown = [t for t in fig.data if t.showlegend is not False and getattr(t, "name", None)]
+    if len(shown) < 2 and fig.layout.showlegend is not True:
+        return []  # Plotly hides the legend of a single trace
+    names, seen = [], set()
+    for t in shown:
+        key = t.legendgroup or t.name
+        if key not in seen:
+            seen.add(key)
+            names.append(str(t.name))
+    return names
+
+
+def _legend_rows(names: list[str], font_size: int) -> int:
+    if not names:
+        return 0
+    rows, used = 1, 0.0
+    for name in names:
+        w = 40 + 0.62 * font_size * len(name)
+        if used and used + w > ASSUMED_WIDTH_PX:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
+def _top_margin(fig: go.Figure | None, present: bool) -> int:
+    s = _sizes(present)
+    title = 14 + round(1.4 * s["title"]) if fig is None or fig.layout.title.text else 0
+    rows = 1 if fig is None else _legend_rows(_legend_names(fig), s["legend"])
+    return max(title + rows * round(1.5 * s["legend"]) + 16, 30)
+
+
+def _layout(present: bool, fig: go.Figure | None = None) -> dict[str, Any]:
+    s = _sizes(present)
+    top = _top_margin(fig, present)
+    return {
+        "font": {"family": FONT_FAMILY, "size": s["base"], "color": TEXT_COLOR},
+        # The title sits at the top of the figure and the legend just above the plot, so they never overlap.
+        "title": {"font": {"size": s["title"]}, "x": 0, "xanchor": "left", "xref": "container",
+                  "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 14, "l": 12}},
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "colorway": CATEGORY_PALETTE,
+        "separators": ", ",  # decimal comma, space between thousands: as in the tables
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
+                   "traceorder": "normal",  # read left to right in the order the page added the series
+                   "font": {"size": s["legend"]}, "bgcolor": "rgba(255,255,255,0)"},
+        "margin": {"l": 12, "r": 24, "t": top, "b": 12, "pad": 4},
+        "hoverlabel": {"font": {"family": FONT_FAMILY, "size": s["hover"]}, "bgcolor": "#FFFFFF",
+                       "bordercolor": AXIS_LINE_COLOR, "align": "left"},
+    }
+
+
+def _template(present: bool) -> go.layout.Template:
+    layout = _layout(present) | {"xaxis": _axis(present), "yaxis": _axis(present)}
+    return go.layout.Template(layout=layout)
+
+
+pio.templates[TEMPLATE_NAME] = _template(False)
+pio.templates[PRESENT_TEMPLATE_NAME] = _template(True)
+
+
+def apply_theme(fig: go.Figure, *, present: bool = False) -> go.Figure:
+    """Give a figure the app's look in place (and return it, for chaining).
+
+    Keeps what the page set that the theme does not decide (title text, heights,
+    barmode, axis titles and ranges, showlegend).
+    """
+    fig.layout.template = pio.templates[PRESENT_TEMPLATE_NAME if present else TEMPLATE_NAME]
+    fig.update_layout(**_layout(present, fig))
+    fig.update_xaxes(**_axis(present))
+    fig.update_yaxes(**_axis(present))
+    return fig
