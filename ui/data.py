@@ -26,14 +26,28 @@ def data_version() -> float:
         return 0
 
 
+ALIAS = "finsam"
+
+
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(path: str, version: float) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(path, read_only=True)
+    """An in-memory instance that ATTACHes the file read-only.
+
+    `duckdb.connect(path)` hands back the instance already open for that path, so after
+    the loader swaps the file a new connection would still see the old data while any
+    old one lives. An attachment in a fresh in-memory instance opens the file anew.
+    """
+    con = duckdb.connect()
+    quoted = path.replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS {ALIAS} (READ_ONLY)")
+    return con
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """A cursor of its own per query: one connection shared across sessions' threads is not safe."""
-    return _connection(str(db_path()), data_version()).cursor()
+    cur = _connection(str(db_path()), data_version()).cursor()
+    cur.execute(f"USE {ALIAS}")
+    return cur
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -9,9 +9,11 @@ and tritanopia; tests/test_ui_theme.py repeats both checks, so a new colour must
 A category keeps its colour on every page, so a reader who has learnt "Arbetsförmedlingen
 is green" is never misled on the next page.
 
-Colours and sizes are written into each figure's layout (not only into the template):
-Streamlit applies its own chart theme on top of a figure's template, but leaves explicit
-layout values alone.
+Colours and sizes are written into each figure's layout, not only into the template:
+st.plotly_chart's default theme="streamlit" replaces the template, but keeps explicit
+layout values (checked in the browser on 1.67: font sizes, trace colours and
+separators survive; the title's font family and the legend's text colour become
+Streamlit's, which matches the app).
 """
 from __future__ import annotations
 
@@ -75,7 +77,7 @@ EXIT_REASON_COLORS: dict[str, str] = {
 
 # Values the data contract names, fixed so that the common ones never share a hashed colour.
 KNOWN_CATEGORY_COLORS: dict[str, dict[str, str]] = {
-    "category": {"Personal": _BLUE, "Lokaler": _OCHRE, "Övrigt": _PURPLE, "Totalt": "#5A5A5A"},
+    "category": {"Personal": _BLUE, "Lokaler": _OCHRE, "Övrigt": _INDIGO, "Totalt": "#5A5A5A"},
     "funder": {"Förbundet": _BLUE, "ESF": _VERMILLION, "Medfinansiering": _GREEN},
 }
 
@@ -170,28 +172,35 @@ ASSUMED_WIDTH_PX = 460
 def _legend_names(fig: go.Figure) -> list[str]:
     if fig.layout.showlegend is False:
         return []
-    shown = [t for t in fig.data if t.showlegend is not False and getattr(t, "name", None)]
-    if len(shown) < 2 and fig.layout.showlegend is not True:
-        return []  # Plotly hides the legend of a single trace
     names, seen = [], set()
-    for t in shown:
-        key = t.legendgroup or t.name
+    for t in fig.data:
+        if getattr(t, "showlegend", False) is False:
+            continue  # hidden, or a trace type without a legend (e.g. Sankey)
+        if t.type in ("pie", "funnelarea"):
+            labels = [] if t.labels is None else list(t.labels)
+            names += [str(x) for x in dict.fromkeys(labels)]  # one entry per slice
+            continue
+        if t.name is None:
+            continue
+        key = getattr(t, "legendgroup", None) or t.name
         if key not in seen:
             seen.add(key)
             names.append(str(t.name))
+    single = len(names) < 2 and not any(t.type in ("pie", "funnelarea") for t in fig.data)
+    if single and fig.layout.showlegend is not True:
+        return []  # Plotly hides the legend of a single trace
     return names
 
 
 def _legend_rows(names: list[str], font_size: int) -> int:
+    """Rows as Plotly lays them out: one row if all fit, else a grid as wide as the widest entry."""
     if not names:
         return 0
-    rows, used = 1, 0.0
-    for name in names:
-        w = 40 + 0.62 * font_size * len(name)
-        if used and used + w > ASSUMED_WIDTH_PX:
-            rows, used = rows + 1, 0.0
-        used += w
-    return rows
+    widths = [40 + 0.62 * font_size * len(name) for name in names]
+    if sum(widths) <= ASSUMED_WIDTH_PX:
+        return 1
+    columns = max(1, int(ASSUMED_WIDTH_PX // max(widths)))
+    return -(-len(names) // columns)
 
 
 def _top_margin(fig: go.Figure | None, present: bool) -> int:
@@ -206,7 +215,7 @@ def _layout(present: bool, fig: go.Figure | None = None) -> dict[str, Any]:
     top = _top_margin(fig, present)
     return {
         "font": {"family": FONT_FAMILY, "size": s["base"], "color": TEXT_COLOR},
-        # The title sits at the top of the figure and the legend just above the plot, so they never overlap.
+        # Title at the top of the figure, legend just above the plot; the top margin holds both.
         "title": {"font": {"size": s["title"]}, "x": 0, "xanchor": "left", "xref": "container",
                   "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 14, "l": 12}},
         "paper_bgcolor": "#FFFFFF",
