@@ -4,8 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from etl.load import ensure_database
+from metrics.suppress import DEFAULT_THRESHOLD
 from ui import filters
 from ui.layout import data_status
+from ui.present import PRESENT_CSS, TOPICS
+from ui.slides import render as render_slide
 
 st.set_page_config(page_title="Insatskollen", page_icon=":material/insights:", layout="wide")
 
@@ -20,7 +23,30 @@ PAGES = [
     st.Page("pages/kostnad.py", title="Kostnad per deltagare", url_path="kostnad", icon=":material/payments:"),
 ]
 
-page = st.navigation(PAGES)
+
+def slide_page(path: str, title: str) -> st.Page:
+    """In presentation mode every topic's address shows that topic as a slide."""
+    def show() -> None:
+        render_slide()
+
+    show.__name__ = f"slide_{path or 'oversikt'}"
+    return st.Page(show, title=title, url_path=path, default=path == "")
+
+
+presenting = st.query_params.get("present") == "1"
+st.session_state["_present"] = presenting
+st.session_state.setdefault("suppress_threshold", DEFAULT_THRESHOLD)
+if presenting and st.query_params.get("suppress") != "0":
+    st.session_state["suppress"] = True  # small counts are protected on the projector unless asked otherwise
+st.session_state.setdefault("suppress", False)
+
+if presenting:
+    page = st.navigation([slide_page(path, title) for path, title in TOPICS], position="hidden")
+    st.session_state["_present_from"] = page.url_path
+    st.html(PRESENT_CSS)
+else:
+    page = st.navigation(PAGES)
 st.session_state["_filters"] = filters.sidebar()
-data_status()
+if not presenting:
+    data_status()
 page.run()

@@ -75,6 +75,7 @@ def reason_shares(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, ...
     for c in SEX_COLUMNS:
         den = df.groupby(list(by))[c].transform("sum") if by else pd.Series(df[c].sum(), index=df.index)
         df[f"{c}_share"] = [share(n, d) for n, d in zip(df[c], den)]
+        df[f"{c}_exits"] = den.astype("int64")  # the denominator, so callers can judge small bases
     return df
 
 
@@ -228,3 +229,26 @@ def enrollment_rows(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         FROM facts WHERE is_participant AND NOT anonymous
         ORDER BY initiative, start_date, participant_id
     """, f)
+
+
+def targets_summary(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
+    """The register's targets for the whole selection, where they can be stated honestly.
+
+    Participants: the sum of per-year targets, only for a calendar year and only when every
+    initiative with participants has one. Shares: only when those initiatives share one target.
+    """
+    scope = counts(con, f.with_(sexes=(), agencies=()), "participants", ("initiative",))
+    scope = scope[scope.total > 0].merge(initiative_targets(con), on="initiative", how="left")
+    if scope.empty:
+        return {"participants": None, "women_share": None, "positive_share": None}
+
+    def common(col: str):
+        vals = scope[col]
+        return float(vals.iloc[0]) if vals.notna().all() and vals.nunique() == 1 else None
+
+    parts = scope.target_participants
+    return {
+        "participants": int(parts.sum()) if f.is_calendar_year and parts.notna().all() else None,
+        "women_share": common("target_women_share"),
+        "positive_share": common("target_positive_share"),
+    }

@@ -8,6 +8,8 @@ Shares are hidden when their denominator is below the threshold or their numerat
 """
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
 import pandas as pd
 
 DEFAULT_THRESHOLD = 5
@@ -69,3 +71,41 @@ def share_visible(numerator: float | None, denominator: float | None, numerator_
                   threshold: int = DEFAULT_THRESHOLD) -> bool:
     """A share may be shown only if at least `threshold` people stand behind it and its count is shown."""
     return denominator is not None and denominator >= threshold and not numerator_hidden
+
+
+def suppress_linked(values: Mapping[Hashable, int], relations: Iterable[tuple[Sequence[Hashable], Hashable]],
+                    threshold: int = DEFAULT_THRESHOLD) -> set[Hashable]:
+    """The cells to hide in a set of linked tables: keys of `values` that must not be shown.
+
+    `values` maps every count cell of every table (a hashable key each) to its count;
+    `relations` lists the additive links between them, `(parts, total)` meaning the parts add
+    up to the total, whichever tables they are shown in (a row's sexes to its total, the
+    initiatives to the total row, the agencies within an initiative to the initiative's
+    started, and the same count shown in two tables as `([a], b)`). Primary suppression hides
+    every count from 1 to threshold − 1; then, as long as some relation has exactly one
+    hidden cell (which its visible cells would give away), the smallest visible non-zero part
+    of it is hidden too (its total where every visible part is 0). Cells shared by several
+    tables get one decision, so no table gives away what another hides.
+    """
+    relations = [(list(parts), total) for parts, total in relations]
+    hidden = {k for k, v in values.items() if 1 <= int(v) < threshold}
+    changed = True
+    while changed:
+        changed = False
+        for parts, total in relations:
+            cells = [*parts, total]
+            if sum(c in hidden for c in cells) != 1:
+                continue
+            visible = [c for c in parts if c not in hidden]
+            nonzero = [c for c in visible if int(values[c]) > 0]
+            if nonzero:
+                pick = min(nonzero, key=lambda c: int(values[c]))
+            elif total not in hidden and int(values[total]) > 0:
+                pick = total
+            elif visible:
+                pick = visible[0]  # only zeros left: weak, but a total minus visible cells no longer gives it
+            else:
+                continue
+            hidden.add(pick)
+            changed = True
+    return hidden

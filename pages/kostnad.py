@@ -1,11 +1,12 @@
 """Kostnad per deltagare: what does each initiative cost, per participant and per result?"""
-import plotly.graph_objects as go
 import streamlit as st
 
 from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year
+from ui import privacy
+from ui.charts import money_bars, stacked_money
 from ui.data import run
-from ui.layout import empty, chart, filters_or_stop, page_header, table
-from ui.theme import category_color
+from ui.layout import chart, empty, filters_or_stop, page_header, table
+from ui.theme import ACTUAL_COLOR, BUDGET_COLOR, PER_STARTED_COLOR
 
 f = filters_or_stop()
 page_header("Kostnad per deltagare", "Budget och utfall per insats och år, och vad det blir per deltagare och resultat.", f)
@@ -14,31 +15,30 @@ if f.agencies or f.sexes:
             icon=":material/info:")
 
 c = run(cost_by_initiative_year, f)
-c = c[c.budget.notna() | c.actual.notna()]
+c = c[c.budget.notna() | c.actual.notna()].reset_index(drop=True)
 if c.empty:
     empty("Det finns inga budget- eller kostnadsuppgifter för det här urvalet.")
     st.stop()
 
-label = c.initiative + " " + c.year.astype(str)
-fig = go.Figure()
-fig.add_bar(x=label, y=c.budget, name="Budget", marker_color="#9AA5B1")
-fig.add_bar(x=label, y=c.actual, name="Utfall", marker_color="#0072B2")
-fig.update_layout(barmode="group", title="Budget och utfall per insats och år (kr)", xaxis=dict(type="category"))
+c["label"] = c.initiative + " " + c.year.astype(str)
 budget_only = c[c.basis == BUDGET]
-chart(fig, None, key="kostnad_budget_utfall",
-      caption=("Endast budget finns (inget utfall) för: " + ", ".join(
-          f"{r.initiative} {r.year}" for r in budget_only.itertuples()) + ".") if len(budget_only) else None)
+chart(money_bars(c, "label", {"budget": ("Budget", BUDGET_COLOR), "actual": ("Utfall", ACTUAL_COLOR)}, "Budget och utfall per insats och år"),
+      None, key="kostnad_budget_utfall",
+      caption=("Endast budget finns (inget utfall) för: " + ", ".join(budget_only.label) + ".") if len(budget_only) else None)
 
 st.subheader("Kostnad per deltagare, per ny och per avslut till arbete/studier")
-fig = go.Figure()
-fig.add_bar(x=label, y=c.per_participant, name="Per deltagare", marker_color="#0072B2",
-            marker_pattern_shape=["/" if b == BUDGET else "" for b in c.basis])
-fig.add_bar(x=label, y=c.per_started, name="Per ny deltagare", marker_color="#009E73",
-            marker_pattern_shape=["/" if b == BUDGET else "" for b in c.basis])
-fig.update_layout(barmode="group", title="Kostnad per deltagare och per ny deltagare (kr); randig = beräknad på budget",
-                  xaxis=dict(type="category"))
-chart(fig, None, key="kostnad_per_deltagare")
-table(c.assign(basis=c.basis.map({"utfall": "Utfall", "budget": "Budget (utfall saknas)"}))[[
+if privacy.enabled():  # a cost per person divides by a count: hide it where the count is small
+    for col, den in (("per_participant", "participants"), ("per_started", "started"),
+                     ("per_positive_exit", "positive_exits")):
+        c[col] = privacy.visible_shares(c[col], c[den])
+chart(money_bars(c, "label", {"per_participant": ("Per deltagare", ACTUAL_COLOR),
+                              "per_started": ("Per ny deltagare", PER_STARTED_COLOR)},
+                 "Kostnad per deltagare och per ny deltagare; randig stapel = beräknad på budget",
+                 hatch=c.basis == BUDGET), None, key="kostnad_per_deltagare")
+_, counts = privacy.protect(c[["label", "participants", "started", "positive_exits"]], None,
+                            parts=["participants", "started", "positive_exits"], total=None, add_total=False)
+table(c.assign(basis=c.basis.map({"utfall": "Utfall", "budget": "Budget (utfall saknas)"}),
+               participants=counts.participants, started=counts.started, positive_exits=counts.positive_exits)[[
     "initiative", "year", "budget", "actual", "basis", "participants", "started", "positive_exits",
     "per_participant", "per_started", "per_positive_exit"]].rename(columns={
         "initiative": "Insats", "year": "År", "budget": "Budget", "actual": "Utfall", "basis": "Beräknad på",
@@ -50,12 +50,8 @@ table(c.assign(basis=c.basis.map({"utfall": "Utfall", "budget": "Budget (utfall 
 for dim, title in (("category", "Kostnadsslag"), ("funder", "Finansiär")):
     st.subheader(f"Per {title.lower()}")
     d = run(cost_by_dimension, f, dim)
-    fig = go.Figure()
-    for v in d[dim].drop_duplicates():
-        x = d[d[dim] == v]
-        fig.add_bar(x=x.initiative + " " + x.year.astype(str), y=x.cost, name=v, marker_color=category_color(dim, v))
-    fig.update_layout(barmode="stack", title=f"Kostnad per {title.lower()} (utfall, annars budget), kr",
-                      xaxis=dict(type="category"))
-    chart(fig, d.rename(columns={"initiative": "Insats", "year": "År", dim: title,
-                                                        "budget": "Budget", "actual": "Utfall",
-                        "cost": "Kostnad"}), key=f"kostnad_{dim}", formats={"Budget": "kr", "Utfall": "kr", "Kostnad": "kr"})
+    d["label"] = d.initiative + " " + d.year.astype(str)
+    fig = stacked_money(d, "label", dim, f"Kostnad per {title.lower()} (utfall, annars budget)")
+    chart(fig, d.drop(columns="label").rename(columns={"initiative": "Insats", "year": "År", dim: title,
+                                                      "budget": "Budget", "actual": "Utfall", "cost": "Kostnad"}),
+          key=f"kostnad_{dim}", formats={"Budget": "kr", "Utfall": "kr", "Kostnad": "kr"})

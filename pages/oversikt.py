@@ -1,64 +1,88 @@
 """Översikt: how many did the initiatives reach, and how did it go, compared with last period?"""
-import plotly.graph_objects as go
 import streamlit as st
 
 from metrics.cost import cost_per_initiative, cost_summary
-from metrics.people import by_initiative, headline
+from metrics.people import by_initiative, headline, targets_summary
+from ui import privacy
+from ui.charts import sex_bars
 from ui.data import run
-from ui.filters import period_label
-from ui.format import SEX_LABELS, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
-from ui.layout import chart, empty, filters_or_stop, kpi, page_header, table
-from ui.theme import SEX_COLORS
+from ui.format import fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
+from ui.layout import chart, empty, filters_or_stop, kpi, page_header, sex_line, table
+from ui.text import period_label
 
 f = filters_or_stop()
 prev = f.previous()
 page_header("Översikt", f"Deltagare, resultat och kostnad – jämfört med {period_label(prev)}.", f)
 
 now, before = run(headline, f), run(headline, prev)
-cost_now, cost_before = run(cost_summary, f), run(cost_summary, prev)
-
 if now.loc["participants", "total"] == 0:
     empty()
     st.stop()
+cost_now, cost_before = run(cost_summary, f), run(cost_summary, prev)
+goal = run(targets_summary, f)
+
+COUNT_ROWS = ["participants", "started", "exited", "no_consent", "exited_positive", "exited_positive_wide"]
+_, shown = privacy.protect(now.loc[COUNT_ROWS].reset_index(), add_total=False)
+shown = shown.set_index("measure")
+SHARES = {"positive_share": ("exited", "exited_positive"), "positive_wide_share": ("exited", "exited_positive_wide")}
 
 
-def by_sex(measure: str, fmt) -> str:
-    return " · ".join(f"{SEX_LABELS[s]} {fmt(now.loc[measure, s])}" for s in ("women", "men", "other"))
+def counts_line(measure: str) -> str:
+    return sex_line(shown.loc[measure], fmt_int)
 
 
-def delta_count(measure: str) -> str:
+def share(measure: str, sex: str = "total"):
+    den, num = SHARES[measure]
+    return privacy.visible_shares([now.loc[measure, sex]], [now.loc[den, sex]], [now.loc[num, sex]])[0]
+
+
+def share_line(measure: str) -> str:
+    return sex_line({s: share(measure, s) for s in ("women", "men", "other")}, fmt_pct)
+
+
+def vs_prev_count(measure: str) -> str | None:
+    if privacy.enabled():  # a difference of two protected figures could reveal a small one
+        return None
     return f"{fmt_delta_int(now.loc[measure, 'total'] - before.loc[measure, 'total'])} mot {period_label(prev)}"
 
 
-def delta_share(measure: str) -> str | None:
-    a, b = now.loc[measure, "total"], before.loc[measure, "total"]
-    return None if a is None or b is None else f"{fmt_pp(a - b)} mot {period_label(prev)}"
+def vs(value, other, label: str) -> str | None:
+    return None if value is None or other is None else f"{fmt_pp(value - other)} {label}"
 
 
 cols = st.columns(4)
 with cols[0]:
-    kpi("Deltagare", fmt_int(now.loc["participants", "total"]), by_sex("participants", fmt_int),
-        delta_count("participants"), delta_color="off",
-        help="Inskrivna någon gång under perioden (start före periodens slut och inget avslut före dess början).")
+    gap = None
+    if goal["participants"] is not None:
+        gap = f"{fmt_delta_int(now.loc['participants', 'total'] - goal['participants'])} mot målet " \
+              f"{fmt_int(goal['participants'])}"
+    kpi("Deltagare", fmt_int(shown.loc["participants", "total"]), counts_line("participants"),
+        gap or vs_prev_count("participants"), delta_color="off",
+        help="Inskrivna någon gång under perioden (start före periodens slut och inget avslut före dess början)."
+             + (f" Mål enligt insatsregistret: {fmt_int(goal['participants'])} per år." if goal["participants"] else ""))
 with cols[1]:
-    kpi("Nya (startade)", fmt_int(now.loc["started", "total"]), by_sex("started", fmt_int),
-        delta_count("started"), delta_color="off")
+    kpi("Nya (startade)", fmt_int(shown.loc["started", "total"]), counts_line("started"), vs_prev_count("started"),
+        delta_color="off")
 with cols[2]:
-    kpi("Avslutade", fmt_int(now.loc["exited", "total"]), by_sex("exited", fmt_int),
-        delta_count("exited"), delta_color="off")
+    kpi("Avslutade", fmt_int(shown.loc["exited", "total"]), counts_line("exited"), vs_prev_count("exited"),
+        delta_color="off")
 with cols[3]:
-    kpi("Andel kvinnor", fmt_pct(now.loc["women_share", "total"]), None, delta_share("women_share"),
-        delta_color="off", help="Kvinnor bland periodens deltagare.")
+    ws = privacy.visible_shares([now.loc["women_share", "total"]], [now.loc["participants", "total"]],
+                                [now.loc["participants", "women"]])[0]
+    d = vs(ws, goal["women_share"], "mot målet") or vs(ws, before.loc["women_share", "total"], f"mot {period_label(prev)}")
+    kpi("Andel kvinnor", fmt_pct(ws), None, d, delta_color="off", help="Kvinnor bland periodens deltagare.")
 
 cols = st.columns(4)
 with cols[0]:
-    kpi("Till arbete/studier", fmt_pct(now.loc["positive_share", "total"]), by_sex("positive_share", fmt_pct),
-        delta_share("positive_share"),
+    p = share("positive_share")
+    kpi("Till arbete/studier", fmt_pct(p), share_line("positive_share"),
+        vs(p, goal["positive_share"], "mot målet") or vs(p, before.loc["positive_share", "total"], f"mot {period_label(prev)}"),
         help="Andel av periodens avslutade med avslutsorsak 1 (arbete, studier eller aktivt arbetssökande). "
              "Avslut utan samtycke eller utan orsak räknas i nämnaren.")
 with cols[1]:
-    kpi("Till arbete/studier eller rehab.", fmt_pct(now.loc["positive_wide_share", "total"]),
-        by_sex("positive_wide_share", fmt_pct), delta_share("positive_wide_share"),
+    p = share("positive_wide_share")
+    kpi("Till arbete/studier eller rehab.", fmt_pct(p), share_line("positive_wide_share"),
+        vs(p, before.loc["positive_wide_share", "total"], f"mot {period_label(prev)}"),
         help="Avslutsorsak 1 eller 2 (fortsatt rehabilitering) av alla avslutade.")
 with cols[2]:
     d = None
@@ -69,41 +93,46 @@ with cols[2]:
         note += " Endast budget finns för: " + ", ".join(cost_now["budget_only"]) + "."
     kpi("Kostnad per deltagare", fmt_kr(cost_now["per_participant"]), None, d, delta_color="inverse", help=note)
 with cols[3]:
-    kpi("Utan samtycke", fmt_int(now.loc["no_consent", "total"]), by_sex("no_consent", fmt_int),
+    kpi("Utan samtycke", fmt_int(shown.loc["no_consent", "total"]), counts_line("no_consent"),
         help="Deltagare utan samtycke (inklusive anonymt registrerade): räknas bara efter kön, ålder och datum.")
 
 st.subheader("Per insats")
 ini = run(by_initiative, f)
-ini = ini[ini.participants_total > 0]
+ini = ini[ini.participants_total > 0].reset_index(drop=True)
 if ini.empty:
     empty()
     st.stop()
-costs = run(cost_per_initiative, f).set_index("initiative")
-ini = ini.join(costs, on="initiative")
+ini = ini.join(run(cost_per_initiative, f).set_index("initiative"), on="initiative")
+values, display = privacy.protect_prefixed(ini, "participants", "initiative")
+_, started = privacy.protect(ini[["initiative", "started_total"]], "initiative", parts=["started_total"], total=None)
+_, exited = privacy.protect(ini[["initiative", "exited_total"]], "initiative", parts=["exited_total"], total=None)
 
-fig = go.Figure()
-for s in ("women", "men", "other"):
-    fig.add_bar(y=ini.initiative, x=ini[f"participants_{s}"], name=SEX_LABELS[s], orientation="h",
-                marker_color=SEX_COLORS[s])
-for _, r in ini.iterrows():
-    if r.target_participants == r.target_participants and r.target_participants is not None and f.is_calendar_year:
-        fig.add_scatter(x=[r.target_participants], y=[r.initiative], mode="markers", showlegend=False,
-                        marker=dict(symbol="line-ns", size=26, line=dict(width=3, color="#222")),
-                        hovertemplate=f"Mål: {fmt_int(r.target_participants)} deltagare<extra></extra>")
-fig.update_layout(barmode="stack", title="Deltagare per insats och kön (streck = planerat antal per år)",
-                  yaxis=dict(autorange="reversed"), xaxis_title="Deltagare")
+fig = sex_bars(values.rename(columns=lambda c: c.replace("participants_", "")), "initiative",
+               "Deltagare per insats och kön" + (" (streck = planerat antal per år)" if f.is_calendar_year else ""),
+               targets=ini.target_participants if f.is_calendar_year else None, axis_title="Deltagare")
+chart(fig, None, key="oversikt_insatser", caption="Siffrorna finns i tabellen nedan.")
 
-table_df = ini[["initiative", "participants_women", "participants_men", "participants_other", "participants_total",
-                "target_participants", "started_total", "exited_total", "positive_share_total",
-                "target_positive_share", "positive_wide_share_total", "women_share", "target_women_share",
-                "per_participant", "basis"]].rename(columns={
+per_row = {  # the total row of `display` gets no shares or targets: the key figures above give them
+    "started_total": started.started_total,
+    "exited_total": exited.exited_total,
+    "target_participants": ini.target_participants,
+    "positive_share_total": privacy.visible_shares(ini.positive_share_total, ini.exited_total, ini.exited_positive_total),
+    "target_positive_share": ini.target_positive_share,
+    "positive_wide_share_total": privacy.visible_shares(ini.positive_wide_share_total, ini.exited_total,
+                                                        ini.exited_positive_wide_total),
+    "women_share": privacy.visible_shares(ini.women_share, ini.participants_total, ini.participants_women),
+    "target_women_share": ini.target_women_share,
+    "per_participant": ini.per_participant,
+    "basis": ini.basis,
+}
+table_df = display.assign(**{k: (list(v) + [None])[: len(display)] if k not in ("started_total", "exited_total") else v
+                             for k, v in per_row.items()}).rename(columns={
     "initiative": "Insats", "participants_women": "Deltagare kvinnor", "participants_men": "Deltagare män",
     "participants_other": "Deltagare annat/okänt", "participants_total": "Deltagare totalt",
     "target_participants": "Mål deltagare/år", "started_total": "Nya", "exited_total": "Avslutade",
     "positive_share_total": "Till arbete/studier", "target_positive_share": "Mål arbete/studier",
     "positive_wide_share_total": "Arbete/studier/rehab.", "women_share": "Andel kvinnor",
     "target_women_share": "Mål andel kvinnor", "per_participant": "Kostnad per deltagare", "basis": "Kostnad enligt"})
-chart(fig, None, key="oversikt_insatser", caption="Siffrorna finns i tabellen nedan.")
 table(table_df, {"Deltagare kvinnor": "int", "Deltagare män": "int", "Deltagare annat/okänt": "int",
                  "Deltagare totalt": "int", "Mål deltagare/år": "int", "Nya": "int", "Avslutade": "int",
                  "Till arbete/studier": "pct", "Mål arbete/studier": "pct", "Arbete/studier/rehab.": "pct",

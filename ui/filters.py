@@ -15,9 +15,8 @@ from metrics.catalog import initiatives as list_initiatives
 from metrics.catalog import latest_full_year, years as list_years
 
 from .data import run
-from .format import fmt_date
+from .text import SEX_OPTIONS, describe, period_label  # noqa: F401  (re-exported for pages)
 
-SEX_OPTIONS = {"women": "Kvinnor", "men": "Män", "other": "Annat/okänt"}
 AGENCY_OPTIONS = [*AGENCIES, AGENCY_MISSING]
 MODE_YEAR, MODE_RANGE = "År", "Eget intervall"
 
@@ -68,9 +67,26 @@ def sidebar() -> Filters | None:
         st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser")
         st.multiselect("Remittent (myndighet)", AGENCY_OPTIONS, key="f_agencies", placeholder="Alla")
         st.multiselect("Kön", list(SEX_OPTIONS), key="f_sexes", format_func=SEX_OPTIONS.get, placeholder="Alla")
+        settings()
     f = current(default_year)
     _write_url(f)
     return f
+
+
+def _start_presenting() -> None:
+    st.query_params["present"] = "1"
+
+
+def settings() -> None:
+    """Display settings: small-count protection and the way into presentation mode."""
+    with st.expander("Visning och skydd", expanded=False):
+        st.toggle("Skydda små tal", key="suppress",
+                  help="Antal 1–4 visas som <5, liksom celler som annars kan räknas fram. "
+                       "Alltid på i presentationsläget, i styrelseunderlaget och i sammanställda exporter.")
+        st.number_input("Gräns för små tal", min_value=2, max_value=50, step=1, key="suppress_threshold",
+                        help="Antal under gränsen döljs (standard 5).")
+    st.button("Presentationsläge", icon=":material/slideshow:", on_click=_start_presenting, width="stretch",
+              help="Helskärmsvy för styrelsemöten: ett ämne per bild, stor text, piltangenter för att bläddra.")
 
 
 def current(default_year: int) -> Filters:
@@ -100,25 +116,10 @@ def _write_url(f: Filters) -> None:
         params["agency"] = list(f.agencies)
     if f.sexes:
         params["sex"] = list(f.sexes)
-    for key in ("present",):  # keys owned by other parts of the app survive
+    for key in ("present", "slide", "suppress"):  # keys owned by other parts of the app survive
         if key in st.query_params:
             params[key] = st.query_params[key]
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     wanted = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
     if current != wanted:
         st.query_params.from_dict(params)
-
-
-def describe(f: Filters) -> str:
-    """The filters in words, for subtitles, exports and the board pack."""
-    period = str(f.start.year) if f.is_calendar_year else f"{fmt_date(f.start)} – {fmt_date(f.end)}"
-    parts = [period, ", ".join(f.initiatives) if f.initiatives else "alla insatser"]
-    if f.agencies:
-        parts.append("remittent: " + ", ".join(f.agencies))
-    if f.sexes:
-        parts.append("kön: " + ", ".join(SEX_OPTIONS[s].lower() for s in f.sexes))
-    return " · ".join(parts)
-
-
-def period_label(f: Filters) -> str:
-    return str(f.start.year) if f.is_calendar_year else f"{fmt_date(f.start)}–{fmt_date(f.end)}"

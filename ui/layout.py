@@ -8,11 +8,18 @@ import streamlit as st
 from metrics import Filters
 from metrics.catalog import status
 
+from . import privacy
 from .data import run
 from .export import to_csv_bytes
-from .filters import describe
-from .format import SEX_LABELS, fmt_date, fmt_int, fmt_kr, fmt_number, fmt_pct
+from .format import FORMATTERS, SEX_LABELS, fmt_date
+from .text import describe
 from .theme import apply_theme
+
+SEX_FORMATS = {"Kvinnor": "int", "Män": "int", "Annat/okänt": "int", "Totalt": "int"}
+
+
+def present() -> bool:
+    return bool(st.session_state.get("_present"))
 
 
 def filters_or_stop() -> Filters:
@@ -28,12 +35,13 @@ def filters_or_stop() -> Filters:
 def page_header(title: str, question: str, f: Filters) -> None:
     st.title(title)
     st.caption(f"{question}  \n**Urval:** {describe(f)}")
+    if privacy.enabled():
+        st.caption(privacy.note())
 
 
 def data_status() -> None:
     s = run(status)
     with st.sidebar:
-        st.divider()
         if s["source"] == "sample":
             st.warning("Exempeldata: genererade, fiktiva uppgifter. Läs in förbundets exporter för riktiga siffror.",
                        icon=":material/science:")
@@ -41,9 +49,9 @@ def data_status() -> None:
             st.caption(f"Data inläst {fmt_date(s['last_load'][:10])} kl. {s['last_load'][11:16]}")
 
 
-def sex_parts(row) -> str:
-    """'Kvinnor 12 · Män 9 · Annat/okänt 1' from a row with women/men/other already formatted."""
-    return " · ".join(f"{SEX_LABELS[k]} {row[k]}" for k in ("women", "men", "other"))
+def sex_line(row, fmt) -> str:
+    """'Kvinnor 12 · Män 9 · Annat/okänt 1' for a row with women/men/other."""
+    return " · ".join(f"{SEX_LABELS[k]} {fmt(row[k])}" for k in ("women", "men", "other"))
 
 
 def kpi(label: str, value: str, by_sex: str | None = None, delta: str | None = None,
@@ -57,15 +65,14 @@ def empty(message: str = "Det finns inga uppgifter för det här urvalet. Välj 
     st.info(message, icon=":material/search_off:")
 
 
-FORMATTERS = {"int": fmt_int, "kr": fmt_kr, "pct": fmt_pct, "months": lambda x: fmt_number(x, 1),
-              "date": fmt_date}
-
-
 def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str | None = None) -> None:
-    """A sortable table: Swedish display strings over the raw numbers, so sorting stays numeric."""
+    """A sortable table: Swedish display strings over the raw numbers, so sorting stays numeric.
+
+    Hidden small counts arrive as the text `<5` and pass through unchanged.
+    """
     formats = formats or {}
-    styler = df.style.format({c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}, na_rep="–")
-    st.dataframe(styler, hide_index=True, width="stretch", key=key)
+    fns = {c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}
+    st.dataframe(df.style.format(fns, na_rep="–"), hide_index=True, width="stretch", key=key)
     if key:
         st.download_button("Ladda ned tabellen (CSV)", data=to_csv_bytes(df), file_name=f"{key}.csv",
                            mime="text/csv", key=f"dl_{key}", on_click="ignore")
@@ -74,15 +81,12 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
 def chart(fig: go.Figure, data: pd.DataFrame | None, *, key: str, formats: dict[str, str] | None = None,
           caption: str | None = None) -> None:
     """A chart, and its data one click away as a table (with a CSV that Swedish Excel opens)."""
-    st.plotly_chart(apply_theme(fig), width="stretch", key=f"chart_{key}")
+    st.plotly_chart(apply_theme(fig, present=present()), width="stretch", key=f"chart_{key}")
     if caption:
         st.caption(caption)
-    if data is not None:
+    if data is not None and not present():
         with st.expander("Visa som tabell"):
             table(data, formats, key=key)
-
-
-SEX_FORMATS = {"Kvinnor": "int", "Män": "int", "Annat/okänt": "int", "Totalt": "int"}
 
 
 def rename_sex(df: pd.DataFrame) -> pd.DataFrame:

@@ -251,3 +251,8 @@ def apply_theme(fig: go.Figure, *, present: bool = False) -> go.Figure:
     fig.update_xaxes(**_axis(present))
     fig.update_yaxes(**_axis(present))
     return fig
+
+# Money: budget in the light blue, actual (what was spent) in the dark one; per-person figures alike.
+BUDGET_COLOR = _SKY
+ACTUAL_COLOR = _NAVY
+PER_STARTED_COLOR = _TEAL

@@ -1,0 +1,75 @@
+"""Export: the filtered tables as Excel and CSV, for the association's staff."""
+import streamlit as st
+
+from metrics.catalog import status
+from metrics.suppress import label
+from ui import privacy
+from ui.data import run
+from ui.exports import (ENROLLMENTS, INDIVIDUAL_WARNING, csv_bytes, display_formats, enrollment_table, excel_bytes,
+                        export_tables, file_stem, meta, slug)
+from ui.format import fmt_int, format_table
+from ui.layout import filters_or_stop, page_header
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+
+f = filters_or_stop()
+page_header("Export", "Tabellerna för urvalet i sidopanelen som Excel eller CSV, för förbundets personal.", f)
+loaded = run(status)
+t = privacy.threshold()
+
+st.subheader("Sammanställningar")
+st.caption("Deltagare, nya, avslutade och utan samtycke per insats, remittent, avslutsorsak och åldersgrupp – "
+           "uppdelat på kvinnor, män och annat/okänt kön – samt kostnad per insats och år. Samma siffror som "
+           "sidorna visar, för samma urval.")
+protect = st.checkbox(f"Skydda små tal ({label(t)})", value=True, key="export_protect",
+                      help=f"Antal 1–{t - 1} skrivs som {label(t)}, liksom antal som annars kan räknas fram ur "
+                           f"summorna; andelar och kostnad per person som bygger på färre än {t} personer lämnas tomma.")
+if not protect:
+    st.warning("Utan skydd för små tal kan enskilda personer gå att känna igen. Använd filen internt och "
+               "skicka den inte vidare.", icon=":material/warning:")
+tables = run(export_tables, f, protect=protect, threshold=t)
+
+
+def workbook() -> bytes:
+    return excel_bytes(tables, meta(f, loaded, protect=protect, threshold=t))
+
+
+left, right = st.columns(2)
+with left:
+    st.download_button("Ladda ned alla tabeller (Excel)", data=workbook,
+                       file_name=f"{file_stem(f, 'sammanstallning')}.xlsx", mime=XLSX, on_click="ignore",
+                       key="export_xlsx", type="primary", icon=":material/download:", width="stretch")
+    st.caption("Ett blad per tabell och först bladet Urval med filtren, exporttid och när data lästes in.")
+with right:
+    choice = st.selectbox("Tabell som CSV", list(tables), key="export_csv_table")
+    chosen = tables[choice]
+    st.download_button("Ladda ned tabellen (CSV)", data=lambda: csv_bytes(chosen),
+                       file_name=f"{file_stem(f, slug(choice))}.csv", mime=CSV, on_click="ignore",
+                       key="export_csv", icon=":material/download:", width="stretch")
+    st.caption("Semikolonseparerad med decimalkomma: öppnas i kolumner i svenska Excel.")
+with st.expander(f"Förhandsvisa: {choice}"):
+    st.dataframe(format_table(chosen, display_formats(chosen)), hide_index=True, width="stretch")
+
+st.divider()
+st.subheader("Deltagarrader (individdata)")
+st.warning(f"{INDIVIDUAL_WARNING} Inga personnummer finns i databasen. Skyddet för små tal gäller inte här: "
+           "filen är individdata till sin natur.", icon=":material/lock:")
+rows = run(enrollment_table, f)
+st.caption(f"{fmt_int(len(rows))} inskrivningar bakom periodens deltagare (anonymt registrerade deltagare har "
+           "inga rader; utan samtycke finns bara kön, ålder och datum).")
+
+
+def enrollment_workbook() -> bytes:
+    return excel_bytes({ENROLLMENTS: rows}, meta(f, loaded, individual=True))
+
+
+left, right = st.columns(2)
+with left:
+    st.download_button("Ladda ned deltagarrader (Excel)", data=enrollment_workbook,
+                       file_name=f"{file_stem(f, 'deltagarrader')}.xlsx", mime=XLSX, on_click="ignore",
+                       key="export_rows_xlsx", icon=":material/download:", width="stretch")
+with right:
+    st.download_button("Ladda ned deltagarrader (CSV)", data=lambda: csv_bytes(rows),
+                       file_name=f"{file_stem(f, 'deltagarrader')}.csv", mime=CSV, on_click="ignore",
+                       key="export_rows_csv", icon=":material/download:", width="stretch")
