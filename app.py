@@ -21,6 +21,7 @@ PAGES = [
     st.Page("pages/jamstalldhet.py", title="Jämställdhet", url_path="jamstalldhet", icon=":material/wc:"),
     st.Page("pages/avslut.py", title="Avslut och resultat", url_path="avslut", icon=":material/logout:"),
     st.Page("pages/kostnad.py", title="Kostnad per deltagare", url_path="kostnad", icon=":material/payments:"),
+    st.Page("pages/export.py", title="Export", url_path="export", icon=":material/download:"),
 ]
 
 

@@ -50,3 +50,37 @@ def test_navigation_reaches_every_view_in_one_click(server, browser):
     wait_idle(page)
     assert page.url.split("?")[0].endswith("/jamstalldhet")
     page.close()
+
+
+def _font_px(page, selector: str) -> float:
+    return page.evaluate(
+        """(sel) => { const el = document.querySelector(sel); return el ? parseFloat(getComputedStyle(el).fontSize) : 0; }""",
+        selector,
+    )
+
+
+def test_presentation_mode_is_readable_from_the_back_row(server, browser):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(f"{server}/?year=2025&present=1")
+    wait_idle(page)
+    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=30_000)
+    assert not page.get_by_test_id("stSidebar").is_visible()
+    assert not page.get_by_test_id("stHeader").is_visible()
+    assert page.get_by_test_id("stException").count() == 0
+    assert _font_px(page, "[data-testid='stCaptionContainer'] p") >= 24  # body text, filters subtitle
+    assert _font_px(page, "[data-testid='stMetricValue'] p") >= 60  # key figures much larger
+    tick_sizes = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot .xtick text, .js-plotly-plot .ytick text')]
+                 .map(t => parseFloat(t.style.fontSize || getComputedStyle(t).fontSize))"""
+    )
+    assert tick_sizes and min(tick_sizes) >= 20
+    color = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stCaptionContainer\"] p')).color")
+    assert color == "rgb(17, 17, 17)"  # 18:1 on white, beyond WCAG AA
+    assert "Skydd för små tal" in page.get_by_test_id("stCaptionContainer").first.inner_text()
+    # the arrow keys step through the topics
+    page.locator("h1").first.wait_for()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('h1').innerText.includes('Inflöde')", timeout=30_000)
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => document.querySelector('h1').innerText.includes('Översikt')", timeout=30_000)
+    page.close()

@@ -52,6 +52,7 @@ TITLES = {
     "cost": "Kostnad per deltagare",
 }
 MIXED = "blandat"
+UNKNOWN_SHORT = "Okänd orsak"  # in the legend; the footnote says what it covers
 BASIS_SERIES = {ACTUAL: "Utfall", BUDGET: "Budget (utfall saknas)", MIXED: "Utfall och budget"}
 BASIS_COLORS = {
     ACTUAL: getattr(theme, "ACTUAL_COLOR", "#004488"),
@@ -102,7 +103,7 @@ HEADER_FILL = RGBColor.from_string("DDDDDD")
 BAND_FILL = RGBColor.from_string("F2F2F2")
 WHITE = RGBColor.from_string("FFFFFF")
 GRID = RGBColor.from_string("D0D0D0")
-TITLE_PT, TAKEAWAY_PT, BODY_PT, CHART_PT = 36, 26, 20, 20
+TITLE_PT, TAKEAWAY_PT, BODY_PT, CHART_PT = 36, 24, 20, 20
 PCT_FORMAT = "0 %"  # per cent with the Swedish space; the viewer's locale supplies separators
 COUNT_FORMAT = "#,##0"
 KR_FORMAT = '#,##0" kr"'
@@ -346,9 +347,11 @@ def _sexes(f: Filters) -> list[str]:
     return [s for s in SEXES if not f.sexes or s in f.sexes]
 
 
-def suppression_note(threshold: int) -> str:
-    return (f"Antal under {threshold} visas inte, inte heller tal som annars kan räknas fram eller andelar "
-            f"som bygger på färre än {threshold} personer.")
+def suppression_note(threshold: int, shares: bool = False) -> str:
+    """The line a slide shows when protection hid something on it."""
+    if shares:
+        return f"Antal under {threshold} visas inte, inte heller andelar som bygger på färre än {threshold} personer."
+    return f"Antal under {threshold} visas inte, inte heller tal som skulle avslöja dem."
 
 
 # ---------------------------------------------------------------- drawing
@@ -395,13 +398,13 @@ def _slide(prs, title: str, notes: str):
 
 
 def _takeaway(slide, sentence: str) -> None:
-    _text(slide, MARGIN, 1.3, SLIDE_W - 2 * MARGIN, 0.85, sentence, TAKEAWAY_PT, name="Slutsats")
+    _text(slide, MARGIN, 1.2, SLIDE_W - 2 * MARGIN, 0.85, sentence, TAKEAWAY_PT, name="Slutsats")
 
 
 def _footnote(slide, lines: Sequence[str]) -> None:
     lines = [x for x in lines if x]
     if lines:
-        _text(slide, MARGIN, 6.45, SLIDE_W - 2 * MARGIN, 0.95, " ".join(lines), BODY_PT, color=MUTED_COLOR,
+        _text(slide, MARGIN, 6.6, SLIDE_W - 2 * MARGIN, 0.8, " ".join(lines), BODY_PT, color=MUTED_COLOR,
               name="Fotnot")
 
 
@@ -412,9 +415,14 @@ def _set_alt_text(shape, text: str) -> None:
 def _chart(slide, kind, categories: Sequence[str], series: Sequence[tuple[str, Sequence, str]], *,
            number_format: str, title: str, alt: str, percent_axis: bool = False, overlap: int | None = None,
            labels: Sequence[bool] | bool = False, label_color: RGBColor | None = None,
-           label_position=None, empty_message: str = "") -> bool:
-    """A native chart at the slide's chart area, or `empty_message` where there is nothing to draw."""
-    left, top, width, height = MARGIN, 2.2, SLIDE_W - 2 * MARGIN, 4.2
+           label_position=None, legend_right: bool = False, top_down: bool = False,
+           empty_message: str = "") -> bool:
+    """A native chart at the slide's chart area, or `empty_message` where there is nothing to draw.
+
+    `top_down` (horizontal bars): the first category at the top, read like a table; the value
+    axis is then left out and the bars carry their values.
+    """
+    left, top, width, height = MARGIN, 2.1, SLIDE_W - 2 * MARGIN, 4.45
     if not categories or not any(v is not None for _, vals, _ in series for v in vals):
         _text(slide, left, top + 1.2, width, 1.2, empty_message or "Det finns inga uppgifter att visa.", TAKEAWAY_PT,
               color=MUTED_COLOR, name="Tomt diagram")
@@ -434,7 +442,7 @@ def _chart(slide, kind, categories: Sequence[str], series: Sequence[tuple[str, S
     _style_runs(chart.chart_title.text_frame.paragraphs[0], CHART_PT, bold=True)
     chart.has_legend = len(series) > 1
     if chart.has_legend:
-        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+        chart.legend.position = XL_LEGEND_POSITION.RIGHT if legend_right else XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
         chart.legend.font.size = Pt(CHART_PT)
     va = chart.value_axis
@@ -447,6 +455,12 @@ def _chart(slide, kind, categories: Sequence[str], series: Sequence[tuple[str, S
     if percent_axis:
         va.maximum_scale = 1
     chart.category_axis.tick_labels.font.size = Pt(CHART_PT)
+    if top_down:
+        chart.category_axis.reverse_order = True
+        va.visible = False
+        va.has_major_gridlines = False
+        top_value = max(float(v) for _, vals, _ in series for v in vals if v is not None)
+        va.maximum_scale = top_value * 1.3 if top_value > 0 else None  # room for the labels beside the bars
     plot = chart.plots[0]
     plot.gap_width = 60
     if overlap is not None:
@@ -466,10 +480,12 @@ def _chart(slide, kind, categories: Sequence[str], series: Sequence[tuple[str, S
             dl.font.color.rgb = label_color or TEXT_COLOR
             if label_position is not None:
                 dl.position = label_position
+            for body in dl._element.xpath("./c:txPr/a:bodyPr"):
+                body.set("wrap", "none")  # "21 038 kr" on one line
     return True
 
 
-def _table(slide, cells: pd.DataFrame, *, top: float = 1.4, first_col_width: float = 5.6) -> None:
+def _table(slide, cells: pd.DataFrame, *, top: float = 1.4, first_col_width: float = 4.9) -> None:
     rows, cols = len(cells) + 1, len(cells.columns) + 1
     width = SLIDE_W - 2 * MARGIN
     height = 0.6 * rows
@@ -505,7 +521,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     prs.core_properties.title = f"{DECK_TITLE} {period_label(f)}"
     prs.core_properties.author = association
     prs.core_properties.language = "sv-SE"
-    note = suppression_note(t)
+    note, share_note = suppression_note(t), suppression_note(t, shares=True)
     pos, wide = positive_codes(con)
 
     # 1. Title
@@ -531,7 +547,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     _table(s, cells)
     budget_note = (f"Kostnaden bygger på budget där utfall saknas: {', '.join(summary['budget_only'])}."
                    if summary.get("budget_only") else "")
-    _footnote(s, [note if hidden else "", budget_note])
+    _footnote(s, [share_note if hidden else "", budget_note])
 
     # 3. Inflow per agency
     inflow = inflow_by_agency(con, f)
@@ -563,7 +579,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
            empty_message="Inga deltagare under perioden." if w.empty
            else "Deltagarna per insats är för få för att visa andelen kvinnor.")
     defaults = list(w[w.target_is_default.astype(bool)].initiative) if len(w) else []
-    _footnote(s, [note if w.shown.isna().any() else "",
+    _footnote(s, [share_note if w.shown.isna().any() else "",
                   f"Mål 50 % (inget mål i insatsregistret): {', '.join(defaults)}." if defaults else ""])
 
     # 5. Exits and results: each reason's share of the exits within each sex
@@ -574,7 +590,8 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     for r in shares.itertuples():
         vals = [_visible_share(getattr(r, f"{c}_share"), ep.hidden(r.reason, c), int(ep.data.at[TOTAL, c]),
                                ep.hidden(TOTAL, c), t) for c in cats]
-        series.append((r.label, vals, theme.exit_reason_color(r.reason)))
+        series.append((UNKNOWN_SHORT if r.reason == UNKNOWN_REASON else r.label, vals,
+                       theme.exit_reason_color(r.reason)))
     hidden = any(v is None and int(ep.data.at[TOTAL, c]) > 0 for _, vals, _ in series for v, c in zip(vals, cats))
     sentence = exits_takeaway(reasons, pos, t)
     s = _slide(prs, TITLES["exits"], DEFINITIONS["exits"])
@@ -582,11 +599,11 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     _chart(s, XL_CHART_TYPE.COLUMN_STACKED, [SEX_LABELS[c] for c in cats], series,
            number_format=PCT_FORMAT, title="Avslutade per avslutsorsak, andel inom varje kön", alt=sentence,
            percent_axis=True, overlap=100, labels=[str(r) in pos for r in shares.reason],
-           label_color=WHITE, label_position=XL_LABEL_POSITION.CENTER,
+           label_color=WHITE, label_position=XL_LABEL_POSITION.CENTER, legend_right=True,
            empty_message="Inga avslut under perioden." if int(ep.data.at[TOTAL, "total"]) == 0
            else "De avslutade är för få för att visa fördelningen på avslutsorsak.")
-    _footnote(s, [note if hidden else "",
-                  "Okänd orsak: avslut utan samtycke eller utan angiven orsak." if UNKNOWN_REASON in set(shares.reason)
+    _footnote(s, [share_note if hidden else "",
+                  f"{UNKNOWN_SHORT}: avslut utan samtycke eller utan angiven orsak." if UNKNOWN_REASON in set(shares.reason)
                   else ""])
 
     # 6. Cost per participant per initiative
@@ -597,14 +614,14 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     sentence = cost_takeaway(cost_table(con, f), summary, t)
     s = _slide(prs, TITLES["cost"], DEFINITIONS["cost"])
     _takeaway(s, sentence)
-    _chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, list(shown.initiative),
+    _chart(s, XL_CHART_TYPE.BAR_CLUSTERED, list(shown.initiative),
            [(BASIS_SERIES[b], [v if basis == b else None for v, basis in zip(shown.shown, shown.basis)],
              BASIS_COLORS[b]) for b in bases],
            number_format=KR_FORMAT, title="Kostnad per deltagare och insats", alt=sentence, overlap=100,
-           labels=True, label_position=XL_LABEL_POSITION.OUTSIDE_END,
+           labels=True, label_position=XL_LABEL_POSITION.OUTSIDE_END, top_down=True,
            empty_message="Det finns ingen kostnad per deltagare att visa för urvalet.")
     budget = list(shown[shown.basis.isin([BUDGET, MIXED])].initiative)
-    _footnote(s, [note if shown.shown.isna().any() else "",
+    _footnote(s, [share_note if shown.shown.isna().any() else "",
                   f"Budget i stället för utfall: {', '.join(budget)}." if budget else "",
                   f"Ingen kostnad per deltagare (kostnad eller deltagare saknas): {', '.join(missing)}."
                   if missing else ""])
