@@ -84,3 +84,17 @@ def test_presentation_mode_is_readable_from_the_back_row(server, browser):
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("() => document.querySelector('h1').innerText.includes('Översikt')", timeout=30_000)
     page.close()
+
+
+def test_deep_link_on_a_fresh_server_opens_that_page(tmp_path, browser):
+    """A bookmarked /kostnad?… must open the cost page even as the server's very first request."""
+    db = tmp_path / "finsam.duckdb"
+    ensure_database(db)
+    with streamlit_server(db) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/kostnad?year=2024")
+        wait_idle(page)
+        page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=30_000)
+        assert page.locator("h1").first.inner_text().startswith("Kostnad per deltagare")
+        assert page.get_by_test_id("stSidebarNav").get_by_text("Översikt").count() == 1
+        page.close()

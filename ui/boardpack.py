@@ -192,8 +192,8 @@ def inflow_takeaway(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> str
     if len(leaders) == 1:
         return (f"{leaders[0]} remitterade flest nya deltagare: {fmt_int(top)} av {fmt_int(total)} "
                 f"({fmt_pct(top / total)}).")
-    return (f"{_names(leaders)} remitterade lika många nya deltagare: {fmt_int(top)} var av {fmt_int(total)} "
-            f"({fmt_pct(top / total)} var).")
+    return (f"{_names(leaders)} remitterade flest nya deltagare, lika många: {fmt_int(top)} var av "
+            f"{fmt_int(total)} ({fmt_pct(top / total)}).")
 
 
 def women_target_visible(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
@@ -567,8 +567,9 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     _footnote(s, [note if p.any_hidden else ""])
 
     # 4. Gender balance: share of women per initiative against its target
-    w = women_target_visible(women_share_vs_target(con, f), t)
-    sentence = women_target_takeaway(women_share_vs_target(con, f), t)
+    women = women_share_vs_target(con, f)
+    w = women_target_visible(women, t)
+    sentence = women_target_takeaway(women, t)
     s = _slide(prs, TITLES["gender"], DEFINITIONS["gender"].format(gap=fmt_number(LARGE_GAP * 100)))
     _takeaway(s, sentence)
     _chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, list(w.initiative),
@@ -607,11 +608,12 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                   else ""])
 
     # 6. Cost per participant per initiative
-    ct = cost_visible(cost_table(con, f), t)
+    costs = cost_table(con, f)
+    ct = cost_visible(costs, t)
     shown = ct[ct.per_participant.notna()]
     missing = list(ct[ct.per_participant.isna()].initiative)
     bases = [b for b in (ACTUAL, BUDGET, MIXED) if b in set(shown.basis)]
-    sentence = cost_takeaway(cost_table(con, f), summary, t)
+    sentence = cost_takeaway(costs, summary, t)
     s = _slide(prs, TITLES["cost"], DEFINITIONS["cost"])
     _takeaway(s, sentence)
     _chart(s, XL_CHART_TYPE.BAR_CLUSTERED, list(shown.initiative),
