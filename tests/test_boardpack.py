@@ -144,6 +144,7 @@ def text_counts(text: str) -> list[int]:
 def test_deck_has_six_slides_in_order_16_9(sample_deck, small_deck):
     for prs in (sample_deck, small_deck):
         assert [s.shapes.title.text for s in prs.slides] == SLIDE_TITLES
+        assert SLIDE_TITLES[1:] == list(TITLES.values())
         assert round(prs.slide_width / prs.slide_height, 3) == round(16 / 9, 3)
         assert prs.slide_height == Inches(7.5)
 

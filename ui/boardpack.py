@@ -604,8 +604,8 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
            empty_message="Inga avslut under perioden." if int(ep.data.at[TOTAL, "total"]) == 0
            else "De avslutade är för få för att visa fördelningen på avslutsorsak.")
     _footnote(s, [share_note if hidden else "",
-                  f"{UNKNOWN_SHORT}: avslut utan samtycke eller utan angiven orsak." if UNKNOWN_REASON in set(shares.reason)
-                  else ""])
+                  f"{UNKNOWN_SHORT}: avslut utan samtycke eller utan angiven orsak."
+                  if UNKNOWN_REASON in set(shares.reason) else ""])
 
     # 6. Cost per participant per initiative
     costs = cost_table(con, f)
