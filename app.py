@@ -6,7 +6,7 @@ import streamlit as st
 from etl.load import ensure_database
 from metrics.suppress import DEFAULT_THRESHOLD
 from ui import filters
-from ui.layout import data_status
+from ui.layout import board_pack_button, data_status
 from ui.present import PRESENT_CSS, TOPICS
 from ui.slides import render as render_slide
 
@@ -16,12 +16,12 @@ with st.spinner("Databasen saknas – bygger den från exempeldata …"):
     ensure_database()
 
 PAGES = [
-    st.Page("pages/overview.py", title="Översikt", url_path="", default=True, icon=":material/dashboard:"),
-    st.Page("pages/inflow.py", title="Inflöde per remittent", url_path="inflode", icon=":material/login:"),
-    st.Page("pages/gender_balance.py", title="Jämställdhet", url_path="jamstalldhet", icon=":material/wc:"),
-    st.Page("pages/outcomes.py", title="Avslut och resultat", url_path="avslut", icon=":material/logout:"),
-    st.Page("pages/cost.py", title="Kostnad per deltagare", url_path="kostnad", icon=":material/payments:"),
-    st.Page("pages/staff_export.py", title="Export", url_path="export", icon=":material/download:"),
+    st.Page("pages/oversikt.py", title="Översikt", url_path="", default=True, icon=":material/dashboard:"),
+    st.Page("pages/inflode.py", title="Inflöde per remittent", url_path="inflode", icon=":material/login:"),
+    st.Page("pages/jamstalldhet.py", title="Jämställdhet", url_path="jamstalldhet", icon=":material/wc:"),
+    st.Page("pages/avslut.py", title="Avslut och resultat", url_path="avslut", icon=":material/logout:"),
+    st.Page("pages/kostnad.py", title="Kostnad per deltagare", url_path="kostnad", icon=":material/payments:"),
+    st.Page("pages/export.py", title="Export", url_path="export", icon=":material/download:"),
 ]
 
 
@@ -49,5 +49,6 @@ else:
     page = st.navigation(PAGES)
 st.session_state["_filters"] = filters.sidebar()
 if not presenting:
+    board_pack_button(st.session_state["_filters"])
     data_status()
 page.run()

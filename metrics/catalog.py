@@ -48,3 +48,9 @@ def status(con: duckdb.DuckDBPyConnection) -> dict:
 
 def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT * FROM load_history ORDER BY load_id DESC").df()
+
+
+def association_name(con: duckdb.DuckDBPyConnection) -> str:
+    """The association named in the exports (Förbund column), for titles; a neutral default otherwise."""
+    row = con.execute("SELECT min(association) FROM enrollments WHERE association <> ''").fetchone()
+    return row[0] if row and row[0] else "Samordningsförbundet"

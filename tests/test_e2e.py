@@ -97,4 +97,24 @@ def test_deep_link_on_a_fresh_server_opens_that_page(tmp_path, browser):
         page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=30_000)
         assert page.locator("h1").first.inner_text().startswith("Kostnad per deltagare")
         assert page.get_by_test_id("stSidebarNav").get_by_text("Översikt").count() == 1
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_test_id("stSidebar").get_by_text("Urval").count() == 1  # app.py's filters ran
         page.close()
+
+
+def test_board_pack_downloads_from_the_sidebar(server, browser, tmp_path):
+    from pptx import Presentation
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(f"{server}/?year=2025")
+    wait_idle(page)
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name="Styrelseunderlag (PowerPoint)").first.click()
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    assert path.name == "styrelseunderlag-2025.pptx"
+    deck = Presentation(str(path))
+    titles = [s.shapes.title.text for s in deck.slides]
+    assert titles[0] == "Styrelsemöte – underlag"
+    assert len(titles) == 6
+    page.close()

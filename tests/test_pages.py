@@ -14,7 +14,7 @@ from metrics.people import headline
 from ui.format import fmt_int, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["pages/overview.py", "pages/inflow.py", "pages/gender_balance.py", "pages/outcomes.py", "pages/cost.py"]
+PAGES = ["pages/oversikt.py", "pages/inflode.py", "pages/jamstalldhet.py", "pages/avslut.py", "pages/kostnad.py"]
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_small_counts_hidden_when_protection_is_on(sample_db, monkeypatch):
         # an initiative with few participants of other/unknown sex: the case protection is for
         name = con.execute("""SELECT initiative FROM enrollments WHERE year(start_date) = 2025
                               GROUP BY initiative ORDER BY count(*) FILTER (WHERE sex IN ('other', 'unknown')) LIMIT 1""").fetchone()[0]
-    at = app(sample_db, monkeypatch, "pages/inflow.py", year="2025", initiative=name)
+    at = app(sample_db, monkeypatch, "pages/inflode.py", year="2025", initiative=name)
     shown = at.dataframe[0].value.to_string()
     at.session_state["suppress"] = True  # the sidebar toggle (AppTest drops sidebar widgets after switch_page)
     at.run()

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from metrics import Filters
-from metrics.catalog import status
+from metrics.catalog import association_name, status
 
 from . import privacy
 from .data import run
@@ -24,12 +24,29 @@ def present() -> bool:
 
 def filters_or_stop() -> Filters:
     """The sidebar's Filters; stops the page with a plain message when there is no data at all."""
+    if "_filters" not in st.session_state:
+        _leave_pages_autodiscovery()
     f = st.session_state.get("_filters")
     if f is None:
         st.info("Databasen innehåller inga deltagare ännu. Läs in exporter med "
                 "`python -m etl load FIL …` (se README) så visas siffrorna här.")
         st.stop()
     return f
+
+
+def _leave_pages_autodiscovery() -> None:
+    """Run app.py after all: the page was started by Streamlit's pages/ auto-discovery.
+
+    On a freshly started server the first request runs in the old multipage mode until
+    some run calls st.navigation, so a bookmarked /kostnad starts pages/kostnad.py alone,
+    without app.py's filters. Switching that mode off and rerunning hands the same URL
+    to app.py's st.navigation (private API, checked on Streamlit 1.67; tested end to end).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def page_header(title: str, question: str, f: Filters) -> None:
@@ -92,3 +109,26 @@ def chart(fig: go.Figure, data: pd.DataFrame | None, *, key: str, formats: dict[
 def rename_sex(df: pd.DataFrame) -> pd.DataFrame:
     """Swedish headers for the women/men/other/total columns every people-table has."""
     return df.rename(columns=SEX_LABELS)
+
+
+def board_pack_button(f: Filters | None) -> None:
+    """The board pack for the current filters, built only when clicked (small counts always protected)."""
+    if f is None:
+        return
+    from .boardpack import build_board_pack, file_name
+    from .data import cursor
+
+    def build() -> bytes:
+        cur = cursor()
+        try:
+            return build_board_pack(cur, f, association=association_name(cur), threshold=privacy.threshold())
+        finally:
+            cur.close()
+
+    with st.sidebar:
+        st.download_button("Styrelseunderlag (PowerPoint)", data=build, file_name=file_name(f),
+                           mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                           icon=":material/co_present:", on_click="ignore", width="stretch",
+                           help="Titelbild, nyckeltal per kön och en bild per fråga, med redigerbara diagram. "
+                                "Små tal skyddas alltid.")
+
