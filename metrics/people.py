@@ -240,15 +240,18 @@ def targets_summary(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
     scope = counts(con, f.with_(sexes=(), agencies=()), "participants", ("initiative",))
     scope = scope[scope.total > 0].merge(initiative_targets(con), on="initiative", how="left")
     if scope.empty:
-        return {"participants": None, "women_share": None, "positive_share": None}
+        return {"participants": None, "participants_gap": None, "women_share": None, "positive_share": None}
 
     def common(col: str):
         vals = scope[col]
         return float(vals.iloc[0]) if vals.notna().all() and vals.nunique() == 1 else None
 
     parts = scope.target_participants
+    target = int(parts.sum()) if f.is_calendar_year and parts.notna().all() else None
+    actual = int(counts(con, f, "participants").total.iloc[0])
     return {
-        "participants": int(parts.sum()) if f.is_calendar_year and parts.notna().all() else None,
+        "participants": target,
+        "participants_gap": None if target is None else actual - target,
         "women_share": common("target_women_share"),
         "positive_share": common("target_positive_share"),
     }

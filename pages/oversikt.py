@@ -52,12 +52,12 @@ def vs(value, other, label: str) -> str | None:
 
 cols = st.columns(4)
 with cols[0]:
-    gap = None
-    if goal["participants"] is not None:
-        gap = f"{fmt_delta_int(now.loc['participants', 'total'] - goal['participants'])} mot målet " \
-              f"{fmt_int(goal['participants'])}"
-    kpi("Deltagare", fmt_int(shown.loc["participants", "total"]), counts_line("participants"),
-        gap or vs_prev_count("participants"), delta_color="off",
+    line = counts_line("participants")
+    if goal["participants"] is not None and not isinstance(shown.loc["participants", "total"], str):
+        line += f"  \nMål {fmt_int(goal['participants'])} per år " \
+                f"({fmt_delta_int(goal['participants_gap'])})"
+    kpi("Deltagare", fmt_int(shown.loc["participants", "total"]), line, vs_prev_count("participants"),
+        delta_color="off",
         help="Inskrivna någon gång under perioden (start före periodens slut och inget avslut före dess början)."
              + (f" Mål enligt insatsregistret: {fmt_int(goal['participants'])} per år." if goal["participants"] else ""))
 with cols[1]:

@@ -269,3 +269,21 @@ def test_cost_summary_leaves_out_years_without_cost(small_con):
     # Alfa 2020 390 000 / 5, Alfa 2021 480 001 / 6, Beta 2021 300 000 / 9; Beta 2020 (1 participant, no cost) out
     assert s == {"cost": 1170001.0, "participants": 20, "per_participant": pytest.approx(1170001 / 20),
                  "budget_only": ["Beta"], "missing_cost": ["Beta"]}
+
+
+def test_targets_summary(small_con):
+    from metrics.people import targets_summary
+
+    # 2021: Alfa (6 participants, target 20) and Beta (9, target 10) → 30 planned, 15 actual
+    t = targets_summary(small_con, Y2021)
+    assert t["participants"] == 30
+    assert t["participants_gap"] == 15 - 30
+    # the shares differ between Alfa and Beta (Beta has no women target): no common target to state
+    assert t["women_share"] is None and t["positive_share"] is None
+    alfa = targets_summary(small_con, Filters.year(2021, initiatives=("Alfa",)))
+    assert (alfa["participants"], alfa["participants_gap"], alfa["women_share"], alfa["positive_share"]) == (20, -14, 0.7, 0.5)
+    # a custom period is not a year: a per-year target does not apply
+    import datetime as dt
+
+    half = targets_summary(small_con, Filters(dt.date(2021, 1, 1), dt.date(2021, 6, 30), initiatives=("Alfa",)))
+    assert half["participants"] is None and half["participants_gap"] is None

@@ -89,7 +89,10 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
     """
     formats = formats or {}
     fns = {c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}
-    st.dataframe(df.style.format(fns, na_rep="–"), hide_index=True, width="stretch", key=key)
+    shown = df.copy()
+    for c in shown.columns[shown.isna().any()]:  # st.dataframe prints a missing cell as "None"
+        shown[c] = shown[c].astype(object).where(shown[c].notna(), "–")
+    st.dataframe(shown.style.format(fns, na_rep="–"), hide_index=True, width="stretch", key=key)
     if key:
         st.download_button("Ladda ned tabellen (CSV)", data=to_csv_bytes(df), file_name=f"{key}.csv",
                            mime="text/csv", key=f"dl_{key}", on_click="ignore")
