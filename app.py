@@ -37,9 +37,10 @@ def slide_page(path: str, title: str) -> st.Page:
 presenting = st.query_params.get("present") == "1"
 st.session_state["_present"] = presenting
 st.session_state.setdefault("suppress_threshold", DEFAULT_THRESHOLD)
-if presenting and st.query_params.get("suppress") != "0":
-    st.session_state["suppress"] = True  # small counts are protected on the projector unless asked otherwise
-st.session_state.setdefault("suppress", False)
+st.session_state.setdefault("suppress", st.query_params.get("suppress") == "1")
+if presenting:  # small counts are always protected on the projector; leaving restores the user's choice
+    st.session_state.setdefault("_suppress_before_present", st.session_state["suppress"])
+    st.session_state["suppress"] = True
 
 if presenting:
     page = st.navigation([slide_page(path, title) for path, title in TOPICS], position="hidden")

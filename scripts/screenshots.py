@@ -32,6 +32,7 @@ def main() -> None:
             page.goto(f"{url}/{path}?{query}")
             wait_idle(page)
             page.wait_for_timeout(1500)
+            wait_idle(page)
             name = out / f"{path or 'oversikt'}.png"
             page.screenshot(path=str(name), full_page=True)
             print(name)

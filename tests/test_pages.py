@@ -76,7 +76,7 @@ def test_overview_shows_metrics_layer_figures(sample_db, monkeypatch):
     assert metric(at, "Deltagare").value == fmt_int(h.loc["participants", "total"])
     assert metric(at, "Nya (startade)").value == fmt_int(h.loc["started", "total"])
     assert metric(at, "Avslutade").value == fmt_int(h.loc["exited", "total"])
-    assert metric(at, "Till arbete/studier").value == fmt_pct(h.loc["positive_share", "total"])
+    assert metric(at, "Till arbete/studier (orsak 1)").value == fmt_pct(h.loc["positive_share", "total"])
 
 
 def test_filter_change_changes_numbers(sample_db, monkeypatch):
@@ -144,5 +144,25 @@ def test_small_counts_hidden_when_protection_is_on(sample_db, monkeypatch):
     at.session_state["suppress"] = True  # the sidebar toggle (AppTest drops sidebar widgets after switch_page)
     at.run()
     assert not at.exception
-    protected = at.dataframe[0].value.to_string()
-    assert "<5" in protected and "<5" not in shown
+    protected = at.dataframe[0].value
+    # hidden counts travel as HIDDEN (numeric, so columns still sort) and print as <5
+    from ui.privacy import HIDDEN
+
+    assert (protected[["Kvinnor", "Män", "Annat/okänt", "Totalt"]] == HIDDEN).any().any()
+    assert "-1" not in shown  # without protection the real counts are shown
+
+
+def test_protection_travels_in_the_link(sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch, year="2025", suppress="1")
+    assert at.session_state["suppress"] is True
+    assert at.query_params["suppress"] == "1"
+    assert "Skydd för små tal" in at.caption[1].value
+
+
+def test_leaving_presentation_restores_the_users_choice(sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch, year="2025", present="1")
+    assert at.session_state["suppress"] is True
+    at.button(key="stop_present").click().run()
+    assert not at.exception
+    assert at.session_state["suppress"] is False
+    assert "present" not in at.query_params

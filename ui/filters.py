@@ -81,9 +81,9 @@ def settings() -> None:
     """Display settings: small-count protection and the way into presentation mode."""
     with st.expander("Visning och skydd", expanded=False):
         st.toggle("Skydda små tal", key="suppress",
-                  help="Antal 1–4 visas som <5, liksom celler som annars kan räknas fram. "
-                       "Alltid på i presentationsläget, i styrelseunderlaget och i sammanställda exporter.")
-        st.number_input("Gräns för små tal", min_value=2, max_value=50, step=1, key="suppress_threshold",
+                  help="Antal 1–4 visas som <5, liksom celler som annars kan räknas fram. Alltid på i "
+                       "presentationsläget och i styrelseunderlaget, förvalt i sammanställda exporter.")
+        st.number_input("Gräns för små tal", min_value=3, max_value=50, step=1, key="suppress_threshold",
                         help="Antal under gränsen döljs (standard 5).")
     st.button("Presentationsläge", icon=":material/slideshow:", on_click=_start_presenting, width="stretch",
               help="Helskärmsvy för styrelsemöten: ett ämne per bild, stor text, piltangenter för att bläddra.")
@@ -116,7 +116,9 @@ def _write_url(f: Filters) -> None:
         params["agency"] = list(f.agencies)
     if f.sexes:
         params["sex"] = list(f.sexes)
-    for key in ("present", "slide", "suppress"):  # keys owned by other parts of the app survive
+    if st.session_state.get("suppress") and "present" not in st.query_params:
+        params["suppress"] = "1"  # a shared link keeps small counts protected
+    for key in ("present", "slide"):  # keys owned by other parts of the app survive
         if key in st.query_params:
             params[key] = st.query_params[key]
     current = {k: st.query_params.get_all(k) for k in st.query_params}

@@ -88,13 +88,20 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
     Hidden small counts arrive as the text `<5` and pass through unchanged.
     """
     formats = formats or {}
+    counts = [c for c, k in formats.items() if k == "int" and c in df.columns]
     fns = {c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}
+    fns |= {c: privacy.fmt_count for c in counts}  # protected counts hold HIDDEN: printed as <5
     shown = df.copy()
-    for c in shown.columns[shown.isna().any()]:  # st.dataframe prints a missing cell as "None"
-        shown[c] = shown[c].astype(object).where(shown[c].notna(), "–")
+    for c in shown.columns[shown.isna().any()]:  # None → NaN, so the display format's "–" applies
+        numeric = pd.to_numeric(shown[c], errors="coerce")
+        if numeric.notna().sum() == shown[c].notna().sum():
+            shown[c] = numeric
     st.dataframe(shown.style.format(fns, na_rep="–"), hide_index=True, width="stretch", key=key)
     if key:
-        st.download_button("Ladda ned tabellen (CSV)", data=to_csv_bytes(df), file_name=f"{key}.csv",
+        csv = df.copy()
+        for c in counts:
+            csv[c] = [privacy.fmt_count(x) if privacy.is_hidden(x) else x for x in csv[c]]
+        st.download_button("Ladda ned tabellen (CSV)", data=to_csv_bytes(csv), file_name=f"{key}.csv",
                            mime="text/csv", key=f"dl_{key}", on_click="ignore")
 
 

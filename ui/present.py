@@ -49,7 +49,7 @@ def stop_presenting() -> None:
     for key in ("present", "slide"):
         if key in st.query_params:
             del st.query_params[key]
-    st.session_state["suppress"] = False
+    st.session_state["suppress"] = st.session_state.pop("_suppress_before_present", False)
 
 
 def navigation() -> None:

@@ -9,11 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from metrics.filters import SEXES
-from metrics.suppress import DEFAULT_THRESHOLD, apply, label, suppression_mask
+from metrics.suppress import DEFAULT_THRESHOLD, label, suppression_mask
+
+from .format import fmt_int
 
 PARTS = list(SEXES)
 COUNTS = [*PARTS, "total"]
 TOTAL_LABEL = "Totalt"
+HIDDEN = -1  # a hidden count in a display table: stays numeric (sorts, aligns), printed as `<5`
 
 
 def enabled() -> bool:
@@ -36,7 +39,8 @@ def protect(df: pd.DataFrame, key: str | list[str] | None = None, *, parts: list
 
     A total row is added (its figures are shown elsewhere on the page anyway), so that a
     column minus its visible cells cannot give a hidden one away. `values` has hidden
-    cells as missing (for charts; without the total row); `display` shows them as `<5`.
+    cells as missing (for charts; without the total row); `display` holds them as
+    `HIDDEN`, which `ui.layout.table` prints as `<5`.
     """
     on = enabled() if on is None else on
     cols = [*parts, *([total] if total else [])]
@@ -50,9 +54,10 @@ def protect(df: pd.DataFrame, key: str | list[str] | None = None, *, parts: list
     if on and len(data):
         t = threshold()
         mask = suppression_mask(data, parts, total, total_row=len(data) - 1 if with_total else None, threshold=t)
-        display = apply(data, mask, t)
+        display = data.copy()
         for c in cols:
             values[c] = values[c].astype("Float64").mask(mask[c])
+            display[c] = display[c].mask(mask[c], HIDDEN)
     else:
         display = data
     if with_total:
@@ -69,17 +74,57 @@ def protect_prefixed(df: pd.DataFrame, prefix: str, key: str) -> tuple[pd.DataFr
     return values.rename(columns=back), display.rename(columns=back)
 
 
-def visible_share(value, denominator, numerator_hidden: bool = False):
-    """The metrics layer's share, or None where protection is on and it rests on too few people."""
-    if not enabled() or value is None or pd.isna(value):
-        return value
-    if denominator is None or pd.isna(denominator) or denominator < threshold() or numerator_hidden:
-        return None
-    return value
+def is_hidden(x) -> bool:
+    try:
+        return x is not None and not pd.isna(x) and x == HIDDEN
+    except (TypeError, ValueError):
+        return False
 
 
-def visible_shares(values, denominators, numerators=None) -> list:
-    """Shares per row; with numerators given, a share whose count would be hidden is hidden too."""
-    nums = numerators if numerators is not None else [None] * len(values)
-    t = threshold()
-    return [visible_share(v, d, n is not None and not pd.isna(n) and 0 < n < t) for v, d, n in zip(values, denominators, nums)]
+def fmt_count(x) -> str:
+    """A count from a protected table in Swedish: `<5` where hidden."""
+    return label(threshold()) if is_hidden(x) else fmt_int(x)
+
+
+def visible_shares(values, denominators, numerators=None, hidden=None) -> list:
+    """The metrics layer's shares, or None where protection is on and a share could give people away.
+
+    A share is hidden when fewer than the threshold stand behind it, when its count is
+    small, or when any count it rests on is hidden in a table shown beside it (`hidden`,
+    one flag per row): otherwise share × denominator would recompute the hidden cell.
+    """
+    n = len(values)
+    nums = list(numerators) if numerators is not None else [None] * n
+    flags = list(hidden) if hidden is not None else [False] * n
+    out = []
+    for v, d, num, flag in zip(values, denominators, nums, flags):
+        if v is None or pd.isna(v):
+            out.append(None)
+        elif not enabled():
+            out.append(v)
+        elif flag or is_hidden(d) or d is None or pd.isna(d) or d < threshold() \
+                or (num is not None and not pd.isna(num) and (is_hidden(num) or 0 < num < threshold())):
+            out.append(None)
+        else:
+            out.append(v)
+    return out
+
+
+def exit_shares(h: pd.DataFrame, reasons_display: pd.DataFrame, codes: dict[str, set[str]]) -> dict[str, dict]:
+    """Exit shares by sex from `metrics.people.headline`, hidden where a reason count behind them is.
+
+    `reasons_display` is the protected exits-by-reason table (with its total row), the same
+    one the pages show, so a share never recomputes a cell that table hides; `codes` maps
+    the headline's share rows (positive_share, positive_wide_share) to their reason codes.
+    """
+    numerators = {"positive_share": "exited_positive", "positive_wide_share": "exited_positive_wide"}
+    total = reasons_display[reasons_display.reason.isna() | (reasons_display.reason == "")]
+    out: dict[str, dict] = {}
+    for measure, cs in codes.items():
+        rows = reasons_display[reasons_display.reason.isin(cs)]
+        out[measure] = {}
+        for sex in COUNTS:
+            hidden = any(is_hidden(x) for x in rows[sex]) or any(is_hidden(x) for x in total[sex])
+            out[measure][sex] = visible_shares([h.loc[measure, sex]], [h.loc["exited", sex]],
+                                               [h.loc[numerators[measure], sex]], [hidden])[0]
+    return out
