@@ -16,6 +16,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -26,6 +27,7 @@ from .read import read_file
 from .reference import DATA_DIR, exit_reasons
 from .validate import validate
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 DEFAULT_DB = DATA_DIR / "finsam.duckdb"
 SAMPLE_DIR = DATA_DIR / "sample"
 SCHEMA = Path(__file__).with_name("schema.sql")
@@ -216,7 +218,7 @@ def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: b
                             r["initiative"] = canonical.setdefault(r["initiative"].casefold(), r["initiative"])
     # fetchall, not fetchone: duckdb 2 refuses con.register() while a SELECT result is left unfinished
     next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_history").fetchall()[0][0]
-    now = dt.datetime.now().replace(microsecond=0)
+    now = dt.datetime.now(STOCKHOLM).replace(microsecond=0, tzinfo=None)  # the association's own clock
     for f in files:
         f.load_id = next_id
         next_id += 1

@@ -31,7 +31,7 @@ def headline(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """The start page's figures, one row per measure, columns women/men/other/total.
 
     Shares of exits use all exits (unknown reasons included) as the denominator, as the
-    association's annual reports do; share_women is of participants.
+    association's annual reports do; share_women is of participants (missing under a sex filter).
     """
     rows = {m: counts(con, f, m).iloc[0] for m in ("participants", "started", "exited", "no_consent")}
     reasons = counts(con, f, "exited", ("reason",))
@@ -48,7 +48,8 @@ def headline(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     out.loc["positive_share"] = _share_row(positive, rows["exited"])
     out.loc["positive_wide_share"] = _share_row(positive_wide, rows["exited"])
     p = rows["participants"]
-    out.loc["women_share"] = {c: (share(p["women"], p["total"]) if c == "total" else None) for c in SEX_COLUMNS}
+    women = None if f.sexes else share(p["women"], p["total"])  # under a sex filter the share says nothing
+    out.loc["women_share"] = {c: (women if c == "total" else None) for c in SEX_COLUMNS}
     out.index.name = "measure"
     return out[SEX_COLUMNS]
 

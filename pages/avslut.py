@@ -27,8 +27,14 @@ chart(reason_bars(values, "initiative", "Avslutade per insats och avslutsorsak")
 st.subheader("Andel till arbete eller studier")
 ini = run(by_initiative, f)
 ini = ini[ini.exited_total > 0].reset_index(drop=True)
-ini["positive_share_total"] = privacy.visible_shares(ini.positive_share_total, ini.exited_total,
-                                                     ini.exited_positive_total)
+_, counts = privacy.protect(ini[["initiative", "exited_total", "exited_positive_total"]], "initiative",
+                            parts=["exited_total", "exited_positive_total"], total=None)
+code1 = display[display.reason == "1"]
+ini["positive_share_total"] = privacy.visible_shares(
+    ini.positive_share_total, ini.exited_total, ini.exited_positive_total,
+    [privacy.is_hidden(e) or privacy.is_hidden(p) or any(privacy.is_hidden(x) for x in code1[code1.initiative == n].total)
+     for e, p, n in zip(counts.exited_total, counts.exited_positive_total, ini.initiative)])
+ini["exited_total"], ini["exited_positive_total"] = counts.exited_total[:len(ini)], counts.exited_positive_total[:len(ini)]
 chart(share_vs_target(ini, "initiative", "positive_share_total", "target_positive_share",
                       "Andel av avslutade till arbete/studier per insats, med insatsens mål",
                       color=exit_reason_color("1")),

@@ -25,11 +25,7 @@ chart(sex_bars(values, "initiative", f"{MEASURES[measure]} per insats och kön")
       rename_sex(display.rename(columns={"initiative": "Insats"})), key="jam_per_insats", formats=SEX_FORMATS)
 
 st.subheader("Andel kvinnor mot mål")
-t = run(women_share_vs_target, f)
-t = t[t.total > 0].reset_index(drop=True)
-t["women_share"] = privacy.visible_shares(t.women_share, t.total, t.women)
-t["gap"] = [None if s is None else g for s, g in zip(t.women_share, t.gap)]
-t["large_gap"] = [bool(g) and s is not None for g, s in zip(t.large_gap, t.women_share)]
+t = privacy.women_vs_target(run(women_share_vs_target, f))
 table_df = t.assign(
     Målkälla=["standard 50 %" if x else "insatsregistret" for x in t.target_is_default],
     Flagga=["stor avvikelse" if x else "" for x in t.large_gap],
@@ -50,9 +46,7 @@ r = run(reason_shares, f)
 if r.total.sum() == 0:
     empty("Inga avslut under perioden.")
 else:
-    values, display = privacy.protect(r[["reason", "label", "women", "men", "other", "total"]], "label")
-    for s in ("women", "men", "other", "total"):
-        r[f"{s}_share"] = privacy.visible_shares(r[f"{s}_share"], r[f"{s}_exits"], r[s])
+    r, display = privacy.reason_shares(r)
     shown = display.merge(r[["label", "women_share", "men_share", "other_share", "total_share"]], on="label", how="left")
     chart(reason_share_by_sex(r, "Andel av avslutade per orsak och kön"),
           shown.drop(columns="reason").rename(columns={

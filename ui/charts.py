@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from etl.reference import AGENCIES, AGENCY_MISSING
 
 from .format import SEX_LABELS, fmt_int, fmt_pct
-from .theme import AGENCY_COLORS, HIGHLIGHT_COLOR, SEX_COLORS, TARGET_LINE, exit_reason_color
+from .theme import AGENCY_COLORS, HIGHLIGHT_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, exit_reason_color
 
 SEXES = ("women", "men", "other")
 AGENCY_ORDER = [*AGENCIES, AGENCY_MISSING]
@@ -39,7 +39,17 @@ def sex_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = 
     for s in SEXES:
         if df[s].fillna(0).sum() or s != "other":
             kw = dict(y=df[category], x=df[s], orientation="h") if horizontal else dict(x=df[category], y=df[s])
-            fig.add_bar(name=SEX_LABELS[s], marker_color=SEX_COLORS[s], **kw)
+            fig.add_bar(name=SEX_LABELS[s], marker_color=SEX_COLORS[s], hovertemplate=_hover(s, horizontal), **kw)
+    if barmode == "stack" and "total" in df:
+        # where protection hides parts of a shown total, the rest is drawn grey: no category looks empty
+        parts = df[list(SEXES)].astype("Float64")
+        rest = [t - p.sum() if p.isna().any() and not pd.isna(t) else None
+                for t, (_, p) in zip(df["total"], parts.iterrows())]
+        if any(r is not None for r in rest):
+            kw = dict(y=df[category], x=rest, orientation="h") if horizontal else dict(x=df[category], y=rest)
+            fig.add_bar(name="Uppdelning dold (<5)", marker_color=MISSING_COLOR, marker_pattern_shape="x",
+                        hovertemplate="%{" + ("y" if horizontal else "x") + "}: uppdelningen på kön är dold<extra></extra>",
+                        **kw)
     if targets is not None:
         _target_markers(fig, df[category], targets, horizontal=horizontal)
     fig.update_layout(barmode=barmode, title=title)
@@ -50,6 +60,11 @@ def sex_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = 
     return fig
 
 
+def _hover(sex: str, horizontal: bool) -> str:
+    cat, val = ("y", "x") if horizontal else ("x", "y")
+    return "%{" + cat + "} – " + SEX_LABELS[sex] + ": %{" + val + ":,d}<extra></extra>"
+
+
 def agency_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = False,
                 value: str = "total", axis_title: str | None = None) -> go.Figure:
     """Counts per category stacked by agency, in the fixed agency order and colours."""
@@ -58,7 +73,9 @@ def agency_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool
         d = df[df.agency == agency]
         if len(d):
             kw = dict(y=d[category], x=d[value], orientation="h") if horizontal else dict(x=d[category], y=d[value])
-            fig.add_bar(name=agency, marker_color=AGENCY_COLORS[agency], **kw)
+            fig.add_bar(name=agency, marker_color=AGENCY_COLORS[agency],
+                        hovertemplate="%{" + ("y" if horizontal else "x") + "} – " + agency + ": %{"
+                        + ("x" if horizontal else "y") + ":,d}<extra></extra>", **kw)
     fig.update_layout(barmode="stack", title=title)
     if horizontal:
         fig.update_layout(yaxis=dict(autorange="reversed", type="category"), xaxis_title=axis_title)
@@ -102,7 +119,8 @@ def share_vs_target(df: pd.DataFrame, category: str, value: str, target: str, ti
     colors = [HIGHLIGHT_COLOR if flag and f else color for f in (df[flag] if flag else [False] * len(df))]
     fig = go.Figure()
     fig.add_bar(y=df[category], x=df[value], orientation="h", name=title.split(",")[0], marker_color=colors,
-                text=[fmt_pct(v) for v in df[value]], textposition="outside", cliponaxis=False)
+                text=[fmt_pct(v) for v in df[value]], textposition="inside", insidetextanchor="end",
+                textfont=dict(color="#FFFFFF"), cliponaxis=False)
     _target_markers(fig, df[category], df[target])
     fig.update_layout(title=title, xaxis=dict(tickformat=".0%", range=[0, 1.12]),
                       yaxis=dict(autorange="reversed", type="category"), showlegend=True)
@@ -133,7 +151,8 @@ def money_bars(df: pd.DataFrame, category: str, series: dict[str, tuple[str, str
         fig.add_bar(x=df[category], y=df[col], name=name, marker_color=color,
                     marker_pattern_shape=None if hatch is None else ["/" if h else "" for h in hatch],
                     hovertemplate="%{x}: %{y:,.0f} kr<extra>" + name + "</extra>")
-    fig.update_layout(barmode="group", title=title, xaxis=dict(type="category"), yaxis=dict(ticksuffix=" kr"))
+    fig.update_layout(barmode="group", title=title, xaxis=dict(type="category"),
+                      yaxis=dict(tickformat=",.0f", ticksuffix=" kr"))
     return fig
 
 
@@ -176,5 +195,6 @@ def stacked_money(df: pd.DataFrame, category: str, stack: str, title: str) -> go
         x = df[df[stack] == v]
         fig.add_bar(x=x[category], y=x.cost, name=v, marker_color=category_color(stack, v),
                     hovertemplate="%{x}: %{y:,.0f} kr<extra>" + str(v) + "</extra>")
-    fig.update_layout(barmode="stack", title=title, xaxis=dict(type="category"), yaxis=dict(ticksuffix=" kr"))
+    fig.update_layout(barmode="stack", title=title, xaxis=dict(type="category"),
+                      yaxis=dict(tickformat=",.0f", ticksuffix=" kr"))
     return fig

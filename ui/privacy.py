@@ -128,3 +128,25 @@ def exit_shares(h: pd.DataFrame, reasons_display: pd.DataFrame, codes: dict[str,
             out[measure][sex] = visible_shares([h.loc[measure, sex]], [h.loc["exited", sex]],
                                                [h.loc[numerators[measure], sex]], [hidden])[0]
     return out
+
+
+def women_vs_target(t: pd.DataFrame) -> pd.DataFrame:
+    """`metrics.people.women_share_vs_target` with shares hidden where the counts behind them are."""
+    t = t[t.total > 0].reset_index(drop=True)
+    _, shown = protect(t[["initiative", *COUNTS]], "initiative")
+    hidden = [is_hidden(w) or is_hidden(n) for w, n in zip(shown.women[: len(t)], shown.total[: len(t)])]
+    t["women_share"] = visible_shares(t.women_share, t.total, t.women, hidden)
+    t["gap"] = [None if s is None else g for s, g in zip(t.women_share, t.gap)]
+    t["large_gap"] = [bool(g) and s is not None for g, s in zip(t.large_gap, t.women_share)]
+    return t
+
+
+def reason_shares(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`metrics.people.reason_shares` protected: (shares with hidden ones removed, display counts)."""
+    r = r.copy()
+    _, display = protect(r[["reason", "label", *COUNTS]], "label")
+    for s in COUNTS:  # hidden with its count, or when the sex's total is hidden
+        base_hidden = is_hidden(display[s].iloc[-1])
+        r[f"{s}_share"] = visible_shares(r[f"{s}_share"], r[f"{s}_exits"], r[s],
+                                         [base_hidden or is_hidden(x) for x in display[s][: len(r)]])
+    return r, display

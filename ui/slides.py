@@ -2,7 +2,7 @@
 import streamlit as st
 
 from metrics.cost import BUDGET, cost_by_initiative_year, cost_summary
-from metrics.people import (by_initiative, headline, inflow_by_agency, reason_shares, targets_summary,
+from metrics.people import (by_initiative, exits_by_reason, headline, positive_codes, inflow_by_agency, reason_shares, targets_summary,
                             women_share_vs_target)
 from . import privacy
 from .charts import agency_by_sex, money_bars, reason_share_by_sex, sex_bars, share_vs_target
@@ -21,23 +21,24 @@ def render() -> None:
     st.caption(f"Urval: {describe(f)}  \n{privacy.note()}")
 
     h = run(headline, f)
-    _, shown = privacy.protect(h.loc[["participants", "started", "exited", "exited_positive"]].reset_index(),
-                               add_total=False)
+    _, shown = privacy.protect(h.loc[["participants", "started"]].reset_index(), add_total=False)
     shown = shown.set_index("measure")
+    _, reasons = privacy.protect(run(exits_by_reason, f), ["reason", "label"])  # as on the pages
+    shown.loc["exited"] = reasons.iloc[-1]
+    pos, _wide = run(positive_codes)
+    shares = privacy.exit_shares(h, reasons, {"positive_share": pos})["positive_share"]
 
     def positive(sex: str):
-        return privacy.visible_shares([h.loc["positive_share", sex]], [h.loc["exited", sex]],
-                                      [h.loc["exited_positive", sex]])[0]
-
+        return shares[sex]
 
     if h.loc["participants", "total"] == 0:
         empty()
     elif i == 0:
         cols = st.columns(4)
         for col, (m, label) in zip(cols, [("participants", "Deltagare"), ("started", "Nya"), ("exited", "Avslutade")]):
-            col.metric(label, fmt_int(shown.loc[m, "total"]))
-            col.caption(sex_line(shown.loc[m], fmt_int))
-        cols[3].metric("Till arbete/studier", fmt_pct(positive("total")))
+            col.metric(label, privacy.fmt_count(shown.loc[m, "total"]))
+            col.caption(sex_line(shown.loc[m], privacy.fmt_count))
+        cols[3].metric("Till arbete/studier (orsak 1)", fmt_pct(positive("total")))
         cols[3].caption(sex_line({s: positive(s) for s in ("women", "men", "other")}, fmt_pct))
         ini = run(by_initiative, f)
         ini = ini[ini.participants_total > 0]
@@ -49,28 +50,25 @@ def render() -> None:
     elif i == 1:
         totals = run(inflow_by_agency, f)
         values, _ = privacy.protect(totals[totals.agency != "Totalt"], "agency")
-        st.metric("Nya deltagare", fmt_int(shown.loc["started", "total"]))
+        st.metric("Nya deltagare", privacy.fmt_count(shown.loc["started", "total"]))
+        st.caption(sex_line(shown.loc["started"], privacy.fmt_count))
         chart(agency_by_sex(values, "Nya deltagare per remittent och kön"), None, key="present_inflow")
     elif i == 2:
-        t = run(women_share_vs_target, f)
-        t = t[t.total > 0].reset_index(drop=True)
-        t["women_share"] = privacy.visible_shares(t.women_share, t.total, t.women)
-        t["large_gap"] = [bool(g) and s is not None for g, s in zip(t.large_gap, t.women_share)]
+        t = privacy.women_vs_target(run(women_share_vs_target, f))
         ws = privacy.visible_shares([h.loc["women_share", "total"]], [h.loc["participants", "total"]],
-                                    [h.loc["participants", "women"]])[0]
+                                    [h.loc["participants", "women"]],
+                                    [privacy.is_hidden(shown.loc["participants", "women"])])[0]
         goal = run(targets_summary, f)["women_share"]
         st.metric("Andel kvinnor", fmt_pct(ws), delta=None if goal is None else f"mål {fmt_pct(goal, 0)}", delta_color="off")
         chart(share_vs_target(t, "initiative", "women_share", "target", "Andel kvinnor per insats, med mål",
                               flag="large_gap"), None, key="present_gender")
     elif i == 3:
         cols = st.columns(2)
-        cols[0].metric("Avslutade", fmt_int(shown.loc["exited", "total"]))
-        cols[0].caption(sex_line(shown.loc["exited"], fmt_int))
-        cols[1].metric("Till arbete/studier", fmt_pct(positive("total")))
+        cols[0].metric("Avslutade", privacy.fmt_count(shown.loc["exited", "total"]))
+        cols[0].caption(sex_line(shown.loc["exited"], privacy.fmt_count))
+        cols[1].metric("Till arbete/studier (orsak 1)", fmt_pct(positive("total")))
         cols[1].caption(sex_line({s: positive(s) for s in ("women", "men", "other")}, fmt_pct))
-        r = run(reason_shares, f)
-        for s in ("women", "men", "other", "total"):
-            r[f"{s}_share"] = privacy.visible_shares(r[f"{s}_share"], r[f"{s}_exits"], r[s])
+        r, _ = privacy.reason_shares(run(reason_shares, f))
         if r.total.sum():
             chart(reason_share_by_sex(r, "Avslutsorsak – andel av avslutade inom varje kön"), None, key="present_exits")
     else:
