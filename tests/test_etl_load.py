@@ -299,7 +299,12 @@ def test_load_history_records_each_file(tmp_path):
     db = tmp_path / "f.duckdb"
     good = good_file(tmp_path)
     anon = write_csv(tmp_path / "anon.csv", [["Insats", "År", "Kvinnor", "Män"], ["Alfa", "2021", "2", "1"]])
-    before = dt.datetime.now().replace(microsecond=0)
+    from etl.load import STOCKHOLM
+
+    def now():  # load times are the association's (Swedish) wall-clock time
+        return dt.datetime.now(STOCKHOLM).replace(tzinfo=None)
+
+    before = now().replace(microsecond=0)
     assert load_files([good, anon], db).ok
     rows = query(db, "SELECT file_name, checksum, loaded_at, kind, rows_read, rows_loaded FROM load_history "
                      "ORDER BY load_id")
@@ -307,7 +312,7 @@ def test_load_history_records_each_file(tmp_path):
         ("good.xlsx", hashlib.sha256(good.read_bytes()).hexdigest(), "participants", 2, 2),
         ("anon.csv", hashlib.sha256(anon.read_bytes()).hexdigest(), "anonymous", 1, 1),
     ]
-    assert all(isinstance(r[2], dt.datetime) and before <= r[2] <= dt.datetime.now() for r in rows)
+    assert all(isinstance(r[2], dt.datetime) and before <= r[2] <= now() for r in rows)
     assert [c for (c,) in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'load_history' "
                                     "ORDER BY column_index")][:7] == [
         "load_id", "file_name", "checksum", "loaded_at", "kind", "rows_read", "rows_loaded"]
