@@ -4,7 +4,7 @@ import streamlit as st
 from etl.reference import AGENCIES, AGENCY_MISSING
 from metrics.people import inflow, inflow_by_agency, inflow_by_initiative, inflow_units
 from ui import privacy
-from ui.charts import agency_bars, sex_bars
+from ui.charts import agency_bars, agency_by_sex, sex_bars
 from ui.data import run
 from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, page_header, rename_sex, table
 
@@ -26,7 +26,7 @@ chart(agency_bars(values, dim, f"Nya deltagare per {grain.lower()} och remittent
 st.subheader("Remittenter och kön")
 st.caption("Tabellen som årsredovisningen visar: nya deltagare per myndighet, uppdelat på kön.")
 values, display = privacy.protect(totals[totals.agency != "Totalt"], "agency")
-chart(sex_bars(values, "agency", "Nya deltagare per remittent och kön", barmode="group", axis_title="Nya deltagare"),
+chart(agency_by_sex(values, "Nya deltagare per remittent och kön"),
       None, key="inflode_remittent_diagram")
 table(rename_sex(display.rename(columns={"agency": "Remittent"})), SEX_FORMATS, key="inflode_remittent_kon")
 

@@ -85,8 +85,8 @@ def agency_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool
 
 
 def agency_by_sex(df: pd.DataFrame, title: str) -> go.Figure:
-    """Started per agency, grouped by sex: the annual-report table as a chart."""
-    return sex_bars(df, "agency", title, horizontal=True, barmode="group", axis_title="Nya deltagare")
+    """Started per agency, stacked by sex: the annual-report table as a chart (a hidden split shows grey)."""
+    return sex_bars(df, "agency", title, horizontal=True, axis_title="Nya deltagare")
 
 
 def reason_bars(df: pd.DataFrame, category: str, title: str) -> go.Figure:
