@@ -166,3 +166,23 @@ def test_leaving_presentation_restores_the_users_choice(sample_db, monkeypatch):
     assert not at.exception
     assert at.session_state["suppress"] is False
     assert "present" not in at.query_params
+
+
+def test_pages_agree_with_the_annual_report(sample_db, monkeypatch):
+    """What the board reads equals `python -m etl report` for the same year."""
+    from metrics.report import build_report
+
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        report = build_report(con, 2024)
+    at = app(sample_db, monkeypatch, year="2024")
+    assert metric(at, "Deltagare").value == fmt_int(report["participants"]["total"])
+    assert metric(at, "Nya (startade)").value == fmt_int(report["started"]["total"])
+    assert metric(at, "Avslutade").value == fmt_int(report["exited"]["total"])
+    assert metric(at, "Utan samtycke").value == fmt_int(report["no_consent"])
+    at.switch_page("pages/inflode.py")
+    at.run()
+    table = at.dataframe[1].value.set_index("Remittent")  # the agency × sex table
+    for agency in table.index.drop("Totalt"):
+        expected = sum(ini["referrers"].get(agency, {}).get("total", 0) for ini in report["initiatives"].values())
+        assert table.loc[agency, "Totalt"] == expected
+    assert table.loc["Totalt", "Kvinnor"] == report["started"]["women"]
