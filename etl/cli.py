@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         result = load_files(args.files, db)
         _print_result(result, checking=False)
         return 0 if result.ok else 1
-    if _ensure(db):
+    if ensure_database(db):
         print(f"Databasen {db} fanns inte; den har byggts från exempeldata i data/sample/.", file=sys.stderr)
     with duckdb.connect(str(db), read_only=True) as con:
         if args.command == "history":
@@ -64,10 +64,6 @@ def main(argv: list[str] | None = None) -> int:
         write_report_xlsx(report, args.out, con)
         print(f"Rapporten för {args.year} är sparad i {args.out}")
         return 0
-
-
-def _ensure(db: Path) -> bool:
-    return ensure_database(db)
 
 
 def _print_result(result: LoadResult, *, checking: bool) -> None:

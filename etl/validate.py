@@ -4,7 +4,6 @@ Every problem is collected (never stop at the first) so staff can fix a file in 
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from .normalise import ParsedTable

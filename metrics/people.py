@@ -146,7 +146,7 @@ def positive_share_over_time(con: duckdb.DuckDBPyConnection, f: Filters, grain: 
 
 def time_in_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Months from start to exit for exits in the period, per reason and sex: median and quartiles."""
-    df = query(con, f"""
+    df = query(con, """
         SELECT reason, sex, count(*) AS n,
                median(date_diff('day', start_date, end_date)) / 30.4375 AS median_months,
                quantile_cont(date_diff('day', start_date, end_date), 0.25) / 30.4375 AS q1_months,

@@ -66,10 +66,6 @@ def build_report(con: duckdb.DuckDBPyConnection, year: int) -> dict:
     return report
 
 
-def reason_order(keys) -> list[str]:
-    return sorted(keys, key=lambda r: 99 if r == UNKNOWN_REASON else int(r))
-
-
 SEX_HEADERS = {"women": "Kvinnor", "men": "Män", "other": "Annat/okänt", "total": "Totalt"}
 
 

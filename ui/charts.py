@@ -11,8 +11,9 @@ import plotly.graph_objects as go
 
 from etl.reference import AGENCIES, AGENCY_MISSING
 
-from .format import SEX_LABELS, fmt_int, fmt_pct
-from .theme import AGENCY_COLORS, HIGHLIGHT_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, exit_reason_color
+from .format import SEX_LABELS, fmt_pct
+from .theme import (AGENCY_COLORS, HIGHLIGHT_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, category_color,
+                    exit_reason_color)
 
 SEXES = ("women", "men", "other")
 AGENCY_ORDER = [*AGENCIES, AGENCY_MISSING]
@@ -170,10 +171,6 @@ def sankey(flow: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def hover_count(x) -> str:
-    return fmt_int(x)
-
-
 def duration_boxes(dur: pd.DataFrame, labels: dict[str, str], min_n: int = 1) -> go.Figure:
     """Months in the initiative per exit reason; a reason with fewer than `min_n` exits is left out."""
     fig = go.Figure()
@@ -188,8 +185,6 @@ def duration_boxes(dur: pd.DataFrame, labels: dict[str, str], min_n: int = 1) ->
 
 def stacked_money(df: pd.DataFrame, category: str, stack: str, title: str) -> go.Figure:
     """Cost per category stacked by cost type or funder, each with its fixed colour."""
-    from .theme import category_color
-
     fig = go.Figure()
     for v in df[stack].drop_duplicates():
         x = df[df[stack] == v]

@@ -7,7 +7,7 @@ from metrics.people import (by_initiative, exits_by_reason, headline, positive_c
 from . import privacy
 from .charts import agency_by_sex, money_bars, reason_share_by_sex, sex_bars, share_vs_target
 from .data import run
-from .format import fmt_int, fmt_kr, fmt_pct
+from .format import fmt_kr, fmt_pct
 from .layout import chart, empty, filters_or_stop, sex_line
 from .present import TOPICS, current_slide, navigation
 from .text import describe
