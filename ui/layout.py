@@ -92,10 +92,11 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
     fns = {c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}
     fns |= {c: privacy.fmt_count for c in counts}  # protected counts hold HIDDEN: printed as <5
     shown = df.copy()
-    for c in shown.columns[shown.isna().any()]:  # None → NaN, so the display format's "–" applies
-        numeric = pd.to_numeric(shown[c], errors="coerce")
-        if numeric.notna().sum() == shown[c].notna().sum():
-            shown[c] = numeric
+    for c in shown.columns[shown.isna().any()]:
+        # st.dataframe prints a missing cell as "None" whatever the format says: print these
+        # columns as text ("–" for missing); the others stay numbers and sort as numbers
+        fn = fns.pop(c, lambda x: x)
+        shown[c] = ["–" if pd.isna(x) else fn(x) for x in shown[c]]
     st.dataframe(shown.style.format(fns, na_rep="–"), hide_index=True, width="stretch", key=key)
     if key:
         csv = df.copy()
