@@ -145,31 +145,26 @@ def positive_share_over_time(con: duckdb.DuckDBPyConnection, f: Filters, grain: 
 
 
 def time_in_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Months from start to exit for exits in the period, per reason and sex: median and quartiles."""
-    df = query(con, """
-        SELECT reason, sex, count(*) AS n,
-               median(date_diff('day', start_date, end_date)) / 30.4375 AS median_months,
-               quantile_cont(date_diff('day', start_date, end_date), 0.25) / 30.4375 AS q1_months,
-               quantile_cont(date_diff('day', start_date, end_date), 0.75) / 30.4375 AS q3_months
-        FROM facts WHERE is_exited GROUP BY reason, sex
+    """Months from start to exit for exits in the period, per reason and sex (and in total).
+
+    Median, quartiles and the 10th/90th percentiles: enough to draw a box plot without
+    sending any one person's length of stay to the browser.
+    """
+    stats = """count(*) AS n,
+               median(d) / 30.4375 AS median_months,
+               quantile_cont(d, 0.25) / 30.4375 AS q1_months,
+               quantile_cont(d, 0.75) / 30.4375 AS q3_months,
+               quantile_cont(d, 0.10) / 30.4375 AS p10_months,
+               quantile_cont(d, 0.90) / 30.4375 AS p90_months"""
+    exits = "(SELECT reason, sex, date_diff('day', start_date, end_date) AS d FROM facts WHERE is_exited) AS exits"
+    df = query(con, f"""
+        SELECT reason, sex, {stats} FROM {exits} GROUP BY reason, sex
         UNION ALL
-        SELECT reason, 'total', count(*),
-               median(date_diff('day', start_date, end_date)) / 30.4375,
-               quantile_cont(date_diff('day', start_date, end_date), 0.25) / 30.4375,
-               quantile_cont(date_diff('day', start_date, end_date), 0.75) / 30.4375
-        FROM facts WHERE is_exited GROUP BY reason
+        SELECT reason, 'total' AS sex, {stats} FROM {exits} GROUP BY reason
     """, f)
     df["label"] = df.reason.map(reason_labels(con))
     df["sort"] = df.reason.map(lambda r: 99 if r == UNKNOWN_REASON else int(r))
     return df.sort_values(["sort", "sex"]).drop(columns="sort").reset_index(drop=True)
-
-
-def durations(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Each exit's time in the initiative (months), for a box plot; no identities, only reason and sex."""
-    return query(con, """
-        SELECT reason, sex, date_diff('day', start_date, end_date) / 30.4375 AS months
-        FROM facts WHERE is_exited ORDER BY reason, sex, months
-    """, f)
 
 
 def income_flow(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

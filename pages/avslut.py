@@ -1,7 +1,7 @@
 """Avslut och resultat: why do participants leave, how long do they stay, where do they go?"""
 import streamlit as st
 
-from metrics.people import (by_initiative, durations, exits_by_reason, income_flow, positive_share_over_time,
+from metrics.people import (by_initiative, exits_by_reason, income_flow, positive_share_over_time,
                             targets_summary, time_in_initiative)
 from ui import privacy
 from ui.charts import duration_boxes, reason_bars, sankey, share_over_time, share_vs_target
@@ -59,17 +59,16 @@ chart(share_over_time(ts, dim, "Andel av avslutade till arbete, studier eller ak
       formats={c: ("pct" if c.startswith("Andel") else "int") for c in ts_table.columns if c != grain})
 
 st.subheader("Tid i insatsen")
-dur = run(durations, f)
 tin = run(time_in_initiative, f)
-fig = duration_boxes(dur, dict(zip(reasons.reason, reasons.label)),
-                     privacy.threshold() if privacy.enabled() else 1)
+fig = duration_boxes(tin, privacy.threshold() if privacy.enabled() else 1)
 tin = tin[(tin.n >= privacy.threshold()) | (not privacy.enabled())]
 chart(fig, tin.assign(sex=tin.sex.map(SEX_LABELS))[["label", "sex", "n", "median_months", "q1_months", "q3_months"]]
       .rename(columns={"label": "Avslutsorsak", "sex": "Kön", "n": "Antal", "median_months": "Median (mån)",
                        "q1_months": "Kvartil 1 (mån)", "q3_months": "Kvartil 3 (mån)"}),
       key="avslut_tid_i_insats",
       formats={"Antal": "int", "Median (mån)": "months", "Kvartil 1 (mån)": "months", "Kvartil 3 (mån)": "months"},
-      caption="Lådan visar mittersta hälften av deltagarna, strecket medianen. Tabellen delar upp på kön."
+      caption="Lådan visar mittersta hälften av de avslutade, strecket i lådan medianen och linjerna 10:e till "
+              "90:e percentilen. Tabellen delar upp på kön."
               + (" Grupper med färre än 5 avslut visas inte." if privacy.enabled() else ""))
 
 st.subheader("Försörjning före och efter")

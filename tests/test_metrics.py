@@ -148,6 +148,11 @@ def test_time_in_initiative_median_months(small_con):
     for key, (n, months) in expected.items():
         assert got[key][0] == n, key
         assert got[key][1] == pytest.approx(months), key
+    # the box plot's whiskers: 10th and 90th percentiles, interpolated (reason 1: 364 and 425 days)
+    r1 = df[(df.reason == "1") & (df.sex == "total")].iloc[0]
+    assert r1.p10_months == pytest.approx((364 + 0.1 * 61) / MONTH)
+    assert r1.p90_months == pytest.approx((364 + 0.9 * 61) / MONTH)
+    assert r1.q1_months == pytest.approx((364 + 0.25 * 61) / MONTH)
     q = df[(df.reason == "1") & (df.sex == "total")].iloc[0]
     assert q.q1_months == pytest.approx((364 + 0.25 * (425 - 364)) / MONTH)
     assert q.q3_months == pytest.approx((364 + 0.75 * (425 - 364)) / MONTH)

@@ -171,15 +171,16 @@ def sankey(flow: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def duration_boxes(dur: pd.DataFrame, labels: dict[str, str], min_n: int = 1) -> go.Figure:
-    """Months in the initiative per exit reason; a reason with fewer than `min_n` exits is left out."""
+def duration_boxes(stats: pd.DataFrame, min_n: int = 1) -> go.Figure:
+    """Months in the initiative per exit reason, drawn from percentiles (box: quartiles, whiskers:
+    10th–90th percentile) so that no individual's stay reaches the browser; groups under `min_n` left out."""
     fig = go.Figure()
-    for code in [c for c in labels if c in set(dur.reason)]:
-        d = dur[dur.reason == code]
-        if len(d) >= min_n:
-            fig.add_box(y=d.months, name=labels[code], marker_color=exit_reason_color(code), boxpoints=False)
-    fig.update_layout(title="Månader från start till avslut, per avslutsorsak", yaxis_title="Månader",
-                      showlegend=False)
+    for r in stats[(stats.sex == "total") & (stats.n >= min_n)].itertuples():
+        fig.add_box(name=r.label, q1=[r.q1_months], median=[r.median_months], q3=[r.q3_months],
+                    lowerfence=[r.p10_months], upperfence=[r.p90_months], marker_color=exit_reason_color(r.reason),
+                    hoverinfo="name+y")
+    fig.update_layout(title="Månader från start till avslut, per avslutsorsak (låda: kvartiler, streck: 10–90 %)",
+                      yaxis_title="Månader", showlegend=False, xaxis=dict(type="category"))
     return fig
 
 
