@@ -151,8 +151,13 @@ table_df = display.assign(started_total=started.started_total, exited_total=exit
     "positive_share_total": "Orsak 1 (arbete/studier)", "target_positive_share": "Mål orsak 1",
     "positive_wide_share_total": "Orsak 1 eller 2", "women_share": "Andel kvinnor",
     "target_women_share": "Mål andel kvinnor", "per_participant": "Kostnad per deltagare", "basis": "Kostnad enligt"})
-table(table_df, {"Deltagare kvinnor": "int", "Deltagare män": "int", "Deltagare annat/okänt": "int",
-                 "Deltagare totalt": "int", "Mål deltagare/år": "int", "Nya": "int", "Avslutade": "int",
-                 "Orsak 1 (arbete/studier)": "pct", "Mål orsak 1": "pct", "Orsak 1 eller 2": "pct",
-                 "Andel kvinnor": "pct", "Mål andel kvinnor": "pct", "Kostnad per deltagare": "kr"},
-      key="oversikt_per_insats")
+FORMATS = {"Deltagare kvinnor": "int", "Deltagare män": "int", "Deltagare annat/okänt": "int",
+           "Deltagare totalt": "int", "Mål deltagare/år": "int", "Nya": "int", "Avslutade": "int",
+           "Orsak 1 (arbete/studier)": "pct", "Mål orsak 1": "pct", "Orsak 1 eller 2": "pct",
+           "Andel kvinnor": "pct", "Mål andel kvinnor": "pct", "Kostnad per deltagare": "kr"}
+st.markdown("**Deltagare och kön**")
+table(table_df[["Insats", "Deltagare kvinnor", "Deltagare män", "Deltagare annat/okänt", "Deltagare totalt",
+                "Mål deltagare/år", "Andel kvinnor", "Mål andel kvinnor"]], FORMATS, key="oversikt_deltagare")
+st.markdown("**Resultat och kostnad**")
+table(table_df[["Insats", "Nya", "Avslutade", "Orsak 1 (arbete/studier)", "Mål orsak 1", "Orsak 1 eller 2",
+                "Kostnad per deltagare", "Kostnad enligt"]], FORMATS, key="oversikt_resultat")
