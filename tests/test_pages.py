@@ -186,3 +186,12 @@ def test_pages_agree_with_the_annual_report(sample_db, monkeypatch):
         expected = sum(ini["referrers"].get(agency, {}).get("total", 0) for ini in report["initiatives"].values())
         assert table.loc[agency, "Totalt"] == expected
     assert table.loc["Totalt", "Kvinnor"] == report["started"]["women"]
+
+
+def test_app_builds_the_database_from_the_sample_when_missing(tmp_path, monkeypatch):
+    db = tmp_path / "new" / "finsam.duckdb"
+    at = app(db, monkeypatch)
+    assert not at.exception, at.exception
+    assert db.exists()
+    assert metric(at, "Deltagare").value not in ("0", "–")
+    assert any("Exempeldata" in w.value for w in at.sidebar.warning)
