@@ -167,6 +167,7 @@ def _axis(present: bool) -> dict[str, Any]:
 # column on a laptop, less the axis labels); wider charts get a little air between
 # title and legend.
 ASSUMED_WIDTH_PX = 460
+PRESENT_WIDTH_PX = 1100  # presentation mode draws one chart across the whole screen
 
 
 def _legend_names(fig: go.Figure) -> list[str]:
@@ -192,21 +193,22 @@ def _legend_names(fig: go.Figure) -> list[str]:
     return names
 
 
-def _legend_rows(names: list[str], font_size: int) -> int:
+def _legend_rows(names: list[str], font_size: int, width: int = ASSUMED_WIDTH_PX) -> int:
     """Rows as Plotly lays them out: one row if all fit, else a grid as wide as the widest entry."""
     if not names:
         return 0
     widths = [40 + 0.62 * font_size * len(name) for name in names]
-    if sum(widths) <= ASSUMED_WIDTH_PX:
+    if sum(widths) <= width:
         return 1
-    columns = max(1, int(ASSUMED_WIDTH_PX // max(widths)))
+    columns = max(1, int(width // max(widths)))
     return -(-len(names) // columns)
 
 
 def _top_margin(fig: go.Figure | None, present: bool) -> int:
     s = _sizes(present)
     title = 14 + round(1.4 * s["title"]) if fig is None or fig.layout.title.text else 0
-    rows = 1 if fig is None else _legend_rows(_legend_names(fig), s["legend"])
+    width = PRESENT_WIDTH_PX if present else ASSUMED_WIDTH_PX
+    rows = 1 if fig is None else _legend_rows(_legend_names(fig), s["legend"], width)
     return max(title + rows * round(1.5 * s["legend"]) + 16, 30)
 
 
