@@ -10,6 +10,7 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 AGENCIES = ["Försäkringskassan", "Arbetsförmedlingen", "Kommun", "Region", "Annan"]
 AGENCY_MISSING = "Uppgift saknas"  # no referrer recorded, no consent, or anonymous count
+AGENCY_ORDER = [*AGENCIES, AGENCY_MISSING]  # the order every table, chart and filter lists agencies in
 
 
 @dataclass(frozen=True)

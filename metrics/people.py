@@ -4,6 +4,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from etl.reference import AGENCY_ORDER
+
 from .facts import MISSING, UNKNOWN_REASON, counts, query
 from .filters import SEXES, Filters
 
@@ -199,10 +201,8 @@ LARGE_GAP = 0.10  # a share of women more than 10 percentage points from target 
 
 def inflow_by_agency(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """The table annual reports print: started per agency × women/men/other, with a total row."""
-    from etl.reference import AGENCIES, AGENCY_MISSING
-
     df = counts(con, f, "started", ("agency",)).set_index("agency")
-    order = [a for a in [*AGENCIES, AGENCY_MISSING] if a in df.index]
+    order = [a for a in AGENCY_ORDER if a in df.index]
     df = df.reindex(order)
     df.loc["Totalt"] = df[SEX_COLUMNS].sum()
     return df.astype("int64").reset_index()

@@ -58,15 +58,6 @@ def suppression_mask(df: pd.DataFrame, parts: list[str], total: str | None = "to
     return mask
 
 
-def apply(df: pd.DataFrame, mask: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """A copy of `df` with hidden counts replaced by `<threshold` (object columns)."""
-    out = df.copy()
-    for c in mask.columns:
-        out[c] = out[c].astype(object)
-        out.loc[mask[c], c] = label(threshold)
-    return out
-
-
 def share_visible(numerator: float | None, denominator: float | None, numerator_hidden: bool = False,
                   threshold: int = DEFAULT_THRESHOLD) -> bool:
     """A share may be shown only if at least `threshold` people stand behind it and its count is shown."""

@@ -1,7 +1,7 @@
 """Inflöde per remittent: who refers participants to the initiatives, and when?"""
 import streamlit as st
 
-from etl.reference import AGENCIES, AGENCY_MISSING
+from etl.reference import AGENCY_ORDER
 from metrics.people import inflow, inflow_by_agency, inflow_by_initiative, inflow_units
 from ui import privacy
 from ui.charts import agency_bars, agency_by_sex, sex_bars
@@ -39,7 +39,7 @@ chart(agency_bars(values, "initiative", "Nya deltagare per insats och remittent"
 
 st.subheader("Från myndighet till enhet")
 units = run(inflow_units, f)
-present_agencies = [a for a in [*AGENCIES, AGENCY_MISSING] if a in set(units.agency)]
+present_agencies = [a for a in AGENCY_ORDER if a in set(units.agency)]
 agency = st.selectbox("Visa enheterna inom", present_agencies, key="inflode_agency")
 values, display = privacy.protect(units[units.agency == agency].drop(columns="agency"), "unit")
 fig = sex_bars(values, "unit", f"Nya deltagare från {agency} per enhet", axis_title="Nya deltagare")

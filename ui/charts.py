@@ -9,14 +9,13 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from etl.reference import AGENCIES, AGENCY_MISSING
+from etl.reference import AGENCY_ORDER
 
 from .format import SEX_LABELS, fmt_pct
 from .theme import (AGENCY_COLORS, HIGHLIGHT_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, category_color,
                     exit_reason_color)
 
 SEXES = ("women", "men", "other")
-AGENCY_ORDER = [*AGENCIES, AGENCY_MISSING]
 
 
 def _target_markers(fig: go.Figure, y, x, *, name: str = "Mål", text=None, horizontal: bool = True) -> None:
