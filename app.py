@@ -7,8 +7,8 @@ from etl.load import ensure_database
 from metrics.suppress import DEFAULT_THRESHOLD
 from ui import filters
 from ui.layout import board_pack_button, data_status
-from ui.present import PRESENT_CSS, TOPICS
-from ui.slides import render as render_slide
+from ui.presentation import PRESENT_CSS, TOPICS
+from ui.presentation import render as render_slide
 
 st.set_page_config(page_title="Insatskollen", page_icon=":material/insights:", layout="wide")
 

@@ -16,6 +16,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.database import connect_read, connect_write  # noqa: E402
 from etl.load import load_files, sample_files  # noqa: E402
 from metrics import Filters  # noqa: E402
 from metrics.people import by_initiative, headline  # noqa: E402
@@ -33,7 +34,7 @@ def main(scale: int = 20) -> None:
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.duckdb"
     timed("load sample (6 files)", lambda: load_files(sample_files(), db))
-    with duckdb.connect(str(db)) as con:  # scale up inside DuckDB: the app's queries are what we time
+    with connect_write(db) as con:  # scale up inside DuckDB: the app's queries are what we time
         con.execute(f"""
             INSERT INTO enrollments
             SELECT e.* REPLACE (participant_id || '-' || CAST(k AS VARCHAR) AS participant_id)
@@ -41,7 +42,7 @@ def main(scale: int = 20) -> None:
         """)
         n = con.execute("SELECT count(*) FROM enrollments").fetchone()[0]
     print(f"enrollments: {n}")
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_read(db) as con:
         f = Filters.year(2025)
         timed("headline 2025", lambda: headline(con, f))
         timed("by_initiative 2025", lambda: by_initiative(con, f))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from core.vocabulary import TABLE_KINDS
+
 # field -> accepted headers (Swedish, as the systems export them)
 ALIASES: dict[str, list[str]] = {
     # participants (enrollments)
@@ -45,22 +47,22 @@ ALIASES: dict[str, list[str]] = {
 # How each kind of table is recognised and what it must have.
 KINDS: dict[str, dict[str, object]] = {
     "participants": {
-        "label": "deltagare",
+        "label": TABLE_KINDS["participants"],
         "signature": {"participant_id", "sex", "exit_reason", "consent", "referrer"},
         "required": ["participant_id", "initiative", "sex", "start_date"],
     },
     "anonymous": {
-        "label": "anonyma deltagare",
+        "label": TABLE_KINDS["anonymous"],
         "signature": {"women", "men"},
         "required": ["initiative", "year", "women", "men"],
     },
     "budget": {
-        "label": "budget och kostnader",
+        "label": TABLE_KINDS["budget"],
         "signature": {"budget", "actual", "category", "funder"},
         "required": ["initiative", "year"],
     },
     "initiatives": {
-        "label": "insatsregister",
+        "label": TABLE_KINDS["initiatives"],
         "signature": {"owner", "partners", "target_participants", "target_women_share", "target_positive_share"},
         "required": ["initiative"],
     },

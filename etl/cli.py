@@ -6,13 +6,13 @@ import json
 import sys
 from pathlib import Path
 
-import duckdb
+from core.database import connect_read
+from core.paths import default_db_path
+from core.vocabulary import TABLE_KINDS
 
-from .load import LoadResult, check_files, default_db_path, ensure_database, load_files
+from .load import LoadResult, check_files, ensure_database, load_files
 from .problems import ERROR, NOTICE, WARNING
 
-KIND_LABELS = {"participants": "deltagare", "anonymous": "anonyma deltagare", "budget": "budget",
-               "initiatives": "insatsregister"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if result.ok else 1
     if ensure_database(db):
         print(f"Databasen {db} fanns inte; den har byggts från exempeldata i data/sample/.", file=sys.stderr)
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_read(db) as con:
         if args.command == "history":
             from metrics.catalog import load_history
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if not args.out:
             parser.error("--format xlsx kräver --out FIL")
-        from .report_xlsx import write_report_xlsx
+        from render.annual_report import write_report_xlsx
 
         write_report_xlsx(report, args.out, con)
         print(f"Rapporten för {args.year} är sparad i {args.out}")
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 def _print_result(result: LoadResult, *, checking: bool) -> None:
     out = sys.stdout if result.ok else sys.stderr
     for f in result.files:
-        kinds = ", ".join(KIND_LABELS[k] for k in f.kinds) or "ingen känd tabell"
+        kinds = ", ".join(TABLE_KINDS[k] for k in f.kinds) or "ingen känd tabell"
         if f.skipped:
             print(f"{f.path.name}: redan inläst (samma innehåll) – ingenting ändrat", file=out)
         else:

@@ -21,21 +21,18 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
+from core.database import connect_read, connect_write
+from core.paths import SAMPLE_DIR, default_db_path
+
 from .normalise import ParsedTable, normalise_table
 from .problems import ERROR, WARNING, Problem, has_errors
 from .read import read_file
-from .reference import DATA_DIR, exit_reasons
+from .reference import exit_reasons
 from .validate import validate
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-DEFAULT_DB = DATA_DIR / "finsam.duckdb"
-SAMPLE_DIR = DATA_DIR / "sample"
 SCHEMA = Path(__file__).with_name("schema.sql")
 KIND_ORDER = {"initiatives": 0, "participants": 1, "anonymous": 2, "budget": 3}
-
-
-def default_db_path() -> Path:
-    return Path(os.environ.get("FINSAM_DB") or DEFAULT_DB)
 
 
 def sample_files() -> list[Path]:
@@ -107,7 +104,7 @@ def check_files(paths: list[Path], db: Path | None = None) -> LoadResult:
 def _known_initiatives(db: Path) -> set[str]:
     if not db.exists():
         return set()
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_read(db) as con:
         return {n.casefold() for (n,) in con.execute(_ALL_INITIATIVES_SQL).fetchall()}
 
 
@@ -172,7 +169,7 @@ def _load_locked(paths: list[Path], db: Path, *, sample: bool) -> LoadResult:
             tmp.unlink()
         else:
             shutil.copyfile(db, tmp)
-        con = duckdb.connect(str(tmp))
+        con = connect_write(tmp)
         try:
             con.execute(SCHEMA.read_text(encoding="utf-8"))
             con.execute("BEGIN TRANSACTION")
@@ -196,13 +193,13 @@ def _load_locked(paths: list[Path], db: Path, *, sample: bool) -> LoadResult:
 
 
 def _is_sample(db: Path) -> bool:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_read(db) as con:
         row = con.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
     return bool(row and row[0] == "sample")
 
 
 def _loaded_checksums(db: Path) -> set[str]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_read(db) as con:
         return {c for (c,) in con.execute("SELECT checksum FROM load_history").fetchall()}
 
 

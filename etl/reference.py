@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-AGENCIES = ["Försäkringskassan", "Arbetsförmedlingen", "Kommun", "Region", "Annan"]
-AGENCY_MISSING = "Uppgift saknas"  # no referrer recorded, no consent, or anonymous count
-AGENCY_ORDER = [*AGENCIES, AGENCY_MISSING]  # the order every table, chart and filter lists agencies in
+from core.paths import EXIT_REASONS_CSV, REFERRERS_CSV
+from core.vocabulary import AGENCIES
+
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ def _read_semicolon(path: Path) -> list[dict[str, str]]:
 
 
 @lru_cache(maxsize=None)
-def exit_reasons(path: Path = DATA_DIR / "exit_reasons.csv") -> tuple[ExitReason, ...]:
+def exit_reasons(path: Path = EXIT_REASONS_CSV) -> tuple[ExitReason, ...]:
     return tuple(
         ExitReason(int(r["code"]), r["label"], r.get("short_label") or r["label"], r.get("positive") in {"1", "ja", "Ja"})
         for r in _read_semicolon(path)
@@ -60,7 +59,7 @@ def _fold(text: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def referrer_mapping(path: Path = DATA_DIR / "referrers.csv") -> ReferrerMapping:
+def referrer_mapping(path: Path = REFERRERS_CSV) -> ReferrerMapping:
     exact: dict[str, str] = {}
     keywords: list[tuple[str, str]] = []
     for r in _read_semicolon(path):

@@ -1,19 +1,15 @@
-"""Rules across cells, rows and files; and the consent rule, applied before anything is stored.
-
-Every problem is collected (never stop at the first) so staff can fix a file in one go.
+"""Rules across cells, rows and files. Every problem is collected (never stop at the first) so staff
+can fix a file in one go; a participants table then goes on to etl.derive.
 """
 from __future__ import annotations
 
 import re
 
+from .derive import derive_participants
 from .normalise import ParsedTable
-from .problems import ERROR, NOTICE, WARNING, Problem
-from .reference import AGENCY_MISSING, referrer_mapping
+from .problems import ERROR, WARNING, Problem
 
 _PNR = re.compile(r"^(?:(?:19|20)(\d{2})|(\d{2}))(\d{2})(\d{2})[-+]?(\d{4})$")
-
-# Without consent only these fields survive (section 2 of the data contract).
-CONSENTLESS_KEEP = {"initiative", "association", "sex", "start_date", "end_date", "birth_year", "age", "consent"}
 
 
 def looks_like_personnummer(value: str | None) -> bool:
@@ -66,9 +62,6 @@ def _participants(t: ParsedTable) -> None:
                   "id:t ser ut som ett personnummer; personuppgifter får inte föras in i databasen, "
                   "så filen avvisas. Använd ett pseudonymt löpnummer")
     seen: dict[tuple, int] = {}
-    mapping = referrer_mapping()
-    unmatched: dict[str, list[int]] = {}
-    blank_consent = []
     for r in t.records:
         start, end = r.get("start_date"), r.get("end_date")
         if start and end and end < start:
@@ -79,42 +72,7 @@ def _participants(t: ParsedTable) -> None:
             t.problem(ERROR, r["_row"], _col(t, "participant_id", "Deltagar-ID"), r["participant_id"],
                       f"samma deltagare, insats och startdatum finns redan på rad {seen[key]}")
         seen.setdefault(key, r["_row"])
-        if "consent" in t.columns and r.get("consent") is None and "consent" not in r.get("_bad", ()):
-            blank_consent.append(r["_row"])
-            r["consent"] = False
-        elif "consent" not in t.columns:
-            r["consent"] = True
-        unit = r.get("referrer")
-        if unit and r["consent"] is not False:
-            agency = mapping.agency(unit)
-            if agency is None:
-                unmatched.setdefault(unit, []).append(r["_row"])
-                agency = "Annan"
-            r["agency"] = agency
-        else:
-            r["agency"] = AGENCY_MISSING
-        r["age_at_start"] = r.get("age")
-        if r["age_at_start"] is None and r.get("birth_year") and start:
-            r["age_at_start"] = start.year - r["birth_year"]
-    for unit, rows in unmatched.items():
-        t.problem(WARNING, rows[0], _col(t, "referrer", "Remittent"), unit,
-                  f"remittenten matchar ingen myndighet i data/referrers.csv och räknas som Annan "
-                  f"({len(rows)} rader); lägg till den i mappningen")
-    if blank_consent:
-        t.problem(NOTICE, blank_consent[0], _col(t, "consent", "Samtycke"), None,
-                  f"{len(blank_consent)} rader saknar värde i Samtycke och behandlas som utan samtycke")
-    for r in t.records:
-        apply_consent(r)
-
-
-def apply_consent(r: dict) -> None:
-    """Drop every field but sex, age and dates (and the initiative) from a row without consent."""
-    if r.get("consent") is False:
-        for k in list(r):
-            if not k.startswith("_") and k not in CONSENTLESS_KEEP | {"agency", "age_at_start"}:
-                r[k] = None
-        r["agency"] = AGENCY_MISSING
-        r["_raw"] = {}
+    derive_participants(t)
 
 
 def _budget(t: ParsedTable, known: set[str]) -> None:

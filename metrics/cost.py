@@ -1,7 +1,9 @@
 """What the money buys: budget, actual cost and cost per participant per initiative and year.
 
 Cost is not attributable to sex or agency, so those filters do not narrow it, and the
-denominators here are all participants of the initiative in the year.
+denominators here are all participants of the initiative in the calendar year. The one
+definition of cost per participant (metrics/definitions.py) is `per_person` for one
+initiative-year and `_pooled` for several: every function below goes through them.
 """
 from __future__ import annotations
 
@@ -12,7 +14,37 @@ from .facts import counts
 from .filters import Filters
 from .people import positive_codes, share
 
-ACTUAL, BUDGET = "utfall", "budget"
+ACTUAL, BUDGET, MIXED = "utfall", "budget", "blandat"
+PEOPLE = ("participants", "started", "positive_exits")
+PER_PERSON = {"per_participant": "participants", "per_started": "started", "per_positive_exit": "positive_exits"}
+
+
+def per_person(cost, people):
+    """Cost ÷ people, or None where either is missing or there is nobody: missing is not 0 kr."""
+    if cost is None or pd.isna(cost):
+        return None
+    return share(float(cost), int(people))
+
+
+def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Participants, started and exits to work/studies per initiative and calendar year of the period.
+
+    A whole calendar year each, whatever part of it the period covers, and never narrowed by sex
+    or agency: a year's cost is for all of that year's participants.
+    """
+    pos, _ = positive_codes(con)
+    frames = []
+    for y in f.years:
+        fy = Filters.year(y, initiatives=f.initiatives)
+        p = counts(con, fy, "participants", ("initiative",))[["initiative", "total"]].rename(columns={"total": "participants"})
+        s = counts(con, fy, "started", ("initiative",))[["initiative", "total"]].rename(columns={"total": "started"})
+        r = counts(con, fy, "exited", ("initiative", "reason"))
+        e = (r[r.reason.isin(pos)].groupby("initiative", as_index=False)["total"].sum()
+             .rename(columns={"total": "positive_exits"}))
+        frames.append(p.merge(s, on="initiative", how="outer").merge(e, on="initiative", how="outer").assign(year=y))
+    if not frames:
+        return pd.DataFrame(columns=["initiative", *PEOPLE, "year"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -33,47 +65,52 @@ def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.Da
         """,
         {"y0": f.start.year, "y1": f.end.year, "initiatives": list(f.initiatives)},
     ).df()
-    people = []
-    pos, _ = positive_codes(con)
-    for y in f.years:
-        fy = Filters.year(y, initiatives=f.initiatives)
-        p = counts(con, fy, "participants", ("initiative",))[["initiative", "total"]].rename(columns={"total": "participants"})
-        s = counts(con, fy, "started", ("initiative",))[["initiative", "total"]].rename(columns={"total": "started"})
-        r = counts(con, fy, "exited", ("initiative", "reason"))
-        e = r[r.reason.isin(pos)].groupby("initiative", as_index=False)["total"].sum().rename(columns={"total": "positive_exits"})
-        people.append(p.merge(s, on="initiative", how="outer").merge(e, on="initiative", how="outer").assign(year=y))
-    people_df = pd.concat(people, ignore_index=True) if people else pd.DataFrame(
-        columns=["initiative", "participants", "started", "positive_exits", "year"])
-    df = lines.merge(people_df, on=["initiative", "year"], how="outer")
-    for c in ("participants", "started", "positive_exits"):
+    df = lines.merge(_people_per_initiative_year(con, f), on=["initiative", "year"], how="outer")
+    for c in PEOPLE:
         df[c] = df[c].fillna(0).astype("int64")
     df["basis"] = [ACTUAL if pd.notna(a) else (BUDGET if pd.notna(b) else None) for a, b in zip(df.actual, df.budget)]
     df["cost"] = [a if pd.notna(a) else (b if pd.notna(b) else None) for a, b in zip(df.actual, df.budget)]
-    for name, den in (("per_participant", "participants"), ("per_started", "started"), ("per_positive_exit", "positive_exits")):
-        df[name] = [None if c is None or pd.isna(c) else share(c, d) for c, d in zip(df.cost, df[den])]
+    for name, den in PER_PERSON.items():
+        df[name] = [per_person(c, n) for c, n in zip(df.cost, df[den])]
     df = df.astype({"budget": object, "actual": object, "cost": object})
     df[["budget", "actual", "cost"]] = df[["budget", "actual", "cost"]].where(df[["budget", "actual", "cost"]].notna(), None)
     return df.sort_values(["initiative", "year"]).reset_index(drop=True)[
-        ["initiative", "year", "budget", "actual", "basis", "cost", "participants", "started", "positive_exits",
-         "per_participant", "per_started", "per_positive_exit"]]
+        ["initiative", "year", "budget", "actual", "basis", "cost", *PEOPLE, *PER_PERSON]]
+
+
+def _pooled(rows: pd.DataFrame) -> dict:
+    """Cost per participant over several initiative-years: summed cost ÷ summed participants.
+
+    Only initiative-years with both a cost figure and participants take part, on both sides,
+    so that a year without cost does not make the association look cheaper than it is.
+    """
+    with_cost = rows[rows.cost.notna() & (rows.participants > 0)]
+    cost = float(with_cost.cost.sum()) if len(with_cost) else None
+    participants = int(with_cost.participants.sum())
+    return {"cost": cost, "participants": participants, "per_participant": per_person(cost, participants)}
 
 
 def cost_summary(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
-    """Cost per participant for the whole selection: cost ÷ participants over initiative-years with cost.
-
-    Initiative-years without any cost figure are left out of both sides, so they do not
-    make the association look cheaper than it is.
-    """
+    """Cost per participant for the whole selection, with the initiatives whose cost is a budget or missing."""
     df = cost_by_initiative_year(con, f)
-    with_cost = df[df.cost.notna() & (df.participants > 0)]
-    total = float(with_cost.cost.sum()) if len(with_cost) else None
-    return {
-        "cost": total,
-        "participants": int(with_cost.participants.sum()),
-        "per_participant": share(total, int(with_cost.participants.sum())) if total is not None else None,
+    return _pooled(df) | {
         "budget_only": sorted(set(df[df.basis == BUDGET].initiative)),
         "missing_cost": sorted(set(df[df.cost.isna() & (df.participants > 0)].initiative)),
     }
+
+
+def cost_per_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per initiative over the period's years: cost, its basis, the participants behind it and cost per participant.
+
+    Basis is 'utfall', 'budget', or 'blandat' when the years differ.
+    """
+    df = cost_by_initiative_year(con, f)
+    rows = []
+    for name, g in df.groupby("initiative"):
+        bases = set(g.basis.dropna())
+        rows.append({"initiative": name, "basis": None if not bases else (bases.pop() if len(bases) == 1 else MIXED)}
+                    | _pooled(g))
+    return pd.DataFrame(rows, columns=["initiative", "cost", "basis", "participants", "per_participant"])
 
 
 def cost_by_dimension(con: duckdb.DuckDBPyConnection, f: Filters, dim: str) -> pd.DataFrame:
@@ -101,24 +138,3 @@ def cost_by_dimension(con: duckdb.DuckDBPyConnection, f: Filters, dim: str) -> p
         """,
         {"y0": f.start.year, "y1": f.end.year, "initiatives": list(f.initiatives)},
     ).df()
-
-
-def cost_per_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per initiative over the period's years: cost, its basis and cost per participant.
-
-    Sums cost and participants over the initiative-years that have a cost figure (the
-    same rule as `cost_summary`); basis is 'utfall', 'budget' or 'blandat' when years differ.
-    """
-    df = cost_by_initiative_year(con, f)
-    rows = []
-    for name, g in df.groupby("initiative"):
-        with_cost = g[g.cost.notna() & (g.participants > 0)]
-        bases = set(g.basis.dropna())
-        cost = float(with_cost.cost.sum()) if len(with_cost) else None
-        rows.append({
-            "initiative": name,
-            "cost": cost,
-            "basis": None if not bases else (bases.pop() if len(bases) == 1 else "blandat"),
-            "per_participant": None if cost is None else share(cost, int(with_cost.participants.sum())),
-        })
-    return pd.DataFrame(rows, columns=["initiative", "cost", "basis", "per_participant"])

@@ -9,11 +9,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from .filters import Filters
+from core.vocabulary import AGE_UNKNOWN, MISSING, UNKNOWN_REASON
 
-MISSING = "Uppgift saknas"
-UNKNOWN_REASON = "unknown"
-AGE_GROUPS = ["16–29", "30–49", "50–64", "65+", "Under 16", "Okänd"]
+from .filters import Filters
 
 FACTS_SQL = f"""
 WITH enr AS (
@@ -24,7 +22,7 @@ WITH enr AS (
         coalesce(referrer_unit, '{MISSING}') AS unit,
         CASE WHEN consent AND exit_reason IS NOT NULL THEN CAST(exit_reason AS VARCHAR)
              ELSE '{UNKNOWN_REASON}' END AS reason,
-        CASE WHEN age_at_start IS NULL THEN 'Okänd'
+        CASE WHEN age_at_start IS NULL THEN '{AGE_UNKNOWN}'
              WHEN age_at_start < 16 THEN 'Under 16'
              WHEN age_at_start <= 29 THEN '16–29'
              WHEN age_at_start <= 49 THEN '30–49'
@@ -45,7 +43,7 @@ anon AS (
     -- anonymous counts are participants and started in their year only, with no outcome
     SELECT
         initiative, association, sex, '{MISSING}' AS agency, '{MISSING}' AS unit,
-        '{UNKNOWN_REASON}' AS reason, 'Okänd' AS age_group,
+        '{UNKNOWN_REASON}' AS reason, '{AGE_UNKNOWN}' AS age_group,
         '{MISSING}' AS income_at_start, '{MISSING}' AS income_at_exit, '{MISSING}' AS education,
         make_date(year, 1, 1) AS start_date, CAST(NULL AS DATE) AS end_date, FALSE AS consent,
         n, TRUE AS anonymous,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-SEXES = ("women", "men", "other")
+from core.vocabulary import SEXES
 
 
 @dataclass(frozen=True)

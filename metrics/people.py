@@ -4,20 +4,20 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from etl.reference import AGENCY_ORDER
+from core.vocabulary import AGE_GROUPS, AGENCY_ORDER, MISSING, SEX_COLUMNS, UNKNOWN_REASON, WIDE_POSITIVE_EXTRA
 
-from .facts import MISSING, UNKNOWN_REASON, counts, query
-from .filters import SEXES, Filters
+from .facts import counts, query
+from .filters import Filters
 
-SEX_COLUMNS = [*SEXES, "total"]
-DEFAULT_WOMEN_TARGET = 0.5
-WIDE_POSITIVE_EXTRA = 2  # "1 + 2": work/studies or further rehabilitation
+COLS = list(SEX_COLUMNS)  # women, men, other, total: a list, as pandas wants for selecting columns
+DEFAULT_WOMEN_TARGET = 0.5  # the target share of women where the register gives none
+LARGE_GAP = 0.10  # a share of women more than 10 percentage points from target is flagged
 
 
 def positive_codes(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
     """(codes counted as positive exit, codes of the wider 1 + 2 figure), from data/exit_reasons.csv."""
     pos = {str(c) for (c,) in con.execute("SELECT code FROM exit_reasons WHERE positive").fetchall()} or {"1"}
-    return pos, pos | {str(WIDE_POSITIVE_EXTRA)}
+    return pos, pos | {WIDE_POSITIVE_EXTRA}
 
 
 def share(num, den):
@@ -26,7 +26,7 @@ def share(num, den):
 
 
 def _share_row(num: pd.Series, den: pd.Series) -> dict:
-    return {c: share(num[c], den[c]) for c in SEX_COLUMNS}
+    return {c: share(num[c], den[c]) for c in COLS}
 
 
 def headline(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -38,11 +38,11 @@ def headline(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     rows = {m: counts(con, f, m).iloc[0] for m in ("participants", "started", "exited", "no_consent")}
     reasons = counts(con, f, "exited", ("reason",))
     pos, wide = positive_codes(con)
-    positive = reasons[reasons.reason.isin(pos)][SEX_COLUMNS].sum()
-    positive_wide = reasons[reasons.reason.isin(wide)][SEX_COLUMNS].sum()
+    positive = reasons[reasons.reason.isin(pos)][COLS].sum()
+    positive_wide = reasons[reasons.reason.isin(wide)][COLS].sum()
     out = pd.DataFrame(
         {
-            **{m: r[SEX_COLUMNS] for m, r in rows.items()},
+            **{m: r[COLS] for m, r in rows.items()},
             "exited_positive": positive,
             "exited_positive_wide": positive_wide,
         }
@@ -51,9 +51,9 @@ def headline(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     out.loc["positive_wide_share"] = _share_row(positive_wide, rows["exited"])
     p = rows["participants"]
     women = None if f.sexes else share(p["women"], p["total"])  # under a sex filter the share says nothing
-    out.loc["women_share"] = {c: (women if c == "total" else None) for c in SEX_COLUMNS}
+    out.loc["women_share"] = {c: (women if c == "total" else None) for c in COLS}
     out.index.name = "measure"
-    return out[SEX_COLUMNS]
+    return out[COLS]
 
 
 def exits_by_reason(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -75,7 +75,7 @@ def reason_labels(con: duckdb.DuckDBPyConnection, short: bool = True) -> dict[st
 def reason_shares(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Each reason's share of all exits in its group, per sex: are women more often exited for illness?"""
     df = exits_by_reason(con, f, by)
-    for c in SEX_COLUMNS:
+    for c in COLS:
         den = df.groupby(list(by))[c].transform("sum") if by else pd.Series(df[c].sum(), index=df.index)
         df[f"{c}_share"] = [share(n, d) for n, d in zip(df[c], den)]
         df[f"{c}_exits"] = den.astype("int64")  # the denominator, so callers can judge small bases
@@ -92,11 +92,11 @@ def by_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     reasons = counts(con, f, "exited", ("initiative", "reason"))
     pos, wide = positive_codes(con)
     for name, codes in (("exited_positive", pos), ("exited_positive_wide", wide)):
-        d = reasons[reasons.reason.isin(codes)].groupby("initiative")[SEX_COLUMNS].sum().add_prefix(f"{name}_")
+        d = reasons[reasons.reason.isin(codes)].groupby("initiative")[COLS].sum().add_prefix(f"{name}_")
         df = df.join(d).fillna({c: 0 for c in d.columns})
         df[d.columns] = df[d.columns].astype("int64")
     df = df.reset_index()
-    for c in SEX_COLUMNS:
+    for c in COLS:
         df[f"positive_share_{c}"] = [share(a, b) for a, b in zip(df[f"exited_positive_{c}"], df[f"exited_{c}"])]
         df[f"positive_wide_share_{c}"] = [share(a, b) for a, b in zip(df[f"exited_positive_wide_{c}"], df[f"exited_{c}"])]
     df["women_share"] = [share(a, b) for a, b in zip(df.participants_women, df.participants_total)]
@@ -138,10 +138,10 @@ def positive_share_over_time(con: duckdb.DuckDBPyConnection, f: Filters, grain: 
     """Share of exits to work/studies per period, per sex."""
     df = counts(con, f, "exited", (grain, "reason"))
     pos, _ = positive_codes(con)
-    total = df.groupby(grain)[SEX_COLUMNS].sum()
-    positive = df[df.reason.isin(pos)].groupby(grain)[SEX_COLUMNS].sum().reindex(total.index, fill_value=0)
+    total = df.groupby(grain)[COLS].sum()
+    positive = df[df.reason.isin(pos)].groupby(grain)[COLS].sum().reindex(total.index, fill_value=0)
     out = total.add_prefix("exited_").join(positive.add_prefix("positive_"))
-    for c in SEX_COLUMNS:
+    for c in COLS:
         out[f"share_{c}"] = [share(a, b) for a, b in zip(out[f"positive_{c}"], out[f"exited_{c}"])]
     return out.reset_index()
 
@@ -187,25 +187,28 @@ def income_flow(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 
 
 def age_by_sex(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    return counts(con, f, "participants", ("age_group",))
+    """Participants per age group at start, split by sex, in the order of core.vocabulary.AGE_GROUPS."""
+    df = counts(con, f, "participants", ("age_group",))
+    order = [g for g in AGE_GROUPS if g in set(df.age_group)]
+    return df.set_index("age_group").reindex(order).reset_index()
 
 
 def by_sex_per_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Long table: initiative × measure (participants/started/exited) × sex counts."""
     frames = [counts(con, f, m, ("initiative",)).assign(measure=m) for m in ("participants", "started", "exited")]
-    return pd.concat(frames, ignore_index=True)[["initiative", "measure", *SEX_COLUMNS]]
+    return pd.concat(frames, ignore_index=True)[["initiative", "measure", *COLS]]
 
-
-LARGE_GAP = 0.10  # a share of women more than 10 percentage points from target is flagged
 
 
 def inflow_by_agency(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """The table annual reports print: started per agency × women/men/other, with a total row."""
+    """The table annual reports print: started per agency × women/men/other, in the fixed agency order.
+
+    The agencies add up to all started (`headline`'s started row), which is the total row
+    a caller prints under it.
+    """
     df = counts(con, f, "started", ("agency",)).set_index("agency")
     order = [a for a in AGENCY_ORDER if a in df.index]
-    df = df.reindex(order)
-    df.loc["Totalt"] = df[SEX_COLUMNS].sum()
-    return df.astype("int64").reset_index()
+    return df.reindex(order).astype("int64").reset_index()
 
 
 def inflow_by_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

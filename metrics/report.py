@@ -4,9 +4,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from core.vocabulary import SEXES
+
 from .cost import cost_by_initiative_year
-from .facts import UNKNOWN_REASON, counts
-from .filters import SEXES, Filters
+from .facts import counts
+from .filters import Filters
 from .people import exits_by_reason
 
 KEYS = ["total", *SEXES]
@@ -64,36 +66,3 @@ def build_report(con: duckdb.DuckDBPyConnection, year: int) -> dict:
         }
     report["initiatives"] = initiatives
     return report
-
-
-SEX_HEADERS = {"women": "Kvinnor", "men": "Män", "other": "Annat/okänt", "total": "Totalt"}
-
-
-def _sex_cols(d: dict, prefix: str = "") -> dict:
-    return {f"{prefix}{SEX_HEADERS[k]}": d[k] for k in ("women", "men", "other", "total")}
-
-
-def report_tables(report: dict, labels: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """The report as readable tables with Swedish headers, for the annual report's Excel workbook."""
-    measures = {"participants": "Deltagare", "started": "Nya (startade)", "exited": "Avslutade"}
-    summary = pd.DataFrame([{"Mått": name, **_sex_cols(report[m])} for m, name in measures.items()]
-                           + [{"Mått": "Utan samtycke (ingår ovan)", "Totalt": report["no_consent"]}])
-    reasons = pd.DataFrame([{"Kod": k if k != UNKNOWN_REASON else "", "Avslutsorsak": labels.get(k, k), **_sex_cols(v)}
-                            for k, v in report["exited"]["by_reason"].items()],
-                           columns=["Kod", "Avslutsorsak", *SEX_HEADERS.values()])
-    per, per_reason, referrers = [], [], []
-    for name, ini in report["initiatives"].items():
-        per.append({"Insats": name, **_sex_cols(ini["participants"], "Deltagare "), **_sex_cols(ini["started"], "Nya "),
-                    **_sex_cols(ini["exited"], "Avslutade "), "Utan samtycke": ini["no_consent"],
-                    "Budget (kr)": ini["cost"]["budget"], "Utfall (kr)": ini["cost"]["actual"],
-                    "Kostnad per deltagare (kr)": ini["cost"]["per_participant"]})
-        per_reason += [{"Insats": name, "Kod": k if k != UNKNOWN_REASON else "", "Avslutsorsak": labels.get(k, k),
-                        **_sex_cols(v)} for k, v in ini["exited"]["by_reason"].items()]
-        referrers += [{"Insats": name, "Remittent": a, **_sex_cols(v)} for a, v in ini["referrers"].items()]
-    return {
-        "Sammanfattning": summary,
-        "Avslutsorsaker": reasons,
-        "Per insats": pd.DataFrame(per),
-        "Avslut per insats": pd.DataFrame(per_reason, columns=["Insats", "Kod", "Avslutsorsak", *SEX_HEADERS.values()]),
-        "Remittenter per insats": pd.DataFrame(referrers, columns=["Insats", "Remittent", *SEX_HEADERS.values()]),
-    }

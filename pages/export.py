@@ -3,11 +3,11 @@ import streamlit as st
 
 from metrics.catalog import status
 from metrics.suppress import label
-from ui import privacy
+from ui import protection
 from ui.data import run
-from ui.exports import (ENROLLMENTS, INDIVIDUAL_WARNING, csv_bytes, display_formats, enrollment_table, excel_bytes,
+from render.tables import (ENROLLMENTS, INDIVIDUAL_WARNING, csv_bytes, display_formats, enrollment_table, excel_bytes,
                         export_tables, file_stem, meta, slug)
-from ui.format import fmt_int, format_table
+from render.format import fmt_int, format_table
 from ui.layout import filters_or_stop, page_header
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -16,7 +16,7 @@ CSV = "text/csv"
 f = filters_or_stop()
 page_header("Export", "Tabellerna för urvalet i sidopanelen som Excel eller CSV, för förbundets personal.", f)
 loaded = run(status)
-t = privacy.threshold()
+t = protection.threshold()
 
 st.subheader("Sammanställningar")
 st.caption("Deltagare, nya, avslutade och utan samtycke per insats, remittent, avslutsorsak och åldersgrupp – "

@@ -1,12 +1,11 @@
 """Jämställdhet: do women and men reach the initiatives, and leave them, on equal terms?"""
 import streamlit as st
 
-from metrics.facts import AGE_GROUPS
 from metrics.people import LARGE_GAP, age_by_sex, by_sex_per_initiative, reason_shares, women_share_vs_target
-from ui import privacy
-from ui.charts import reason_share_by_sex, sex_bars, share_vs_target
+from ui import protection
+from render.charts import reason_share_by_sex, sex_bars, share_vs_target
 from ui.data import run
-from ui.format import fmt_pct, fmt_pp
+from render.format import fmt_pct, fmt_pp
 from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, page_header, rename_sex
 
 MEASURES = {"participants": "Deltagare", "started": "Nya", "exited": "Avslutade"}
@@ -20,12 +19,12 @@ if per[per.measure == "participants"].total.sum() == 0:
     st.stop()
 
 measure = st.radio("Visa", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="jam_measure")
-values, display = privacy.protect(per[(per.measure == measure) & (per.total > 0)].drop(columns="measure"), "initiative")
+values, display = protection.protect(per[(per.measure == measure) & (per.total > 0)].drop(columns="measure"), "initiative")
 chart(sex_bars(values, "initiative", f"{MEASURES[measure]} per insats och kön"),
       rename_sex(display.rename(columns={"initiative": "Insats"})), key="jam_per_insats", formats=SEX_FORMATS)
 
 st.subheader("Andel kvinnor mot mål")
-t = privacy.women_vs_target(run(women_share_vs_target, f))
+t = protection.women_vs_target(run(women_share_vs_target, f))
 table_df = t.assign(
     Målkälla=["standard 50 %" if x else "insatsregistret" for x in t.target_is_default],
     Flagga=["stor avvikelse" if x else "" for x in t.large_gap],
@@ -46,7 +45,7 @@ r = run(reason_shares, f)
 if r.total.sum() == 0:
     empty("Inga avslut under perioden.")
 else:
-    r, display = privacy.reason_shares(r)
+    r, display = protection.reason_shares(r)
     shown = display.merge(r[["label", "women_share", "men_share", "other_share", "total_share"]], on="label", how="left")
     chart(reason_share_by_sex(r, "Andel av avslutade per orsak och kön"),
           shown.drop(columns="reason").rename(columns={
@@ -58,9 +57,7 @@ else:
           caption="Andelen räknas inom varje kön: av alla avslutade kvinnor, hur stor del avslutades av en viss orsak?")
 
 st.subheader("Ålder och kön")
-a = run(age_by_sex, f)
-a = a.set_index("age_group").reindex([g for g in AGE_GROUPS if g in set(a.age_group)]).reset_index()
-values, display = privacy.protect(a, "age_group")
+values, display = protection.protect(run(age_by_sex, f), "age_group")
 chart(sex_bars(values, "age_group", "Deltagare per åldersgrupp (ålder vid start) och kön", horizontal=False,
                barmode="group", axis_title="Deltagare"),
       rename_sex(display.rename(columns={"age_group": "Åldersgrupp"})), key="jam_alder", formats=SEX_FORMATS)

@@ -2,11 +2,11 @@
 import streamlit as st
 
 from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year
-from ui import privacy
-from ui.charts import money_bars, stacked_money
+from ui import protection
+from render.charts import money_bars, stacked_money
 from ui.data import run
 from ui.layout import chart, empty, filters_or_stop, page_header, table
-from ui.theme import ACTUAL_COLOR, BUDGET_COLOR, PER_STARTED_COLOR
+from render.theme import ACTUAL_COLOR, BUDGET_COLOR, PER_STARTED_COLOR
 
 f = filters_or_stop()
 page_header("Kostnad per deltagare", "Budget och utfall per insats och år, och vad det blir per deltagare och resultat.", f)
@@ -27,15 +27,15 @@ chart(money_bars(c, "label", {"budget": ("Budget", BUDGET_COLOR), "actual": ("Ut
       caption=("Endast budget finns (inget utfall) för: " + ", ".join(budget_only.label) + ".") if len(budget_only) else None)
 
 st.subheader("Kostnad per deltagare, per ny och per avslut till arbete/studier")
-if privacy.enabled():  # a cost per person divides by a count: hide it where the count is small
+if protection.enabled():  # a cost per person divides by a count: hide it where the count is small
     for col, den in (("per_participant", "participants"), ("per_started", "started"),
                      ("per_positive_exit", "positive_exits")):
-        c[col] = privacy.visible_shares(c[col], c[den])
+        c[col] = protection.visible_shares(c[col], c[den])
 chart(money_bars(c, "label", {"per_participant": ("Per deltagare", ACTUAL_COLOR),
                               "per_started": ("Per ny deltagare", PER_STARTED_COLOR)},
                  "Kostnad per deltagare och per ny deltagare; randig stapel = beräknad på budget",
                  hatch=c.basis == BUDGET), None, key="kostnad_per_deltagare")
-_, counts = privacy.protect(c[["label", "participants", "started", "positive_exits"]], None,
+_, counts = protection.protect(c[["label", "participants", "started", "positive_exits"]], None,
                             parts=["participants", "started", "positive_exits"], total=None, add_total=False)
 table(c.assign(basis=c.basis.map({"utfall": "Utfall", "budget": "Budget (utfall saknas)"}),
                participants=counts.participants, started=counts.started, positive_exits=counts.positive_exits)[[

@@ -1,39 +1,41 @@
 """Översikt: how many did the initiatives reach, and how did it go, compared with last period?"""
 import streamlit as st
 
+from metrics.compare import key_figures
 from metrics.cost import cost_per_initiative, cost_summary
-from metrics.people import by_initiative, exits_by_reason, headline, positive_codes, targets_summary
-from ui import privacy
-from ui.charts import sex_bars
+from metrics.definitions import describe
+from metrics.people import by_initiative, exits_by_reason, headline, positive_codes
+from render.charts import sex_bars
+from render.format import fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
+from render.text import period_label
+from ui import protection
 from ui.data import run
-from ui.format import fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
 from ui.layout import chart, empty, filters_or_stop, kpi, page_header, sex_line, table
-from ui.text import period_label
 
 f = filters_or_stop()
 prev = f.previous()
 page_header("Översikt", f"Deltagare, resultat och kostnad – jämfört med {period_label(prev)}.", f)
 
-now, before = run(headline, f), run(headline, prev)
+now = run(headline, f)
 if now.loc["participants", "total"] == 0:
     empty()
     st.stop()
-cost_now, cost_before = run(cost_summary, f), run(cost_summary, prev)
-goal = run(targets_summary, f)
+cost_now = run(cost_summary, f)
+key = run(key_figures, f)  # now, the previous period and the targets, per key figure
 
 COUNT_ROWS = ["participants", "started", "no_consent"]
-_, shown = privacy.protect(now.loc[COUNT_ROWS].reset_index(), add_total=False)
+_, shown = protection.protect(now.loc[COUNT_ROWS].reset_index(), add_total=False)
 shown = shown.set_index("measure")
 # exits: the same protected reasons table as on Jämställdhet and Avslut, so no page undoes another
-_, reasons = privacy.protect(run(exits_by_reason, f), ["reason", "label"])
+_, reasons = protection.protect(run(exits_by_reason, f), ["reason", "label"])
 exits = reasons.iloc[-1]
 pos, wide = run(positive_codes)
-shares = privacy.exit_shares(now, reasons, {"positive_share": pos, "positive_wide_share": wide})
+shares = protection.exit_shares(now, reasons, {"positive_share": pos, "positive_wide_share": wide})
 filtered = bool(f.sexes or f.agencies)  # targets and cost are for whole initiatives
 
 
 def counts_line(row) -> str:
-    return sex_line(row, privacy.fmt_count)
+    return sex_line(row, protection.fmt_count)
 
 
 def share_line(measure: str) -> str:
@@ -41,13 +43,20 @@ def share_line(measure: str) -> str:
 
 
 def vs_prev_count(measure: str) -> str | None:
-    if privacy.enabled():  # a difference of two protected figures could reveal a small one
+    if protection.enabled():  # a difference of two protected figures could reveal a small one
         return None
-    return f"{fmt_delta_int(now.loc[measure, 'total'] - before.loc[measure, 'total'])} {against}"
+    return f"{fmt_delta_int(key.loc[measure, 'change'])} {against}"
 
 
-def vs(value, other, label: str) -> str | None:
-    return None if value is None or other is None else f"{fmt_pp(value - other)} {label}"
+def vs_prev_share(measure: str, shown) -> str | None:
+    """The change in percentage points, where the share itself may be shown."""
+    change = key.loc[measure, "change"]
+    return None if shown is None or change is None else f"{fmt_pp(change)} {against}"
+
+
+def vs_target(measure: str, shown) -> str | None:
+    gap = key.loc[measure, "gap"]
+    return None if shown is None or gap is None else f"{fmt_pp(gap)} mot målet"
 
 
 against = f"mot {period_label(prev)}" if f.is_calendar_year else "mot föregående period"
@@ -55,52 +64,46 @@ against = f"mot {period_label(prev)}" if f.is_calendar_year else "mot föregåen
 cols = st.columns(4)
 with cols[0]:
     line = counts_line(shown.loc["participants"])
-    if goal["participants"] is not None and not filtered and not privacy.is_hidden(shown.loc["participants", "total"]):
-        line += f"  \nMål {fmt_int(goal['participants'])} per år " \
-                f"({fmt_delta_int(goal['participants_gap'])})"
-    kpi("Deltagare", privacy.fmt_count(shown.loc["participants", "total"]), line, vs_prev_count("participants"),
+    target = key.loc["participants", "target"]
+    if target is not None and not protection.is_hidden(shown.loc["participants", "total"]):
+        line += f"  \nMål {fmt_int(target)} per år ({fmt_delta_int(key.loc['participants', 'gap'])})"
+    kpi("Deltagare", protection.fmt_count(shown.loc["participants", "total"]), line, vs_prev_count("participants"),
         delta_color="off",
-        help="Inskrivna någon gång under perioden (start före periodens slut och inget avslut före dess början)."
-             + (f" Mål enligt insatsregistret: {fmt_int(goal['participants'])} per år." if goal["participants"] else ""))
+        help=describe("participants") + (f" Mål enligt insatsregistret: {fmt_int(target)} per år." if target else ""))
 with cols[1]:
-    kpi("Nya (startade)", privacy.fmt_count(shown.loc["started", "total"]), counts_line(shown.loc["started"]),
-        vs_prev_count("started"),
-        delta_color="off")
+    kpi("Nya (startade)", protection.fmt_count(shown.loc["started", "total"]), counts_line(shown.loc["started"]),
+        vs_prev_count("started"), delta_color="off", help=describe("started"))
 with cols[2]:
-    kpi("Avslutade", privacy.fmt_count(exits["total"]), counts_line(exits), vs_prev_count("exited"),
-        delta_color="off")
+    kpi("Avslutade", protection.fmt_count(exits["total"]), counts_line(exits), vs_prev_count("exited"),
+        delta_color="off", help=describe("exited"))
 with cols[3]:
-    ws = privacy.visible_shares([now.loc["women_share", "total"]], [now.loc["participants", "total"]],
+    ws = protection.visible_shares([now.loc["women_share", "total"]], [now.loc["participants", "total"]],
                                 [now.loc["participants", "women"]],
-                                [privacy.is_hidden(shown.loc["participants", "women"])])[0]
-    d = (None if filtered else vs(ws, goal["women_share"], "mot målet")) or vs(ws, before.loc["women_share", "total"], against)
-    kpi("Andel kvinnor", fmt_pct(ws), None, d, delta_color="off", help="Kvinnor bland periodens deltagare.")
+                                [protection.is_hidden(shown.loc["participants", "women"])])[0]
+    kpi("Andel kvinnor", fmt_pct(ws), None, vs_target("women_share", ws) or vs_prev_share("women_share", ws),
+        delta_color="off", help=describe("women_share"))
 
 cols = st.columns(4)
 with cols[0]:
     p = shares["positive_share"]["total"]
     kpi("Till arbete/studier (orsak 1)", fmt_pct(p), share_line("positive_share"),
-        (None if filtered else vs(p, goal["positive_share"], "mot målet")) or vs(p, before.loc["positive_share", "total"], against),
-        help="Andel av periodens avslutade med avslutsorsak 1 (arbete, studier eller aktivt arbetssökande). "
-             "Avslut utan samtycke eller utan orsak räknas i nämnaren.")
+        vs_target("positive_share", p) or vs_prev_share("positive_share", p), help=describe("positive_share"))
 with cols[1]:
     p = shares["positive_wide_share"]["total"]
     kpi("Orsak 1 eller 2 (fortsatt rehab.)", fmt_pct(p), share_line("positive_wide_share"),
-        vs(p, before.loc["positive_wide_share", "total"], against),
-        help="Avslutsorsak 1 eller 2 (fortsatt rehabilitering) av alla avslutade.")
+        vs_prev_share("positive_wide_share", p), help=describe("positive_wide_share"))
 with cols[2]:
-    d = None
-    if cost_now["per_participant"] is not None and cost_before["per_participant"] is not None:
-        d = f"{fmt_kr(cost_now['per_participant'] - cost_before['per_participant'], signed=True)} {against}"
-    note = "Kostnad (utfall, annars budget) ÷ deltagare, för insatser och år med kostnadsuppgift."
+    change = key.loc["cost_per_participant", "change"]
+    d = None if change is None else f"{fmt_kr(change, signed=True)} {against}"
+    note = describe("cost_per_participant")
     if filtered:
         note += " Kostnaden kan inte delas upp på kön eller remittent: filtren påverkar inte den här siffran."
     if cost_now["budget_only"]:
         note += " Endast budget finns för: " + ", ".join(cost_now["budget_only"]) + "."
     kpi("Kostnad per deltagare", fmt_kr(cost_now["per_participant"]), None, d, delta_color="inverse", help=note)
 with cols[3]:
-    kpi("Utan samtycke", privacy.fmt_count(shown.loc["no_consent", "total"]), counts_line(shown.loc["no_consent"]),
-        help="Deltagare utan samtycke (inklusive anonymt registrerade): räknas bara efter kön, ålder och datum.")
+    kpi("Utan samtycke", protection.fmt_count(shown.loc["no_consent", "total"]), counts_line(shown.loc["no_consent"]),
+        help=describe("no_consent"))
 
 st.subheader("Per insats")
 ini = run(by_initiative, f)
@@ -109,9 +112,9 @@ if ini.empty:
     empty()
     st.stop()
 ini = ini.join(run(cost_per_initiative, f).set_index("initiative"), on="initiative")
-values, display = privacy.protect_prefixed(ini, "participants", "initiative")
-_, started = privacy.protect(ini[["initiative", "started_total"]], "initiative", parts=["started_total"], total=None)
-_, exited = privacy.protect(ini[["initiative", "exited_total"]], "initiative", parts=["exited_total"], total=None)
+values, display = protection.protect_prefixed(ini, "participants", "initiative")
+_, started = protection.protect(ini[["initiative", "started_total"]], "initiative", parts=["started_total"], total=None)
+_, exited = protection.protect(ini[["initiative", "exited_total"]], "initiative", parts=["exited_total"], total=None)
 
 fig = sex_bars(values.rename(columns=lambda c: c.replace("participants_", "")), "initiative",
                "Deltagare per insats och kön" + (" (streck = planerat antal per år)" if f.is_calendar_year else ""),
@@ -119,27 +122,27 @@ fig = sex_bars(values.rename(columns=lambda c: c.replace("participants_", "")), 
 chart(fig, None, key="oversikt_insatser", caption="Siffrorna finns i tabellen nedan.")
 
 # a share is hidden where the Avslut page hides a count behind it (same protected table)
-_, per_reason = privacy.protect(run(exits_by_reason, f, ("initiative",)), ["initiative", "reason", "label"])
+_, per_reason = protection.protect(run(exits_by_reason, f, ("initiative",)), ["initiative", "reason", "label"])
 
 
 def reason_hidden(codes: set[str]) -> list[bool]:
     rows = per_reason[per_reason.reason.isin(codes)]
-    return [any(privacy.is_hidden(x) for x in rows[rows.initiative == name].total) for name in ini.initiative]
+    return [any(protection.is_hidden(x) for x in rows[rows.initiative == name].total) for name in ini.initiative]
 
 
-women_hidden = [privacy.is_hidden(x) for x in display.participants_women[: len(ini)]]
+women_hidden = [protection.is_hidden(x) for x in display.participants_women[: len(ini)]]
 per_row = {  # per initiative, then the total row (the key figures above)
-    "target_participants": [*ini.target_participants, None if filtered else goal["participants"]],
-    "positive_share_total": [*privacy.visible_shares(ini.positive_share_total, ini.exited_total,
+    "target_participants": [*ini.target_participants, key.loc["participants", "target"]],
+    "positive_share_total": [*protection.visible_shares(ini.positive_share_total, ini.exited_total,
                                                      ini.exited_positive_total, reason_hidden(pos)),
                              shares["positive_share"]["total"]],
-    "target_positive_share": [*ini.target_positive_share, None if filtered else goal["positive_share"]],
-    "positive_wide_share_total": [*privacy.visible_shares(ini.positive_wide_share_total, ini.exited_total,
+    "target_positive_share": [*ini.target_positive_share, key.loc["positive_share", "target"]],
+    "positive_wide_share_total": [*protection.visible_shares(ini.positive_wide_share_total, ini.exited_total,
                                                           ini.exited_positive_wide_total, reason_hidden(wide)),
                                   shares["positive_wide_share"]["total"]],
-    "women_share": [*privacy.visible_shares(ini.women_share, ini.participants_total, ini.participants_women,
+    "women_share": [*protection.visible_shares(ini.women_share, ini.participants_total, ini.participants_women,
                                             women_hidden), ws],
-    "target_women_share": [*ini.target_women_share, None if filtered else goal["women_share"]],
+    "target_women_share": [*ini.target_women_share, key.loc["women_share", "target"]],
     "per_participant": [*ini.per_participant, cost_now["per_participant"]],
     "basis": [*ini.basis, None],
 }

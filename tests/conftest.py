@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+from core.database import connect_read
 from pathlib import Path
 
 import openpyxl
@@ -75,6 +76,6 @@ def small_db(tmp_path_factory) -> Path:
 def small_con(small_db):
     import duckdb
 
-    con = duckdb.connect(str(small_db), read_only=True)
+    con = connect_read(small_db)
     yield con
     con.close()

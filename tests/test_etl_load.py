@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import subprocess
 import sys
+from core.database import connect_read
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def bad_file(tmp_path, name="bad.csv") -> Path:
 
 
 def query(db: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_read(db)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:
@@ -224,7 +225,7 @@ def test_without_consent_only_sex_age_and_dates_are_stored(tmp_path):
         (None, "Alfa", "man", 1980, 41, D(2021, 2, 1), D(2021, 8, 31), None, None,
          "Uppgift saknas", None, None, None, False),
     ]
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_read(db)
     try:
         reasons = exits_by_reason(con, Filters.year(2021))
     finally:
@@ -265,7 +266,7 @@ def test_reader_keeps_working_during_a_load(tmp_path):
     """
     db = tmp_path / "f.duckdb"
     assert load_files([good_file(tmp_path)], db).ok
-    reader = duckdb.connect(str(db), read_only=True)
+    reader = connect_read(db)
     try:
         assert reader.execute("SELECT count(*) FROM enrollments").fetchall() == [(2,)]
         result = load_files([participants(tmp_path / "newer.xlsx", row("P-3", initiative="Gamma"))], db)
@@ -285,7 +286,7 @@ def test_reader_keeps_working_during_a_load(tmp_path):
 def test_reader_keeps_working_during_a_cli_load(tmp_path):
     db = tmp_path / "f.duckdb"
     assert load_files([good_file(tmp_path)], db).ok
-    reader = duckdb.connect(str(db), read_only=True)
+    reader = connect_read(db)
     try:
         done = run_cli("load", "--db", db, participants(tmp_path / "newer.xlsx", row("P-3", initiative="Gamma")))
         assert done.returncode == 0, done.stderr

@@ -1,6 +1,7 @@
 """Every page under AppTest, on the sample and on an empty database; filters and URL."""
 from __future__ import annotations
 
+from core.database import connect_read, connect_write
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ from etl.load import SCHEMA, ensure_database
 from metrics import Filters
 from metrics.catalog import latest_full_year
 from metrics.people import headline
-from ui.format import fmt_int, fmt_pct
+from render.format import fmt_int, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["pages/oversikt.py", "pages/inflode.py", "pages/jamstalldhet.py", "pages/avslut.py", "pages/kostnad.py"]
@@ -27,7 +28,7 @@ def sample_db(tmp_path_factory):
 @pytest.fixture(scope="module")
 def empty_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("empty") / "finsam.duckdb"
-    with duckdb.connect(str(db)) as con:
+    with connect_write(db) as con:
         con.execute(SCHEMA.read_text(encoding="utf-8"))
     return db
 
@@ -49,7 +50,7 @@ def metric(at: AppTest, label: str):
 
 
 def figures(db, f: Filters):
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_read(db) as con:
         return headline(con, f)
 
 
@@ -70,7 +71,7 @@ def test_page_runs_on_empty_database(page, empty_db, monkeypatch):
 
 def test_overview_shows_metrics_layer_figures(sample_db, monkeypatch):
     at = app(sample_db, monkeypatch)
-    with duckdb.connect(str(sample_db), read_only=True) as con:
+    with connect_read(sample_db) as con:
         year = latest_full_year(con)
     h = figures(sample_db, Filters.year(year))
     assert metric(at, "Deltagare").value == fmt_int(h.loc["participants", "total"])
@@ -94,7 +95,7 @@ def test_filter_change_changes_numbers(sample_db, monkeypatch):
 
 
 def test_query_params_set_the_filters(sample_db, monkeypatch):
-    with duckdb.connect(str(sample_db), read_only=True) as con:
+    with connect_read(sample_db) as con:
         name = con.execute("SELECT min(initiative) FROM enrollments").fetchone()[0]
     at = app(sample_db, monkeypatch, year="2024", initiative=name)
     assert at.selectbox(key="f_year").value == 2024
@@ -135,7 +136,7 @@ def test_presentation_starts_on_the_topic_of_the_link(sample_db, monkeypatch):
 
 
 def test_small_counts_hidden_when_protection_is_on(sample_db, monkeypatch):
-    with duckdb.connect(str(sample_db), read_only=True) as con:
+    with connect_read(sample_db) as con:
         # an initiative with few participants of other/unknown sex: the case protection is for
         name = con.execute("""SELECT initiative FROM enrollments WHERE year(start_date) = 2025
                               GROUP BY initiative ORDER BY count(*) FILTER (WHERE sex IN ('other', 'unknown')) LIMIT 1""").fetchone()[0]
@@ -146,7 +147,7 @@ def test_small_counts_hidden_when_protection_is_on(sample_db, monkeypatch):
     assert not at.exception
     protected = at.dataframe[0].value
     # hidden counts travel as HIDDEN (numeric, so columns still sort) and print as <5
-    from ui.privacy import HIDDEN
+    from ui.protection import HIDDEN
 
     assert (protected[["Kvinnor", "Män", "Annat/okänt", "Totalt"]] == HIDDEN).any().any()
     assert "-1" not in shown  # without protection the real counts are shown
@@ -172,7 +173,7 @@ def test_pages_agree_with_the_annual_report(sample_db, monkeypatch):
     """What the board reads equals `python -m etl report` for the same year."""
     from metrics.report import build_report
 
-    with duckdb.connect(str(sample_db), read_only=True) as con:
+    with connect_read(sample_db) as con:
         report = build_report(con, 2024)
     at = app(sample_db, monkeypatch, year="2024")
     assert metric(at, "Deltagare").value == fmt_int(report["participants"]["total"])

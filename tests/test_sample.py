@@ -4,6 +4,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from core.database import connect_read
 from etl.load import ensure_database, load_files, sample_files
 from metrics.catalog import years
 from metrics.report import build_report
@@ -16,7 +17,7 @@ MEASURES = ("participants", "started", "exited")
 def sample_reports(tmp_path_factory):
     db = tmp_path_factory.mktemp("sample") / "s.duckdb"
     assert ensure_database(db) is True
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_read(db)
     try:
         found = years(con)
         assert found, "the sample has no years"
@@ -30,7 +31,7 @@ def test_sample_loads_without_errors(tmp_path):
     assert result.ok
     assert [str(p) for p in result.problems if p.severity == "fel"] == []
     assert {k for f in result.files for k in f.kinds} == {"participants", "anonymous", "budget", "initiatives"}
-    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    con = connect_read(tmp_path / "s.duckdb")
     try:
         assert con.execute("SELECT value FROM meta WHERE key = 'source'").fetchall() == [("sample",)]
         assert con.execute("SELECT count(*) > 0 FROM enrollments").fetchall() == [(True,)]

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from etl.load import default_db_path
+from core.database import ALIAS, attach_read
+from core.paths import default_db_path
 
 
 def db_path() -> Path:
@@ -26,21 +27,10 @@ def data_version() -> float:
         return 0
 
 
-ALIAS = "finsam"
-
-
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(path: str, version: float) -> duckdb.DuckDBPyConnection:
-    """An in-memory instance that ATTACHes the file read-only.
-
-    `duckdb.connect(path)` hands back the instance already open for that path, so after
-    the loader swaps the file a new connection would still see the old data while any
-    old one lives. An attachment in a fresh in-memory instance opens the file anew.
-    """
-    con = duckdb.connect()
-    quoted = path.replace("'", "''")
-    con.execute(f"ATTACH '{quoted}' AS {ALIAS} (READ_ONLY)")
-    return con
+    """The file as of `version` (its mtime), opened through core.database: a swapped file is opened anew."""
+    return attach_read(path)
 
 
 def cursor() -> duckdb.DuckDBPyConnection:

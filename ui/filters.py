@@ -9,15 +9,15 @@ import datetime as dt
 
 import streamlit as st
 
-from etl.reference import AGENCY_ORDER
+from core.vocabulary import AGENCY_ORDER
 from metrics import Filters
 from metrics.catalog import initiatives as list_initiatives
 from metrics.catalog import latest_full_year, years as list_years
+from render.text import SEX_OPTIONS
 
 from .data import run
-from .text import SEX_OPTIONS, describe, period_label  # noqa: F401  (re-exported for pages)
 
-AGENCY_OPTIONS = AGENCY_ORDER
+AGENCY_OPTIONS = list(AGENCY_ORDER)
 MODE_YEAR, MODE_RANGE = "År", "Eget intervall"
 
 

@@ -5,15 +5,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.vocabulary import SEX_LABELS
 from metrics import Filters
 from metrics.catalog import association_name, status
+from render.files import to_csv_bytes
+from render.format import FORMATTERS, fmt_date
+from render.text import describe
+from render.theme import apply_theme
 
-from . import privacy
+from . import protection
 from .data import run
-from .export import to_csv_bytes
-from .format import FORMATTERS, SEX_LABELS, fmt_date
-from .text import describe
-from .theme import apply_theme
 
 SEX_FORMATS = {"Kvinnor": "int", "Män": "int", "Annat/okänt": "int", "Totalt": "int"}
 
@@ -52,8 +53,8 @@ def _leave_pages_autodiscovery() -> None:
 def page_header(title: str, question: str, f: Filters) -> None:
     st.title(title)
     st.caption(f"{question}  \n**Urval:** {describe(f)}")
-    if privacy.enabled():
-        st.caption(privacy.note())
+    if protection.enabled():
+        st.caption(protection.note())
 
 
 def data_status() -> None:
@@ -90,7 +91,7 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
     formats = formats or {}
     counts = [c for c, k in formats.items() if k == "int" and c in df.columns]
     fns = {c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}
-    fns |= {c: privacy.fmt_count for c in counts}  # protected counts hold HIDDEN: printed as <5
+    fns |= {c: protection.fmt_count for c in counts}  # protected counts hold HIDDEN: printed as <5
     shown = df.copy()
     for c in shown.columns[shown.isna().any()]:
         # st.dataframe prints a missing cell as "None" whatever the format says: print these
@@ -101,7 +102,7 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
     if key:
         csv = df.copy()
         for c in counts:
-            csv[c] = [privacy.fmt_count(x) if privacy.is_hidden(x) else x for x in csv[c]]
+            csv[c] = [protection.fmt_count(x) if protection.is_hidden(x) else x for x in csv[c]]
         st.download_button("Ladda ned tabellen (CSV)", data=to_csv_bytes(csv), file_name=f"{key}.csv",
                            mime="text/csv", key=f"dl_{key}", on_click="ignore")
 
@@ -126,13 +127,14 @@ def board_pack_button(f: Filters | None) -> None:
     """The board pack for the current filters, built only when clicked (small counts always protected)."""
     if f is None:
         return
-    from .boardpack import build_board_pack, file_name
+    from render.deck import build_board_pack, file_name
+
     from .data import cursor
 
     def build() -> bytes:
         cur = cursor()
         try:
-            return build_board_pack(cur, f, association=association_name(cur), threshold=privacy.threshold())
+            return build_board_pack(cur, f, association=association_name(cur), threshold=protection.threshold())
         finally:
             cur.close()
 

@@ -11,9 +11,9 @@ import plotly.io as pio
 import pytest
 from plotly.subplots import make_subplots
 
-from etl.reference import AGENCIES, AGENCY_MISSING
-from ui import theme
-from ui.theme import (
+from core.vocabulary import AGENCIES, MISSING as AGENCY_MISSING
+from render import theme
+from render.theme import (
     AGENCY_COLORS,
     CATEGORY_PALETTE,
     EXIT_REASON_COLORS,
@@ -180,7 +180,7 @@ def test_category_color_unknown_is_stable_and_safe():
 
 def test_category_color_is_the_same_in_every_process():
     """Python's hash() is salted per process; the colour of a category must not change between reruns."""
-    code = "from ui.theme import category_color as c; print(c('category','Konsulter'), c('funder','Regionen X'))"
+    code = "from render.theme import category_color as c; print(c('category','Konsulter'), c('funder','Regionen X'))"
     outputs = {
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True,
                        env={**os.environ, "PYTHONHASHSEED": seed}).stdout

@@ -8,10 +8,7 @@ gives a hidden count back, and shares resting on fewer than `threshold` people o
 count are not shown. Tables that appear on more than one slide are protected alike, so that
 one slide cannot undo the protection of another.
 
-The one-line takeaways are small pure functions (metrics DataFrame in, Swedish sentence out),
-so they can be tested and never state a figure that the protection hides.
-
-No Streamlit here: the page offers `build_board_pack` behind a download button.
+The one-line takeaways are in render/takeaways.py; the protection rules in metrics/suppress.py.
 """
 from __future__ import annotations
 
@@ -28,21 +25,22 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from etl.reference import AGENCY_MISSING
+from core.vocabulary import MISSING, SEX_COLUMNS, SEX_LABELS, SEXES, TOTAL, UNKNOWN_REASON
 from metrics import Filters
 from metrics.catalog import status
-from metrics.cost import ACTUAL, BUDGET, cost_by_initiative_year, cost_per_initiative, cost_summary
-from metrics.facts import UNKNOWN_REASON
-from metrics.filters import SEXES
-from metrics.people import (LARGE_GAP, SEX_COLUMNS, exits_by_reason, headline, inflow_by_agency,
-                            positive_codes, reason_shares, women_share_vs_target)
-from metrics.suppress import DEFAULT_THRESHOLD, label, share_visible, suppression_mask
+from metrics.cost import ACTUAL, BUDGET, MIXED, cost_per_initiative, cost_summary
+from metrics.definitions import FIGURES, note
+from metrics.people import LARGE_GAP, exits_by_reason, headline, inflow_by_agency, positive_codes, reason_shares, \
+    women_share_vs_target
+from metrics.suppress import (DEFAULT_THRESHOLD, exits_protected, label, positive_share_cells, protected_table,
+                              visible_share)
 
 from . import theme
-from .format import DASH, SEX_LABELS, fmt_datetime, fmt_int, fmt_kr, fmt_number, fmt_pct, is_missing
+from .format import DASH, fmt_datetime, fmt_int, fmt_kr, fmt_number, fmt_pct, is_missing
+from .takeaways import cost_takeaway, cost_visible, exits_takeaway, inflow_takeaway, women_target_takeaway, \
+    women_target_visible
 from .text import describe, period_label
 
-TOTAL = "Totalt"
 DECK_TITLE = "Styrelsemöte – underlag"
 TITLES = {
     "headline": "Nyckeltal per kön",
@@ -51,14 +49,9 @@ TITLES = {
     "exits": "Avslut och resultat",
     "cost": "Kostnad per deltagare",
 }
-MIXED = "blandat"
 UNKNOWN_SHORT = "Okänd orsak"  # in the legend; the footnote says what it covers
 BASIS_SERIES = {ACTUAL: "Utfall", BUDGET: "Budget (utfall saknas)", MIXED: "Utfall och budget"}
-BASIS_COLORS = {
-    ACTUAL: getattr(theme, "ACTUAL_COLOR", "#004488"),
-    BUDGET: getattr(theme, "BUDGET_COLOR", "#499AC8"),
-    MIXED: "#AA4499",
-}
+BASIS_COLORS = {ACTUAL: theme.ACTUAL_COLOR, BUDGET: theme.BUDGET_COLOR, MIXED: theme.MIXED_COST_COLOR}
 HEADLINE_ROWS = {
     "participants": "Deltagare",
     "started": "Nya deltagare",
@@ -69,29 +62,22 @@ HEADLINE_ROWS = {
     "women_share": "Andel kvinnor",
 }
 
-DEFINITIONS = {
-    "title": "Underlaget bygger på Insatskollens definitioner (metrics/). Skydd för små tal är alltid på: antal "
-             "från 1 till {low} visas som {lbl} eller inte alls, liksom celler som annars skulle kunna räknas fram "
-             "ur en summa; andelar som bygger på färre än {t} personer visas inte. Saknade uppgifter visas som –.",
-    "headline": "Deltagare: inskrivna någon gång under perioden (start senast periodens sista dag och inget slut "
-                "eller slut tidigast periodens första dag); en person i två insatser räknas en gång i varje. "
-                "Anonyma antal räknas som deltagare och nya det år de gäller. Nya: start inom perioden. "
-                "Avslutade: slut inom perioden. Andel till arbete/studier: avslut med orsak 1 delat med alla avslut "
-                "under perioden, även avslut med okänd orsak; andra raden räknar orsak 1 + 2. Kostnad per deltagare: "
-                "insatsens utfall för året (alla kostnadsslag och finansiärer) delat med årets deltagare, budget där "
-                "utfall saknas; kostnaden delas inte upp på kön. Andel kvinnor: kvinnor delat med alla deltagare.",
-    "inflow": "Nya deltagare: start inom perioden, per remittentens myndighet och kön. Uppgift saknas: ingen "
-              "remittent angiven, inget samtycke eller anonymt antal, så att myndigheterna summerar till alla nya.",
-    "gender": "Andel kvinnor: kvinnor delat med alla deltagare i insatsen under perioden (urvalet på kön "
-              "används inte här). Mål: insatsregistrets mål för andelen kvinnor, annars 50 %. Stor avvikelse: "
-              "mer än {gap} procentenheter från målet.",
-    "exits": "Avslutade: slut inom perioden. Staplarna visar varje avslutsorsaks andel av alla avslut inom "
-             "respektive kön. Okänd orsak: avslut utan samtycke eller utan angiven orsak; de räknas med i "
-             "nämnaren. Andel till arbete/studier: orsak 1 delat med alla avslut.",
-    "cost": "Kostnad per deltagare: insatsens utfall för kalenderåret (alla kostnadsslag och finansiärer) delat med "
-            "insatsens alla deltagare det året; där året saknar utfall används budgeten, och stapeln visas då i "
-            "budgetfärgen. Över flera år: summerad kostnad delat med summerade deltagare, över de år som har en "
-            "kostnad. Urvalet på kön och remittent gäller inte kostnaden.",
+# Speaker notes: each slide's definitions, from metrics/definitions.py.
+NOTES = {
+    "title": "Underlaget bygger på Insatskollens definitioner (metrics/definitions.py). Skydd för små tal är alltid "
+             "på: antal från 1 till {low} visas som {lbl} eller inte alls, liksom celler som annars skulle kunna "
+             "räknas fram ur en summa; andelar som bygger på färre än {t} personer visas inte. Saknade uppgifter "
+             "visas som –.",
+    "headline": note("participants", "started", "exited", "positive_share", "positive_wide_share",
+                     "cost_per_participant", "women_share"),
+    "inflow": note("started") + f" Per remittentens myndighet och kön. {MISSING}: ingen remittent angiven, inget "
+              "samtycke eller anonymt antal, så att myndigheterna summerar till alla nya.",
+    "gender": note("women_share") + " Urvalet på kön används inte här. Mål: insatsregistrets mål för andelen "
+              "kvinnor, annars 50 %. Stor avvikelse: mer än {gap} procentenheter från målet.",
+    "exits": note("exited", "positive_share") + " Staplarna visar varje avslutsorsaks andel av alla avslut inom "
+             "respektive kön. Okänd orsak: avslut utan samtycke eller utan angiven orsak; de räknas med i nämnaren.",
+    "cost": note("cost_per_participant") + " Där året saknar utfall används budgeten, och stapeln visas då i "
+            "budgetfärgen. Urvalet på kön och remittent gäller inte kostnaden.",
 }
 
 # Layout of a 16:9 slide, in inches
@@ -109,186 +95,6 @@ COUNT_FORMAT = "#,##0"
 KR_FORMAT = '#,##0" kr"'
 
 
-# ---------------------------------------------------------------- protection
-
-@dataclass(frozen=True)
-class Protected:
-    """A table of counts by sex (women/men/other/total) with the cells that must not be shown."""
-
-    data: pd.DataFrame  # index: category labels (with the total row, if any); columns: SEX_COLUMNS
-    mask: pd.DataFrame  # True = hidden
-    threshold: int
-
-    def hidden(self, row, col: str) -> bool:
-        return bool(self.mask.at[row, col])
-
-    def value(self, row, col: str) -> int | None:
-        """The count, or None where it is hidden."""
-        return None if self.hidden(row, col) else int(self.data.at[row, col])
-
-    def text(self, row, col: str) -> str:
-        return label(self.threshold) if self.hidden(row, col) else fmt_int(self.data.at[row, col])
-
-    @property
-    def any_hidden(self) -> bool:
-        return bool(self.mask.to_numpy().any())
-
-
-def protect(df: pd.DataFrame, key: str | None, threshold: int = DEFAULT_THRESHOLD, *,
-            total_row: str | None = TOTAL, forced: pd.DataFrame | None = None) -> Protected:
-    """Protect a count table (see metrics.suppress): primary and secondary suppression, rows and columns.
-
-    `key` names the category column (None: use the index). A total row labelled `total_row` is
-    added when the table has none, so the column-wise rule applies; `total_row=None` protects
-    each row on its own (rows that are not parts of one whole, such as different measures).
-    `forced` marks cells already hidden elsewhere in the deck, so that this table keeps them
-    hidden and protects them too.
-    """
-    data = (df.set_index(key) if key else df)[SEX_COLUMNS].fillna(0).astype("int64")
-    if total_row is not None and total_row not in data.index:
-        data = pd.concat([data, pd.DataFrame([data.sum()], index=[total_row])])
-    values = data.copy()
-    if forced is not None:
-        f = forced.reindex(index=values.index, columns=SEX_COLUMNS, fill_value=False).fillna(False).astype(bool)
-        values = values.mask(f, 1)  # a count of 1 is hidden by the primary rule, and never picked as a candidate
-    mask = suppression_mask(values, list(SEXES), "total", total_row=total_row, threshold=threshold)
-    return Protected(data, mask.astype(bool), threshold)
-
-
-def _visible_share(value, numerator_hidden: bool, denominator, denominator_hidden: bool, threshold: int):
-    """The share, or None where it rests on fewer than `threshold` people or on a hidden count."""
-    if value is None or is_missing(value) or denominator_hidden:
-        return None
-    return float(value) if share_visible(None, denominator, numerator_hidden, threshold) else None
-
-
-def _codes_hidden(reasons: Protected, codes: Iterable[str]) -> pd.DataFrame:
-    """One row of flags per sex: is any of these reason codes' count hidden in the reasons table?"""
-    rows = [c for c in codes if c in reasons.mask.index]
-    flags = reasons.mask.loc[rows].any() if rows else pd.Series(False, index=SEX_COLUMNS)
-    return pd.DataFrame([flags[SEX_COLUMNS]])
-
-
-# ---------------------------------------------------------------- takeaways (pure)
-
-def _names(names: Sequence[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " och " + names[-1]
-
-
-def inflow_takeaway(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> str:
-    """Which agency referred most new participants, from `metrics.people.inflow_by_agency`."""
-    p = protect(df, "agency", threshold)
-    total = int(p.data.at[TOTAL, "total"])
-    if total == 0:
-        return "Inga nya deltagare under perioden."
-    named = [a for a in p.data.index if a not in (TOTAL, AGENCY_MISSING)]
-    top = max((int(p.data.at[a, "total"]) for a in named), default=0)
-    if top == 0:
-        return "Ingen av de nya deltagarna har en känd remittent."
-    leaders = [a for a in named if int(p.data.at[a, "total"]) == top]
-    if top < threshold or p.hidden(TOTAL, "total") or any(p.hidden(a, "total") for a in leaders):
-        return "Antalen nya deltagare per remittent är för små för att visas."
-    if len(leaders) == 1:
-        return (f"{leaders[0]} remitterade flest nya deltagare: {fmt_int(top)} av {fmt_int(total)} "
-                f"({fmt_pct(top / total)}).")
-    return (f"{_names(leaders)} remitterade flest nya deltagare, lika många: {fmt_int(top)} var av "
-            f"{fmt_int(total)} ({fmt_pct(top / total)}).")
-
-
-def women_target_visible(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """`women_share_vs_target` limited to initiatives with participants, with `shown`: the share or None."""
-    d = df[df.total > 0].reset_index(drop=True)
-    if d.empty:
-        return d.assign(shown=pd.Series(dtype=object))
-    p = protect(d, "initiative", threshold)
-    shown = [_visible_share(s, p.hidden(i, "women"), n, p.hidden(i, "total"), threshold)
-             for i, s, n in zip(d.initiative, d.women_share, d.total)]
-    return d.assign(shown=pd.Series(shown, dtype=object))
-
-
-def women_target_takeaway(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> str:
-    """The initiative furthest from its target share of women, from `women_share_vs_target`."""
-    d = women_target_visible(df, threshold)
-    if d.empty:
-        return "Inga deltagare under perioden."
-    v = d[d.shown.notna()]
-    if v.empty:
-        return "Deltagarna per insats är för få för att visa andelen kvinnor."
-    gaps = [abs(s - t) for s, t in zip(v.shown, v.target)]
-    worst = v.iloc[max(range(len(gaps)), key=lambda i: (gaps[i], -i))]
-    if abs(worst.shown - worst.target) > LARGE_GAP:
-        return (f"{worst.initiative} ligger längst från målet för andelen kvinnor: "
-                f"{fmt_pct(worst.shown)} mot målet {fmt_pct(worst.target)}.")
-    which = "Alla insatser" if len(v) == len(d) else "Alla insatser som kan visas"
-    return (f"{which} ligger inom {fmt_number(LARGE_GAP * 100)} procentenheter från målet för andelen kvinnor.")
-
-
-def exits_protected(reasons: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:
-    """Exits per reason and sex (from `exits_by_reason`) with their total row (= exits per sex)."""
-    return protect(reasons, "reason", threshold)
-
-
-def positive_share_cells(reasons: pd.DataFrame, codes: Iterable[str], threshold: int = DEFAULT_THRESHOLD
-                         ) -> dict[str, float | None]:
-    """Share of exits with a reason in `codes`, per sex, or None where it may not be shown."""
-    codes = [str(c) for c in codes]
-    p = exits_protected(reasons, threshold)
-    num = p.data.loc[[c for c in codes if c in p.data.index]].sum().reindex(SEX_COLUMNS, fill_value=0)
-    forced = _codes_hidden(p, codes)
-    row = protect(pd.DataFrame([num]), None, threshold, total_row=None, forced=forced)
-    out = {}
-    for c in SEX_COLUMNS:
-        den = int(p.data.at[TOTAL, c])
-        value = num[c] / den if den else None
-        out[c] = _visible_share(value, row.hidden(0, c), den, p.hidden(TOTAL, c), threshold)
-    return out
-
-
-def exits_takeaway(reasons: pd.DataFrame, positive: Iterable[str] = ("1",),
-                   threshold: int = DEFAULT_THRESHOLD) -> str:
-    """Share of exits to work/studies, in total and per sex, from `metrics.people.exits_by_reason`."""
-    if reasons.empty or int(reasons.total.sum()) == 0:
-        return "Inga avslut under perioden."
-    s = positive_share_cells(reasons, positive, threshold)
-    if s["total"] is None:
-        return "De avslutade är för få för att visa andelen till arbete eller studier."
-    parts = [f"{SEX_LABELS[c].lower()} {fmt_pct(s[c])}" for c in SEXES if s[c] is not None]
-    return (f"Andelen avslutade till arbete eller studier var {fmt_pct(s['total'])}"
-            + (": " + ", ".join(parts) if parts else "") + ".")
-
-
-def cost_visible(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """`cost_table` with `shown`: cost per participant, or None where it rests on fewer than `threshold` people."""
-    shown = [None if is_missing(v) or n < threshold else float(v) for v, n in zip(df.per_participant, df.participants)]
-    return df.assign(shown=pd.Series(shown, index=df.index, dtype=object))
-
-
-def cost_takeaway(df: pd.DataFrame, summary: dict, threshold: int = DEFAULT_THRESHOLD) -> str:
-    """Highest and lowest cost per participant, from `cost_table` and `metrics.cost.cost_summary`."""
-    v = cost_visible(df, threshold)
-    v = v[v.shown.notna()]
-    whole = summary.get("per_participant")
-    whole = None if is_missing(whole) or summary.get("participants", 0) < threshold else whole
-
-    def one(r) -> str:
-        return f"{fmt_kr(r.shown)}, budget" if r.basis == BUDGET else fmt_kr(r.shown)
-
-    if v.empty:
-        if whole is None:
-            return "Det finns ingen kostnad per deltagare att visa för urvalet."
-        return f"Kostnaden per deltagare var {fmt_kr(whole)} för hela urvalet."
-    if len(v) == 1:
-        r = v.iloc[0]
-        text = f"Kostnaden per deltagare var {fmt_kr(r.shown)} i {r.initiative}"
-        return text + (" (budget)." if r.basis == BUDGET else ".")
-    hi = v.loc[v.shown.astype(float).idxmax()]
-    lo = v.loc[v.shown.astype(float).idxmin()]
-    text = (f"Kostnaden per deltagare var högst i {hi.initiative} ({one(hi)}) "
-            f"och lägst i {lo.initiative} ({one(lo)})")
-    return text + (f"; för hela urvalet {fmt_kr(whole)}." if whole is not None else ".")
-
-
 # ---------------------------------------------------------------- figures for the slides
 
 def headline_cells(head: pd.DataFrame, reasons: pd.DataFrame, summary: dict, positive: Iterable[str],
@@ -298,14 +104,15 @@ def headline_cells(head: pd.DataFrame, reasons: pd.DataFrame, summary: dict, pos
     `head` is `metrics.people.headline`, `reasons` `exits_by_reason` for the same filters,
     `summary` `metrics.cost.cost_summary`.
     """
-    counts = protect(head.loc[["participants", "started", "exited"]], None, threshold, total_row=None)
+    counts = protected_table(head.loc[["participants", "started", "exited"]], None, threshold, total_row=None)
     exits = exits_protected(reasons, threshold)
     hidden = counts.any_hidden
     cols = [SEX_LABELS[c] for c in SEX_COLUMNS]
     out = pd.DataFrame(DASH, index=list(HEADLINE_ROWS.values()), columns=cols, dtype=object)
     for m in ("participants", "started", "exited"):
         for c in SEX_COLUMNS:
-            out.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = counts.text(m, c)
+            out.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = (label(threshold) if counts.hidden(m, c)
+                                                       else fmt_int(counts.data.at[m, c]))
     for m, codes in (("positive_share", positive), ("positive_wide_share", wide)):
         cells = positive_share_cells(reasons, codes, threshold)
         for c in SEX_COLUMNS:
@@ -323,24 +130,13 @@ def headline_cells(head: pd.DataFrame, reasons: pd.DataFrame, summary: dict, pos
     ws = head.at["women_share", "total"]
     if not is_missing(ws):
         n = int(head.at["participants", "total"])
-        shown = _visible_share(ws, counts.hidden("participants", "women"), n,
+        shown = visible_share(ws, counts.hidden("participants", "women"), n,
                                counts.hidden("participants", "total"), threshold)
         if shown is None:
             hidden = True
         else:
             out.at[HEADLINE_ROWS["women_share"], TOTAL] = fmt_pct(shown)
     return out, hidden
-
-
-def cost_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """`cost_per_initiative` with the participants behind each figure (over the years that have a cost)."""
-    per = cost_per_initiative(con, f)
-    yearly = cost_by_initiative_year(con, f)
-    with_cost = yearly[yearly.cost.notna() & (yearly.participants > 0)]
-    n = with_cost.groupby("initiative").participants.sum()
-    per["participants"] = per.initiative.map(n).fillna(0).astype("int64")
-    per["per_participant"] = [None if is_missing(v) else float(v) for v in per.per_participant]
-    return per.astype({"per_participant": object})
 
 
 def _sexes(f: Filters) -> list[str]:
@@ -525,7 +321,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     pos, wide = positive_codes(con)
 
     # 1. Title
-    s = _slide(prs, DECK_TITLE, DEFINITIONS["title"].format(low=t - 1, lbl=label(t), t=t))
+    s = _slide(prs, DECK_TITLE, NOTES["title"].format(low=t - 1, lbl=label(t), t=t))
     s.shapes.title.top, s.shapes.title.height = Inches(2.0), Inches(1.2)
     for p in s.shapes.title.text_frame.paragraphs:
         _style_runs(p, 44, bold=True)
@@ -543,7 +339,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     reasons = exits_by_reason(con, f)
     summary = cost_summary(con, f)
     cells, hidden = headline_cells(head, reasons, summary, pos, wide, t)
-    s = _slide(prs, TITLES["headline"], DEFINITIONS["headline"])
+    s = _slide(prs, TITLES["headline"], NOTES["headline"])
     _table(s, cells)
     budget_note = (f"Kostnaden bygger på budget där utfall saknas: {', '.join(summary['budget_only'])}."
                    if summary.get("budget_only") else "")
@@ -551,12 +347,12 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
 
     # 3. Inflow per agency
     inflow = inflow_by_agency(con, f)
-    p = protect(inflow, "agency", t)
+    p = protected_table(inflow, "agency", t)
     sexes = _sexes(f)
     cols = [*sexes, "total"]
     agencies = [a for a in p.data.index if a != TOTAL]
     sentence = inflow_takeaway(inflow, t)
-    s = _slide(prs, TITLES["inflow"], DEFINITIONS["inflow"])
+    s = _slide(prs, TITLES["inflow"], NOTES["inflow"])
     _takeaway(s, sentence)
     _chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, [SEX_LABELS[c] for c in cols],
            [(a, [p.value(a, c) for c in cols], theme.AGENCY_COLORS.get(a, theme.category_color("agency", a)))
@@ -570,7 +366,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     women = women_share_vs_target(con, f)
     w = women_target_visible(women, t)
     sentence = women_target_takeaway(women, t)
-    s = _slide(prs, TITLES["gender"], DEFINITIONS["gender"].format(gap=fmt_number(LARGE_GAP * 100)))
+    s = _slide(prs, TITLES["gender"], NOTES["gender"].format(gap=fmt_number(LARGE_GAP * 100)))
     _takeaway(s, sentence)
     _chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, list(w.initiative),
            [("Andel kvinnor", list(w.shown), theme.SEX_COLORS["women"]),
@@ -589,13 +385,13 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     cats = [*sexes, "total"]
     series = []
     for r in shares.itertuples():
-        vals = [_visible_share(getattr(r, f"{c}_share"), ep.hidden(r.reason, c), int(ep.data.at[TOTAL, c]),
+        vals = [visible_share(getattr(r, f"{c}_share"), ep.hidden(r.reason, c), int(ep.data.at[TOTAL, c]),
                                ep.hidden(TOTAL, c), t) for c in cats]
         series.append((UNKNOWN_SHORT if r.reason == UNKNOWN_REASON else r.label, vals,
                        theme.exit_reason_color(r.reason)))
     hidden = any(v is None and int(ep.data.at[TOTAL, c]) > 0 for _, vals, _ in series for v, c in zip(vals, cats))
     sentence = exits_takeaway(reasons, pos, t)
-    s = _slide(prs, TITLES["exits"], DEFINITIONS["exits"])
+    s = _slide(prs, TITLES["exits"], NOTES["exits"])
     _takeaway(s, sentence)
     _chart(s, XL_CHART_TYPE.COLUMN_STACKED, [SEX_LABELS[c] for c in cats], series,
            number_format=PCT_FORMAT, title="Avslutade per avslutsorsak, andel inom varje kön", alt=sentence,
@@ -608,13 +404,13 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                   if UNKNOWN_REASON in set(shares.reason) else ""])
 
     # 6. Cost per participant per initiative
-    costs = cost_table(con, f)
+    costs = cost_per_initiative(con, f)
     ct = cost_visible(costs, t)
     shown = ct[ct.per_participant.notna()]
     missing = list(ct[ct.per_participant.isna()].initiative)
     bases = [b for b in (ACTUAL, BUDGET, MIXED) if b in set(shown.basis)]
     sentence = cost_takeaway(costs, summary, t)
-    s = _slide(prs, TITLES["cost"], DEFINITIONS["cost"])
+    s = _slide(prs, TITLES["cost"], NOTES["cost"])
     _takeaway(s, sentence)
     _chart(s, XL_CHART_TYPE.BAR_CLUSTERED, list(shown.initiative),
            [(BASIS_SERIES[b], [v if basis == b else None for v, basis in zip(shown.shown, shown.basis)],

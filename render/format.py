@@ -8,7 +8,6 @@ a share without a denominator or a cost without a figure is unknown, not zero.
 Rounding is half away from zero on the number as written (2,675 → 2,68), which
 is what readers check by hand; Python's own float formatting would give 2,67.
 
-No Streamlit here: the ETL, exports and tests import this module too.
 """
 from __future__ import annotations
 
@@ -21,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metrics.suppress import is_hidden, label
+
 NBSP = "\u00a0"
 DASH = "–"  # en dash: the agreed mark for "no figure"
-
-SEX_LABELS = {"women": "Kvinnor", "men": "Män", "other": "Annat/okänt", "total": "Totalt"}
 
 
 def is_missing(x: Any) -> bool:
@@ -212,3 +211,8 @@ def format_table(df: pd.DataFrame, spec: Mapping[str, str | Callable[[Any], str]
         if fn is not None:
             out.isetitem(i, pd.Series([fn(v) for v in out.iloc[:, i].tolist()], index=out.index, dtype=object))
     return out
+
+
+def fmt_count(x: Any, threshold: int) -> str:
+    """A count from a protected table: `<5` where metrics.suppress hid it, else the number."""
+    return label(threshold) if is_hidden(x) else fmt_int(x)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from etl.reference import AGENCY_ORDER
+from core.vocabulary import AGENCY_ORDER, SEX_LABELS, SEXES
 
-from .format import SEX_LABELS, fmt_pct
+from .format import fmt_pct
 from .theme import (AGENCY_COLORS, HIGHLIGHT_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, category_color,
                     exit_reason_color)
-
-SEXES = ("women", "men", "other")
 
 
 def _target_markers(fig: go.Figure, y, x, *, name: str = "Mål", text=None, horizontal: bool = True) -> None:

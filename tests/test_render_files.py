@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ui.export import MAX_COLUMN_WIDTH, neutralise, sheet_title, to_csv_bytes, to_excel_bytes
+from render.files import MAX_COLUMN_WIDTH, neutralise, sheet_title, to_csv_bytes, to_excel_bytes
 
 INJECTIONS = ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 

@@ -23,7 +23,9 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from .format import SEX_LABELS, is_missing
+from core.vocabulary import MISSING, SEX_LABELS, UNKNOWN_REASON
+
+from .format import is_missing
 
 TEMPLATE_NAME = "insatskollen"
 PRESENT_TEMPLATE_NAME = "insatskollen_present"
@@ -60,7 +62,7 @@ AGENCY_COLORS: dict[str, str] = {
     "Kommun": _OCHRE,
     "Region": _WINE,
     "Annan": _SKY,
-    "Uppgift saknas": MISSING_COLOR,
+    MISSING: MISSING_COLOR,
 }
 
 # 1 (work/studies) is the darkest, so the result the association is judged on stands out;
@@ -72,7 +74,7 @@ EXIT_REASON_COLORS: dict[str, str] = {
     "4": _GREEN,
     "5": _MAGENTA,
     "6": _OCHRE,
-    "unknown": MISSING_COLOR,
+    UNKNOWN_REASON: MISSING_COLOR,
 }
 
 # Values the data contract names, fixed so that the common ones never share a hashed colour.
@@ -258,3 +260,4 @@ def apply_theme(fig: go.Figure, *, present: bool = False) -> go.Figure:
 BUDGET_COLOR = _SKY
 ACTUAL_COLOR = _NAVY
 PER_STARTED_COLOR = _TEAL
+MIXED_COST_COLOR = _PURPLE  # a cost over several years, some on actual and some on budget

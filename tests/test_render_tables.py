@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import shutil
+from core.database import connect_read, connect_write
 from pathlib import Path
 
 import duckdb
@@ -26,11 +27,11 @@ from metrics.facts import UNKNOWN_REASON
 from metrics.people import (age_by_sex, by_initiative, enrollment_rows, exits_by_reason, headline, inflow_by_agency,
                             inflow_by_initiative, reason_labels)
 from metrics.suppress import suppress_linked
-from tests.test_report import EXPECTED_2021
-from ui.exports import (COST, ENROLLMENTS, PER_AGE, PER_AGENCY, PER_INITIATIVE, PER_INITIATIVE_AGENCY,
+from tests.test_metrics_report import EXPECTED_2021
+from render.tables import (COST, ENROLLMENTS, PER_AGE, PER_AGENCY, PER_INITIATIVE, PER_INITIATIVE_AGENCY,
                         PER_INITIATIVE_REASON, PER_REASON, SEX_HEADERS, csv_bytes, enrollment_table, excel_bytes,
                         export_tables, meta)
-from ui.format import fmt_datetime
+from render.format import fmt_datetime
 
 ROOT = Path(__file__).resolve().parents[1]
 SEX = ["women", "men", "other", "total"]
@@ -52,7 +53,7 @@ def sample_db(tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def sample_con(sample_db):
-    con = duckdb.connect(str(sample_db), read_only=True)
+    con = connect_read(sample_db)
     yield con
     con.close()
 
@@ -62,7 +63,7 @@ def injected_db(small_db, tmp_path_factory) -> Path:
     """The small association with names a spreadsheet would run as formulas."""
     db = tmp_path_factory.mktemp("inj") / "inj.duckdb"
     shutil.copy(small_db, db)
-    with duckdb.connect(str(db)) as con:
+    with connect_write(db) as con:
         for old, new in (("Alfa", '=HYPERLINK("http://x")'), ("Beta", "+SUM(1)"), ("Gamma", "-2+3")):
             for table in ("enrollments", "anonymous_counts", "budget_lines", "initiatives"):
                 con.execute(f"UPDATE {table} SET initiative = ? WHERE initiative = ?", [new, old])
@@ -176,7 +177,8 @@ def test_every_sheet_equals_its_metrics_function(small_con, f):
         return [list(r) for r in book[name][1:]]
 
     agencies = inflow_by_agency(small_con, f)
-    assert body(PER_AGENCY) == [[r.agency, r.women, r.men, r.other, r.total] for r in agencies.itertuples()]
+    assert body(PER_AGENCY) == ([[r.agency, r.women, r.men, r.other, r.total] for r in agencies.itertuples()]
+                                + [["Totalt", *total["started"]]])
     ia = inflow_by_initiative(small_con, f)
     assert body(PER_INITIATIVE_AGENCY) == [[r.initiative, r.agency, r.women, r.men, r.other, r.total]
                                            for r in ia.itertuples()] + [["Totalt", None, *total["started"]]]
@@ -487,7 +489,7 @@ NAMES = ['=HYPERLINK("http://x")', "+SUM(1)", "-2+3"]
 
 @pytest.mark.parametrize("protect", [False, True])
 def test_formula_like_names_come_out_inert(injected_db, protect):
-    with duckdb.connect(str(injected_db), read_only=True) as con:
+    with connect_read(injected_db) as con:
         f = Filters.year(2021, initiatives=(NAMES[0],))
         tables = export_tables(con, Y2021, protect=protect, threshold=5)
         data = excel_bytes(tables, meta(f, status(con), protect=protect))

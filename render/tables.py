@@ -11,7 +11,6 @@ left empty.
 The enrollment-level table (one row per enrollment, pseudonymised) is for staff
 follow-up only and is never protected: it is individual data by nature.
 
-No Streamlit here, so tests and scripts can build the files directly.
 """
 from __future__ import annotations
 
@@ -22,21 +21,19 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_SINGULAR, SEX_WORDS, SEXES, TOTAL, UNKNOWN_REASON
 from metrics import Filters
 from metrics.cost import cost_by_initiative_year, cost_summary
-from metrics.facts import AGE_GROUPS, UNKNOWN_REASON
+from core.vocabulary import AGE_GROUPS, UNKNOWN_REASON
 from metrics.people import (age_by_sex, by_initiative, enrollment_rows, exits_by_reason, headline, inflow_by_agency,
                             inflow_by_initiative, positive_codes, reason_labels)
 from metrics.suppress import DEFAULT_THRESHOLD, label, suppress_linked
 
-from .export import to_csv_bytes, to_excel_bytes
-from .format import SEX_LABELS, fmt_date, fmt_datetime
+from .files import to_csv_bytes, to_excel_bytes
+from .format import fmt_date, fmt_datetime
 from .text import SEX_OPTIONS, describe
 
-SEXES = ["women", "men", "other"]
-SEX_COLUMNS = [*SEXES, "total"]
 SEX_HEADERS = [SEX_LABELS[s] for s in SEX_COLUMNS]  # Kvinnor, Män, Annat/okänt, Totalt
-TOTAL = "Totalt"
 ALL = "*"  # a margin: all initiatives, or no split
 
 # sheet names (≤ 31 characters, Excel's limit); the order is the workbook's
@@ -51,8 +48,6 @@ ENROLLMENTS = "Deltagarrader"
 
 MEASURES = {"participants": "Deltagare", "started": "Nya", "exited": "Avslutade", "no_consent": "Utan samtycke"}
 SHARES = {"positive_share": "Andel till arbete/studier", "positive_wide_share": "Andel arbete/studier/rehab."}
-SEX_WORDS = {"women": "kvinnor", "men": "män", "other": "annat/okänt", "total": "totalt"}
-SEX_SINGULAR = {"women": "Kvinna", "men": "Man", "other": "Annat/okänt"}
 
 COST_COLUMNS = {
     "initiative": "Insats", "year": "År", "budget": "Budget (kr)", "actual": "Utfall (kr)", "cost": "Kostnad (kr)",
@@ -177,7 +172,6 @@ def export_tables(con: duckdb.DuckDBPyConnection, f: Filters, *, protect: bool,
     reasons = exits_by_reason(con, f)
     ini_reasons = exits_by_reason(con, f, ("initiative",))
     ages = age_by_sex(con, f)
-    ages = ages.set_index("age_group").reindex([g for g in AGE_GROUPS if g in set(ages.age_group)]).reset_index()
     cost = cost_by_initiative_year(con, f)
     cost_all = cost_summary(con, f)
     pos, wide = positive_codes(con)
@@ -190,8 +184,8 @@ def export_tables(con: duckdb.DuckDBPyConnection, f: Filters, *, protect: bool,
         for r in ini.itertuples(index=False):
             c.add_row((m, r.initiative, ALL), r._asdict(), f"{m}_")
         c.sums([(m, n, ALL) for n in names], (m, ALL, ALL))
-    agency_list = [a for a in agencies.agency if a != TOTAL]
-    for r in agencies[agencies.agency != TOTAL].itertuples(index=False):
+    agency_list = list(agencies.agency)
+    for r in agencies.itertuples(index=False):
         c.add_row(("started", ALL, ("agency", r.agency)), r._asdict())
     for r in ini_agencies.itertuples(index=False):
         c.add_row(("started", r.initiative, ("agency", r.agency)), r._asdict())

@@ -1,11 +1,12 @@
 """The filters in words: for page subtitles, exports, the presentation and the board pack."""
 from __future__ import annotations
 
+from core.vocabulary import SEX_LABELS, SEXES
 from metrics import Filters
 
 from .format import fmt_date
 
-SEX_OPTIONS = {"women": "Kvinnor", "men": "Män", "other": "Annat/okänt"}
+SEX_OPTIONS = {s: SEX_LABELS[s] for s in SEXES}  # the sexes a reader can filter on
 
 
 def period_label(f: Filters) -> str:

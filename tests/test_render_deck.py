@@ -1,4 +1,4 @@
-"""The board pack (ui/boardpack.py): a .pptx with native charts, figures equal to the metrics layer, always protected.
+"""The board pack (render/deck.py, render/takeaways.py): a .pptx with native charts, figures equal to the metrics layer, always protected.
 
 Two databases: the generated sample (data/sample/, year 2025) and the small hand-made
 association of tests/fixtures/small_association.py (year 2021), whose figures are known
@@ -16,21 +16,22 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from core.database import connect_read
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
 from etl.load import ensure_database
 from metrics import Filters
 from metrics.catalog import status
-from metrics.cost import cost_summary
+from metrics.cost import cost_per_initiative, cost_summary
 from metrics.people import (exits_by_reason, headline, inflow_by_agency, positive_codes, reason_shares,
                             women_share_vs_target)
 from metrics.suppress import suppression_mask
-from ui.boardpack import (TITLES, build_board_pack, cost_table, cost_takeaway, exits_takeaway, file_name,
-                          inflow_takeaway, women_target_takeaway)
-from ui.format import NBSP, fmt_datetime, fmt_int, fmt_kr, fmt_pct
-from ui.text import describe, period_label
-from ui.theme import AGENCY_COLORS, SEX_COLORS, exit_reason_color
+from render.deck import TITLES, build_board_pack, file_name
+from render.takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
+from render.format import NBSP, fmt_datetime, fmt_int, fmt_kr, fmt_pct
+from render.text import describe, period_label
+from render.theme import AGENCY_COLORS, SEX_COLORS, exit_reason_color
 
 SLIDE_TITLES = ["Styrelsemöte – underlag", "Nyckeltal per kön", "Inflöde per remittent", "Jämställdhet",
                 "Avslut och resultat", "Kostnad per deltagare"]
@@ -45,14 +46,14 @@ Y2021 = Filters.year(2021)
 def sample_con(tmp_path_factory):
     db = tmp_path_factory.mktemp("boardpack") / "s.duckdb"
     ensure_database(db)
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_read(db)
     yield con
     con.close()
 
 
 @pytest.fixture(scope="module")
 def small(small_db):
-    con = duckdb.connect(str(small_db), read_only=True)
+    con = connect_read(small_db)
     yield con
     con.close()
 
@@ -325,7 +326,7 @@ def test_exits_chart_left_out_when_everything_is_hidden(small_deck):
 
 def test_cost_chart_flags_budget_based_figures(sample_con, sample_deck):
     chart = the_chart(sample_deck.slides[5])
-    ct = cost_table(sample_con, Y2025)
+    ct = cost_per_initiative(sample_con, Y2025)
     assert list(chart.plots[0].categories) == list(ct.initiative)
     got = series(chart)
     assert set(got) == {"Utfall", "Budget (utfall saknas)"}
@@ -365,12 +366,12 @@ def test_takeaways_equal_the_pure_functions_on_the_metrics(sample_con, sample_de
         inflow_takeaway(inflow),
         women_target_takeaway(women_share_vs_target(sample_con, Y2025)),
         exits_takeaway(exits_by_reason(sample_con, Y2025), pos),
-        cost_takeaway(cost_table(sample_con, Y2025), cost_summary(sample_con, Y2025)),
+        cost_takeaway(cost_per_initiative(sample_con, Y2025), cost_summary(sample_con, Y2025)),
     ]
     assert [shape_text(s, "Slutsats") for s in list(sample_deck.slides)[2:]] == expected
 
     top = inflow[inflow.agency != "Totalt"].sort_values("total").iloc[-1]
-    total = int(inflow.set_index("agency").at["Totalt", "total"])
+    total = int(inflow.total.sum())
     assert expected[0] == (f"{top.agency} remitterade flest nya deltagare: {fmt_int(top.total)} av {fmt_int(total)} "
                            f"({fmt_pct(top.total / total)}).")
     assert expected[0] == f"Kommun remitterade flest nya deltagare: 294 av 888 (33,1{NBSP}%)."

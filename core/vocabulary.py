@@ -1,0 +1,36 @@
+"""The shared vocabulary: the categories every table is split by, in code (English) and on screen (Swedish).
+
+One place for each word, so that a page, an export, the deck and the report cannot
+drift apart ("Annat/okänt" in one, "Annat" in another).
+"""
+from __future__ import annotations
+
+# Sex as the figures are split: the stored woman/man/other/unknown become women/men/other
+# (`other` counts both other and unknown sex, as the data contract's report does).
+SEXES = ("women", "men", "other")
+SEX_COLUMNS = (*SEXES, "total")
+SEX_LABELS = {"women": "Kvinnor", "men": "Män", "other": "Annat/okänt", "total": "Totalt"}
+SEX_WORDS = {"women": "kvinnor", "men": "män", "other": "annat/okänt", "total": "totalt"}  # inside a sentence
+SEX_SINGULAR = {"women": "Kvinna", "men": "Man", "other": "Annat/okänt"}  # one person's sex, in row exports
+
+TOTAL = "Totalt"  # the label of a total row or column
+MISSING = "Uppgift saknas"  # a category with no information: no referrer, no consent, an anonymous count
+
+AGENCIES = ("Försäkringskassan", "Arbetsförmedlingen", "Kommun", "Region", "Annan")
+OTHER_AGENCY = "Annan"  # where a referrer that matches nothing in data/referrers.csv goes
+AGENCY_ORDER = (*AGENCIES, MISSING)  # the order every table, chart and filter lists agencies in
+
+# Age at start; the order tables and charts show them in.
+AGE_GROUPS = ("16–29", "30–49", "50–64", "65+", "Under 16", "Okänd")
+AGE_UNKNOWN = "Okänd"
+
+UNKNOWN_REASON = "unknown"  # exit-reason key for an exit without consent or without a code
+WIDE_POSITIVE_EXTRA = "2"  # the wider positive figure adds code 2 (further rehabilitation) to the positive codes
+
+# The kinds of table the loader recognises, with the Swedish word staff see in messages.
+TABLE_KINDS = {
+    "participants": "deltagare",
+    "anonymous": "anonyma deltagare",
+    "budget": "budget",
+    "initiatives": "insatsregister",
+}
