@@ -15,3 +15,23 @@ EXIT_REASONS_CSV = DATA_DIR / "exit_reasons.csv"
 def default_db_path() -> Path:
     """`$FINSAM_DB` if set, else data/finsam.duckdb."""
     return Path(os.environ.get("FINSAM_DB") or DEFAULT_DB)
+
+
+# --- sign-in and audit (issue 11); read by auth/ ---------------------------------------------
+ACCOUNTS_TOML = DATA_DIR / "accounts.toml"
+AUTH_TOML = DATA_DIR / "auth.toml"
+
+
+def default_accounts_path() -> Path:
+    """`$FINSAM_ACCOUNTS` if set, else data/accounts.toml: the local accounts (`python -m auth`)."""
+    return Path(os.environ.get("FINSAM_ACCOUNTS") or ACCOUNTS_TOML)
+
+
+def default_auth_config_path() -> Path:
+    """`$FINSAM_AUTH_CONFIG` if set, else data/auth.toml: idle time and the OIDC e-mail/group → role map."""
+    return Path(os.environ.get("FINSAM_AUTH_CONFIG") or AUTH_TOML)
+
+
+def default_audit_path() -> Path:
+    """`$FINSAM_AUDIT_DB` if set, else audit.sqlite beside the database, so it lives on the same volume."""
+    return Path(os.environ.get("FINSAM_AUDIT_DB") or default_db_path().parent / "audit.sqlite")

@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sign_in_settings_of_the_tests(tmp_path_factory):
+    """No test reads a developer's data/accounts.toml or data/auth.toml, or writes data/audit.sqlite:
+    sign-in is off unless a test sets it up (issue 11)."""
+    d = tmp_path_factory.mktemp("signin")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FINSAM_ACCOUNTS", str(d / "accounts.toml"))
+        mp.setenv("FINSAM_AUTH_CONFIG", str(d / "auth.toml"))
+        mp.setenv("FINSAM_AUDIT_DB", str(d / "audit.sqlite"))
+        yield
+
+
 def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     """An .xlsx with one sheet per key; rows are written from A1 down, None leaves a cell empty."""
     wb = openpyxl.Workbook()

@@ -1,0 +1,298 @@
+"""auth/: roles and permissions, password hashes, the accounts file, sign-in settings, slowing failed
+sign-ins, and the audit log (several processes appending to it at once)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from auth import accounts, audit, config, passwords, roles
+from auth.roles import ADMIN, READER, STAFF
+from auth.throttle import MAX_WAIT, WINDOW, Throttle
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# --------------------------------------------------------------------------- roles
+
+
+def test_each_role_has_exactly_its_permissions():
+    assert roles.permissions(READER) == {"aggregate pages", "presentation", "board pack"}
+    assert roles.permissions(STAFF) == roles.permissions(READER) | {"protection off", "individual rows",
+                                                                    "table downloads"}
+    assert roles.permissions(ADMIN) == roles.permissions(STAFF) | {"data admin", "accounts list", "audit log"}
+    assert roles.permissions("chef") == frozenset()
+    viewer = roles.Viewer("lisa", READER, "konto")
+    assert viewer.may(roles.BOARD_PACK) and not viewer.may(roles.INDIVIDUAL_ROWS)
+
+
+@pytest.mark.parametrize("text, role", [("läsare", READER), ("Reader", READER), ("LASARE", READER),
+                                        ("handläggare", STAFF), ("staff", STAFF), (" Admin ", ADMIN),
+                                        ("administratör", ADMIN), ("administrator", ADMIN)])
+def test_roles_in_swedish_or_english(text, role):
+    assert roles.parse_role(text) == role
+
+
+@pytest.mark.parametrize("text", ["chef", "", None, "läs"])
+def test_unknown_role_is_refused_in_swedish(text):
+    with pytest.raises(roles.RoleError, match="okänd roll.*läsare, handläggare eller administratör"):
+        roles.parse_role(text)
+
+
+# --------------------------------------------------------------------------- passwords
+
+def test_hash_is_salted_scrypt_and_verifies():
+    h1, h2 = passwords.hash_password("rätt-lösenord-1"), passwords.hash_password("rätt-lösenord-1")
+    assert h1.startswith("scrypt$ln=15,r=8,p=1$") and h1 != h2  # a fresh salt each time
+    assert "rätt-lösenord-1" not in h1
+    assert passwords.verify_password("rätt-lösenord-1", h1)
+    assert not passwords.verify_password("rätt-lösenord-2", h1)
+    # NFC and NFD spellings of å are the same password
+    assert passwords.verify_password("ra\u0308tt-lösenord-1", h1)
+
+
+@pytest.mark.parametrize("stored", ["", "md5$abc", "scrypt$ln=15,r=8,p=1$c2FsdA$eHl6",  # key too short
+                                    "scrypt$ln=30,r=8,p=1$c2FsdHNhbHRzYWx0$" + "A" * 43])  # 1 TiB of memory
+def test_a_foreign_or_greedy_hash_is_refused_not_computed(stored):
+    with pytest.raises(passwords.PasswordError):
+        passwords.verify_password("vad-som-helst-1", stored)
+
+
+@pytest.mark.parametrize("password, message", [("kort", "för kort"), ("x" * 1025, "för långt"),
+                                               ("Anna.Berg1", "samma som användarnamnet")])
+def test_weak_passwords_are_refused(password, message):
+    with pytest.raises(passwords.PasswordError, match=message):
+        passwords.check_strength(password, "anna.berg1")
+
+
+# --------------------------------------------------------------------------- the accounts file
+
+def test_accounts_file_holds_only_hashes_and_is_private(tmp_path):
+    path = tmp_path / "konton" / "accounts.toml"
+    account, created = accounts.upsert("Anna.Berg", "admin", "anna-lösenord-1", path)
+    assert created and account.name == "anna.berg" and account.role == ADMIN
+    accounts.upsert("bertil", "staff", "bertil-lösenord-1", path)
+    text = path.read_text(encoding="utf-8")
+    assert "anna-lösenord-1" not in text and "bertil-lösenord-1" not in text
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    data = tomllib.loads(text)
+    assert data["accounts"]["anna.berg"]["role"] == "administratör"
+    assert set(accounts.load(path)) == {"anna.berg", "bertil"}
+    assert not list(tmp_path.glob("konton/*.tmp-*"))  # the temporary file was swapped in, none left over
+
+
+def test_upsert_changes_role_and_password(tmp_path):
+    path = tmp_path / "accounts.toml"
+    first, _ = accounts.upsert("cecilia", "reader", "cecilia-lösenord-1", path)
+    second, created = accounts.upsert("cecilia", "staff", "cecilia-lösenord-2", path)
+    assert not created and second.role == STAFF and second.created == first.created
+    assert accounts.authenticate("cecilia", "cecilia-lösenord-2", path) is not None
+    assert accounts.authenticate("cecilia", "cecilia-lösenord-1", path) is None
+
+
+def test_authenticate(tmp_path):
+    path = tmp_path / "accounts.toml"
+    accounts.upsert("david", "reader", "david-lösenord-1", path)
+    assert accounts.authenticate(" David ", "david-lösenord-1", path).role == READER  # name: any case, trimmed
+    assert accounts.authenticate("david", "David-lösenord-1", path) is None  # the password is exact
+    assert accounts.authenticate("okänd", "david-lösenord-1", path) is None
+    assert accounts.authenticate("", "", path) is None
+
+
+def test_remove(tmp_path):
+    path = tmp_path / "accounts.toml"
+    accounts.upsert("erik", "reader", "erik-lösenord-1", path)
+    assert accounts.remove("ERIK", path).name == "erik"
+    assert accounts.load(path) == {}
+    with pytest.raises(accounts.AccountError, match="inget konto som heter 'erik'"):
+        accounts.remove("erik", path)
+
+
+@pytest.mark.parametrize("name", ["", "  ", "a b", "-anna", "anna;rm", "x" * 65, "an\nna", "<script>"])
+def test_bad_user_names_are_refused(name, tmp_path):
+    with pytest.raises(accounts.AccountError, match="ogiltigt användarnamn"):
+        accounts.upsert(name, "reader", "godkänt-lösenord-1", tmp_path / "accounts.toml")
+
+
+def test_swedish_names_are_fine(tmp_path):
+    account, _ = accounts.upsert("Åsa-Öberg", "reader", "åsas-lösenord-1", tmp_path / "accounts.toml")
+    assert account.name == "åsa-öberg"
+    assert set(accounts.load(tmp_path / "accounts.toml")) == {"åsa-öberg"}
+
+
+@pytest.mark.parametrize("content, where", [
+    ("[accounts.anna\nrole = 1", "rad 1"),
+    ('[accounts.anna]\nrole = "chef"\npassword = "x"\n', "konto 'anna': okänd roll 'chef'"),
+    ('[accounts.anna]\nrole = "läsare"\n', "konto 'anna': lösenordshash saknas"),
+    ('[accounts.anna]\nrole = "läsare"\npassword = "hemligt-i-klartext"\n', "konto 'anna': lösenordshashen"),
+    ('[accounts.Anna]\nrole = "läsare"\npassword = "x"\n', "namnet ska skrivas 'anna'"),
+    ("accounts = 3\n", "[accounts] ska vara en tabell"),
+])
+def test_a_broken_accounts_file_is_an_error_naming_the_place(tmp_path, content, where):
+    path = tmp_path / "accounts.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(accounts.AccountError) as e:
+        accounts.load(path)
+    assert str(path) in str(e.value) and where in str(e.value)
+    assert "hemligt-i-klartext" not in str(e.value)
+
+
+def test_toml_strings_round_trip():
+    nasty = 'a"b\\c\x7fd\ne\tf'
+    assert tomllib.loads(f"x = {accounts._toml_str(nasty)}")["x"] == nasty
+
+
+# --------------------------------------------------------------------------- sign-in settings
+
+def test_settings_file_is_optional(tmp_path):
+    cfg = config.load(tmp_path / "auth.toml")
+    assert cfg.idle_minutes == 30 and cfg.role_for({"email": "x@y.se"}) == ""
+
+
+def test_oidc_roles_by_email_and_group(tmp_path):
+    path = tmp_path / "auth.toml"
+    path.write_text("""
+[session]
+idle_minutes = 20
+[oidc]
+default_role = "reader"
+[oidc.emails]
+"Anna.Berg@Kommun.se" = "administratör"
+"styr@kommun.se" = "läsare"
+[oidc.groups]
+"g-staff" = "handläggare"
+"g-read" = "läsare"
+""", encoding="utf-8")
+    cfg = config.load(path)
+    assert cfg.idle_minutes == 20
+    assert cfg.role_for({"email": "anna.berg@kommun.se"}) == ADMIN
+    assert cfg.role_for({"preferred_username": "ANNA.BERG@kommun.se"}) == ADMIN  # Entra's user name
+    assert cfg.role_for({"email": "x@kommun.se", "groups": ["g-read", "g-staff"]}) == STAFF  # highest group
+    assert cfg.role_for({"email": "styr@kommun.se", "groups": ["g-staff"]}) == READER  # the e-mail wins
+    assert cfg.role_for({"email": "ny@kommun.se"}) == READER  # default_role
+    assert cfg.identity({"email": "Anna.Berg@Kommun.se", "sub": "abc"}) == "anna.berg@kommun.se"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[session]\nidle_minutes = 0\n", "idle_minutes ska vara ett heltal"),
+    ("[session]\nidle_minutes = \"30\"\n", "idle_minutes ska vara ett heltal"),
+    ('[oidc.groups]\n"g" = "chef"\n', "[oidc.groups] 'g': okänd roll 'chef'"),
+    ('[oidc]\ndefault_role = "alla"\n', "default_role: okänd roll"),
+    ("[session\n", "rad 1"),
+])
+def test_bad_settings_are_errors_naming_the_setting(tmp_path, content, message):
+    path = tmp_path / "auth.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(config.ConfigError) as e:
+        config.load(path)
+    assert message in str(e.value) and str(path) in str(e.value)
+
+
+# --------------------------------------------------------------------------- slowing failed sign-ins
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_failures_for_a_name_double_the_wait():
+    clock = Clock()
+    th = Throttle(clock=clock)
+    for _ in range(3):
+        assert th.wait("anna", "10.0.0.1") == 0
+        th.failed("anna", "10.0.0.1")
+    assert th.wait("anna", "10.0.0.1") == 1  # after 3 failures: 1 s
+    assert th.wait("ANNA ", "10.0.0.2") == 1  # the same name from elsewhere waits too
+    assert th.wait("bertil", "10.0.0.1") == 0  # the address has more free tries
+    th.failed("anna", "10.0.0.1")
+    assert th.wait("anna", "10.0.0.1") == 2
+    th.failed("anna", "10.0.0.1")
+    assert th.wait("anna", "10.0.0.1") == 4
+    clock.t += 3
+    assert th.wait("anna", "10.0.0.1") == 1
+    for _ in range(20):
+        th.failed("anna", "10.0.0.1")
+    assert th.wait("anna", "10.0.0.1") == MAX_WAIT
+    clock.t += WINDOW + 1  # forgotten a while after the last failure
+    assert th.wait("anna", "10.0.0.1") == 0
+
+
+def test_failures_from_one_address_slow_every_name_from_it():
+    th = Throttle(clock=Clock())
+    for i in range(10):
+        th.failed(f"namn{i}", "203.0.113.7")
+    assert th.wait("någon-ny", "203.0.113.7") == 1
+    assert th.wait("någon-ny", "203.0.113.8") == 0
+
+
+def test_success_clears_the_name_but_not_the_address():
+    th = Throttle(clock=Clock())
+    for i in range(10):
+        th.failed("anna", "203.0.113.7")
+    th.succeeded("anna")
+    assert th.wait("anna", "198.51.100.1") == 0
+    assert th.wait("anna", "203.0.113.7") > 0
+
+
+def test_the_throttle_keeps_no_name_in_clear():
+    th = Throttle(clock=Clock())
+    th.failed("mitt-hemliga-lösenord", None)
+    assert not any("mitt-hemliga-lösenord" in key for key in th._counts)
+
+
+# --------------------------------------------------------------------------- the audit log
+
+def test_audit_log_records_and_reads_newest_first(tmp_path):
+    path = tmp_path / "audit.sqlite"
+    assert audit.recent(path=path) == []
+    audit.record(audit.SIGN_IN, "anna", role=ADMIN, detail="lokalt konto", client="10.0.0.1", path=path)
+    audit.record_load("anna", "deltagare.xlsx, 120 rader", role=ADMIN, path=path)
+    audit.record_undo("anna", "inläsning 3", path=path)
+    audit.record_mapping("anna", "Jobbtorg Väst → Kommun", path=path)
+    rows = audit.recent(path=path)
+    assert [r["event"] for r in rows] == ["mapping", "undo", "load", "sign_in"]
+    assert rows[-1]["actor"] == "anna" and rows[-1]["client"] == "10.0.0.1" and rows[-1]["at"].endswith("Z")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with pytest.raises(ValueError):
+        audit.record("nonsense", "anna", path=path)
+
+
+def test_audit_text_is_one_clean_line(tmp_path):
+    path = tmp_path / "audit.sqlite"
+    audit.record(audit.LOAD, "anna\n\x1b[31m", detail="x" * 2000, path=path)
+    row = audit.recent(path=path)[0]
+    assert row["actor"] == "anna  [31m" and len(row["detail"]) == audit.MAX_TEXT
+
+
+def test_an_unwritable_audit_log_is_a_swedish_error(tmp_path):
+    blocker = tmp_path / "fil"
+    blocker.write_text("")
+    with pytest.raises(audit.AuditError, match="granskningsloggen"):
+        audit.record(audit.SIGN_IN, "anna", path=blocker / "audit.sqlite")
+
+
+APPEND = """
+import sys
+from auth import audit
+for i in range(int(sys.argv[3])):
+    audit.record(audit.ROWS_DOWNLOAD, sys.argv[2], detail=str(i), path=sys.argv[1])
+"""
+
+
+def test_several_processes_append_safely(tmp_path):
+    """Four command lines writing at once (the app's sessions, `python -m auth`, the loader): nothing lost."""
+    path = str(tmp_path / "audit.sqlite")
+    procs = [subprocess.Popen([sys.executable, "-c", APPEND, path, f"p{k}", "40"], cwd=ROOT) for k in range(4)]
+    assert [p.wait(120) for p in procs] == [0, 0, 0, 0]
+    con = sqlite3.connect(path)
+    counts = dict(con.execute("SELECT actor, count(*) FROM audit_log GROUP BY actor").fetchall())
+    assert counts == {"p0": 40, "p1": 40, "p2": 40, "p3": 40}
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
