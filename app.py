@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from auth.roles import BOARD_PACK, PRESENTATION
 from etl.load import ensure_database
 from metrics.suppress import DEFAULT_THRESHOLD
-from ui import filters
+from ui import access, filters
 from ui.layout import board_pack_button, data_status
 from ui.presentation import PRESENT_CSS, TOPICS
 from ui.presentation import render as render_slide
@@ -21,8 +22,14 @@ PAGES = [
     st.Page("pages/jamstalldhet.py", title="Jämställdhet", url_path="jamstalldhet", icon=":material/wc:"),
     st.Page("pages/avslut.py", title="Avslut och resultat", url_path="avslut", icon=":material/logout:"),
     st.Page("pages/kostnad.py", title="Kostnad per deltagare", url_path="kostnad", icon=":material/payments:"),
-    st.Page("pages/export.py", title="Export", url_path="export", icon=":material/download:"),
+    st.Page("pages/export.py", title="Export", url_path="export", icon=":material/download:",
+            visibility=access.shown("export")),  # issue 11: each role's menu; access.check_page decides
+    st.Page("pages/data.py", title="Data", url_path="data", icon=":material/database:",
+            visibility=access.shown("data")),
+    st.Page("pages/konton.py", title="Konton och logg", url_path="konton", icon=":material/manage_accounts:",
+            visibility=access.shown("konton")),
 ]
+viewer = access.gate(PAGES)  # issue 11: sign-in, or this machine only; stops the run when not let in
 
 
 def slide_page(path: str, title: str) -> st.Page:
@@ -34,7 +41,7 @@ def slide_page(path: str, title: str) -> st.Page:
     return st.Page(show, title=title, url_path=path, default=path == "")
 
 
-presenting = st.query_params.get("present") == "1"
+presenting = st.query_params.get("present") == "1" and viewer.may(PRESENTATION)
 st.session_state["_present"] = presenting
 st.session_state.setdefault("suppress_threshold", DEFAULT_THRESHOLD)
 st.session_state.setdefault("suppress", st.query_params.get("suppress") == "1")
@@ -50,6 +57,9 @@ else:
     page = st.navigation(PAGES)
 st.session_state["_filters"] = filters.sidebar()
 if not presenting:
-    board_pack_button(st.session_state["_filters"])
+    if viewer.may(BOARD_PACK):
+        board_pack_button(st.session_state["_filters"])
     data_status()
+    access.sidebar(viewer)
+access.check_page(page)  # issue 11: the role's permission for this address, on the server
 page.run()

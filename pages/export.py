@@ -3,7 +3,9 @@ import streamlit as st
 
 from metrics.catalog import status
 from metrics.suppress import label
-from ui import protection
+from auth.roles import INDIVIDUAL_ROWS, TABLE_DOWNLOADS
+from render.text import describe
+from ui import access, protection
 from ui.data import run
 from render.tables import (ENROLLMENTS, INDIVIDUAL_WARNING, csv_bytes, display_formats, enrollment_table, excel_bytes,
                         export_tables, file_stem, meta, slug)
@@ -14,6 +16,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
 
 f = filters_or_stop()
+access.require(TABLE_DOWNLOADS)  # issue 11: the page is for handläggare and up (app.py checks too)
 page_header("Export", "Tabellerna för urvalet i sidopanelen som Excel eller CSV, för förbundets personal.", f)
 loaded = run(status)
 t = protection.threshold()
@@ -51,6 +54,8 @@ with right:
 with st.expander(f"Förhandsvisa: {choice}"):
     st.dataframe(format_table(chosen, display_formats(chosen)), hide_index=True, width="stretch")
 
+if not access.may(INDIVIDUAL_ROWS):  # issue 11: the rows below are for handläggare and up
+    st.stop()
 st.divider()
 st.subheader("Deltagarrader (individdata)")
 st.warning(f"{INDIVIDUAL_WARNING} Inga personnummer finns i databasen. Skyddet för små tal gäller inte här: "
@@ -66,10 +71,12 @@ def enrollment_workbook() -> bytes:
 
 left, right = st.columns(2)
 with left:
-    st.download_button("Ladda ned deltagarrader (Excel)", data=enrollment_workbook,
+    st.download_button("Ladda ned deltagarrader (Excel)", data=access.guarded(  # issue 11: checked and logged
+                           enrollment_workbook, INDIVIDUAL_ROWS, f"Excel, {len(rows)} rader, {describe(f)}"),
                        file_name=f"{file_stem(f, 'deltagarrader')}.xlsx", mime=XLSX, on_click="ignore",
                        key="export_rows_xlsx", icon=":material/download:", width="stretch")
 with right:
-    st.download_button("Ladda ned deltagarrader (CSV)", data=lambda: csv_bytes(rows),
+    st.download_button("Ladda ned deltagarrader (CSV)", data=access.guarded(  # issue 11: checked and logged
+                           lambda: csv_bytes(rows), INDIVIDUAL_ROWS, f"CSV, {len(rows)} rader, {describe(f)}"),
                        file_name=f"{file_stem(f, 'deltagarrader')}.csv", mime=CSV, on_click="ignore",
                        key="export_rows_csv", icon=":material/download:", width="stretch")

@@ -23,13 +23,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db: Path):
+def streamlit_server(db: Path, env: dict[str, str] | None = None, log: Path | None = None):
+    """`env` adds variables (sign-in settings); `log` keeps the server's output in a file to read afterwards."""
     port = free_port()
-    env = os.environ | {"FINSAM_DB": str(db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = os.environ | {"FINSAM_DB": str(db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"} | (env or {})
+    err = open(log, "wb") if log else subprocess.PIPE
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=err if log else subprocess.DEVNULL, stderr=err,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -40,11 +42,14 @@ def streamlit_server(db: Path):
             except OSError:
                 time.sleep(0.5)
         else:
-            raise RuntimeError("streamlit did not start: " + proc.stderr.read().decode()[-2000:])
+            output = log.read_bytes() if log else proc.stderr.read()
+            raise RuntimeError("streamlit did not start: " + output.decode()[-2000:])
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        if log:
+            err.close()
 
 
 def wait_idle(page, timeout: int = 60_000) -> None:

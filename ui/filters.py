@@ -15,6 +15,7 @@ from metrics.catalog import initiatives as list_initiatives
 from metrics.catalog import latest_full_year, years as list_years
 from render.text import SEX_OPTIONS
 
+from . import access
 from .data import run
 
 AGENCY_OPTIONS = list(AGENCY_ORDER)
@@ -79,12 +80,14 @@ def _start_presenting() -> None:
 
 def settings() -> None:
     """Display settings: small-count protection and the way into presentation mode."""
+    locked = access.protection_forced()  # issue 11: läsare cannot switch protection off (enforced in ui/protection.py)
     with st.expander("Visning och skydd", expanded=False):
-        st.toggle("Skydda små tal", key="suppress",
+        st.toggle("Skydda små tal", key="suppress", disabled=locked,
                   help="Antal 1–4 visas som <5, liksom celler som annars kan räknas fram. Alltid på i "
-                       "presentationsläget och i styrelseunderlaget, förvalt i sammanställda exporter.")
+                       "presentationsläget och i styrelseunderlaget, förvalt i sammanställda exporter."
+                       + (" Alltid på för rollen läsare." if locked else ""))
         st.number_input("Gräns för små tal", min_value=3, max_value=50, step=1, key="suppress_threshold",
-                        help="Antal under gränsen döljs (standard 5).")
+                        disabled=locked, help="Antal under gränsen döljs (standard 5).")
     st.button("Presentationsläge", icon=":material/slideshow:", on_click=_start_presenting, width="stretch",
               help="Helskärmsvy för styrelsemöten: ett ämne per bild, stor text, piltangenter för att bläddra.")
 

@@ -13,7 +13,9 @@ from render.format import FORMATTERS, fmt_date
 from render.text import describe
 from render.theme import apply_theme
 
-from . import protection
+from auth.roles import TABLE_DOWNLOADS
+
+from . import access, protection
 from .data import run
 
 SEX_FORMATS = {"Kvinnor": "int", "Män": "int", "Annat/okänt": "int", "Totalt": "int"}
@@ -99,7 +101,7 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
         fn = fns.pop(c, lambda x: x)
         shown[c] = ["–" if pd.isna(x) else fn(x) for x in shown[c]]
     st.dataframe(shown.style.format(fns, na_rep="–"), hide_index=True, width="stretch", key=key)
-    if key:
+    if key and access.may(TABLE_DOWNLOADS):  # issue 11: table downloads are for handläggare and up
         csv = df.copy()
         for c in counts:
             csv[c] = [protection.fmt_count(x) if protection.is_hidden(x) else x for x in csv[c]]

@@ -13,13 +13,17 @@ from metrics import suppress
 from metrics.suppress import DEFAULT_THRESHOLD, HIDDEN, is_hidden, label  # noqa: F401  (used by pages)
 from render.format import fmt_count as _fmt_count
 
+from . import access
+
 
 def enabled() -> bool:
-    return bool(st.session_state.get("suppress", False))
+    # issue 11: a role without "protection off" (läsare) is always protected, whatever the session says
+    return bool(st.session_state.get("suppress", False)) or access.protection_forced()
 
 
 def threshold() -> int:
-    return int(st.session_state.get("suppress_threshold", DEFAULT_THRESHOLD))
+    t = int(st.session_state.get("suppress_threshold", DEFAULT_THRESHOLD))
+    return max(t, DEFAULT_THRESHOLD) if access.protection_forced() else t  # issue 11: läsare cannot lower it
 
 
 def active() -> int | None:

@@ -1,0 +1,496 @@
+"""Sign-in and roles in the app (AppTest): each role's pages and downloads, refusals by address,
+protection forced for läsare, slowed failed sign-ins, idle sessions, the local-only rule, OIDC roles,
+and no password in clear in the accounts file, the audit log or the logs."""
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import streamlit
+from streamlit.runtime.context import ContextProxy, StreamlitHeaders
+from streamlit.testing.v1 import AppTest
+
+from auth import accounts, audit
+from auth.throttle import THROTTLE
+from etl.load import ensure_database
+from ui import access
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORDS = {"lisa": ("läsare", "lisas-lösen-Ö1"), "hanna": ("handläggare", "hannas-lösen-Ö2"),
+             "adam": ("administratör", "adams-lösen-Ö3")}
+AGGREGATE = {"pages/oversikt.py": "Översikt", "pages/inflode.py": "Inflöde per remittent",
+             "pages/jamstalldhet.py": "Jämställdhet", "pages/avslut.py": "Avslut och resultat",
+             "pages/kostnad.py": "Kostnad per deltagare"}
+RESTRICTED = {"pages/export.py": "Export", "pages/data.py": "Data", "pages/konton.py": "Konton och logg"}
+ALLOWED = {  # role -> the restricted pages it may open (every role opens the aggregate pages)
+    "läsare": set(),
+    "handläggare": {"pages/export.py"},
+    "administratör": {"pages/export.py", "pages/data.py", "pages/konton.py"},
+}
+URLS = {"pages/export.py": "export", "pages/data.py": "data", "pages/konton.py": "konton"}
+BOARD_PACK = "Styrelseunderlag (PowerPoint)"
+TABLE_CSV = "Ladda ned tabellen (CSV)"
+ROWS = ("Ladda ned deltagarrader (Excel)", "Ladda ned deltagarrader (CSV)")
+EXPORTS = ("Ladda ned alla tabeller (Excel)", TABLE_CSV, *ROWS)
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("sample") / "finsam.duckdb"
+    ensure_database(db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def accounts_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("accounts") / "accounts.toml"
+    for name, (role, password) in PASSWORDS.items():
+        accounts.upsert(name, role, password, path)
+    return path
+
+
+@pytest.fixture()
+def env(tmp_path, sample_db, accounts_template, monkeypatch):
+    """Sign-in configured with the three accounts; the audit log and settings in tmp_path."""
+    shutil.copy(accounts_template, tmp_path / "accounts.toml")
+    monkeypatch.setenv("FINSAM_DB", str(sample_db))
+    monkeypatch.setenv("FINSAM_ACCOUNTS", str(tmp_path / "accounts.toml"))
+    monkeypatch.setenv("FINSAM_AUDIT_DB", str(tmp_path / "audit.sqlite"))
+    monkeypatch.setenv("FINSAM_AUTH_CONFIG", str(tmp_path / "auth.toml"))
+    THROTTLE.reset()
+    yield tmp_path
+    THROTTLE.reset()
+
+
+@pytest.fixture()
+def no_signin(tmp_path, sample_db, monkeypatch):
+    monkeypatch.setenv("FINSAM_DB", str(sample_db))
+    monkeypatch.setenv("FINSAM_ACCOUNTS", str(tmp_path / "accounts.toml"))  # does not exist
+    monkeypatch.setenv("FINSAM_AUDIT_DB", str(tmp_path / "audit.sqlite"))
+    monkeypatch.setenv("FINSAM_AUTH_CONFIG", str(tmp_path / "auth.toml"))
+    return tmp_path
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def sign_in(at: AppTest, name: str, password: str | None = None) -> AppTest:
+    at.text_input(key="signin_name").input(name)
+    at.text_input(key="signin_password").input(PASSWORDS[name][1] if password is None else password)
+    return next(b for b in at.button if b.label == "Logga in").click().run()
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    return at.run()
+
+
+def titles(at: AppTest) -> list[str]:
+    return [t.value for t in at.title]
+
+
+def downloads(at: AppTest, where=None) -> list[str]:
+    return [b.proto.label for b in (where or at).get("download_button")]
+
+
+def events(tmp_path: Path) -> list[tuple]:
+    if not (tmp_path / "audit.sqlite").exists():
+        return []
+    con = sqlite3.connect(tmp_path / "audit.sqlite")
+    return con.execute("SELECT event, actor, role, detail FROM audit_log ORDER BY id").fetchall()
+
+
+def signed_in_page(at: AppTest) -> bool:
+    return not any(t.label == "Lösenord" for t in at.text_input) and "Ingen behörighet" not in titles(at)
+
+
+# --------------------------------------------------------------------------- the sign-in form
+
+def test_nothing_but_the_form_until_signed_in(env):
+    at = app(year="2024")
+    assert not at.exception, at.exception
+    assert [t.label for t in at.text_input] == ["Användarnamn", "Lösenord"]
+    assert at.text_input(key="signin_password").proto.type == at.text_input(key="signin_password").proto.PASSWORD
+    assert [b.label for b in at.button] == ["Logga in"]
+    assert titles(at) == ["Insatskollen"]
+    assert not at.metric and not at.get("plotly_chart") and not at.dataframe and not downloads(at)
+    assert not at.sidebar.selectbox and not at.sidebar.multiselect  # no filters, no names of initiatives
+    assert at.query_params["year"] == "2024"  # the address asked for is kept
+
+
+def test_sign_in_lands_on_the_page_asked_for(env):
+    at = app(year="2023")
+    at = open_page(at, "pages/kostnad.py")  # a bookmarked /kostnad?year=2023
+    assert titles(at) == ["Insatskollen"]  # the sign-in, drawn at that address
+    at = sign_in(at, "hanna")
+    assert not at.exception, at.exception
+    assert titles(at)[0] == "Kostnad per deltagare"
+    assert at.query_params["year"] == "2023"
+    assert at.selectbox(key="f_year").value == 2023
+    assert any("Inloggad som **hanna** · handläggare" in c.value for c in at.sidebar.caption)
+    assert ("sign_in", "hanna", "handläggare", "lokalt konto") in events(env)
+
+
+def test_wrong_password_is_refused(env):
+    at = sign_in(app(), "lisa", "fel-lösenord-123")
+    assert [e.value for e in at.error] == ["Fel användarnamn eller lösenord."]
+    assert titles(at) == ["Insatskollen"] and not at.metric
+    assert at.text_input(key="signin_password").value == ""  # the password does not stay in the session
+    at = sign_in(at, "ingen-sadan", "fel-lösenord-123")
+    assert [e.value for e in at.error] == ["Fel användarnamn eller lösenord."]  # the same answer for an unknown name
+    assert [e[:2] for e in events(env)] == [("sign_in_failed", "lisa"), ("sign_in_failed", audit.UNKNOWN_NAME)]
+
+
+def test_sign_out(env):
+    at = sign_in(app(), "lisa")
+    assert titles(at)[0] == "Översikt"
+    at = at.sidebar.button(key="signout").click().run()
+    assert titles(at) == ["Insatskollen"] and not at.metric
+    assert "Du är utloggad." in [i.value for i in at.info]
+    assert events(env)[-1][:2] == ("sign_out", "lisa")
+
+
+# --------------------------------------------------------------------------- each role's pages and downloads
+
+@pytest.fixture()
+def menus(monkeypatch):
+    """What app.py hands st.navigation: (url_path, visibility) per page, per run."""
+    seen: list[list[tuple[str, str]]] = []
+    real = streamlit.navigation
+
+    def spy(pages, *args, **kwargs):
+        if kwargs.get("position") != "hidden":
+            seen.append([(p.url_path, p.visibility) for p in pages])
+        return real(pages, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "navigation", spy)
+    return seen
+
+
+@pytest.mark.parametrize("name", list(PASSWORDS))
+def test_each_role_sees_exactly_its_pages_and_downloads(env, menus, name):
+    role = PASSWORDS[name][0]
+    at = sign_in(app(year="2024"), name)
+    assert not at.exception, at.exception
+    menu = dict(menus[-1])
+    visible = {p for p in RESTRICTED if menu[URLS[p]] == "visible"}
+    assert visible == ALLOWED[role]
+    assert all(menu[path] == "visible" for path in ("", "inflode", "jamstalldhet", "avslut", "kostnad"))
+    # Översikt: the board pack (sidebar) for every role; the CSV under each chart's table for handläggare and up
+    assert set(downloads(at)) == ({BOARD_PACK} if role == "läsare" else {BOARD_PACK, TABLE_CSV})
+    assert downloads(at).count(BOARD_PACK) == 1
+
+    for page, title in AGGREGATE.items():
+        at = open_page(at, page)
+        assert not at.exception, at.exception
+        assert titles(at)[0] == title
+        assert set(downloads(at, at.main)) == (set() if role == "läsare" else {TABLE_CSV}), page
+
+    for page, title in RESTRICTED.items():
+        at = open_page(at, page)
+        assert not at.exception, at.exception
+        if page in ALLOWED[role]:
+            assert titles(at)[0] == title
+        else:
+            assert titles(at) == ["Ingen behörighet"]
+            assert f"rollen {role}" in at.error[0].value
+        if page == "pages/export.py" and page in ALLOWED[role]:
+            for label in EXPORTS:
+                assert downloads(at).count(label) == 1, downloads(at)
+        else:
+            assert not set(downloads(at)) & set(EXPORTS)
+    if role == "administratör":
+        at = open_page(at, "pages/konton.py")
+        shown = at.dataframe[0].value
+        assert list(shown["Användarnamn"]) == ["adam", "hanna", "lisa"]
+        assert "password" not in shown.columns and "Logg" in [s.value for s in at.subheader]
+
+
+def test_a_reader_asking_for_data_or_rows_by_address_is_refused(env):
+    at = sign_in(app(), "lisa")
+    for page in ("pages/data.py", "pages/export.py", "pages/konton.py"):
+        at = open_page(at, page)
+        assert titles(at) == ["Ingen behörighet"]
+        assert not at.dataframe and not set(downloads(at)) & set(EXPORTS)
+        assert not any("individdata" in s.value.lower() for s in at.subheader)
+    refused = [e[3] for e in events(env) if e[0] == "access_refused"]
+    assert refused == ["/data", "/export", "/konton"]
+
+
+def test_a_restricted_page_refuses_on_its_own(env):
+    """Even run without app.py (as Streamlit's pages/ discovery would on a fresh server), the page refuses."""
+    for page in ("pages/data.py", "pages/konton.py"):
+        at = AppTest.from_file(str(ROOT / page), default_timeout=60).run()
+        assert titles(at) == ["Ingen behörighet"], page
+        assert not at.dataframe and not at.info
+
+
+@pytest.fixture()
+def deferred(monkeypatch):
+    """The builders the download buttons register, by file name: what a click would run."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    found: dict[str, object] = {}
+    real = MediaFileManager.add_deferred
+
+    def spy(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        found[file_name] = data_callable
+        return real(self, data_callable, mimetype, coordinates, file_name=file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return found
+
+
+def test_row_downloads_are_checked_when_built_and_logged(env, deferred):
+    at = open_page(sign_in(app(year="2024"), "hanna"), "pages/export.py")
+    xlsx = next(build for name, build in deferred.items() if "deltagarrader" in name and name.endswith(".xlsx"))
+    data = xlsx()
+    assert data[:2] == b"PK"
+    rows = [e for e in events(env) if e[0] == "rows_download"]
+    assert len(rows) == 1 and rows[0][1:3] == ("hanna", "handläggare") and rows[0][3].startswith("Excel, ")
+    assert "2024" in rows[0][3]
+    # hanna is made a läsare after the page was drawn: the button she still sees builds nothing
+    accounts.upsert("hanna", "läsare", PASSWORDS["hanna"][1], env / "accounts.toml")
+    with pytest.raises(PermissionError):
+        xlsx()
+    assert len([e for e in events(env) if e[0] == "rows_download"]) == 1
+    # and at her next click anywhere the session is over
+    at = at.run()
+    assert titles(at) == ["Insatskollen"]
+
+
+def test_local_row_downloads_are_logged_too(no_signin, deferred):
+    at = open_page(app(year="2024"), "pages/export.py")
+    csv = next(build for name, build in deferred.items() if "deltagarrader" in name and name.endswith(".csv"))
+    assert csv()[:3] == b"\xef\xbb\xbf"
+    assert [e[:2] for e in events(no_signin)] == [("rows_download", "lokal användare")]
+
+
+# --------------------------------------------------------------------------- protection for läsare
+
+def _small_initiative(sample_db) -> str:
+    from core.database import connect_read
+
+    with connect_read(sample_db) as con:
+        return con.execute("""SELECT initiative FROM enrollments WHERE year(start_date) = 2025 GROUP BY initiative
+                              ORDER BY count(*) FILTER (WHERE sex IN ('other', 'unknown')) LIMIT 1""").fetchone()[0]
+
+
+@pytest.mark.parametrize("name, protected", [("lisa", True), ("hanna", False)])
+def test_protection_is_forced_for_a_reader(env, sample_db, name, protected):
+    from ui.protection import HIDDEN
+
+    at = sign_in(app(year="2025", initiative=_small_initiative(sample_db)), name)
+    toggle = at.sidebar.toggle(key="suppress")
+    assert toggle.disabled is protected and toggle.value is protected
+    at = open_page(at, "pages/inflode.py")
+    # a hostile client sends "off" and a lower threshold for the switches it cannot see
+    at.session_state["suppress"] = False
+    at.session_state["suppress_threshold"] = 3
+    at = at.run()
+    assert not at.exception, at.exception
+    counts = at.dataframe[0].value[["Kvinnor", "Män", "Annat/okänt", "Totalt"]]
+    assert bool((counts == HIDDEN).any().any()) is protected
+    if protected:  # at the standard threshold, not the 3 sent
+        assert any("antal 1–4 visas som <5" in c.value for c in at.caption)
+        assert not (counts.isin([3, 4])).any().any()
+    else:  # the same table shows 3s and 4s when unprotected, so the check above can fail
+        assert counts.isin([3, 4]).any().any()
+
+
+# --------------------------------------------------------------------------- slowing, idle time
+
+def test_failed_sign_ins_are_slowed(env, monkeypatch):
+    clock = [5000.0]
+    monkeypatch.setattr(THROTTLE, "clock", lambda: clock[0])
+    at = app()
+    for _ in range(3):
+        at = sign_in(at, "lisa", "gissat-lösenord")
+        assert at.error[0].value == "Fel användarnamn eller lösenord."
+    at = sign_in(at, "lisa")  # the right password, too soon: not even checked
+    assert at.error[0].value == "För många misslyckade försök. Vänta 1 sekund och försök igen."
+    assert titles(at) == ["Insatskollen"]
+    clock[0] += 1.5
+    at = sign_in(at, "lisa", "gissat-igen-1")
+    clock[0] += 1.5  # the fourth failure asks for 2 s
+    at = sign_in(at, "lisa")
+    assert "Vänta 1 sekund " in at.error[0].value
+    clock[0] += 1
+    at = sign_in(at, "lisa")
+    assert titles(at)[0] == "Översikt"
+    assert [e[0] for e in events(env)] == ["sign_in_failed"] * 3 + ["sign_in_throttled", "sign_in_failed",
+                                                                     "sign_in_throttled", "sign_in"]
+
+
+def test_many_names_from_one_address_are_slowed(env, monkeypatch):
+    monkeypatch.setattr(THROTTLE, "clock", lambda: 9000.0)
+    at = app()
+    for i in range(10):  # ten names, each below its own limit
+        at = sign_in(at, f"namn{i}", f"gissning-nummer-{i}")
+    at = sign_in(at, "adam")
+    assert "För många misslyckade försök" in at.error[0].value
+
+
+def _age(at: AppTest, seconds: float) -> None:
+    session = dict(at.session_state[access.SESSION_KEY])
+    session["last_seen"] = time.time() - seconds
+    at.session_state[access.SESSION_KEY] = session
+
+
+def test_an_idle_session_ends_after_the_configured_time(env):
+    (env / "auth.toml").write_text("[session]\nidle_minutes = 5\n", encoding="utf-8")
+    at = sign_in(app(), "adam")
+    assert titles(at)[0] == "Översikt"
+    _age(at, 4 * 60)
+    at = at.run()
+    assert titles(at)[0] == "Översikt"  # 4 minutes idle: still in, and the clock starts again
+    assert time.time() - at.session_state[access.SESSION_KEY]["last_seen"] < 60
+    _age(at, 5 * 60 + 5)
+    at = at.run()
+    assert titles(at) == ["Insatskollen"] and not at.metric
+    assert any("Du loggades ut efter 5 minuter utan aktivitet." in i.value for i in at.info)
+    assert events(env)[-1][:2] == ("session_expired", "adam")
+
+
+def test_default_idle_time_is_thirty_minutes(env):
+    at = sign_in(app(), "lisa")
+    _age(at, 29 * 60)
+    assert titles(at.run())[0] == "Översikt"
+    _age(at, 31 * 60)
+    assert titles(at.run()) == ["Insatskollen"]
+
+
+# --------------------------------------------------------------------------- nothing configured: this machine only
+
+@pytest.fixture()
+def client(monkeypatch):
+    """Set the address (and headers) a request comes from, as Streamlit would report them."""
+    def set_client(ip: str | None, headers: dict | None = None):
+        monkeypatch.setattr(ContextProxy, "ip_address", property(lambda self: ip))
+        monkeypatch.setattr(ContextProxy, "headers",
+                            property(lambda self: StreamlitHeaders(list((headers or {}).items()))))
+    return set_client
+
+
+@pytest.mark.parametrize("ip, headers", [("203.0.113.9", None), ("192.168.1.20", None), ("2001:db8::5", None),
+                                         ("fe80::1%eth0", None), ("inte-en-adress", None),
+                                         (None, {"X-Forwarded-For": "203.0.113.9"}),  # a proxy on this machine
+                                         (None, {"Forwarded": "for=203.0.113.9"})])
+def test_a_remote_request_is_refused_when_nothing_is_configured(no_signin, client, ip, headers):
+    client(ip, headers)
+    at = app(year="2024")
+    assert not at.exception, at.exception
+    assert titles(at) == ["Insatskollen visas bara på serverns egen dator"]
+    assert "python -m auth add" in at.markdown[0].value
+    assert not at.metric and not at.get("plotly_chart") and not at.dataframe and not downloads(at)
+    assert not at.sidebar.selectbox and not at.sidebar.warning
+
+
+@pytest.mark.parametrize("ip", [None, "127.0.0.2", "::ffff:127.0.0.1", "::1"])
+def test_this_machine_works_as_before_with_a_banner(no_signin, client, ip):
+    client(ip)
+    at = app(year="2024")
+    assert not at.exception, at.exception
+    assert titles(at)[0] == "Översikt" and at.metric
+    assert any("Ingen inloggning är inställd" in w.value for w in at.sidebar.warning)
+    at = open_page(at, "pages/export.py")
+    for label in EXPORTS:
+        assert label in downloads(at)
+
+
+def test_with_accounts_a_remote_client_gets_the_sign_in(env, client):
+    client("203.0.113.9")
+    at = sign_in(app(), "hanna")
+    assert titles(at)[0] == "Översikt"
+    assert events(env)[-1][:2] == ("sign_in", "hanna")
+    con = sqlite3.connect(env / "audit.sqlite")
+    assert con.execute("SELECT client FROM audit_log").fetchone()[0] == "203.0.113.9"
+
+
+def test_unreadable_settings_let_nobody_in(env, client):
+    (env / "accounts.toml").write_text("[accounts.lisa\n", encoding="utf-8")
+    client(None)  # not even this machine
+    at = app()
+    assert titles(at) == ["Inloggningen är felinställd"]
+    assert "rad 1" in at.error[0].value and not at.text_input and not at.metric
+
+
+# --------------------------------------------------------------------------- organisation sign-in (OIDC)
+
+OIDC_SECRETS = {"auth": {"redirect_uri": "https://insats.example.se/oauth2callback", "cookie_secret": "x" * 32,
+                         "microsoft": {"client_id": "id", "client_secret": "hemlis",
+                                       "server_metadata_url": "https://login.example/.well-known/openid-configuration"},
+                         }}
+
+
+def oidc_app(tmp_path: Path, user: dict, page: str | None = None) -> AppTest:
+    (tmp_path / "auth.toml").write_text('[oidc.emails]\n"anna.berg@kommun.se" = "administratör"\n'
+                                        '[oidc.groups]\n"g-styrelse" = "läsare"\n', encoding="utf-8")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets = OIDC_SECRETS
+    at.user = user
+    return at.run()
+
+
+def test_oidc_user_gets_the_role_of_their_email(no_signin):
+    at = oidc_app(no_signin, {"is_logged_in": True, "email": "Anna.Berg@kommun.se", "groups": []})
+    assert not at.exception, at.exception
+    assert titles(at)[0] == "Översikt"
+    assert any("anna\\.berg@kommun\\.se" in c.value and "administratör" in c.value for c in at.sidebar.caption)
+    at = open_page(at, "pages/konton.py")
+    assert titles(at)[0] == "Konton och logg"
+    assert events(no_signin)[0][:3] == ("sign_in", "anna.berg@kommun.se", "administratör")
+
+
+def test_oidc_group_member_is_a_reader(no_signin):
+    at = oidc_app(no_signin, {"is_logged_in": True, "email": "styr@kommun.se", "groups": ["g-styrelse"]})
+    assert titles(at)[0] == "Översikt"
+    assert titles(open_page(at, "pages/export.py")) == ["Ingen behörighet"]
+
+
+def test_oidc_without_a_role_gets_nothing(no_signin):
+    at = oidc_app(no_signin, {"is_logged_in": True, "email": "okand@kommun.se", "groups": ["g-annat"]})
+    assert titles(at) == ["Insatskollen"] and not at.metric
+    assert "har ingen roll" in at.warning[0].value
+    assert events(no_signin)[0][:2] == ("sign_in_no_role", "okand@kommun.se")
+
+
+def test_oidc_signed_out_sees_the_provider_button_only(no_signin):
+    at = oidc_app(no_signin, {"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Logga in med Microsoft"]
+    assert not at.text_input and not at.metric
+
+
+# --------------------------------------------------------------------------- no password in clear, anywhere
+
+def test_no_password_is_stored_or_logged_in_clear(env, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    typed_as_name = "adams-lösen-Ö3"  # a password typed into the name field
+    at = app()
+    at = sign_in(at, typed_as_name, "något")
+    at = sign_in(at, "hanna", "fel-" + PASSWORDS["hanna"][1])
+    at = sign_in(at, "adam")
+    at = open_page(at, "pages/konton.py")
+    assert titles(at)[0] == "Konton och logg"
+    log_page = at.dataframe[1].value.to_string()
+    captured = capfd.readouterr()
+    places = {
+        "accounts file": (env / "accounts.toml").read_bytes().decode("utf-8"),
+        "audit log": b"".join(p.read_bytes() for p in env.glob("audit.sqlite*")).decode("utf-8", "replace"),
+        "log page": log_page,
+        "logs": caplog.text + captured.out + captured.err,
+        "session": repr(at.session_state.to_dict()),
+    }
+    for name, (_, password) in PASSWORDS.items():
+        for where, text in places.items():
+            assert password not in text, f"{name}'s password in the {where}"
+            assert ("fel-" + password) not in text, where
+    assert audit.UNKNOWN_NAME in log_page
