@@ -18,7 +18,7 @@ def test_definitions_table_is_the_registry():
 
 def test_layout_names_every_package_and_module():
     layout = README[README.index("## Layout"):]
-    for package in ("core", "etl", "metrics", "render", "ui", "pages"):
+    for package in ("core", "etl", "metrics", "auth", "render", "ui", "pages"):
         assert f"\n{package}/" in layout, package
         for module in sorted((ROOT / package).glob("*.py")):
             if not module.name.startswith("__") and package != "pages":
