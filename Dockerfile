@@ -23,6 +23,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The time zone database: times are shown in Swedish time (zoneinfo, Europe/Stockholm).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tzdata \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change does not reinstall them.
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
@@ -35,6 +40,7 @@ RUN groupadd --system --gid 10001 insats \
 
 # The code and the reference tables belong to root: the app user can read them, not change them.
 COPY . .
+RUN chmod -R a+rX,go-w /app
 # OIDC settings (st.login) are read from /data/secrets.toml when it exists; without it, no OIDC.
 RUN ln -sf /data/secrets.toml /app/.streamlit/secrets.toml
 

@@ -158,6 +158,18 @@ def test_sign_out(env):
     assert events(env)[-1][:2] == ("sign_out", "lisa")
 
 
+def test_a_new_password_or_a_removed_account_ends_the_session(env):
+    at = sign_in(app(), "lisa")
+    accounts.upsert("lisa", "läsare", "ett-helt-nytt-lösen", env / "accounts.toml")  # same role, new password
+    at = at.run()
+    assert titles(at) == ["Insatskollen"] and not at.metric
+    assert any("Kontot har ändrats eller tagits bort" in i.value for i in at.info)
+    at = sign_in(at, "lisa", "ett-helt-nytt-lösen")
+    assert titles(at)[0] == "Översikt"
+    accounts.remove("lisa", env / "accounts.toml")
+    assert titles(at.run()) == ["Insatskollen"]
+
+
 # --------------------------------------------------------------------------- each role's pages and downloads
 
 @pytest.fixture()
@@ -461,6 +473,17 @@ def test_oidc_without_a_role_gets_nothing(no_signin):
     assert titles(at) == ["Insatskollen"] and not at.metric
     assert "har ingen roll" in at.warning[0].value
     assert events(no_signin)[0][:2] == ("sign_in_no_role", "okand@kommun.se")
+
+
+def test_oidc_idle_session_signs_out_of_the_provider_too(no_signin):
+    at = oidc_app(no_signin, {"is_logged_in": True, "email": "anna.berg@kommun.se"})
+    assert titles(at)[0] == "Översikt"
+    _age(at, 31 * 60)
+    at = at.run()
+    assert titles(at) == ["Insatskollen"] and not at.metric
+    assert at.user == {"is_logged_in": False}  # st.logout(): the identity cookie is gone as well
+    assert [e[:2] for e in events(no_signin)] == [("sign_in", "anna.berg@kommun.se"),
+                                                  ("session_expired", "anna.berg@kommun.se")]
 
 
 def test_oidc_signed_out_sees_the_provider_button_only(no_signin):

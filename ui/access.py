@@ -23,6 +23,7 @@ counts as remote, so a reverse proxy on the same machine cannot make the world l
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import math
@@ -172,12 +173,17 @@ def _resolve(s: Setup) -> tuple[Viewer | None, str]:
             return (Viewer(name, role, "oidc"), "ok") if role else (None, "no_role")
     if session and session.get("via") == "konto":
         account = s.accounts.get(session.get("name"))
-        if account is None or account.changed != session.get("stamp"):
+        if account is None or _stamp(account) != session.get("stamp"):
             return None, "gone"
         if expired:
             return None, "expired"
         return Viewer(account.name, account.role, "konto"), "ok"
     return None, "signed_out"
+
+
+def _stamp(account: local_accounts.Account) -> str:
+    """Changes with the account's password or role: a session signed in before either change ends."""
+    return hashlib.sha256(f"{account.role}\n{account.password_hash}".encode()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- the gate
@@ -343,7 +349,7 @@ def _attempt_sign_in() -> None:
         return
     THROTTLE.succeeded(name)
     now = time.time()
-    st.session_state[SESSION_KEY] = {"name": account.name, "via": "konto", "stamp": account.changed,
+    st.session_state[SESSION_KEY] = {"name": account.name, "via": "konto", "stamp": _stamp(account),
                                      "signed_in": now, "last_seen": now}
     st.session_state["signin_name"] = ""
     _audit(audit.SIGN_IN, account.name, role=account.role, detail="lokalt konto")
