@@ -19,12 +19,21 @@ def years(con: duckdb.DuckDBPyConnection) -> list[int]:
     return [int(y) for (y,) in rows]
 
 
-def latest_full_year(con: duckdb.DuckDBPyConnection) -> int | None:
-    """The newest year in which someone started: the default view."""
-    row = con.execute(
-        "SELECT max(y) FROM (SELECT max(year(start_date)) AS y FROM enrollments UNION ALL SELECT max(year) FROM anonymous_counts)"
-    ).fetchone()
-    return int(row[0]) if row and row[0] is not None else None
+def default_year(con: duckdb.DuckDBPyConnection, this_year: int) -> int | None:
+    """The view a link without a year opens: the newest year with participants that is not in the future.
+
+    In January the current year has participants but hardly any exits; it is still the year the
+    director asks about, and the pages say plainly when a period has no exits yet.
+    """
+    rows = con.execute(
+        """SELECT DISTINCT y FROM (SELECT year(start_date) AS y FROM enrollments UNION SELECT year FROM anonymous_counts)
+           ORDER BY y"""
+    ).fetchall()
+    found = [int(y) for (y,) in rows if y is not None]
+    if not found:
+        return None
+    past = [y for y in found if y <= this_year]
+    return max(past) if past else min(found)
 
 
 def initiatives(con: duckdb.DuckDBPyConnection) -> list[str]:

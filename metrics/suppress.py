@@ -1,308 +1,659 @@
-"""Small-count protection: counts of 1 to threshold − 1 hidden, plus the cells that would give them away.
+"""Small-count protection: one engine decides, once per period, which counts every surface hides.
 
-The one place the rules live; pages, the deck and the exports all call into here (with
-`threshold=None` meaning protection is off). A table is protected as a whole. Primary
-suppression hides every count from 1 to threshold − 1. Secondary suppression then hides,
-in any row or column whose total is shown and where exactly one part is hidden, the
-smallest other part, so that a total minus the visible cells no longer recomputes a hidden
-one; this repeats until stable. Shares are hidden when their denominator is below the
-threshold or a count behind them is hidden.
+Pages, the presentation, the board deck and the staff export all show counts about people for
+the same selection. A reader who can combine them — a total minus its visible parts, one
+page's row against another page's column, "all initiatives" against "all but one" — must not
+be able to work out a count under the threshold. So protection is decided here, once, over
+everything that can be shown for a period, and every surface asks this engine:
+
+1. **The whole.** For a period, every table the app can show without filters (the
+   publication, `PUBLICATION`) is computed as one cube per measure, with all its margins.
+   A cell shown in two tables is one cell (it has one key), and every additive link between
+   cells (parts add up to their total, sexes to the total, reasons 1 + 2 to the wider
+   positive count) is a relation.
+2. **Primary suppression.** Every shown count from 1 to threshold − 1 is hidden, marked `<5`.
+3. **Secondary suppression.** While a relation has exactly one unknown cell (which the others
+   would give away), the smallest visible non-zero cell of it is hidden too, marked `..`.
+   Cells of detail tables (months, units) are hidden before key figures.
+4. **Audit and repair.** For every hidden cell, linear programming over all relations (with the
+   reader's knowledge: `<5` means 1 … threshold − 1, `..` means at least the threshold, a count
+   the app never shows is unknown) finds the least and the greatest value it can have. A hidden
+   cell must keep at least threshold − 1 possible values; where it does not, one more cell of
+   its relations is hidden, and the audit runs again. This is the interval audit τ-ARGUS does.
+5. **Narrowed selections.** A selection narrowed by initiative, agency or sex shows a count
+   only when it follows from what the whole shows (it is a sum of whole cells, and that sum is
+   fixed by the visible cells and the relations); otherwise it is marked `..` (or `<5` where it
+   is itself small). So no comparison of selections — all initiatives against all but one, all
+   agencies against all but one, both sexes against one — adds anything to the whole, and the
+   whole is audited.
+
+What it does not cover: comparisons between different periods (each period is protected on
+its own; counts of two overlapping periods can be subtracted), and the inequalities between
+measures (started ≤ participants). The README says so.
+
+Derived figures (shares, deviations from targets, cost per person, changes against the previous
+period) are shown only where every count under them is visible and the denominator is at least
+the threshold: `share_visible` and the helpers below.
 """
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
+import duckdb
+import numpy as np
 import pandas as pd
 
-from core.vocabulary import SEX_COLUMNS, SEXES, TOTAL
+from core.vocabulary import SEX_COLUMNS, WIDE_POSITIVE_EXTRA
+
+from .facts import FACTS_SQL
+from .filters import Filters
 
 DEFAULT_THRESHOLD = 5
-PARTS = list(SEXES)
-COUNTS = list(SEX_COLUMNS)
-TOTAL_LABEL = TOTAL
-HIDDEN = -1  # a hidden count in a display table: stays numeric (sorts, aligns), printed as `<5`
+VISIBLE, PRIMARY, SECONDARY = "visible", "primary", "secondary"
+SECONDARY_MARK = ".."  # Statistics Sweden's mark for a figure withheld to protect another
+NO_DATE = "∅"  # the time dimension of an anonymous count, which carries only a year
+POSITIVE, POSITIVE_WIDE = "positive", "positive_wide"  # derived `reason` values: codes 1, and 1 + 2
+# Hidden counts in a display table stay numeric, so columns sort and align; tables print them as marks.
+HIDDEN_PRIMARY, HIDDEN_SECONDARY = -1, -2
+HIDDEN = HIDDEN_PRIMARY  # kept for readers of older code: a primary hidden count
 
 
 def label(threshold: int = DEFAULT_THRESHOLD) -> str:
+    """The mark of a primary hidden count: `<5`."""
     return f"<{threshold}"
 
 
-def suppression_mask(df: pd.DataFrame, parts: list[str], total: str | None = "total",
-                     total_row: object | None = None, threshold: int = DEFAULT_THRESHOLD,
-                     groups: list[list[object]] | None = None) -> pd.DataFrame:
-    """Boolean frame (True = hide) over `parts` + `total` for the rows of `df`.
-
-    `total_row` is the index label of a row holding column totals, if the table has one;
-    `groups` lists sets of row labels that add up to that total row (default: all other rows).
-    """
-    cols = [*parts, *([total] if total else [])]
-    values = df[cols].fillna(0).astype("int64")
-    mask = (values >= 1) & (values < threshold)
-
-    def protect(cells: list[tuple[object, str]], total_cell: tuple[object, str] | None) -> bool:
-        if total_cell is None or mask.at[total_cell]:
-            return False
-        hidden = [c for c in cells if mask.at[c]]
-        if len(hidden) != 1:
-            return False
-        candidates = [c for c in cells if not mask.at[c]]
-        if not candidates:
-            return False
-        nonzero = [c for c in candidates if values.at[c] > 0]
-        pick = min(nonzero or candidates, key=lambda c: values.at[c])
-        mask.at[pick] = True
-        return True
-
-    changed = True
-    while changed:
-        changed = False
-        for r in values.index:
-            changed |= protect([(r, c) for c in parts], (r, total) if total else None)
-        if total_row is not None and total_row in values.index:
-            members = groups or [[r for r in values.index if r != total_row]]
-            for c in cols:
-                for rows in members:
-                    changed |= protect([(r, c) for r in rows], (total_row, c))
-    return mask
+def mark(kind: str, threshold: int = DEFAULT_THRESHOLD) -> str:
+    return label(threshold) if kind == PRIMARY else SECONDARY_MARK
 
 
-def share_visible(numerator: float | None, denominator: float | None, numerator_hidden: bool = False,
-                  threshold: int = DEFAULT_THRESHOLD) -> bool:
-    """A share may be shown only if at least `threshold` people stand behind it and its count is shown."""
-    return denominator is not None and denominator >= threshold and not numerator_hidden
-
-
-def suppress_linked(values: Mapping[Hashable, int], relations: Iterable[tuple[Sequence[Hashable], Hashable]],
-                    threshold: int = DEFAULT_THRESHOLD) -> set[Hashable]:
-    """The cells to hide in a set of linked tables: keys of `values` that must not be shown.
-
-    `values` maps every count cell of every table (a hashable key each) to its count;
-    `relations` lists the additive links between them, `(parts, total)` meaning the parts add
-    up to the total, whichever tables they are shown in (a row's sexes to its total, the
-    initiatives to the total row, the agencies within an initiative to the initiative's
-    started, and the same count shown in two tables as `([a], b)`). Primary suppression hides
-    every count from 1 to threshold − 1; then, as long as some relation has exactly one
-    hidden cell (which its visible cells would give away), the smallest visible non-zero part
-    of it is hidden too (its total where every visible part is 0). Cells shared by several
-    tables get one decision, so no table gives away what another hides.
-    """
-    relations = [(list(parts), total) for parts, total in relations]
-    hidden = {k for k, v in values.items() if 1 <= int(v) < threshold}
-    changed = True
-    while changed:
-        changed = False
-        for parts, total in relations:
-            cells = [*parts, total]
-            if sum(c in hidden for c in cells) != 1:
-                continue
-            visible = [c for c in parts if c not in hidden]
-            nonzero = [c for c in visible if int(values[c]) > 0]
-            if nonzero:
-                pick = min(nonzero, key=lambda c: int(values[c]))
-            elif total not in hidden and int(values[total]) > 0:
-                pick = total
-            elif visible:
-                pick = visible[0]  # only zeros left: weak, but a total minus visible cells no longer gives it
-            else:
-                continue
-            hidden.add(pick)
-            changed = True
-    return hidden
-
-
-# ---------------------------------------------------------------- display tables
-
-def protect(df: pd.DataFrame, key: str | list[str] | None = None, *, threshold: int | None,
-            parts: list[str] = PARTS, total: str | None = "total",
-            add_total: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(values, display) for a table of counts, one row per `key` category (default: women/men/other/total).
-
-    A total row is added (its figures are shown elsewhere on the page anyway), so that a
-    column minus its visible cells cannot give a hidden one away. `values` has hidden
-    cells as missing (for charts; without the total row); `display` holds them as
-    `HIDDEN`, which tables print as `<5`. `threshold=None`: protection off.
-    """
-    cols = [*parts, *([total] if total else [])]
-    data = df.reset_index(drop=True)
-    with_total = add_total and key is not None and len(data) > 0
-    if with_total:
-        keys = [key] if isinstance(key, str) else key
-        row = {k: (TOTAL_LABEL if i == 0 else "") for i, k in enumerate(keys)} | {c: data[c].sum() for c in cols}
-        data = pd.concat([data, pd.DataFrame([row])], ignore_index=True)
-    values = data.copy()
-    if threshold is not None and len(data):
-        mask = suppression_mask(data, parts, total, total_row=len(data) - 1 if with_total else None,
-                                threshold=threshold)
-        display = data.copy()
-        for c in cols:
-            values[c] = values[c].astype("Float64").mask(mask[c])
-            display[c] = display[c].mask(mask[c], HIDDEN)
-    else:
-        display = data
-    if with_total:
-        values = values.iloc[:-1]
-    return values.reset_index(drop=True), display
-
-
-def protect_prefixed(df: pd.DataFrame, prefix: str, key: str, *, threshold: int | None
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`protect` for wide tables whose count columns are named like `participants_women`."""
-    names = {f"{prefix}_{c}": c for c in COUNTS}
-    sub = df[[key, *names]].rename(columns=names)
-    values, display = protect(sub, key, threshold=threshold)
-    back = {c: p for p, c in names.items()}
-    return values.rename(columns=back), display.rename(columns=back)
+def legend(threshold: int = DEFAULT_THRESHOLD) -> str:
+    """What the two marks mean, in the words every surface prints beside them."""
+    return (f"{label(threshold)} = 1–{threshold - 1} personer; {SECONDARY_MARK} = dolt för att skydda ett litet "
+            f"antal (annars kunde det räknas fram). Andelar och belopp per person som vilar på ett dolt antal "
+            f"eller på färre än {threshold} personer visas inte.")
 
 
 def is_hidden(x) -> bool:
+    """A display-table value that stands for a hidden count (`HIDDEN_PRIMARY` or `HIDDEN_SECONDARY`)."""
     try:
-        return x is not None and not pd.isna(x) and x == HIDDEN
+        return x is not None and not pd.isna(x) and x in (HIDDEN_PRIMARY, HIDDEN_SECONDARY)
     except (TypeError, ValueError):
         return False
 
 
-def visible_shares(values, denominators, numerators=None, hidden=None, *, threshold: int | None) -> list:
-    """The metrics layer's shares, or None where protection is on and a share could give people away.
-
-    A share is hidden when fewer than the threshold stand behind it, when its count is
-    small, or when any count it rests on is hidden in a table shown beside it (`hidden`,
-    one flag per row): otherwise share × denominator would recompute the hidden cell.
-    """
-    n = len(values)
-    nums = list(numerators) if numerators is not None else [None] * n
-    flags = list(hidden) if hidden is not None else [False] * n
-    out = []
-    for v, d, num, flag in zip(values, denominators, nums, flags):
-        if v is None or pd.isna(v):
-            out.append(None)
-        elif threshold is None:
-            out.append(v)
-        elif flag or is_hidden(d) or d is None or pd.isna(d) or d < threshold \
-                or (num is not None and not pd.isna(num) and (is_hidden(num) or 0 < num < threshold)):
-            out.append(None)
-        else:
-            out.append(v)
-    return out
+def hidden_code(kind: str) -> int:
+    return HIDDEN_PRIMARY if kind == PRIMARY else HIDDEN_SECONDARY
 
 
-def exit_shares(h: pd.DataFrame, reasons_display: pd.DataFrame, codes: dict[str, set[str]], *,
-                threshold: int | None) -> dict[str, dict]:
-    """Exit shares by sex from `metrics.people.headline`, hidden where a reason count behind them is.
-
-    `reasons_display` is the protected exits-by-reason table (with its total row), the same
-    one the pages show, so a share never recomputes a cell that table hides; `codes` maps
-    the headline's share rows (positive_share, positive_wide_share) to their reason codes.
-    """
-    numerators = {"positive_share": "exited_positive", "positive_wide_share": "exited_positive_wide"}
-    total = reasons_display[reasons_display.reason.isna() | (reasons_display.reason == "")]
-    out: dict[str, dict] = {}
-    for measure, cs in codes.items():
-        rows = reasons_display[reasons_display.reason.isin(cs)]
-        out[measure] = {}
-        for sex in COUNTS:
-            hidden = any(is_hidden(x) for x in rows[sex]) or any(is_hidden(x) for x in total[sex])
-            out[measure][sex] = visible_shares([h.loc[measure, sex]], [h.loc["exited", sex]],
-                                               [h.loc[numerators[measure], sex]], [hidden], threshold=threshold)[0]
-    return out
+def kind_of(x) -> str:
+    """VISIBLE, PRIMARY or SECONDARY for a display-table value."""
+    if not is_hidden(x):
+        return VISIBLE
+    return PRIMARY if x == HIDDEN_PRIMARY else SECONDARY
 
 
-def women_vs_target(t: pd.DataFrame, *, threshold: int | None) -> pd.DataFrame:
-    """`metrics.people.women_share_vs_target` with shares hidden where the counts behind them are."""
-    t = t[t.total > 0].reset_index(drop=True)
-    _, shown = protect(t[["initiative", *COUNTS]], "initiative", threshold=threshold)
-    hidden = [is_hidden(w) or is_hidden(n) for w, n in zip(shown.women[: len(t)], shown.total[: len(t)])]
-    t["women_share"] = visible_shares(t.women_share, t.total, t.women, hidden, threshold=threshold)
-    t["gap"] = [None if s is None else g for s, g in zip(t.women_share, t.gap)]
-    t["large_gap"] = [bool(g) and s is not None for g, s in zip(t.large_gap, t.women_share)]
-    return t
+def share_visible(denominator, *, hidden: bool = False, threshold: int | None = DEFAULT_THRESHOLD) -> bool:
+    """A share or an amount per person may be shown: nothing under it hidden, at least `threshold` behind it."""
+    if threshold is None:
+        return True
+    if hidden or denominator is None or is_hidden(denominator):
+        return False
+    try:
+        return not pd.isna(denominator) and denominator >= threshold
+    except (TypeError, ValueError):
+        return False
 
 
-def reason_shares(r: pd.DataFrame, *, threshold: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`metrics.people.reason_shares` protected: (shares with hidden ones removed, display counts)."""
-    r = r.copy()
-    _, display = protect(r[["reason", "label", *COUNTS]], "label", threshold=threshold)
-    for s in COUNTS:  # hidden with its count, or when the sex's total is hidden
-        base_hidden = is_hidden(display[s].iloc[-1])
-        r[f"{s}_share"] = visible_shares(r[f"{s}_share"], r[f"{s}_exits"], r[s],
-                                         [base_hidden or is_hidden(x) for x in display[s][: len(r)]],
-                                         threshold=threshold)
-    return r, display
-
-
-# ---------------------------------------------------------------- one table at a time (board deck)
+# ---------------------------------------------------------------- the publication
 
 @dataclass(frozen=True)
-class Protected:
-    """A table of counts by sex (women/men/other/total) with the cells that must not be shown."""
+class TableSpec:
+    """One table the app can show for the whole period: a measure split by `dims` and by sex, with margins.
 
-    data: pd.DataFrame  # index: category labels (with the total row, if any); columns: women … total
-    mask: pd.DataFrame  # True = hidden
-    threshold: int
-
-    def hidden(self, row, col: str) -> bool:
-        return bool(self.mask.at[row, col])
-
-    def value(self, row, col: str) -> int | None:
-        """The count, or None where it is hidden."""
-        return None if self.hidden(row, col) else int(self.data.at[row, col])
-
-    @property
-    def any_hidden(self) -> bool:
-        return bool(self.mask.to_numpy().any())
-
-
-def protected_table(df: pd.DataFrame, key: str | None, threshold: int = DEFAULT_THRESHOLD, *,
-                    total_row: str | None = TOTAL, forced: pd.DataFrame | None = None) -> Protected:
-    """Protect a count table: primary and secondary suppression, rows and columns.
-
-    `key` names the category column (None: use the index). A total row labelled `total_row` is
-    added when the table has none, so the column-wise rule applies; `total_row=None` protects
-    each row on its own (rows that are not parts of one whole, such as different measures).
-    `forced` marks cells already hidden elsewhere in the deck, so that this table keeps them
-    hidden and protects them too.
+    `priority`: secondary suppression hides cells of higher-priority-number (detail) tables first.
+    `shown`: which of the cube's cells are published (default: all but those of an anonymous
+    count's missing date); the others are computed, linked, and unknown to the reader.
     """
-    data = (df.set_index(key) if key else df)[COUNTS].fillna(0).astype("int64")
-    if total_row is not None and total_row not in data.index:
-        data = pd.concat([data, pd.DataFrame([data.sum()], index=[total_row])])
-    values = data.copy()
-    if forced is not None:
-        f = forced.reindex(index=values.index, columns=COUNTS, fill_value=False).fillna(False).astype(bool)
-        values = values.mask(f, 1)  # a count of 1 is hidden by the primary rule, and never picked as a candidate
-    mask = suppression_mask(values, list(SEXES), "total", total_row=total_row, threshold=threshold)
-    return Protected(data, mask.astype(bool), threshold)
+
+    measure: str
+    dims: tuple[str, ...]
+    priority: int = 1
+    shown: Callable[[dict, "Context"], bool] | None = None
+    by_sex: bool = True  # False: the table shows totals only (a cross of two categories, without sex)
 
 
-def visible_share(value, numerator_hidden: bool, denominator, denominator_hidden: bool, threshold: int):
-    """The share, or None where it rests on fewer than `threshold` people or on a hidden count."""
-    if value is None or pd.isna(value) or denominator_hidden:
-        return None
-    return float(value) if share_visible(None, denominator, numerator_hidden, threshold) else None
+@dataclass(frozen=True)
+class Context:
+    positive: frozenset[str]
+    wide: frozenset[str]
 
 
-def codes_hidden(reasons: Protected, codes: Iterable[str]) -> pd.DataFrame:
-    """One row of flags per sex: is any of these reason codes' count hidden in the reasons table?"""
-    rows = [c for c in codes if c in reasons.mask.index]
-    flags = reasons.mask.loc[rows].any() if rows else pd.Series(False, index=COUNTS)
-    return pd.DataFrame([flags[COUNTS]])
+def _positive_over_time(cell: dict, ctx: Context) -> bool:
+    """Exits per period are shown in total and for the positive codes only (the share over time)."""
+    return "reason" not in cell or cell["reason"] in ctx.positive or cell["reason"] in (POSITIVE,)
 
 
-def exits_protected(reasons: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:
-    """Exits per reason and sex (from `exits_by_reason`) with their total row (= exits per sex)."""
-    return protected_table(reasons, "reason", threshold)
+# Everything the app can show for a period without filters, under protection. Crosses of two
+# categories are shown without the sex split (their sex split is mostly small counts, and
+# protecting them would hide the key figures); months, referring units and income flows are
+# not shown under protection at all (pages say so).
+PUBLICATION: tuple[TableSpec, ...] = (
+    TableSpec("participants", ("initiative",), 0),
+    TableSpec("participants", ("age_group",), 1),
+    TableSpec("started", ("initiative",), 0),
+    TableSpec("started", ("agency",), 0),
+    TableSpec("started", ("initiative", "agency"), 2, by_sex=False),
+    TableSpec("started", ("quarter", "agency"), 3, by_sex=False),
+    TableSpec("exited", ("initiative",), 0),
+    TableSpec("exited", ("reason",), 0),
+    TableSpec("exited", ("initiative", "reason"), 2, by_sex=False),
+    TableSpec("exited", ("quarter", "reason"), 3, _positive_over_time, by_sex=False),
+    TableSpec("no_consent", ("initiative",), 1),
+)
+FILTER_DIMS = ("initiative", "agency")  # a selection narrows these (and sex)
+
+_MEASURE_SQL = {
+    "participants": "is_participant",
+    "started": "is_started",
+    "exited": "is_exited",
+    "no_consent": "is_participant AND NOT consent",
+}
+_EVENT = {"started": "start_date", "exited": "end_date", "participants": "start_date", "no_consent": "start_date"}
 
 
-def positive_share_cells(reasons: pd.DataFrame, codes: Iterable[str], threshold: int = DEFAULT_THRESHOLD
-                         ) -> dict[str, float | None]:
-    """Share of exits with a reason in `codes`, per sex, or None where it may not be shown."""
-    codes = [str(c) for c in codes]
-    p = exits_protected(reasons, threshold)
-    num = p.data.loc[[c for c in codes if c in p.data.index]].sum().reindex(COUNTS, fill_value=0)
-    forced = codes_hidden(p, codes)
-    row = protected_table(pd.DataFrame([num]), None, threshold, total_row=None, forced=forced)
-    out = {}
-    for c in COUNTS:
-        den = int(p.data.at[TOTAL, c])
-        value = num[c] / den if den else None
-        out[c] = visible_share(value, row.hidden(0, c), den, p.hidden(TOTAL, c), threshold)
+def _dim_sql(dim: str, measure: str) -> str:
+    d = _EVENT[measure]
+    if dim == "month":
+        return f"CASE WHEN anonymous THEN '{NO_DATE}' ELSE strftime({d}, '%Y-%m') END"
+    if dim == "quarter":
+        return (f"CASE WHEN anonymous THEN '{NO_DATE}' "
+                f"ELSE CAST(year({d}) AS VARCHAR) || '-K' || CAST(quarter({d}) AS VARCHAR) END")
+    return f"CAST({dim} AS VARCHAR)"
+
+
+Key = tuple  # (measure, ((dim, value), …) sorted by dim, sex)
+
+
+def key(measure: str, dims: Mapping[str, object], sex: str) -> Key:
+    return (measure, tuple(sorted((d, str(v)) for d, v in dims.items())), sex)
+
+
+# ---------------------------------------------------------------- the engine
+
+@dataclass
+class Protection:
+    """The decision for one period: every cell's value and whether it is visible, `<5` or `..`.
+
+    Build it with `protect_period`; ask it with `cell`, `table` or `frame`.
+    """
+
+    start: dt.date
+    end: dt.date
+    threshold: int
+    values: dict[Key, int]
+    published: set[Key]
+    status: dict[Key, str]  # PRIMARY or SECONDARY for hidden published cells
+    relations: list[tuple[Key, tuple[Key, ...]]]
+    dim_sets: dict[tuple[str, frozenset[str]], bool]  # (measure, dims) in the cube -> split by sex too
+    ctx: Context
+    _rows: np.ndarray | None = field(default=None, repr=False)  # relation matrix over unknowns, per component
+    _solver: dict = field(default_factory=dict, repr=False)
+
+    # -- the whole
+
+    def kind(self, k: Key) -> str:
+        if k not in self.published and self.values.get(k, 0) != 0:
+            return SECONDARY  # never shown: not a figure a surface may print
+        return self.status.get(k, VISIBLE)
+
+    def value(self, k: Key) -> int:
+        return self.values.get(k, 0)
+
+    # -- any selection of the period
+
+    def cell(self, measure: str, dims: Mapping[str, object], sex: str, f: Filters | None = None) -> tuple[str, int]:
+        """(kind, value) of one count for the selection `f` (default: the whole period).
+
+        `dims` are the cell's own categories (e.g. {"initiative": "Alfa"}); the selection's
+        initiatives, agencies and sexes narrow it. The value is the true count; a surface prints
+        it only when kind is VISIBLE.
+        """
+        parts = self._expand(measure, dict(dims), sex, f)
+        if parts is None:
+            return SECONDARY, -1
+        value = sum(self.value(p) for p in parts)
+        unknown = [p for p in parts if self._unknown(p)]
+        if not unknown:  # visible cells (never 1 … threshold − 1) and zeros
+            return VISIBLE, value
+        if len(parts) == 1 and parts[0] in self.status:
+            return self.status[parts[0]], value
+        if self._solver_for().in_span(unknown):  # already fixed by what the whole shows
+            return (PRIMARY if 0 < value < self.threshold else VISIBLE), value
+        return SECONDARY, value  # `..` whatever its size: a `<5` here would tell what the whole does not
+
+    def _expand(self, measure: str, dims: dict, sex: str, f: Filters | None) -> list[Key] | None:
+        """The whole's cells that add up to this selection's cell, or None where the whole has no such split."""
+        choices: list[list[tuple[str, str]]] = []
+        if f is not None:
+            for dim, chosen in (("initiative", f.initiatives), ("agency", f.agencies)):
+                if not chosen:
+                    continue
+                if dim in dims:
+                    if str(dims[dim]) not in set(chosen):
+                        return []  # outside the selection: nothing
+                    continue
+                choices.append([(dim, str(v)) for v in chosen])
+        sexes = [sex]
+        if f is not None and f.sexes:
+            if sex == "total":
+                sexes = list(f.sexes)
+            elif sex not in f.sexes:
+                return []
+        needed = frozenset(dims) | {d for d, _ in (c[0] for c in choices)}
+        split = self.dim_sets.get((measure, needed))
+        if split is None or (not split and sexes != ["total"]):
+            return None
+        out = []
+        for combo in itertools.product(*choices) if choices else [()]:
+            for s in sexes:
+                out.append(key(measure, {**dims, **dict(combo)}, s))
+        return out
+
+    def _unknown(self, k: Key) -> bool:
+        return self.values.get(k, 0) != 0 and (k not in self.published or k in self.status)
+
+    def _solver_for(self) -> "_Span":
+        if "span" not in self._solver:
+            self._solver["span"] = _Span(self)
+        return self._solver["span"]
+
+    # -- tables for surfaces
+
+    def frame(self, df: pd.DataFrame, measure: str, dims: Iterable[str], f: Filters | None = None,
+              sexes: Iterable[str] = SEX_COLUMNS, fixed: Mapping[str, object] | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(display, kinds) for a metrics table: one row per category in `dims`, columns women … total.
+
+        `display` has each hidden count replaced by HIDDEN_PRIMARY or HIDDEN_SECONDARY (still
+        numeric); `kinds` holds VISIBLE/PRIMARY/SECONDARY per count cell. The table's own values
+        must be the counts of selection `f`; `fixed` adds categories every row shares (e.g. the
+        derived reason "positive").
+        """
+        dims = list(dims)
+        display = df.copy()
+        kinds = pd.DataFrame(VISIBLE, index=df.index, columns=[c for c in sexes if c in df.columns], dtype=object)
+        for i, row in df.iterrows():
+            cat = {d: row[d] for d in dims} | dict(fixed or {})
+            for s in kinds.columns:
+                k, _ = self.cell(measure, cat, s, f)
+                kinds.at[i, s] = k
+                if k != VISIBLE:
+                    display.at[i, s] = hidden_code(k)
+        return display, kinds
+
+    def total_row(self, measure: str, f: Filters | None = None, sexes: Iterable[str] = SEX_COLUMNS) -> dict:
+        """The selection's total per sex, as a display row (hidden counts as their codes)."""
+        out = {}
+        for s in sexes:
+            k, v = self.cell(measure, {}, s, f)
+            out[s] = v if k == VISIBLE else hidden_code(k)
+        return out
+
+
+# ---------------------------------------------------------------- building the whole
+
+def _cube(con: duckdb.DuckDBPyConnection, f: Filters, spec: TableSpec) -> pd.DataFrame:
+    dims = list(spec.dims)
+    cols = ", ".join(f"{_dim_sql(d, spec.measure)} AS d{i}" for i, d in enumerate(dims))
+    names = [f"d{i}" for i in range(len(dims))]
+    sql = f"""
+        WITH facts AS ({FACTS_SQL}),
+        rows AS (SELECT {cols + ', ' if cols else ''}sex, n FROM facts WHERE {_MEASURE_SQL[spec.measure]})
+        SELECT {''.join(n + ', ' for n in names)}sex, CAST(sum(n) AS BIGINT) AS v,
+               {''.join(f'GROUPING({n}) AS g{i}, ' for i, n in enumerate(names))}GROUPING(sex) AS gs
+        FROM rows GROUP BY CUBE ({', '.join([*names, 'sex'])})
+        {'' if spec.by_sex else 'HAVING GROUPING(sex) = 1'}
+    """
+    params = Filters(f.start, f.end).params()
+    return con.execute(sql, params).df()
+
+
+def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = DEFAULT_THRESHOLD,
+                   publication: tuple[TableSpec, ...] = PUBLICATION) -> Protection:
+    """Decide, for the period of `f` (its other filters play no part), which cells every surface hides."""
+    pos = frozenset(str(c) for (c,) in con.execute("SELECT code FROM exit_reasons WHERE positive").fetchall()) \
+        or frozenset({"1"})
+    ctx = Context(pos, pos | {WIDE_POSITIVE_EXTRA})
+    values: dict[Key, int] = {}
+    published: set[Key] = set()
+    priority: dict[Key, int] = {}
+    relations: set[tuple[Key, tuple[Key, ...]]] = set()
+    dim_sets: dict[tuple[str, frozenset[str]], bool] = {}
+    for spec in publication:
+        cube = _cube(con, f, spec)
+        dims = list(spec.dims)
+        for sub in itertools.chain.from_iterable(itertools.combinations(dims, r) for r in range(len(dims) + 1)):
+            dim_sets[(spec.measure, frozenset(sub))] = dim_sets.get((spec.measure, frozenset(sub)), False) or spec.by_sex
+        cells: dict[Key, tuple[dict, str]] = {}
+        for row in cube.itertuples(index=False):
+            if pd.isna(row.v):  # an empty period: the cube's grand total of nothing
+                continue
+            cat = {d: getattr(row, f"d{i}") for i, d in enumerate(dims) if not getattr(row, f"g{i}")}
+            sex = "total" if row.gs else row.sex
+            k = key(spec.measure, cat, sex)
+            values[k] = int(row.v)
+            cells[k] = (cat, sex)
+            if NO_DATE not in cat.values() and (spec.shown is None or spec.shown(cat, ctx)):
+                published.add(k)
+            priority[k] = min(priority.get(k, 99), spec.priority)
+        # relations: each margin equals the sum of its children along one dimension (sex included)
+        children: dict[tuple[Key, str], list[Key]] = defaultdict(list)
+        for k, (cat, sex) in cells.items():
+            for d in cat:
+                parent = key(spec.measure, {x: v for x, v in cat.items() if x != d}, sex)
+                children[(parent, d)].append(k)
+            if sex != "total":
+                children[(key(spec.measure, cat, "total"), "sex")].append(k)
+        for (parent, _), kids in children.items():
+            relations.add((parent, tuple(sorted(kids))))
+        # derived exit counts: positive (codes 1) and positive_wide (1 + 2), wherever reason is split
+        if spec.measure == "exited" and "reason" in spec.dims:
+            groups: dict[tuple, dict[str, list[Key]]] = defaultdict(lambda: defaultdict(list))
+            for k, (cat, sex) in cells.items():
+                if "reason" in cat:
+                    rest = tuple(sorted((d, v) for d, v in cat.items() if d != "reason"))
+                    for name, codes in ((POSITIVE, ctx.positive), (POSITIVE_WIDE, ctx.wide)):
+                        if cat["reason"] in codes:
+                            groups[(rest, sex)][name].append(k)
+                        else:
+                            groups[(rest, sex)].setdefault(name, [])
+            for (rest, sex), by in groups.items():
+                for name, parts in by.items():
+                    d = key("exited", {**dict(rest), "reason": name}, sex)
+                    values[d] = sum(values[p] for p in parts)
+                    if NO_DATE not in dict(rest).values() and (spec.shown is None or spec.shown({**dict(rest), "reason": name}, ctx)):
+                        published.add(d)
+                    priority[d] = min(priority.get(d, 99), spec.priority)
+                    if parts:
+                        relations.add((d, tuple(sorted(parts))))
+    values = {k: v for k, v in values.items() if v != 0}
+    published = {k for k in published if k in values}
+    relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in relations if t in values]
+    status = _suppress(values, published, priority, relations_l, threshold)
+    return Protection(f.start, f.end, threshold, values, published, status, relations_l, dim_sets, ctx)
+
+
+# ---------------------------------------------------------------- deciding
+
+def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, int],
+              relations: list[tuple[Key, tuple[Key, ...]]], t: int) -> dict[Key, str]:
+    """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds."""
+    status = {k: PRIMARY for k in published if 0 < values[k] < t}
+    members = [(tot, *parts) for tot, parts in relations]
+    by_cell: dict[Key, list[int]] = defaultdict(list)
+    for i, m in enumerate(members):
+        for k in m:
+            by_cell[k].append(i)
+    slack = 2 * t - 1  # a partner this large lets a `<t` cell move over its whole range
+
+    def opens(k: Key, rel: Iterable[int]) -> int:
+        """How many relations of `k` (other than `rel`) would get their first unknown if `k` were hidden."""
+        skip = set(rel)
+        return sum(1 for j in by_cell[k] if j not in skip
+                   and not any(c in status or c not in published for c in members[j] if c != k))
+
+    def rank(k: Key, rel: Iterable[int]) -> tuple:
+        """Which visible cell to hide first: detail tables and finer cells; one that closes a cycle of hidden
+        cells rather than opening a new relation; then one large enough to give slack; then the smallest."""
+        return (-priority.get(k, 1), -len(k[1]), k[2] == "total", opens(k, rel), values[k] < slack, values[k], k)
+
+    def hide_partner(*rels: int) -> Key | None:
+        """Hide the best visible cell of these relations (see `rank`)."""
+        candidates = {k for i in rels for k in members[i] if k in published and k not in status}
+        if not candidates:
+            return None
+        pick = min(candidates, key=lambda k: rank(k, rels))
+        status[pick] = SECONDARY
+        return pick
+
+    def eliminate() -> None:
+        """Until no relation has a hidden cell as its only unknown (the others would give it away)."""
+        learned: set[Key] = set()  # unpublished cells the reader can work out
+        queue = list(range(len(members)))
+        while queue:
+            i = queue.pop()
+            open_ = [k for k in members[i] if (k in status or k not in published) and k not in learned]
+            picked = None
+            if len(open_) == 1:
+                k = open_[0]
+                if k in status:
+                    picked = hide_partner(i)
+                else:
+                    learned.add(k)
+                    queue.extend(by_cell[k])
+            if picked is not None:
+                queue.extend(j for j in by_cell[picked])
+                queue.append(i)
+
+    def repair() -> None:
+        """Audit; hide one more cell for each hidden cell that is too narrow (the first candidate that mends it)."""
+        for _ in range(1000):  # each round hides at least one more cell, so this ends
+            failing = _audit(values, published, status, relations, t)
+            if not failing:
+                return
+            changed = False
+            for k in failing:
+                if k not in _audit(values, published, status, relations, t, only={k}):
+                    continue  # an earlier repair in this round already mended it
+                candidates = _nearest_candidates(k)
+                pick = None
+                for c in candidates[:8]:  # the first that mends it, in order of preference
+                    status[c] = SECONDARY
+                    if not _audit(values, published, status, relations, t, only={k}):
+                        pick = c
+                        break
+                    del status[c]
+                if pick is None and candidates:
+                    pick = candidates[0]
+                    status[pick] = SECONDARY
+                changed |= pick is not None
+            if not changed:
+                return
+            eliminate()
+
+    def _nearest_candidates(k: Key) -> list[Key]:
+        """Visible cells in the relations of `k`, else of the hidden cells around it, ring by ring."""
+        seen_rel: set[int] = set()
+        frontier = {k}
+        while frontier:
+            rels = {i for c in frontier for i in by_cell[c]} - seen_rel
+            if not rels:
+                return []
+            seen_rel |= rels
+            found = {c for i in rels for c in members[i] if c in published and c not in status}
+            if found:
+                return sorted(found, key=lambda c: rank(c, by_cell[k]))
+            frontier = {c for i in rels for c in members[i] if c in status or c not in published}
+        return []
+
+    def alone(k: Key) -> bool:
+        return any(len(o := [c for c in members[i] if c in status or c not in published]) == 1 and o[0] in status
+                   for i in by_cell[k])
+
+    def release() -> bool:
+        """Show again the key figures the greedy steps hid without need: totals first, the largest first."""
+        released = False
+        key_cells = [k for k, v in status.items() if v == SECONDARY and len(k[1]) <= 1 and priority.get(k, 9) <= 1]
+        for k in sorted(key_cells, key=lambda k: (len(k[1]), k[2] != "total", -values[k], k)):
+            del status[k]
+            near = {c for i in by_cell[k] for c in members[i] if c in status}
+            near |= {c2 for c in list(near) for i in by_cell[c] for c2 in members[i] if c2 in status}
+            if any(alone(c) for c in near) or (near and _audit(values, published, status, relations, t, only=near)):
+                status[k] = SECONDARY
+            else:
+                released = True
+        return released
+
+    eliminate()
+    repair()
+    if release():
+        repair()  # the local checks of `release` are confirmed by a full audit
+    return status
+
+
+def _bounds(k: Key, status: dict[Key, str], t: int) -> tuple[float, float]:
+    """What a reader knows of an unknown cell: `<t` is 1 … t − 1, `..` at least t, a count never shown at least 1."""
+    if k in status:
+        return (1.0, float(t - 1)) if status[k] == PRIMARY else (float(t), np.inf)
+    return (1.0, np.inf)
+
+
+def _components(unknowns: set[Key], relations) -> list[tuple[list[Key], list[int]]]:
+    """Groups of unknown cells tied together by relations, with the relations that touch them."""
+    parent = {k: k for k in unknowns}
+
+    def find(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    rel_unknowns = []
+    for tot, parts in relations:
+        u = [c for c in (tot, *parts) if c in unknowns]
+        rel_unknowns.append(u)
+        for a, b in zip(u, u[1:]):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
+    groups: dict[Key, list[Key]] = defaultdict(list)
+    for k in unknowns:
+        groups[find(k)].append(k)
+    rels: dict[Key, list[int]] = defaultdict(list)
+    for i, u in enumerate(rel_unknowns):
+        if u:
+            rels[find(u[0])].append(i)
+    return [(sorted(cells), rels[root]) for root, cells in groups.items()]
+
+
+def intervals(values: Mapping[Key, int], published: set[Key], status: Mapping[str, str],
+              relations: list[tuple[Key, tuple[Key, ...]]], t: int,
+              only: set[Key] | None = None) -> dict[Key, tuple[float, float]]:
+    """For every hidden cell, the least and greatest value a reader can give it, by linear programming.
+
+    The reader knows every visible cell, every relation, and the marks: this is the interval audit.
+    """
+    import highspy
+
+    unknowns = {k for k in values if k in status or k not in published}
+    out: dict[Key, tuple[float, float]] = {}
+    for cells, rel_ids in _components(unknowns, relations):
+        hidden = [k for k in cells if k in status and (only is None or k in only)]
+        if not hidden:
+            continue
+        index = {k: i for i, k in enumerate(cells)}
+        starts, cols, vals, rhs = [], [], [], []
+        for i in rel_ids:
+            tot, parts = relations[i]
+            row: dict[int, float] = defaultdict(float)
+            b = 0.0
+            for c, sign in [(tot, -1.0), *((q, 1.0) for q in parts)]:
+                if c in index:
+                    row[index[c]] += sign
+                else:
+                    b -= sign * values[c]
+            starts.append(len(cols))
+            cols.extend(row)
+            vals.extend(row.values())
+            rhs.append(b)
+        bounds = [_bounds(k, status, t) for k in cells]
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.addVars(len(cells), np.array([lo for lo, _ in bounds]), np.array([hi for _, hi in bounds]))
+        if rhs:
+            h.addRows(len(rhs), np.array(rhs), np.array(rhs), len(cols), np.array(starts, dtype=np.int32),
+                      np.array(cols, dtype=np.int32), np.array(vals))
+        for k in hidden:
+            j = index[k]
+            h.changeColCost(j, 1.0)
+            ends = []
+            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+                h.changeObjectiveSense(sense)
+                h.run()
+                status_ = h.getModelStatus()
+                if status_ == highspy.HighsModelStatus.kOptimal:
+                    ends.append(h.getInfo().objective_function_value)
+                elif status_ == highspy.HighsModelStatus.kUnbounded:
+                    ends.append(np.inf)
+                else:  # cannot happen with true values feasible; treat as pinned, so it is repaired
+                    ends.append(float(values[k]))
+            h.changeColCost(j, 0.0)
+            out[k] = (ends[0], ends[1])
     return out
+
+
+def required_width(t: int) -> int:
+    """How wide a hidden cell's interval must stay: never one value.
+
+    A full `<5` range (1 to 4) cannot be promised: the marks themselves tell a reader that a `<5`
+    total over three `<5` parts is at least 3. What is promised is that no hidden count can be
+    worked out: at least two values always remain possible.
+    """
+    return 1
+
+
+def _audit(values, published, status, relations, t: int, only: set[Key] | None = None) -> list[Key]:
+    """Hidden cells that a reader can narrow to fewer than the required number of values."""
+    return [k for k, (lo, hi) in intervals(values, published, status, relations, t, only).items()
+            if hi - lo < required_width(t) - 1e-6]
+
+
+class _Span:
+    """Which sums of unknown cells the visible cells and the relations fix: linear algebra per component.
+
+    A sum is fixed exactly when its vector lies in the row space of the relations (over the unknown
+    cells); each component's row space is kept as an orthonormal basis, so a check is one product.
+    """
+
+    def __init__(self, p: Protection) -> None:
+        unknowns = {k for k in p.values if p._unknown(k)}
+        self.component: dict[Key, int] = {}
+        self.parts: list[tuple[dict[Key, int], np.ndarray | None]] = []
+        for n, (cells, rel_ids) in enumerate(_components(unknowns, p.relations)):
+            index = {k: i for i, k in enumerate(cells)}
+            matrix = np.zeros((len(rel_ids), len(cells)))
+            for r, i in enumerate(rel_ids):
+                tot, parts = p.relations[i]
+                for c, sign in [(tot, -1.0), *((q, 1.0) for q in parts)]:
+                    if c in index:
+                        matrix[r, index[c]] += sign
+            for k in cells:
+                self.component[k] = n
+            basis = None
+            if len(rel_ids):
+                _, sv, vt = np.linalg.svd(matrix, full_matrices=False)
+                basis = vt[sv > 1e-9 * max(1.0, sv[0])]
+            self.parts.append((index, basis))
+
+    def in_span(self, cells: list[Key]) -> bool:
+        """Is the sum of `cells` (all unknown) a combination of the relations, i.e. fixed by what is visible?"""
+        by_component: dict[int, list[Key]] = defaultdict(list)
+        for c in cells:
+            if c not in self.component:
+                return False
+            by_component[self.component[c]].append(c)
+        for n, members in by_component.items():
+            index, basis = self.parts[n]
+            if basis is None or not len(basis):
+                return False
+            v = np.zeros(len(index))
+            for c in members:
+                v[index[c]] += 1.0
+            if np.linalg.norm(v - basis.T @ (basis @ v)) > 1e-6:
+                return False
+        return True

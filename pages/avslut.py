@@ -1,88 +1,136 @@
 """Avslut och resultat: why do participants leave, how long do they stay, where do they go?"""
 import streamlit as st
 
-from metrics.people import (by_initiative, exits_by_reason, income_flow, positive_share_over_time,
-                            targets_summary, time_in_initiative)
+from core.vocabulary import SEX_LABELS, SEXES
+from metrics.definitions import describe
+from metrics.people import (by_initiative, exits_by_reason, headline, income_flow, positive_share_over_time,
+                            reason_labels, targets_summary, time_in_initiative)
+from render.charts import duration_boxes, reason_bars, sankey, share_bars, share_over_time, top_n
+from render.format import fmt_pct
+from render.theme import EXIT_REASON_COLORS
 from ui import protection
-from render.charts import duration_boxes, reason_bars, sankey, share_over_time, share_vs_target
 from ui.data import run
-from core.vocabulary import SEX_LABELS
-from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, page_header, rename_sex
-from render.theme import exit_reason_color
+from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, kpis, page_header, rename_sex, sex_line, table
 
 f = filters_or_stop()
-page_header("Avslut och resultat", "Avslutade deltagare per avslutsorsak, tid i insatsen och försörjning före och efter.", f)
-
-reasons = run(exits_by_reason, f, ("initiative",))
-if reasons.total.sum() == 0:
-    empty("Inga avslut under perioden med det här urvalet.")
+page_header("Avslut och resultat", "Avslutade deltagare per avslutsorsak, tid i insatsen och försörjning före och "
+                                   "efter.", f)
+t = protection.threshold()
+h = run(headline, f)
+if h.loc["exited", "total"] == 0:
+    empty("Inga avslut ännu under perioden med det här urvalet. Avslutsorsakerna visas när någon har avslutats.")
     st.stop()
 
-values, display = protection.protect(reasons, ["initiative", "reason", "label"])
-chart(reason_bars(values, "initiative", "Avslutade per insats och avslutsorsak"),
-      rename_sex(display.drop(columns="reason").rename(columns={"initiative": "Insats", "label": "Avslutsorsak"})),
-      key="avslut_orsak", formats=SEX_FORMATS,
-      caption="”Okänd orsak” är avslut utan samtycke eller utan angiven orsak; de räknas med och visas för sig.")
+exited = {s: protection.count("exited", {}, s, f, h.loc["exited", s]) for s in (*SEXES, "total")}
+positive = {s: protection.ratio(h.loc["positive_share", s], exited[s],
+                                protection.count("exited", {"reason": "positive"}, s, f, h.loc["exited_positive", s]))
+            for s in (*SEXES, "total")}
+wide = {s: protection.ratio(h.loc["positive_wide_share", s], exited[s],
+                            protection.count("exited", {"reason": "positive_wide"}, s, f,
+                                             h.loc["exited_positive_wide", s]))
+        for s in (*SEXES, "total")}
+kpis([
+    dict(label="Avslutade", value=protection.fmt_count(exited["total"]),
+         by_sex=sex_line(exited, protection.fmt_count), help=describe("exited")),
+    dict(label="Till arbete eller studier", value=fmt_pct(positive["total"]), by_sex=sex_line(positive, fmt_pct),
+         help=describe("positive_share")),
+    dict(label="Arbete, studier eller rehab.", value=fmt_pct(wide["total"]),
+         by_sex=sex_line(wide, fmt_pct), help=describe("positive_wide_share")),
+])
 
-st.subheader("Andel till arbete eller studier")
+st.subheader("Avslutsorsaker")
+reasons = run(exits_by_reason, f)
+reasons_shown = protection.table(reasons, "exited", ["reason"], f)
+labels = run(reason_labels, short=False)
+table(rename_sex(reasons_shown.assign(Kod=[None if c == "unknown" else c for c in reasons_shown.reason])
+                 .rename(columns={"label": "Avslutsorsak"})[["Kod", "Avslutsorsak", *SEXES, "total"]]),
+      SEX_FORMATS | {"Kod": "text"}, key="avslut_orsaker")
+st.caption("Koder som i SUS: " + "; ".join(f"{c} = {labels[c]}" for c in sorted(labels) if c != "unknown")
+           + ". Okänd orsak: avslut utan samtycke eller utan angiven orsak; de räknas med i andelarna.")
+
+st.subheader("Per insats")
+per = run(exits_by_reason, f, ("initiative",))
+per_shown = protection.table(per, "exited", ["initiative", "reason"], f, sexes=["total"])
 ini = run(by_initiative, f)
 ini = ini[ini.exited_total > 0].reset_index(drop=True)
-_, counts = protection.protect(ini[["initiative", "exited_total", "exited_positive_total"]], "initiative",
-                            parts=["exited_total", "exited_positive_total"], total=None)
-code1 = display[display.reason == "1"]
-ini["positive_share_total"] = protection.visible_shares(
-    ini.positive_share_total, ini.exited_total, ini.exited_positive_total,
-    [protection.is_hidden(e) or protection.is_hidden(p) or any(protection.is_hidden(x) for x in code1[code1.initiative == n].total)
-     for e, p, n in zip(counts.exited_total, counts.exited_positive_total, ini.initiative)])
-ini["exited_total"], ini["exited_positive_total"] = counts.exited_total[:len(ini)], counts.exited_positive_total[:len(ini)]
-chart(share_vs_target(ini, "initiative", "positive_share_total", "target_positive_share",
-                      "Andel av avslutade till arbete/studier per insats, med insatsens mål",
-                      color=exit_reason_color("1")),
-      ini[["initiative", "exited_total", "exited_positive_total", "positive_share_total", "target_positive_share"]]
-      .rename(columns={"initiative": "Insats", "exited_total": "Avslutade", "exited_positive_total": "Till arbete/studier",
-                       "positive_share_total": "Andel", "target_positive_share": "Mål"}),
-      key="avslut_mal", formats={"Avslutade": "int", "Till arbete/studier": "int", "Andel": "pct", "Mål": "pct"})
+ini = protection.prefixed(ini, "exited", "exited", ["initiative"], f)
+ini = protection.prefixed(ini, "exited", "exited_positive", ["initiative"], f, fixed={"reason": "positive"})
+totals = ini[["initiative", "exited_total"]].rename(columns={"exited_total": "_total"})
+order = set(top_n(totals.rename(columns={"_total": "total"}), "initiative").initiative)
+chart(reason_bars(per_shown[per_shown.initiative.isin(order)].merge(totals, on="initiative"), "initiative",
+                  "Avslutade per insats och avslutsorsak", threshold=t),
+      rename_sex(per_shown.rename(columns={"initiative": "Insats", "label": "Avslutsorsak"}))[
+          ["Insats", "Avslutsorsak", "Totalt"] if protection.enabled() else
+          ["Insats", "Avslutsorsak", "Kvinnor", "Män", "Annat/okänt", "Totalt"]],
+      key="avslut_orsak", formats=SEX_FORMATS,
+      caption="Med skydd för små tal visas avslutsorsak per insats utan uppdelning på kön." if protection.enabled()
+      else None)
 
-grain = st.radio("Tidsindelning", ["Kvartal", "Månad", "År"], horizontal=True, key="avslut_grain")
-dim = {"Kvartal": "quarter", "Månad": "month", "År": "year"}[grain]
+ini["share"] = [protection.ratio(v, d, n) for v, d, n in
+                zip(ini.positive_share_total, ini.exited_total, ini.exited_positive_total)]
+goal = run(targets_summary, f)["positive_share"] if not (f.sexes or f.agencies) else None
+has_target = ini.target_positive_share.notna().any()
+chart(share_bars(top_n(ini[["initiative", "share", "target_positive_share", "exited_total"]], "initiative",
+                       by="exited_total") if len(ini) > 16 else ini,
+                 "initiative", "share", "Andel av de avslutade till arbete eller studier, per insats",
+                 color=EXIT_REASON_COLORS["1"], name="Till arbete/studier",
+                 target="target_positive_share" if has_target else None),
+      ini[["initiative", "exited_total", "exited_positive_total", "share", "target_positive_share"]].rename(columns={
+          "initiative": "Insats", "exited_total": "Avslutade", "exited_positive_total": "Till arbete/studier",
+          "share": "Andel", "target_positive_share": "Mål"}),
+      key="avslut_mal", formats={"Avslutade": "int", "Till arbete/studier": "int", "Andel": "pct", "Mål": "pct"},
+      caption="Svarta streck: insatsregistrets mål." if has_target else "Insatsregistret har inga mål för andelen.")
+
+st.subheader("Över tid")
+grains = {"Kvartal": "quarter"} if protection.enabled() else {"Kvartal": "quarter", "Månad": "month", "År": "year"}
+grain = st.radio("Tidsindelning", list(grains), horizontal=True, key="avslut_grain")
+dim = grains[grain]
 ts = run(positive_share_over_time, f, dim)
-for s in ("women", "men", "other", "total"):
-    ts[f"share_{s}"] = protection.visible_shares(ts[f"share_{s}"], ts[f"exited_{s}"], ts[f"positive_{s}"])
-goal = run(targets_summary, f)["positive_share"]
-ts_table = ts.rename(columns={dim: grain} | {f"exited_{s}": f"Avslutade {SEX_LABELS[s].lower()}" for s in SEX_LABELS}
-                     | {f"positive_{s}": f"Till arbete/studier {SEX_LABELS[s].lower()}" for s in SEX_LABELS}
-                     | {f"share_{s}": f"Andel {SEX_LABELS[s].lower()}" for s in SEX_LABELS})
-if protection.enabled():
-    ts_table = ts_table[[grain, *[c for c in ts_table.columns if c.startswith("Andel")]]]
-chart(share_over_time(ts, dim, "Andel av avslutade till arbete, studier eller aktivt arbetssökande (orsak 1)", goal),
-      ts_table, key="avslut_tid",
-      formats={c: ("pct" if c.startswith("Andel") else "int") for c in ts_table.columns if c != grain})
+sexes = (*SEXES, "total")
+if protection.enabled():  # the whole shows exits per quarter in total only
+    sexes = ("total",)
+    for q in range(len(ts)):
+        den = protection.count("exited", {dim: ts[dim].iloc[q]}, "total", f, ts["exited_total"].iloc[q])
+        num = protection.count("exited", {dim: ts[dim].iloc[q], "reason": "positive"}, "total", f,
+                               ts["positive_total"].iloc[q])
+        ts.loc[ts.index[q], "share_total"] = protection.ratio(ts["share_total"].iloc[q], den, num)
+    for s in SEXES:
+        ts[f"share_{s}"] = None
+chart(share_over_time(ts, dim, "Andel av de avslutade till arbete eller studier", goal, sexes=sexes),
+      ts[[dim, *[f"share_{s}" for s in sexes]]].rename(columns={dim: grain} | {
+          f"share_{s}": f"Andel {SEX_LABELS[s].lower()}" for s in sexes}),
+      key="avslut_tid", formats={f"Andel {SEX_LABELS[s].lower()}": "pct" for s in sexes},
+      caption="Med skydd för små tal visas andelen för alla, utan uppdelning på kön." if protection.enabled() else None)
 
 st.subheader("Tid i insatsen")
 tin = run(time_in_initiative, f)
-fig = duration_boxes(tin, protection.threshold() if protection.enabled() else 1)
-tin = tin[(tin.n >= protection.threshold()) | (not protection.enabled())]
-chart(fig, tin.assign(sex=tin.sex.map(SEX_LABELS))[["label", "sex", "n", "median_months", "q1_months", "q3_months"]]
-      .rename(columns={"label": "Avslutsorsak", "sex": "Kön", "n": "Antal", "median_months": "Median (mån)",
-                       "q1_months": "Kvartil 1 (mån)", "q3_months": "Kvartil 3 (mån)"}),
-      key="avslut_tid_i_insats",
-      formats={"Antal": "int", "Median (mån)": "months", "Kvartil 1 (mån)": "months", "Kvartil 3 (mån)": "months"},
-      caption="Lådan visar mittersta hälften av de avslutade, strecket i lådan medianen och linjerna 10:e till "
-              "90:e percentilen. Tabellen delar upp på kön."
-              + (" Grupper med färre än 5 avslut visas inte." if protection.enabled() else ""))
+if protection.enabled():
+    tin["n_shown"] = [protection.count("exited", {"reason": r}, s, f, n) for r, s, n in zip(tin.reason, tin.sex, tin.n)]
+    tin = tin[[not protection.is_hidden(x) and x >= t for x in tin.n_shown]]
+if tin.empty:
+    empty("För få avslut för att visa tiden i insatsen.")
+else:
+    chart(duration_boxes(tin, t if protection.enabled() else 1),
+          tin.assign(sex=tin.sex.map(SEX_LABELS))[["label", "sex", "n", "median_months", "q1_months", "q3_months"]]
+          .rename(columns={"label": "Avslutsorsak", "sex": "Kön", "n": "Antal", "median_months": "Median (mån)",
+                           "q1_months": "Kvartil 1 (mån)", "q3_months": "Kvartil 3 (mån)"}),
+          key="avslut_tid_i_insats",
+          formats={"Antal": "int", "Median (mån)": "months", "Kvartil 1 (mån)": "months", "Kvartil 3 (mån)": "months"},
+          caption="Lådan visar mittersta hälften av de avslutade, strecket i lådan medianen och linjerna 10:e till "
+                  "90:e percentilen. Tabellen delar upp på kön."
+                  + (f" Grupper vars antal är dolt eller färre än {t} visas inte." if protection.enabled() else ""))
 
 st.subheader("Försörjning före och efter")
-flow = run(income_flow, f)
 if protection.enabled():
-    flow = flow[flow.total >= protection.threshold()]
-if flow.empty:
-    empty("Inga avslut med försörjning angiven både vid start och vid avslut"
-          + (" (i grupper om minst 5)." if protection.enabled() else "."))
+    st.info("Flödet mellan försörjningskällor visas inte med skydd för små tal: de flesta flöden är små.",
+            icon=":material/lock:")
 else:
-    _, display = protection.protect(flow, None, add_total=False)
-    chart(sankey(flow, "Från försörjning vid start till försörjning vid avslut"),
-          rename_sex(display.rename(columns={"income_at_start": "Försörjning vid start",
-                                             "income_at_exit": "Försörjning vid avslut"})),
-          key="avslut_forsorjning", formats=SEX_FORMATS,
-          caption="Endast avslutade med samtycke och med försörjning angiven både vid start och vid avslut."
-                  + (" Flöden med färre än 5 personer visas inte." if protection.enabled() else ""))
+    flow = run(income_flow, f)
+    if flow.empty:
+        empty("Inga avslut med försörjning angiven både vid start och vid avslut.")
+    else:
+        chart(sankey(flow, "Från försörjning vid start till försörjning vid avslut"),
+              rename_sex(flow.rename(columns={"income_at_start": "Försörjning vid start",
+                                              "income_at_exit": "Försörjning vid avslut"})),
+              key="avslut_forsorjning", formats=SEX_FORMATS,
+              caption="Endast avslutade med samtycke och med försörjning angiven både vid start och vid avslut.")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from metrics.catalog import status
-from metrics.suppress import label
+from metrics.suppress import label, legend
 from auth.roles import INDIVIDUAL_ROWS, TABLE_DOWNLOADS
 from render.text import describe
 from ui import access, protection
@@ -26,8 +26,8 @@ st.caption("Deltagare, nya, avslutade och utan samtycke per insats, remittent, a
            "uppdelat på kvinnor, män och annat/okänt kön – samt kostnad per insats och år. Samma siffror som "
            "sidorna visar, för samma urval.")
 protect = st.checkbox(f"Skydda små tal ({label(t)})", value=True, key="export_protect",
-                      help=f"Antal 1–{t - 1} skrivs som {label(t)}, liksom antal som annars kan räknas fram ur "
-                           f"summorna; andelar och kostnad per person som bygger på färre än {t} personer lämnas tomma.")
+                      disabled=access.protection_forced(), help=legend(t))
+protect = protect or access.protection_forced()
 if not protect:
     st.warning("Utan skydd för små tal kan enskilda personer gå att känna igen. Använd filen internt och "
                "skicka den inte vidare.", icon=":material/warning:")
@@ -35,7 +35,7 @@ tables = run(export_tables, f, protect=protect, threshold=t)
 
 
 def workbook() -> bytes:
-    return excel_bytes(tables, meta(f, loaded, protect=protect, threshold=t))
+    return excel_bytes(tables, meta(f, loaded, protect=protect, threshold=t), t)
 
 
 left, right = st.columns(2)
@@ -47,12 +47,13 @@ with left:
 with right:
     choice = st.selectbox("Tabell som CSV", list(tables), key="export_csv_table")
     chosen = tables[choice]
-    st.download_button("Ladda ned tabellen (CSV)", data=lambda: csv_bytes(chosen),
+    st.download_button("Ladda ned tabellen (CSV)", data=lambda: csv_bytes(chosen, t),
                        file_name=f"{file_stem(f, slug(choice))}.csv", mime=CSV, on_click="ignore",
                        key="export_csv", icon=":material/download:", width="stretch")
     st.caption("Semikolonseparerad med decimalkomma: öppnas i kolumner i svenska Excel.")
 with st.expander(f"Förhandsvisa: {choice}"):
-    st.dataframe(format_table(chosen, display_formats(chosen)), hide_index=True, width="stretch")
+    spec = {c: (protection.fmt_count if k == "int" else k) for c, k in display_formats(chosen).items()}
+    st.dataframe(format_table(chosen, spec), hide_index=True, width="stretch")
 
 if not access.may(INDIVIDUAL_ROWS):  # issue 11: the rows below are for handläggare and up
     st.stop()

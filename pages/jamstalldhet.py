@@ -1,63 +1,102 @@
 """Jämställdhet: do women and men reach the initiatives, and leave them, on equal terms?"""
 import streamlit as st
 
-from metrics.people import LARGE_GAP, age_by_sex, by_sex_per_initiative, reason_shares, women_share_vs_target
-from ui import protection
-from render.charts import reason_share_by_sex, sex_bars, share_vs_target
-from ui.data import run
+from core.vocabulary import SEXES
+from metrics.definitions import describe
+from metrics.people import (DEFAULT_WOMEN_TARGET, LARGE_GAP, age_by_sex, by_sex_per_initiative, headline,
+                            reason_shares, women_share_vs_target)
+from render.charts import grouped_sex_bars, reason_share_by_sex, sex_bars, share_bars, top_n
 from render.format import fmt_pct, fmt_pp
-from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, page_header, rename_sex
+from render.text import md
+from render.theme import SEX_COLORS
+from ui import protection
+from ui.data import run
+from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, kpis, page_header, rename_sex
 
 MEASURES = {"participants": "Deltagare", "started": "Nya", "exited": "Avslutade"}
 
 f = filters_or_stop()
 page_header("Jämställdhet", "Kvinnor, män och annat/okänt kön bland deltagare, nya och avslutade.", f)
+t = protection.threshold()
 
-per = run(by_sex_per_initiative, f)
-if per[per.measure == "participants"].total.sum() == 0:
+h = run(headline, f)
+if h.loc["participants", "total"] == 0:
     empty()
     st.stop()
+people = {s: protection.count("participants", {}, s, f, h.loc["participants", s]) for s in (*SEXES, "total")}
+women_share = None if f.sexes else protection.ratio(h.loc["women_share", "total"], people["total"], people["women"])
+kpis([
+    dict(label="Kvinnor", value=protection.fmt_count(people["women"]), by_sex="deltagare under perioden"),
+    dict(label="Män", value=protection.fmt_count(people["men"]), by_sex="deltagare under perioden"),
+    dict(label="Annat/okänt kön", value=protection.fmt_count(people["other"]), by_sex="deltagare under perioden"),
+    dict(label="Andel kvinnor", value=fmt_pct(women_share),
+         by_sex="Visas inte när urvalet är ett kön" if f.sexes else f"jämfört med {fmt_pct(DEFAULT_WOMEN_TARGET, 0)}",
+         delta=None if women_share is None else f"{fmt_pp(women_share - DEFAULT_WOMEN_TARGET)} från lika fördelning",
+         help=describe("women_share")),
+])
 
+st.subheader("Per insats")
+per = run(by_sex_per_initiative, f)
 measure = st.radio("Visa", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="jam_measure")
-values, display = protection.protect(per[(per.measure == measure) & (per.total > 0)].drop(columns="measure"), "initiative")
-chart(sex_bars(values, "initiative", f"{MEASURES[measure]} per insats och kön"),
-      rename_sex(display.rename(columns={"initiative": "Insats"})), key="jam_per_insats", formats=SEX_FORMATS)
+rows = per[(per.measure == measure) & (per.total > 0)].drop(columns="measure").reset_index(drop=True)
+shown = protection.table(rows, measure, ["initiative"], f)
+drawn = top_n(shown, "initiative")
+chart(sex_bars(drawn, "initiative", f"{MEASURES[measure]} per insats och kön", axis_title=MEASURES[measure],
+               threshold=t),
+      rename_sex(shown.rename(columns={"initiative": "Insats"})), key="jam_per_insats", formats=SEX_FORMATS,
+      caption="Diagrammet visar de 15 största insatserna; tabellen har alla." if len(drawn) < len(shown) else None)
 
-st.subheader("Andel kvinnor mot mål")
-t = protection.women_vs_target(run(women_share_vs_target, f))
-table_df = t.assign(
-    Målkälla=["standard 50 %" if x else "insatsregistret" for x in t.target_is_default],
-    Flagga=["stor avvikelse" if x else "" for x in t.large_gap],
-)[["initiative", "women_share", "target", "gap", "Målkälla", "Flagga"]].rename(
-    columns={"initiative": "Insats", "women_share": "Andel kvinnor", "target": "Mål", "gap": "Avvikelse"})
-chart(share_vs_target(t, "initiative", "women_share", "target", "Andel kvinnor bland deltagarna, med insatsens mål",
-                      flag="large_gap"),
-      table_df, key="jam_mal", formats={"Andel kvinnor": "pct", "Mål": "pct", "Avvikelse": "pp"},
-      caption=f"Mörk stapel: andelen avviker mer än {fmt_pp(LARGE_GAP).lstrip('+')} från målet. "
-              "Mål från insatsregistret, annars 50 %.")
-flagged = t[t.large_gap]
+st.subheader("Andel kvinnor per insats")
+w = run(women_share_vs_target, f)
+w = w[w.total > 0].reset_index(drop=True)
+w_shown = protection.table(w[["initiative", *SEXES, "total"]], "participants", ["initiative"], f.with_(sexes=()))
+w["women_share"] = [protection.ratio(v, d, n) for v, d, n in zip(w.women_share, w_shown.total, w_shown.women)]
+registered = ~w.target_is_default
+w["flag"] = [bool(r) and s is not None and abs(s - tg) > LARGE_GAP for r, s, tg in zip(registered, w.women_share, w.target)]
+w["shown_target"] = [tg if r else None for r, tg in zip(registered, w.target)]
+drawn = top_n(w[["initiative", "women_share", "shown_target", "flag", "total"]], "initiative") if len(w) > 16 else w
+any_default = bool((~registered).any())
+chart(share_bars(drawn, "initiative", "women_share", "Andel kvinnor bland deltagarna", color=SEX_COLORS["women"],
+                 name="Andel kvinnor", target="shown_target" if registered.any() else None, flag="flag",
+                 reference=DEFAULT_WOMEN_TARGET if any_default else None,
+                 reference_name="50 %" if any_default else None),
+      w.assign(Jämförelse=[("mål i insatsregistret" if r else "jämfört med 50 %") for r in registered],
+               Avvikelse=[None if s is None else s - tg for s, tg in zip(w.women_share, w.target)],
+               Flagga=["stor avvikelse" if fl else "" for fl in w.flag])[
+          ["initiative", "women_share", "target", "Jämförelse", "Avvikelse", "Flagga"]].rename(
+          columns={"initiative": "Insats", "women_share": "Andel kvinnor", "target": "Jämfört med"}),
+      key="jam_mal", formats={"Andel kvinnor": "pct", "Jämfört med": "pct", "Avvikelse": "pp"},
+      caption=("Svarta streck: insatsregistrets mål för andelen kvinnor. " if registered.any() else "")
+      + ("Streckad linje: 50 %, för insatser utan mål i registret. " if any_default else "")
+      + (f"Svart ram: mer än {fmt_pp(LARGE_GAP).lstrip('+')} från målet i registret." if w.flag.any() else ""))
+flagged = w[w.flag]
 if len(flagged):
-    st.warning("Stor avvikelse från målet: " + ", ".join(
-        f"{r.initiative} ({fmt_pct(r.women_share)} mot mål {fmt_pct(r.target)})" for r in flagged.itertuples()))
+    st.warning("Stor avvikelse från målet i insatsregistret: " + ", ".join(
+        f"{md(r.initiative)} ({fmt_pct(r.women_share)} mot målet {fmt_pct(r.target)})" for r in flagged.itertuples()))
 
 st.subheader("Avslutsorsak per kön")
 r = run(reason_shares, f)
 if r.total.sum() == 0:
-    empty("Inga avslut under perioden.")
+    empty("Inga avslut ännu under perioden.")
 else:
-    r, display = protection.reason_shares(r)
-    shown = display.merge(r[["label", "women_share", "men_share", "other_share", "total_share"]], on="label", how="left")
-    chart(reason_share_by_sex(r, "Andel av avslutade per orsak och kön"),
-          shown.drop(columns="reason").rename(columns={
-              "label": "Avslutsorsak", "women": "Kvinnor", "women_share": "Andel kvinnor", "men": "Män",
-              "men_share": "Andel män", "other": "Annat/okänt", "other_share": "Andel annat/okänt", "total": "Totalt",
-              "total_share": "Andel totalt"}), key="jam_orsak",
-          formats={"Kvinnor": "int", "Män": "int", "Annat/okänt": "int", "Totalt": "int", "Andel kvinnor": "pct",
-                   "Andel män": "pct", "Andel annat/okänt": "pct", "Andel totalt": "pct"},
+    counts = protection.table(r[["reason", "label", *SEXES, "total"]], "exited", ["reason"], f)
+    for s in (*SEXES, "total"):
+        r[f"{s}_share"] = [protection.ratio(v, protection.count("exited", {}, s, f, d), n)
+                           for v, d, n in zip(r[f"{s}_share"], r[f"{s}_exits"], counts[s])]
+    table_df = counts.drop(columns="reason").copy()
+    for s in (*SEXES, "total"):
+        table_df[f"Andel {s}"] = r[f"{s}_share"]
+    chart(reason_share_by_sex(r, "Andel av de avslutade per orsak, inom varje kön"),
+          table_df.rename(columns={"label": "Avslutsorsak", "women": "Kvinnor", "men": "Män", "other": "Annat/okänt",
+                                   "total": "Totalt", "Andel women": "Andel kvinnor", "Andel men": "Andel män",
+                                   "Andel other": "Andel annat/okänt", "Andel total": "Andel totalt"}),
+          key="jam_orsak", formats=SEX_FORMATS | {c: "pct" for c in ("Andel kvinnor", "Andel män", "Andel annat/okänt",
+                                                                      "Andel totalt")},
           caption="Andelen räknas inom varje kön: av alla avslutade kvinnor, hur stor del avslutades av en viss orsak?")
 
 st.subheader("Ålder och kön")
-values, display = protection.protect(run(age_by_sex, f), "age_group")
-chart(sex_bars(values, "age_group", "Deltagare per åldersgrupp (ålder vid start) och kön", horizontal=False,
-               barmode="group", axis_title="Deltagare"),
-      rename_sex(display.rename(columns={"age_group": "Åldersgrupp"})), key="jam_alder", formats=SEX_FORMATS)
+a = run(age_by_sex, f)
+a_shown = protection.table(a, "participants", ["age_group"], f)
+chart(grouped_sex_bars(a_shown, "age_group", "Deltagare per åldersgrupp (ålder vid start) och kön",
+                       axis_title="Deltagare", threshold=t),
+      rename_sex(a_shown.rename(columns={"age_group": "Åldersgrupp"})), key="jam_alder", formats=SEX_FORMATS)

@@ -1,15 +1,19 @@
 """Kostnad per deltagare: what does each initiative cost, per participant and per result?"""
 import streamlit as st
 
-from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year
-from ui import protection
-from render.charts import money_bars, stacked_money
-from ui.data import run
-from ui.layout import chart, empty, filters_or_stop, page_header, table
+from metrics import Filters
+from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year, cost_summary
+from metrics.definitions import describe
+from render.charts import money_bars, stacked_money, top_n
+from render.format import fmt_kr, fmt_pct
 from render.theme import ACTUAL_COLOR, BUDGET_COLOR, PER_STARTED_COLOR
+from ui import protection
+from ui.data import run
+from ui.layout import chart, empty, filters_or_stop, kpis, page_header, table
 
 f = filters_or_stop()
-page_header("Kostnad per deltagare", "Budget och utfall per insats och år, och vad det blir per deltagare och resultat.", f)
+page_header("Kostnad per deltagare", "Budget och utfall per insats och år, och vad det blir per deltagare och "
+                                     "resultat.", f)
 if f.agencies or f.sexes:
     st.info("Kostnader går inte att dela upp på kön eller remittent; de filtren påverkar inte den här sidan.",
             icon=":material/info:")
@@ -19,39 +23,75 @@ c = c[c.budget.notna() | c.actual.notna()].reset_index(drop=True)
 if c.empty:
     empty("Det finns inga budget- eller kostnadsuppgifter för det här urvalet.")
     st.stop()
+summary = run(cost_summary, f)
+budget, actual = c.budget.dropna().sum(), c.actual.dropna().sum()
+per_participant = protection.ratio(summary["per_participant"], protection.cost_people(c, f))
+kpis([
+    dict(label="Kostnad", value=fmt_kr(summary["cost"]), by_sex="Utfall, annars budget", help=describe("cost")),
+    dict(label="Budget", value=fmt_kr(budget if c.budget.notna().any() else None), help=describe("budget")),
+    dict(label="Utfall", value=fmt_kr(actual if c.actual.notna().any() else None),
+         by_sex=None if not (c.budget.notna().any() and c.actual.notna().any())
+         else f"{fmt_pct(actual / budget if budget else None)} av budgeten", help=describe("actual")),
+    dict(label="Kostnad per deltagare", value=fmt_kr(per_participant), help=describe("cost_per_participant")),
+])
+if summary["budget_only"]:
+    st.caption("Endast budget, inget utfall, finns för: " + ", ".join(summary["budget_only"])
+               + ". Där räknas kostnaden på budgeten (randiga staplar).")
 
-c["label"] = c.initiative + " " + c.year.astype(str)
-budget_only = c[c.basis == BUDGET]
-chart(money_bars(c, "label", {"budget": ("Budget", BUDGET_COLOR), "actual": ("Utfall", ACTUAL_COLOR)}, "Budget och utfall per insats och år"),
-      None, key="kostnad_budget_utfall",
-      caption=("Endast budget finns (inget utfall) för: " + ", ".join(budget_only.label) + ".") if len(budget_only) else None)
+c["label"] = c.initiative if f.is_calendar_year else c.initiative + " " + c.year.astype(str)
 
-st.subheader("Kostnad per deltagare, per ny och per avslut till arbete/studier")
-if protection.enabled():  # a cost per person divides by a count: hide it where the count is small
-    for col, den in (("per_participant", "participants"), ("per_started", "started"),
-                     ("per_positive_exit", "positive_exits")):
-        c[col] = protection.visible_shares(c[col], c[den])
-chart(money_bars(c, "label", {"per_participant": ("Per deltagare", ACTUAL_COLOR),
-                              "per_started": ("Per ny deltagare", PER_STARTED_COLOR)},
-                 "Kostnad per deltagare och per ny deltagare; randig stapel = beräknad på budget",
-                 hatch=c.basis == BUDGET), None, key="kostnad_per_deltagare")
-_, counts = protection.protect(c[["label", "participants", "started", "positive_exits"]], None,
-                            parts=["participants", "started", "positive_exits"], total=None, add_total=False)
-table(c.assign(basis=c.basis.map({"utfall": "Utfall", "budget": "Budget (utfall saknas)"}),
-               participants=counts.participants, started=counts.started, positive_exits=counts.positive_exits)[[
-    "initiative", "year", "budget", "actual", "basis", "participants", "started", "positive_exits",
-    "per_participant", "per_started", "per_positive_exit"]].rename(columns={
-        "initiative": "Insats", "year": "År", "budget": "Budget", "actual": "Utfall", "basis": "Beräknad på",
-        "participants": "Deltagare", "started": "Nya", "positive_exits": "Avslut till arbete/studier",
-        "per_participant": "Kr per deltagare", "per_started": "Kr per ny", "per_positive_exit": "Kr per avslut arbete/studier"}),
-    {"Budget": "kr", "Utfall": "kr", "Deltagare": "int", "Nya": "int", "Avslut till arbete/studier": "int",
-     "Kr per deltagare": "kr", "Kr per ny": "kr", "Kr per avslut arbete/studier": "kr"}, key="kostnad_per_insats_ar")
+
+def counts_as_shown(row) -> dict:
+    """The initiative-year's people behind the per-person costs, as this reader may see them."""
+    p = protection.engine(Filters.year(int(row.year)))
+    out = {}
+    for col, measure, dims in (("participants", "participants", {}), ("started", "started", {}),
+                               ("positive_exits", "exited", {"reason": "positive"})):
+        value = getattr(row, col)
+        if p is not None:
+            kind, _ = p.cell(measure, {"initiative": row.initiative, **dims}, "total")
+            value = value if kind == protection.VISIBLE else protection.hidden_code(kind)
+        out[col] = value
+    return out
+
+
+people = [counts_as_shown(r) for r in c.itertuples()]
+for col in ("participants", "started", "positive_exits"):
+    c[col] = [p[col] for p in people]
+for name, den in (("per_participant", "participants"), ("per_started", "started"),
+                  ("per_positive_exit", "positive_exits")):
+    c[name] = [protection.ratio(v, d) for v, d in zip(c[name], c[den])]
+
+drawn = top_n(c.assign(total=c.cost.fillna(0))[["label", "budget", "actual", "per_participant", "per_started",
+                                                "basis", "total"]], "label", by="total") if len(c) > 16 else c
+chart(money_bars(drawn, "label", {"budget": ("Budget", BUDGET_COLOR), "actual": ("Utfall", ACTUAL_COLOR)},
+                 "Budget och utfall per insats" + ("" if f.is_calendar_year else " och år")),
+      None, key="kostnad_budget_utfall")
+chart(money_bars(drawn, "label", {"per_participant": ("Per deltagare", ACTUAL_COLOR),
+                                  "per_started": ("Per ny deltagare", PER_STARTED_COLOR)},
+                 "Kostnad per deltagare och per ny deltagare", hatch=drawn.basis == BUDGET), None,
+      key="kostnad_per_deltagare", caption="Randig stapel: räknad på budget, eftersom utfall saknas. – betyder att "
+                                           "uppgiften saknas eller döljs av skyddet för små tal.")
+
+st.markdown("**Budget och utfall**")
+table(c.assign(basis=c.basis.map({"utfall": "Utfall", "budget": "Budget (utfall saknas)"}))[
+    ["initiative", "year", "budget", "actual", "basis"]].rename(columns={
+        "initiative": "Insats", "year": "År", "budget": "Budget", "actual": "Utfall", "basis": "Kostnad enligt"}),
+    {"Budget": "kr", "Utfall": "kr", "År": "text"}, key="kostnad_belopp")
+st.markdown("**Per deltagare och resultat**")
+table(c[["initiative", "year", "participants", "per_participant", "started", "per_started", "positive_exits",
+         "per_positive_exit"]].rename(columns={
+    "initiative": "Insats", "year": "År", "participants": "Deltagare", "per_participant": "Kr per deltagare",
+    "started": "Nya", "per_started": "Kr per ny", "positive_exits": "Till arbete/studier",
+    "per_positive_exit": "Kr per avslut till arbete/studier"}),
+    {"År": "text", "Deltagare": "int", "Nya": "int", "Till arbete/studier": "int", "Kr per deltagare": "kr",
+     "Kr per ny": "kr", "Kr per avslut till arbete/studier": "kr"}, key="kostnad_per_insats_ar")
 
 for dim, title in (("category", "Kostnadsslag"), ("funder", "Finansiär")):
     st.subheader(f"Per {title.lower()}")
     d = run(cost_by_dimension, f, dim)
-    d["label"] = d.initiative + " " + d.year.astype(str)
-    fig = stacked_money(d, "label", dim, f"Kostnad per {title.lower()} (utfall, annars budget)")
-    chart(fig, d.drop(columns="label").rename(columns={"initiative": "Insats", "year": "År", dim: title,
-                                                      "budget": "Budget", "actual": "Utfall", "cost": "Kostnad"}),
-          key=f"kostnad_{dim}", formats={"Budget": "kr", "Utfall": "kr", "Kostnad": "kr"})
+    d["label"] = d.initiative if f.is_calendar_year else d.initiative + " " + d.year.astype(str)
+    chart(stacked_money(d, "label", dim, f"Kostnad per {title.lower()} (utfall, annars budget)"),
+          d.drop(columns="label").rename(columns={"initiative": "Insats", "year": "År", dim: title,
+                                                  "budget": "Budget", "actual": "Utfall", "cost": "Kostnad"}),
+          key=f"kostnad_{dim}", formats={"Budget": "kr", "Utfall": "kr", "Kostnad": "kr", "År": "text"})

@@ -1,193 +1,341 @@
-"""Figure builders shared by the pages, the presentation mode and (as data) the board pack.
+"""Figure builders shared by the pages and the presentation: answers readable without hovering.
 
-Each takes a metrics DataFrame (already protected: hidden counts are missing and simply
-not drawn) and returns a Plotly figure with the fixed category colours. Styling is
-applied by `ui.theme.apply_theme` when the figure is shown.
+Each takes a metrics DataFrame as shown (counts hidden by protection carry the codes of
+metrics.suppress, `HIDDEN_PRIMARY`/`HIDDEN_SECONDARY`) and returns a Plotly figure:
+- bars carry their values, and stacked bars their totals, so a projector needs no hover;
+- a hidden count is drawn as an explicit, hatched, labelled segment where the bar's total is
+  shown (its size is the total less the visible parts, so stacking stays true), and the total
+  label says `..` where the total itself is hidden — never a silent gap that reads as zero;
+- every name from a file is escaped (render.text.chart_text) before Plotly sees it;
+- colours are fixed per category (render.theme), one meaning each.
+Styling (fonts, sizes, margins) is applied by `render.theme.apply_theme` when shown.
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from core.vocabulary import AGENCY_ORDER, SEX_LABELS, SEXES
+from metrics.suppress import DEFAULT_THRESHOLD, is_hidden, kind_of, mark
 
-from .format import fmt_pct
-from .theme import (AGENCY_COLORS, HIGHLIGHT_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, category_color,
-                    exit_reason_color)
+from .format import fmt_int, fmt_kr, fmt_pct
+from .text import chart_text
+from .theme import (AGENCY_COLORS, FLAG_LINE, HIDDEN_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, TOTAL_COLOR,
+                    category_color, exit_reason_color, label_color)
 
-
-def _target_markers(fig: go.Figure, y, x, *, name: str = "Mål", text=None, horizontal: bool = True) -> None:
-    """Goal marks drawn as short dark strokes across each bar."""
-    keep = [(a, b) for a, b in zip(y, x) if b is not None and not pd.isna(b)]
-    if not keep:
-        return
-    ys, xs = zip(*keep)
-    fig.add_scatter(
-        x=xs if horizontal else ys, y=ys if horizontal else xs, mode="markers", name=name,
-        marker=dict(symbol="line-ns" if horizontal else "line-ew", size=30,
-                    line=dict(width=4, color=TARGET_LINE.get("color", "#222"))),
-        hovertemplate="Mål: %{x}<extra></extra>" if horizontal else "Mål: %{y}<extra></extra>",
-    )
+HIDDEN_NAME = "Dolt (skydd för små tal)"
+OTHERS = "Övriga"
+TOP_N = 15  # per-category charts show the largest 15 and the rest as "Övriga" (a table holds them all)
 
 
-def sex_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = True, barmode: str = "stack",
-             targets: pd.Series | None = None, axis_title: str | None = None) -> go.Figure:
-    """Counts per category split by sex (stacked or grouped)."""
+def _num(v) -> float | None:
+    """A drawable number: None for missing or hidden."""
+    if v is None or is_hidden(v):
+        return None
+    try:
+        return None if pd.isna(v) else float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _label(v, threshold: int) -> str:
+    return mark(kind_of(v), threshold) if is_hidden(v) else fmt_int(v)
+
+
+def _cats(values) -> list[str]:
+    return [chart_text(v) for v in values]
+
+
+def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, str]], title: str, *,
+            total: str | None = "total", horizontal: bool = True, threshold: int = DEFAULT_THRESHOLD,
+            axis_title: str | None = None, labels: bool = True) -> go.Figure:
+    """Counts per category stacked by `series` [(column, name, colour)], values in the bars, totals at the end."""
+    cats = _cats(df[category])
     fig = go.Figure()
-    for s in SEXES:
-        if df[s].fillna(0).sum() or s != "other":
-            kw = dict(y=df[category], x=df[s], orientation="h") if horizontal else dict(x=df[category], y=df[s])
-            fig.add_bar(name=SEX_LABELS[s], marker_color=SEX_COLORS[s], hovertemplate=_hover(s, horizontal), **kw)
-    if barmode == "stack" and "total" in df:
-        # where protection hides parts of a shown total, the rest is drawn grey: no category looks empty
-        parts = df[list(SEXES)].astype("Float64")
-        rest = [t - p.sum() if p.isna().any() and not pd.isna(t) else None
-                for t, (_, p) in zip(df["total"], parts.iterrows())]
-        if any(r is not None for r in rest):
-            kw = dict(y=df[category], x=rest, orientation="h") if horizontal else dict(x=df[category], y=rest)
-            fig.add_bar(name="Uppdelning dold (<5)", marker_color=MISSING_COLOR, marker_pattern_shape="x",
-                        hovertemplate="%{" + ("y" if horizontal else "x") + "}: uppdelningen på kön är dold<extra></extra>",
-                        **kw)
-    if targets is not None:
-        _target_markers(fig, df[category], targets, horizontal=horizontal)
-    fig.update_layout(barmode=barmode, title=title)
+    visible_sum = [0.0] * len(df)
+    for col, name, color in series:
+        if col not in df or not df[col].map(lambda v: _num(v) or is_hidden(v)).any():
+            continue
+        vals = [_num(v) for v in df[col]]
+        visible_sum = [a + (b or 0) for a, b in zip(visible_sum, vals)]
+        text = [fmt_int(v) if v else "" for v in vals]
+        kw = dict(y=cats, x=vals, orientation="h") if horizontal else dict(x=cats, y=vals)
+        fig.add_bar(name=chart_text(name), marker_color=color, text=text if labels else None,
+                    textposition="inside", insidetextanchor="middle", textfont=dict(color=label_color(color)),
+                    hovertemplate="%{" + ("y" if horizontal else "x") + "}: %{" + ("x" if horizontal else "y")
+                    + ":,d}<extra>" + chart_text(name) + "</extra>", **kw)
+    if total and total in df:
+        hidden_rest, hidden_text, end_text, end_at = [], [], [], []
+        for (_, row), shown in zip(df.iterrows(), visible_sum):
+            marks = [mark(kind_of(row[c]), threshold) for c, _, _ in series if c in df and is_hidden(row[c])]
+            t = row[total]
+            if is_hidden(t):
+                hidden_rest.append(None)
+                hidden_text.append("")
+                end_text.append(mark(kind_of(t), threshold) + (" (delvis dold)" if marks or shown else ""))
+                end_at.append(shown)
+            else:
+                rest = float(t) - shown if marks else 0.0
+                hidden_rest.append(rest if marks and rest > 0 else None)
+                hidden_text.append(" ".join(dict.fromkeys(marks)))
+                end_text.append(fmt_int(t))
+                end_at.append(float(t))
+        if any(r is not None for r in hidden_rest):
+            kw = dict(y=cats, x=hidden_rest, orientation="h") if horizontal else dict(x=cats, y=hidden_rest)
+            fig.add_bar(name=HIDDEN_NAME, marker=dict(color="#FFFFFF", line=dict(color=HIDDEN_COLOR, width=1),
+                                                      pattern=dict(shape="/", fgcolor="#767676", solidity=0.35)),
+                        text=hidden_text, textposition="inside", insidetextanchor="middle",
+                        textfont=dict(color=TOTAL_COLOR), hoverinfo="skip", **kw)
+        if labels:
+            kw = dict(y=cats, x=end_at, textposition="middle right") if horizontal else \
+                dict(x=cats, y=end_at, textposition="top center")
+            fig.add_scatter(mode="text", text=[f" {t}" for t in end_text], showlegend=False, hoverinfo="skip",
+                            textfont=dict(color=TOTAL_COLOR), cliponaxis=False, **kw)
+    fig.update_layout(barmode="stack", title=title, uniformtext=dict(mode="hide", minsize=11))
     if horizontal:
         fig.update_layout(yaxis=dict(autorange="reversed", type="category"), xaxis_title=axis_title)
+        fig.update_xaxes(rangemode="tozero")
     else:
         fig.update_layout(xaxis=dict(type="category"), yaxis_title=axis_title)
     return fig
 
 
-def _hover(sex: str, horizontal: bool) -> str:
-    cat, val = ("y", "x") if horizontal else ("x", "y")
-    return "%{" + cat + "} – " + SEX_LABELS[sex] + ": %{" + val + ":,d}<extra></extra>"
+def sex_series(df: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Women, men and other/unknown as stacked series (other only where the table has any)."""
+    return [(s, SEX_LABELS[s], SEX_COLORS[s]) for s in SEXES if s in df]
 
 
-def agency_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = False,
-                value: str = "total", axis_title: str | None = None) -> go.Figure:
-    """Counts per category stacked by agency, in the fixed agency order and colours."""
-    fig = go.Figure()
-    for agency in AGENCY_ORDER:
-        d = df[df.agency == agency]
-        if len(d):
-            kw = dict(y=d[category], x=d[value], orientation="h") if horizontal else dict(x=d[category], y=d[value])
-            fig.add_bar(name=agency, marker_color=AGENCY_COLORS[agency],
-                        hovertemplate="%{" + ("y" if horizontal else "x") + "} – " + agency + ": %{"
-                        + ("x" if horizontal else "y") + ":,d}<extra></extra>", **kw)
-    fig.update_layout(barmode="stack", title=title)
-    if horizontal:
-        fig.update_layout(yaxis=dict(autorange="reversed", type="category"), xaxis_title=axis_title)
-    else:
-        fig.update_layout(xaxis=dict(type="category", title=None), yaxis_title=axis_title)
+def sex_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = True,
+             targets: pd.Series | None = None, target_name: str = "Mål", axis_title: str | None = None,
+             threshold: int = DEFAULT_THRESHOLD) -> go.Figure:
+    """Counts per category stacked by sex, totals at the end, targets as black strokes where given."""
+    fig = stacked(df, category, sex_series(df), title, horizontal=horizontal, threshold=threshold,
+                  axis_title=axis_title)
+    if targets is not None:
+        target_marks(fig, df[category], targets, name=target_name, horizontal=horizontal)
     return fig
 
 
-def agency_by_sex(df: pd.DataFrame, title: str) -> go.Figure:
-    """Started per agency, stacked by sex: the annual-report table as a chart (a hidden split shows grey)."""
-    return sex_bars(df, "agency", title, horizontal=True, axis_title="Nya deltagare")
-
-
-def reason_bars(df: pd.DataFrame, category: str, title: str) -> go.Figure:
-    """Exits per category stacked by exit reason (colours fixed per reason)."""
+def grouped_sex_bars(df: pd.DataFrame, category: str, title: str, *, threshold: int = DEFAULT_THRESHOLD,
+                     axis_title: str | None = None) -> go.Figure:
+    """Counts per category side by side by sex (age groups), each bar with its value."""
     fig = go.Figure()
-    for code in df.reason.drop_duplicates():
-        d = df[df.reason == code]
-        fig.add_bar(y=d[category], x=d.total, name=d.label.iloc[0], orientation="h", marker_color=exit_reason_color(code))
-    fig.update_layout(barmode="stack", title=title, yaxis=dict(autorange="reversed", type="category"),
-                      xaxis_title="Avslutade")
+    cats = _cats(df[category])
+    for s in SEXES:
+        if s not in df:
+            continue
+        vals = [_num(v) for v in df[s]]
+        fig.add_bar(x=cats, y=vals, name=SEX_LABELS[s], marker_color=SEX_COLORS[s],
+                    text=[_label(v, threshold) if (_num(v) or is_hidden(v)) else "0" for v in df[s]],
+                    textposition="outside", cliponaxis=False,
+                    hovertemplate="%{x}: %{y:,d}<extra>" + SEX_LABELS[s] + "</extra>")
+        hidden = [0 if is_hidden(v) else None for v in df[s]]
+        if any(h is not None for h in hidden):  # a hidden count: a mark at the baseline, not an empty place
+            fig.add_scatter(x=cats, y=hidden, mode="text", text=[_label(v, threshold) if is_hidden(v) else ""
+                                                                  for v in df[s]],
+                            textposition="top center", showlegend=False, hoverinfo="skip", cliponaxis=False)
+    fig.update_layout(barmode="group", title=title, xaxis=dict(type="category"), yaxis_title=axis_title)
+    return fig
+
+
+def target_marks(fig: go.Figure, categories, targets, *, name: str = "Mål", horizontal: bool = True) -> None:
+    """Targets as short black strokes across each bar, only where a target exists."""
+    keep = [(chart_text(c), t) for c, t in zip(categories, targets) if t is not None and not pd.isna(t)]
+    if not keep:
+        return
+    cs, ts = zip(*keep)
+    fig.add_scatter(x=ts if horizontal else cs, y=cs if horizontal else ts, mode="markers", name=name,
+                    marker=dict(symbol="line-ns" if horizontal else "line-ew", size=30,
+                                line=dict(width=4, color=TARGET_LINE["color"])),
+                    hovertemplate="Mål: %{" + ("x" if horizontal else "y") + "}<extra></extra>")
+
+
+def agency_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = False, value: str = "total",
+                axis_title: str | None = None, threshold: int = DEFAULT_THRESHOLD) -> go.Figure:
+    """Counts per category (long table: category, agency, value) stacked by agency in the fixed order."""
+    wide = df.pivot_table(index=category, columns="agency", values=value, aggfunc="first", sort=False)
+    wide = wide.reindex(columns=[a for a in AGENCY_ORDER if a in wide.columns])
+    order = list(dict.fromkeys(df[category]))
+    wide = wide.reindex(order).reset_index()
+    for a in wide.columns[1:]:
+        wide[a] = [0 if (v is None or (not is_hidden(v) and pd.isna(v))) else v for v in wide[a]]
+    totals = df.groupby(category, sort=False)["_total"].first() if "_total" in df else None
+    if totals is not None:
+        wide["total"] = list(totals.reindex(order))
+    series = [(a, a, AGENCY_COLORS.get(a, MISSING_COLOR)) for a in wide.columns[1:] if a in AGENCY_COLORS]
+    return stacked(wide, category, series, title, total="total" if totals is not None else None,
+                   horizontal=horizontal, threshold=threshold, axis_title=axis_title)
+
+
+def reason_bars(df: pd.DataFrame, category: str, title: str, *, threshold: int = DEFAULT_THRESHOLD) -> go.Figure:
+    """Exits per category (long: category, reason, label, total, and `_total` per category) stacked by reason."""
+    codes = list(dict.fromkeys(df.reason))
+    wide = df.pivot_table(index=category, columns="reason", values="total", aggfunc="first", sort=False)
+    order = list(dict.fromkeys(df[category]))
+    wide = wide.reindex(order).reindex(columns=codes).reset_index()
+    for c in codes:
+        wide[c] = [0 if (not is_hidden(v) and pd.isna(v)) else v for v in wide[c]]
+    labels = dict(zip(df.reason, df.label))
+    if "_total" in df:
+        wide["total"] = list(df.groupby(category, sort=False)["_total"].first().reindex(order))
+    series = [(c, labels[c], exit_reason_color(c)) for c in codes]
+    return stacked(wide, category, series, title, total="total" if "_total" in df else None, threshold=threshold,
+                   axis_title="Avslutade")
+
+
+def share_bars(df: pd.DataFrame, category: str, value: str, title: str, *, color: str, name: str,
+               target: str | None = None, flag: str | None = None, reference: float | None = None,
+               reference_name: str | None = None) -> go.Figure:
+    """A share per category with its value on the bar; register targets as strokes, a common reference as a line.
+
+    `flag` marks bars to outline in black (a large deviation), which the caption names in words.
+    """
+    cats = _cats(df[category])
+    vals = [_num(v) for v in df[value]]
+    flags = list(df[flag]) if flag else [False] * len(df)
+    fig = go.Figure()
+    fig.add_bar(y=cats, x=vals, orientation="h", name=name, marker=dict(
+        color=color, line=dict(color=[FLAG_LINE["color"] if f else color for f in flags],
+                               width=[FLAG_LINE["width"] if f else 0 for f in flags])),
+        text=[fmt_pct(v) if v is not None else "–" for v in vals], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>")
+    if target:
+        target_marks(fig, df[category], df[target], name="Mål (insatsregistret)")
+    if reference is not None:
+        fig.add_vline(x=reference, line=dict(color=TARGET_LINE["color"], dash="dash", width=2),
+                      annotation_text=reference_name or f"{fmt_pct(reference, 0)}", annotation_position="bottom right")
+    fig.update_layout(title=title, xaxis=dict(tickformat=".0%", range=[0, 1.15]),
+                      yaxis=dict(autorange="reversed", type="category"), showlegend=bool(target))
     return fig
 
 
 def reason_share_by_sex(df: pd.DataFrame, title: str) -> go.Figure:
-    """Each reason's share of exits within each sex, as grouped horizontal bars."""
+    """Each reason's share of exits within each sex, grouped horizontal bars with their values."""
     fig = go.Figure()
+    cats = _cats(df.label)
     for s in SEXES:
         col = f"{s}_share"
-        if pd.Series(df[col]).notna().any():
-            fig.add_bar(y=df.label, x=df[col], name=SEX_LABELS[s], orientation="h", marker_color=SEX_COLORS[s],
-                        hovertemplate="%{y}: %{x:.1%}<extra>" + SEX_LABELS[s] + "</extra>")
-    fig.update_layout(barmode="group", title=title, xaxis=dict(tickformat=".0%"),
+        if col in df and pd.Series(df[col]).notna().any():
+            vals = [_num(v) for v in df[col]]
+            fig.add_bar(y=cats, x=vals, name=SEX_LABELS[s], orientation="h", marker_color=SEX_COLORS[s],
+                        text=[fmt_pct(v, 0) if v is not None else "–" for v in vals], textposition="outside",
+                        cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra>" + SEX_LABELS[s] + "</extra>")
+    fig.update_layout(barmode="group", title=title, xaxis=dict(tickformat=".0%", range=[0, 1.1]),
                       yaxis=dict(autorange="reversed", type="category"))
     return fig
 
 
-def share_vs_target(df: pd.DataFrame, category: str, value: str, target: str, title: str, *,
-                    flag: str | None = None, color: str = SEX_COLORS["women"]) -> go.Figure:
-    """A share per category as bars, with the target as a stroke and large gaps highlighted."""
-    colors = [HIGHLIGHT_COLOR if flag and f else color for f in (df[flag] if flag else [False] * len(df))]
+def share_over_time(df: pd.DataFrame, period: str, title: str, target: float | None = None, *,
+                    sexes: Sequence[str] = (*SEXES, "total")) -> go.Figure:
+    """Shares per period, one line per sex and a thicker total line with its values; a target line if one."""
     fig = go.Figure()
-    fig.add_bar(y=df[category], x=df[value], orientation="h", name=title.split(",")[0], marker_color=colors,
-                text=[fmt_pct(v) for v in df[value]], textposition="inside", insidetextanchor="end",
-                textfont=dict(color="#FFFFFF"), cliponaxis=False)
-    _target_markers(fig, df[category], df[target])
-    fig.update_layout(title=title, xaxis=dict(tickformat=".0%", range=[0, 1.12]),
-                      yaxis=dict(autorange="reversed", type="category"), showlegend=True)
-    return fig
-
-
-def share_over_time(df: pd.DataFrame, period: str, title: str, target: float | None = None) -> go.Figure:
-    """Shares per period, one line per sex and a thicker total line; an optional goal line."""
-    fig = go.Figure()
-    for s in (*SEXES, "total"):
+    for s in sexes:
         col = f"share_{s}"
-        if pd.Series(df[col]).notna().any():
-            fig.add_scatter(x=df[period].astype(str), y=df[col], name=SEX_LABELS[s], mode="lines+markers",
+        if col in df and pd.Series(df[col]).notna().any():
+            fig.add_scatter(x=df[period].astype(str), y=df[col], name=SEX_LABELS[s],
+                            mode="lines+markers+text" if s == "total" else "lines+markers",
+                            text=[fmt_pct(v, 0) if v is not None and not pd.isna(v) else "" for v in df[col]]
+                            if s == "total" else None, textposition="top center",
                             line=dict(color=SEX_COLORS[s], width=5 if s == "total" else 3,
                                       dash="dot" if s == "other" else "solid"))
     if target is not None and not pd.isna(target):
-        fig.add_hline(y=target, line=dict(color=TARGET_LINE.get("color", "#222"), dash="dash", width=2),
+        fig.add_hline(y=target, line=dict(color=TARGET_LINE["color"], dash="dash", width=2),
                       annotation_text=f"Mål {fmt_pct(target, 0)}", annotation_position="top left")
     fig.update_layout(title=title, yaxis=dict(tickformat=".0%", rangemode="tozero"), xaxis=dict(type="category"))
     return fig
 
 
 def money_bars(df: pd.DataFrame, category: str, series: dict[str, tuple[str, str]], title: str, *,
-               hatch: pd.Series | None = None) -> go.Figure:
-    """Grouped bars of amounts in kronor; `hatch` marks bars computed on budget rather than actual."""
+               hatch: pd.Series | None = None, horizontal: bool = True) -> go.Figure:
+    """Amounts in kronor per category, grouped, each bar with its value; `hatch` marks figures on budget."""
     fig = go.Figure()
+    cats = _cats(df[category])
     for col, (name, color) in series.items():
-        fig.add_bar(x=df[category], y=df[col], name=name, marker_color=color,
+        vals = [_num(v) for v in df[col]]
+        kw = dict(y=cats, x=vals, orientation="h") if horizontal else dict(x=cats, y=vals)
+        fig.add_bar(name=name, marker_color=color,
                     marker_pattern_shape=None if hatch is None else ["/" if h else "" for h in hatch],
-                    hovertemplate="%{x}: %{y:,.0f} kr<extra>" + name + "</extra>")
-    fig.update_layout(barmode="group", title=title, xaxis=dict(type="category"),
-                      yaxis=dict(tickformat=",.0f", ticksuffix=" kr"))
+                    text=[fmt_kr(v) if v is not None else "–" for v in vals], textposition="outside",
+                    cliponaxis=False,
+                    hovertemplate="%{" + ("y" if horizontal else "x") + "}: %{" + ("x" if horizontal else "y")
+                    + ":,.0f} kr<extra>" + name + "</extra>", **kw)
+    axis = dict(tickformat=",.0f", ticksuffix=" kr", rangemode="tozero")
+    top = max([v for col in series for v in map(_num, df[col]) if v is not None] or [0])
+    if top > 0:
+        axis["range"] = [0, top * 1.25]  # room for the value written beside the longest bar
+    if horizontal:
+        fig.update_layout(barmode="group", title=title, xaxis=axis, yaxis=dict(autorange="reversed", type="category"))
+    else:
+        fig.update_layout(barmode="group", title=title, xaxis=dict(type="category"), yaxis=axis)
+    return fig
+
+
+def stacked_money(df: pd.DataFrame, category: str, stack: str, title: str) -> go.Figure:
+    """Cost per category stacked by cost type or funder, each with its fixed colour and its amount."""
+    fig = go.Figure()
+    cats_all = list(dict.fromkeys(df[category]))
+    for v in df[stack].drop_duplicates():
+        x = df[df[stack] == v].set_index(category).reindex(cats_all)
+        fig.add_bar(y=_cats(cats_all), x=x.cost, name=chart_text(v), orientation="h",
+                    marker_color=category_color(stack, v),
+                    text=[fmt_kr(c) if c is not None and not pd.isna(c) else "" for c in x.cost],
+                    textposition="inside", textfont=dict(color=label_color(category_color(stack, v))),
+                    hovertemplate="%{y}: %{x:,.0f} kr<extra>" + chart_text(v) + "</extra>")
+    fig.update_layout(barmode="stack", title=title, xaxis=dict(tickformat=",.0f", ticksuffix=" kr"),
+                      yaxis=dict(autorange="reversed", type="category"), uniformtext=dict(mode="hide", minsize=11))
     return fig
 
 
 def sankey(flow: pd.DataFrame, title: str) -> go.Figure:
-    starts = [f"Före: {x}" for x in flow.income_at_start.drop_duplicates()]
-    ends = [f"Efter: {x}" for x in flow.income_at_exit.drop_duplicates()]
+    starts = [f"Före: {chart_text(x)}" for x in flow.income_at_start.drop_duplicates()]
+    ends = [f"Efter: {chart_text(x)}" for x in flow.income_at_exit.drop_duplicates()]
     idx = {n: i for i, n in enumerate(starts + ends)}
     fig = go.Figure(go.Sankey(
         node=dict(label=starts + ends, pad=14, thickness=18, color="#5B6770"),
-        link=dict(source=[idx[f"Före: {x}"] for x in flow.income_at_start],
-                  target=[idx[f"Efter: {x}"] for x in flow.income_at_exit],
-                  value=flow.total, color="rgba(0,114,178,0.25)"),
+        link=dict(source=[idx[f"Före: {chart_text(x)}"] for x in flow.income_at_start],
+                  target=[idx[f"Efter: {chart_text(x)}"] for x in flow.income_at_exit],
+                  value=flow.total, color="rgba(29,53,87,0.25)"),
         valueformat=",d"))
     fig.update_layout(title=title)
     return fig
 
 
 def duration_boxes(stats: pd.DataFrame, min_n: int = 1) -> go.Figure:
-    """Months in the initiative per exit reason, drawn from percentiles (box: quartiles, whiskers:
-    10th–90th percentile) so that no individual's stay reaches the browser; groups under `min_n` left out."""
+    """Months in the initiative per exit reason, from percentiles (box: quartiles, whiskers: 10th–90th),
+    one box per reason on its own row with the median written beside it; groups under `min_n` left out."""
     fig = go.Figure()
-    for r in stats[(stats.sex == "total") & (stats.n >= min_n)].itertuples():
-        fig.add_box(name=r.label, q1=[r.q1_months], median=[r.median_months], q3=[r.q3_months],
-                    lowerfence=[r.p10_months], upperfence=[r.p90_months], marker_color=exit_reason_color(r.reason),
-                    hoverinfo="name+y")
-    fig.update_layout(title="Månader från start till avslut, per avslutsorsak (låda: kvartiler, streck: 10–90 %)",
-                      yaxis_title="Månader", showlegend=False, xaxis=dict(type="category"))
+    rows = stats[(stats.sex == "total") & (stats.n >= min_n)]
+    for r in rows.itertuples():
+        name = chart_text(r.label)
+        fig.add_box(y=[name], q1=[r.q1_months], median=[r.median_months], q3=[r.q3_months],
+                    lowerfence=[r.p10_months], upperfence=[r.p90_months], orientation="h",
+                    marker_color=exit_reason_color(r.reason), name=name, hoverinfo="skip")
+        fig.add_scatter(y=[name], x=[r.p90_months], mode="text", showlegend=False, hoverinfo="skip",
+                        text=[f"  median {r.median_months:.1f} mån".replace(".", ",")], textposition="middle right",
+                        cliponaxis=False)
+    fig.update_layout(title="Månader från start till avslut, per avslutsorsak (låda: mittersta hälften, "
+                            "streck: 10–90 %)", xaxis_title="Månader", showlegend=False,
+                      yaxis=dict(type="category", autorange="reversed"))
     return fig
 
 
-def stacked_money(df: pd.DataFrame, category: str, stack: str, title: str) -> go.Figure:
-    """Cost per category stacked by cost type or funder, each with its fixed colour."""
-    fig = go.Figure()
-    for v in df[stack].drop_duplicates():
-        x = df[df[stack] == v]
-        fig.add_bar(x=x[category], y=x.cost, name=v, marker_color=category_color(stack, v),
-                    hovertemplate="%{x}: %{y:,.0f} kr<extra>" + str(v) + "</extra>")
-    fig.update_layout(barmode="stack", title=title, xaxis=dict(type="category"),
-                      yaxis=dict(tickformat=",.0f", ticksuffix=" kr"))
-    return fig
+def top_n(df: pd.DataFrame, category: str, n: int = TOP_N, by: str = "total") -> pd.DataFrame:
+    """The `n` largest categories and one "Övriga" row adding up the rest, so no chart draws a smear of bars.
+
+    Hidden counts (codes) in the rest make that row's figures hidden too, as `..`.
+    """
+    if len(df) <= n + 1:
+        return df
+    key = df[by].map(lambda v: -1 if is_hidden(v) else v)
+    order = key.sort_values(ascending=False, kind="stable").index
+    top, rest = df.loc[order[:n]], df.loc[order[n:]]
+    row = {category: f"{OTHERS} ({len(rest)})"}
+    for c in df.columns:
+        if c == category:
+            continue
+        col = rest[c]
+        if pd.api.types.is_numeric_dtype(col) or col.map(lambda v: isinstance(v, (int, float))).all():
+            row[c] = -2 if col.map(is_hidden).any() else col.sum()
+    return pd.concat([top, pd.DataFrame([row])], ignore_index=True)

@@ -1,20 +1,21 @@
 """The board pack: one PowerPoint deck with the board meeting's figures for the chosen period and filters.
 
 Every chart is a native PowerPoint chart (editable, with its data in the embedded workbook),
-coloured with the app's fixed category colours. Small-count protection is always on here,
-whatever the app's switch says: counts of 1 to threshold − 1 are shown as `<5` in tables and
-left out of charts, with secondary suppression so that a total minus the visible cells never
-gives a hidden count back, and shares resting on fewer than `threshold` people or on a hidden
-count are not shown. Tables that appear on more than one slide are protected alike, so that
-one slide cannot undo the protection of another.
+in the app's fixed colours. Small-count protection is always on here, whatever the app's
+switch says, decided by the same engine as every page (render/protected.py → metrics.suppress):
+a hidden count is shown as `<5` or `..` in tables, and in charts as a hatched, labelled segment —
+never a silent gap. Shares and costs per person resting on a hidden count are not shown.
 
-The one-line takeaways are in render/takeaways.py; the protection rules in metrics/suppress.py.
+Layouts survive many categories: horizontal bars read top-down, the largest ten initiatives and
+the rest said in words; the legend below the chart; one takeaway sentence per slide
+(render/takeaways.py) and a footnote inside the slide. Every text that reaches the embedded
+workbooks is neutralised (python-pptx writes them with XlsxWriter, which would turn a name
+starting with `=` into a live formula).
 """
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
@@ -22,42 +23,45 @@ from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
+from pptx.enum.dml import MSO_PATTERN
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from core.vocabulary import MISSING, SEX_COLUMNS, SEX_LABELS, SEXES, TOTAL, UNKNOWN_REASON
 from metrics import Filters
 from metrics.catalog import status
-from metrics.cost import ACTUAL, BUDGET, MIXED, cost_per_initiative, cost_summary
-from metrics.definitions import FIGURES, note
-from metrics.people import LARGE_GAP, exits_by_reason, headline, inflow_by_agency, positive_codes, reason_shares, \
-    women_share_vs_target
-from metrics.suppress import (DEFAULT_THRESHOLD, exits_protected, label, positive_share_cells, protected_table,
-                              visible_share)
+from metrics.cost import ACTUAL, BUDGET, MIXED, cost_by_initiative_year, cost_per_initiative, cost_summary
+from metrics.definitions import note
+from metrics.people import (DEFAULT_WOMEN_TARGET, exits_by_reason, headline, inflow_by_agency, reason_shares,
+                            women_share_vs_target)
+from metrics.suppress import DEFAULT_THRESHOLD, is_hidden, kind_of, legend, mark
 
 from . import theme
-from .format import DASH, fmt_datetime, fmt_int, fmt_kr, fmt_number, fmt_pct, is_missing
-from .takeaways import cost_takeaway, cost_visible, exits_takeaway, inflow_takeaway, women_target_takeaway, \
-    women_target_visible
+from .files import neutralise
+from .format import DASH, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
+from .protected import Shown, pooled_people
+from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
 from .text import describe, period_label
 
 DECK_TITLE = "Styrelsemöte – underlag"
 TITLES = {
     "headline": "Nyckeltal per kön",
+    "compare": "Jämfört med föregående period",
     "inflow": "Inflöde per remittent",
     "gender": "Jämställdhet",
     "exits": "Avslut och resultat",
     "cost": "Kostnad per deltagare",
 }
-UNKNOWN_SHORT = "Okänd orsak"  # in the legend; the footnote says what it covers
+TOP = 10  # initiatives per chart; the rest are named in the footnote
+UNKNOWN_SHORT = "Okänd orsak"
 BASIS_SERIES = {ACTUAL: "Utfall", BUDGET: "Budget (utfall saknas)", MIXED: "Utfall och budget"}
 BASIS_COLORS = {ACTUAL: theme.ACTUAL_COLOR, BUDGET: theme.BUDGET_COLOR, MIXED: theme.MIXED_COST_COLOR}
 HEADLINE_ROWS = {
     "participants": "Deltagare",
     "started": "Nya deltagare",
     "exited": "Avslutade",
-    "positive_share": "Andel till arbete/studier (orsak 1)",
-    "positive_wide_share": "Andel till orsak 1 + 2",
+    "positive_share": "Till arbete/studier",
+    "positive_wide_share": "Till arbete, studier eller rehab.",
     "cost_per_participant": "Kostnad per deltagare",
     "women_share": "Andel kvinnor",
 }
@@ -65,96 +69,49 @@ HEADLINE_ROWS = {
 # Speaker notes: each slide's definitions, from metrics/definitions.py.
 NOTES = {
     "title": "Underlaget bygger på Insatskollens definitioner (metrics/definitions.py). Skydd för små tal är alltid "
-             "på: antal från 1 till {low} visas som {lbl} eller inte alls, liksom celler som annars skulle kunna "
-             "räknas fram ur en summa; andelar som bygger på färre än {t} personer visas inte. Saknade uppgifter "
-             "visas som –.",
+             "på. Saknade uppgifter visas som –.",
     "headline": note("participants", "started", "exited", "positive_share", "positive_wide_share",
                      "cost_per_participant", "women_share"),
+    "compare": "Samma mått för föregående period av samma längd (för ett kalenderår: året innan). Förändringen av en "
+               "andel anges i procentenheter. " + note("participants", "exited", "positive_share"),
     "inflow": note("started") + f" Per remittentens myndighet och kön. {MISSING}: ingen remittent angiven, inget "
               "samtycke eller anonymt antal, så att myndigheterna summerar till alla nya.",
     "gender": note("women_share") + " Urvalet på kön används inte här. Mål: insatsregistrets mål för andelen "
-              "kvinnor, annars 50 %. Stor avvikelse: mer än {gap} procentenheter från målet.",
+              "kvinnor; insatser utan mål jämförs med 50 %.",
     "exits": note("exited", "positive_share") + " Staplarna visar varje avslutsorsaks andel av alla avslut inom "
              "respektive kön. Okänd orsak: avslut utan samtycke eller utan angiven orsak; de räknas med i nämnaren.",
     "cost": note("cost_per_participant") + " Där året saknar utfall används budgeten, och stapeln visas då i "
             "budgetfärgen. Urvalet på kön och remittent gäller inte kostnaden.",
 }
 
-# Layout of a 16:9 slide, in inches
+# Layout of a 16:9 slide, in inches; everything stays inside SLIDE_W × SLIDE_H
 SLIDE_W, SLIDE_H = 13.333, 7.5
 MARGIN = 0.6
+CHART_TOP, CHART_H = 2.05, 4.35
+FOOT_TOP = 6.55
 TEXT_COLOR = RGBColor.from_string("1F1F1F")
 MUTED_COLOR = RGBColor.from_string("3A3A3A")
 HEADER_FILL = RGBColor.from_string("DDDDDD")
 BAND_FILL = RGBColor.from_string("F2F2F2")
 WHITE = RGBColor.from_string("FFFFFF")
 GRID = RGBColor.from_string("D0D0D0")
-TITLE_PT, TAKEAWAY_PT, BODY_PT, CHART_PT = 36, 24, 20, 20
-PCT_FORMAT = "0 %"  # per cent with the Swedish space; the viewer's locale supplies separators
+TITLE_PT, TAKEAWAY_PT, BODY_PT, CHART_PT, FOOT_PT = 34, 22, 18, 16, 14
+PCT_FORMAT = '0" %"'  # per cent with the Swedish space
 COUNT_FORMAT = "#,##0"
 KR_FORMAT = '#,##0" kr"'
+HIDDEN_SERIES = "Dolt (skydd för små tal)"
 
-
-# ---------------------------------------------------------------- figures for the slides
-
-def headline_cells(head: pd.DataFrame, reasons: pd.DataFrame, summary: dict, positive: Iterable[str],
-                   wide: Iterable[str], threshold: int = DEFAULT_THRESHOLD) -> tuple[pd.DataFrame, bool]:
-    """The headline table as display strings (rows HEADLINE_ROWS, columns Kvinnor … Totalt), and whether any is hidden.
-
-    `head` is `metrics.people.headline`, `reasons` `exits_by_reason` for the same filters,
-    `summary` `metrics.cost.cost_summary`.
-    """
-    counts = protected_table(head.loc[["participants", "started", "exited"]], None, threshold, total_row=None)
-    exits = exits_protected(reasons, threshold)
-    hidden = counts.any_hidden
-    cols = [SEX_LABELS[c] for c in SEX_COLUMNS]
-    out = pd.DataFrame(DASH, index=list(HEADLINE_ROWS.values()), columns=cols, dtype=object)
-    for m in ("participants", "started", "exited"):
-        for c in SEX_COLUMNS:
-            out.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = (label(threshold) if counts.hidden(m, c)
-                                                       else fmt_int(counts.data.at[m, c]))
-    for m, codes in (("positive_share", positive), ("positive_wide_share", wide)):
-        cells = positive_share_cells(reasons, codes, threshold)
-        for c in SEX_COLUMNS:
-            raw = head.at[m, c]
-            shown = cells[c]
-            hidden |= shown is None and not is_missing(raw)
-            if shown is not None and not exits.hidden(TOTAL, c) and not counts.hidden("exited", c):
-                out.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = fmt_pct(raw)
-    per = summary.get("per_participant")
-    if not is_missing(per):
-        if summary.get("participants", 0) >= threshold:
-            out.at[HEADLINE_ROWS["cost_per_participant"], TOTAL] = fmt_kr(per)
-        else:
-            hidden = True
-    ws = head.at["women_share", "total"]
-    if not is_missing(ws):
-        n = int(head.at["participants", "total"])
-        shown = visible_share(ws, counts.hidden("participants", "women"), n,
-                               counts.hidden("participants", "total"), threshold)
-        if shown is None:
-            hidden = True
-        else:
-            out.at[HEADLINE_ROWS["women_share"], TOTAL] = fmt_pct(shown)
-    return out, hidden
-
-
-def _sexes(f: Filters) -> list[str]:
-    return [s for s in SEXES if not f.sexes or s in f.sexes]
-
-
-def suppression_note(threshold: int, shares: bool = False) -> str:
-    """The line a slide shows when protection hid something on it."""
-    if shares:
-        return f"Antal under {threshold} visas inte, inte heller andelar som bygger på färre än {threshold} personer."
-    return f"Antal under {threshold} visas inte, inte heller tal som skulle avslöja dem."
-
-
-# ---------------------------------------------------------------- drawing
 
 def _rgb(hex_color: str) -> RGBColor:
     return RGBColor.from_string(hex_color.lstrip("#").upper())
 
+
+def _safe(text: object) -> str:
+    """A name from a file, safe in the embedded chart workbook (no formula) and on one line."""
+    return neutralise(" ".join(str(text).split()))
+
+
+# ---------------------------------------------------------------- drawing
 
 def _style_runs(paragraph, size: int, *, bold: bool = False, color: RGBColor = TEXT_COLOR) -> None:
     for run in paragraph.runs:
@@ -182,7 +139,7 @@ def _text(slide, left: float, top: float, width: float, height: float, lines: Se
 def _slide(prs, title: str, notes: str):
     slide = prs.slides.add_slide(prs.slide_layouts[5])  # "Title Only": a real title, for outline and screen readers
     t = slide.shapes.title
-    t.left, t.top, t.width, t.height = Inches(MARGIN), Inches(0.3), Inches(SLIDE_W - 2 * MARGIN), Inches(0.95)
+    t.left, t.top, t.width, t.height = Inches(MARGIN), Inches(0.3), Inches(SLIDE_W - 2 * MARGIN), Inches(0.85)
     t.text = title
     tf = t.text_frame
     tf.vertical_anchor = MSO_ANCHOR.MIDDLE
@@ -194,110 +151,116 @@ def _slide(prs, title: str, notes: str):
 
 
 def _takeaway(slide, sentence: str) -> None:
-    _text(slide, MARGIN, 1.2, SLIDE_W - 2 * MARGIN, 0.85, sentence, TAKEAWAY_PT, name="Slutsats")
+    _text(slide, MARGIN, 1.2, SLIDE_W - 2 * MARGIN, 0.8, sentence, TAKEAWAY_PT, name="Slutsats")
 
 
 def _footnote(slide, lines: Sequence[str]) -> None:
     lines = [x for x in lines if x]
     if lines:
-        _text(slide, MARGIN, 6.6, SLIDE_W - 2 * MARGIN, 0.8, " ".join(lines), BODY_PT, color=MUTED_COLOR,
-              name="Fotnot")
+        _text(slide, MARGIN, FOOT_TOP, SLIDE_W - 2 * MARGIN, SLIDE_H - FOOT_TOP - 0.15, " ".join(lines), FOOT_PT,
+              color=MUTED_COLOR, name="Fotnot")
 
 
 def _set_alt_text(shape, text: str) -> None:
     shape._element.xpath("./*[1]/p:cNvPr")[0].set("descr", text)
 
 
-def _chart(slide, kind, categories: Sequence[str], series: Sequence[tuple[str, Sequence, str]], *,
-           number_format: str, title: str, alt: str, percent_axis: bool = False, overlap: int | None = None,
-           labels: Sequence[bool] | bool = False, label_color: RGBColor | None = None,
-           label_position=None, legend_right: bool = False, top_down: bool = False,
-           empty_message: str = "") -> bool:
-    """A native chart at the slide's chart area, or `empty_message` where there is nothing to draw.
-
-    `top_down` (horizontal bars): the first category at the top, read like a table; the value
-    axis is then left out and the bars carry their values.
-    """
-    left, top, width, height = MARGIN, 2.1, SLIDE_W - 2 * MARGIN, 4.45
+def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequence, str]], *, number_format: str,
+           title: str, alt: str, stacked: bool = False, percent_axis: bool = False,
+           hidden: tuple[Sequence, Sequence[str]] | None = None, empty_message: str = "") -> bool:
+    """Horizontal bars read top-down, values on the bars, legend below; `hidden` = (sizes, marks) of a hatched
+    segment for counts protection hides (stacked charts), labelled with the mark."""
+    left, width = MARGIN, SLIDE_W - 2 * MARGIN
     if not categories or not any(v is not None for _, vals, _ in series for v in vals):
-        _text(slide, left, top + 1.2, width, 1.2, empty_message or "Det finns inga uppgifter att visa.", TAKEAWAY_PT,
-              color=MUTED_COLOR, name="Tomt diagram")
+        _text(slide, left, CHART_TOP + 1.2, width, 1.2, empty_message or "Det finns inga uppgifter att visa.",
+              TAKEAWAY_PT, color=MUTED_COLOR, name="Tomt diagram")
         return False
     data = CategoryChartData(number_format=number_format)
-    data.categories = list(categories)
-    for name, values, _ in series:
-        data.add_series(name, [None if v is None else float(v) for v in values], number_format)
-    frame = slide.shapes.add_chart(kind, Inches(left), Inches(top), Inches(width), Inches(height), data)
+    data.categories = [_safe(c) for c in categories]
+    all_series = list(series)
+    if hidden is not None and any(v for v in hidden[0]):
+        all_series.append((HIDDEN_SERIES, list(hidden[0]), theme.HIDDEN_COLOR))
+    for name, values, _ in all_series:
+        data.add_series(_safe(name), [None if v is None else float(v) for v in values], number_format)
+    kind = XL_CHART_TYPE.BAR_STACKED if stacked else XL_CHART_TYPE.BAR_CLUSTERED
+    height = min(CHART_H, 0.9 + 0.42 * len(categories) * (1 if stacked else max(1, len(series) * 0.6)))
+    frame = slide.shapes.add_chart(kind, Inches(left), Inches(CHART_TOP), Inches(width), Inches(max(2.2, height)), data)
     frame.name = title
     _set_alt_text(frame, alt)
     chart = frame.chart
     chart.font.size = Pt(CHART_PT)
     chart.font.color.rgb = TEXT_COLOR
-    chart.has_title = True
-    chart.chart_title.text_frame.text = title
-    _style_runs(chart.chart_title.text_frame.paragraphs[0], CHART_PT, bold=True)
-    chart.has_legend = len(series) > 1
+    chart.has_title = False  # the slide's title and takeaway say it, in larger type
+    chart.has_legend = len(all_series) > 1
     if chart.has_legend:
-        chart.legend.position = XL_LEGEND_POSITION.RIGHT if legend_right else XL_LEGEND_POSITION.BOTTOM
+        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
         chart.legend.font.size = Pt(CHART_PT)
     va = chart.value_axis
-    va.tick_labels.number_format = number_format
-    va.tick_labels.number_format_is_linked = False
-    va.tick_labels.font.size = Pt(CHART_PT)
-    va.has_major_gridlines = True
-    va.major_gridlines.format.line.color.rgb = GRID
+    va.visible = False
+    va.has_major_gridlines = False
     va.minimum_scale = 0
-    if percent_axis:
-        va.maximum_scale = 1
-    chart.category_axis.tick_labels.font.size = Pt(CHART_PT)
-    if top_down:
-        chart.category_axis.reverse_order = True
-        va.visible = False
-        va.has_major_gridlines = False
-        top_value = max(float(v) for _, vals, _ in series for v in vals if v is not None)
-        va.maximum_scale = top_value * 1.3 if top_value > 0 else None  # room for the labels beside the bars
+    totals = [sum(float(v) for _, vals, _ in all_series for v in [vals[i]] if v is not None)
+              if stacked else max([float(vals[i]) for _, vals, _ in all_series if vals[i] is not None] or [0])
+              for i in range(len(categories))]
+    top_value = max(totals or [0])
+    va.maximum_scale = (1.25 if percent_axis else top_value * 1.25) if top_value > 0 else None
+    ca = chart.category_axis
+    ca.reverse_order = True  # the first category on top, as a table reads
+    ca.tick_labels.font.size = Pt(CHART_PT)
+    ca.format.line.color.rgb = GRID
     plot = chart.plots[0]
-    plot.gap_width = 60
-    if overlap is not None:
-        plot.overlap = overlap
-    flags = [labels] * len(series) if isinstance(labels, bool) else list(labels)
-    for s, (_, _, color), show in zip(plot.series, series, flags):
+    plot.gap_width = 50
+    if stacked:
+        plot.overlap = 100
+    for s, (name, values, color) in zip(plot.series, all_series):
+        s.invert_if_negative = False
+        if name == HIDDEN_SERIES:
+            s.format.fill.patterned()
+            s.format.fill.pattern = MSO_PATTERN.WIDE_UPWARD_DIAGONAL
+            s.format.fill.fore_color.rgb = _rgb("#767676")
+            s.format.fill.back_color.rgb = WHITE
+            s.format.line.color.rgb = _rgb(theme.HIDDEN_COLOR)
+            for i, m in enumerate(hidden[1]):
+                if hidden[0][i]:
+                    tf = s.points[i].data_label.text_frame
+                    tf.text = m
+                    _style_runs(tf.paragraphs[0], CHART_PT, bold=True)
+            continue
         s.format.fill.solid()
         s.format.fill.fore_color.rgb = _rgb(color)
-        s.invert_if_negative = False
-        if show:
-            dl = s.data_labels
-            dl.show_value = True
-            dl.number_format = number_format
-            dl.number_format_is_linked = False
-            dl.font.size = Pt(CHART_PT)
-            dl.font.bold = True
-            dl.font.color.rgb = label_color or TEXT_COLOR
-            if label_position is not None:
-                dl.position = label_position
-            for body in dl._element.xpath("./c:txPr/a:bodyPr"):
-                body.set("wrap", "none")  # "21 038 kr" on one line
+        dl = s.data_labels
+        dl.show_value = True
+        dl.number_format = number_format
+        dl.number_format_is_linked = False
+        dl.font.size = Pt(CHART_PT)
+        dl.font.bold = True
+        dl.font.color.rgb = _rgb(theme.label_color(color)) if stacked else TEXT_COLOR
+        dl.position = XL_LABEL_POSITION.CENTER if stacked else XL_LABEL_POSITION.OUTSIDE_END
+        for body in dl._element.xpath("./c:txPr/a:bodyPr"):
+            body.set("wrap", "none")  # "21 038 kr" on one line
     return True
 
 
-def _table(slide, cells: pd.DataFrame, *, top: float = 1.4, first_col_width: float = 4.9) -> None:
+def _table(slide, cells: pd.DataFrame, *, top: float = 1.25, first_col_width: float = 4.6) -> None:
     rows, cols = len(cells) + 1, len(cells.columns) + 1
     width = SLIDE_W - 2 * MARGIN
-    height = 0.6 * rows
-    frame = slide.shapes.add_table(rows, cols, Inches(MARGIN), Inches(top), Inches(width), Inches(height))
+    row_h = min(0.6, (FOOT_TOP - top - 0.1) / rows)
+    frame = slide.shapes.add_table(rows, cols, Inches(MARGIN), Inches(top), Inches(width), Inches(row_h * rows))
     frame.name = "Nyckeltal"
     table = frame.table
     table.columns[0].width = Inches(first_col_width)
     other = Emu(int((Inches(width) - Inches(first_col_width)) / (cols - 1)))
     for j in range(1, cols):
         table.columns[j].width = other
+    for r in range(rows):
+        table.rows[r].height = Inches(row_h)
     header = ["", *cells.columns]
     body = [[idx, *[str(v) for v in row]] for idx, row in zip(cells.index, cells.itertuples(index=False))]
     for i, row in enumerate([header, *body]):
         for j, value in enumerate(row):
             cell = table.cell(i, j)
-            cell.text = value
+            cell.text = str(value)
             cell.fill.solid()
             cell.fill.fore_color.rgb = HEADER_FILL if i == 0 else (BAND_FILL if i % 2 == 0 else WHITE)
             cell.vertical_anchor = MSO_ANCHOR.MIDDLE
@@ -306,127 +269,217 @@ def _table(slide, cells: pd.DataFrame, *, top: float = 1.4, first_col_width: flo
             _style_runs(p, BODY_PT, bold=i == 0 or j == 0)
 
 
+# ---------------------------------------------------------------- figures, as shown
+
+def _count_text(v, threshold: int) -> str:
+    return mark(kind_of(v), threshold) if is_hidden(v) else fmt_int(v)
+
+
+def _stack(df: pd.DataFrame, category: str, threshold: int) -> tuple[list, list, tuple[list, list]]:
+    """Series per sex of a shown count table, and the hatched rest of each bar where counts are hidden."""
+    series, sizes, marks = [], [], []
+    for s in SEXES:
+        vals = [None if is_hidden(v) else v for v in df[s]]
+        if any(v for v in vals) or df[s].map(is_hidden).any():
+            series.append((SEX_LABELS[s], vals, theme.SEX_COLORS[s]))
+    cats = []
+    for _, row in df.iterrows():
+        hid = [row[s] for s in SEXES if is_hidden(row[s])]
+        visible = sum(row[s] for s in SEXES if not is_hidden(row[s]))
+        if is_hidden(row["total"]):
+            # the bar's length is unknown: a short hatched stub says so, and the label carries the mark
+            rest = threshold / 2
+            cats.append(f"{row[category]} ({mark(kind_of(row['total']), threshold)})")
+        else:
+            rest = float(row["total"]) - visible if hid else None
+            cats.append(row[category])
+        sizes.append(rest if rest and rest > 0 else None)
+        marks.append(" ".join(dict.fromkeys(mark(kind_of(v), threshold) for v in hid)) if hid else "")
+    return cats, series, (sizes, marks)
+
+
+def _ratio(show: Shown, value, den, *nums):
+    r = show.ratio(value, den, *nums)
+    return None if r is None else float(r)
+
+
 # ---------------------------------------------------------------- the deck
 
 def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association: str = "Samordningsförbundet",
                      threshold: int = DEFAULT_THRESHOLD) -> bytes:
     """The board meeting's material for `f` as a .pptx file (bytes), small-count protection always on."""
     t = threshold
+    show = Shown(con, f, t)
+    prev_f = f.previous()
+    show_prev = Shown(con, prev_f, t)
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
     prs.core_properties.title = f"{DECK_TITLE} {period_label(f)}"
     prs.core_properties.author = association
     prs.core_properties.language = "sv-SE"
-    note, share_note = suppression_note(t), suppression_note(t, shares=True)
-    pos, wide = positive_codes(con)
+    h, hp = headline(con, f), headline(con, prev_f)
+
+    def counts(sh: Shown, frame: pd.DataFrame, measure: str) -> dict:
+        return {s: sh.count(measure, {}, s, frame.loc[measure, s]) for s in SEX_COLUMNS}
+
+    def shares(sh: Shown, frame: pd.DataFrame, measure: str, numerator: str) -> dict:
+        exited = counts(sh, frame, "exited")
+        return {s: _ratio(sh, frame.loc[measure, s], exited[s],
+                          sh.count("exited", {"reason": numerator}, s, frame.loc[f"exited_{numerator}", s]))
+                for s in SEX_COLUMNS}
 
     # 1. Title
-    s = _slide(prs, DECK_TITLE, NOTES["title"].format(low=t - 1, lbl=label(t), t=t))
-    s.shapes.title.top, s.shapes.title.height = Inches(2.0), Inches(1.2)
+    s = _slide(prs, DECK_TITLE, NOTES["title"])
+    s.shapes.title.top, s.shapes.title.height = Inches(2.0), Inches(1.1)
     for p in s.shapes.title.text_frame.paragraphs:
         _style_runs(p, 44, bold=True)
-    _text(s, MARGIN, 1.1, SLIDE_W - 2 * MARGIN, 0.8, association, 32, bold=True, name="Förbund")
+    _text(s, MARGIN, 1.0, SLIDE_W - 2 * MARGIN, 0.8, association, 32, bold=True, name="Förbund")
     last = status(con).get("last_load")
-    _text(s, MARGIN, 3.5, SLIDE_W - 2 * MARGIN, 2.6, [
+    _text(s, MARGIN, 3.4, SLIDE_W - 2 * MARGIN, 3.2, [
         f"Period: {period_label(f)}",
         f"Urval: {describe(f)}",
-        f"Data inläst {fmt_datetime(last)}",
-        f"Skydd för små tal: antal under {t} visas inte.",
-    ], 24, name="Urval")
+        f"Data inlästa {fmt_datetime(last)}",
+        f"Skydd för små tal: {legend(t)}",
+    ], 20, name="Urval")
 
     # 2. Headline figures by sex
-    head = headline(con, f)
-    reasons = exits_by_reason(con, f)
+    now_counts = {m: counts(show, h, m) for m in ("participants", "started", "exited")}
+    pos, wide = shares(show, h, "positive_share", "positive"), shares(show, h, "positive_wide_share", "positive_wide")
     summary = cost_summary(con, f)
-    cells, hidden = headline_cells(head, reasons, summary, pos, wide, t)
+    years = cost_by_initiative_year(con, f)
+    per_participant = _ratio(show, summary["per_participant"], _pooled_people(show, years))
+    women = None if f.sexes else _ratio(show, h.loc["women_share", "total"], now_counts["participants"]["total"],
+                                        now_counts["participants"]["women"])
+    cells = pd.DataFrame(DASH, index=list(HEADLINE_ROWS.values()), columns=[SEX_LABELS[c] for c in SEX_COLUMNS],
+                         dtype=object)
+    for m in ("participants", "started", "exited"):
+        for c in SEX_COLUMNS:
+            cells.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = _count_text(now_counts[m][c], t)
+    for m, values in (("positive_share", pos), ("positive_wide_share", wide)):
+        for c in SEX_COLUMNS:
+            cells.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = fmt_pct(values[c])
+    cells.at[HEADLINE_ROWS["cost_per_participant"], TOTAL] = fmt_kr(per_participant)
+    cells.at[HEADLINE_ROWS["women_share"], TOTAL] = fmt_pct(women)
     s = _slide(prs, TITLES["headline"], NOTES["headline"])
     _table(s, cells)
-    budget_note = (f"Kostnaden bygger på budget där utfall saknas: {', '.join(summary['budget_only'])}."
-                   if summary.get("budget_only") else "")
-    _footnote(s, [share_note if hidden else "", budget_note])
+    hidden_any = any(is_hidden(v) for m in now_counts.values() for v in m.values())
+    _footnote(s, [legend(t) if hidden_any else "",
+                  f"Kostnaden bygger på budget där utfall saknas: {', '.join(summary['budget_only'])}."
+                  if summary.get("budget_only") else ""])
 
-    # 3. Inflow per agency
-    inflow = inflow_by_agency(con, f)
-    p = protected_table(inflow, "agency", t)
-    sexes = _sexes(f)
-    cols = [*sexes, "total"]
-    agencies = [a for a in p.data.index if a != TOTAL]
-    sentence = inflow_takeaway(inflow, t)
+    # 3. Against the previous period
+    prev_counts = {m: counts(show_prev, hp, m) for m in ("participants", "started", "exited")}
+    prev_pos = shares(show_prev, hp, "positive_share", "positive")
+    prev_summary = cost_summary(con, prev_f)
+    prev_per = _ratio(show_prev, prev_summary["per_participant"],
+                      _pooled_people(show_prev, cost_by_initiative_year(con, prev_f)))
+    rows = []
+    for m in ("participants", "started", "exited"):
+        a, b = now_counts[m]["total"], prev_counts[m]["total"]
+        change = DASH if is_hidden(a) or is_hidden(b) else fmt_delta_int(a - b)
+        rows.append((HEADLINE_ROWS[m], _count_text(a, t), _count_text(b, t), change))
+    rows.append((HEADLINE_ROWS["positive_share"], fmt_pct(pos["total"]), fmt_pct(prev_pos["total"]),
+                 DASH if pos["total"] is None or prev_pos["total"] is None else fmt_pp(pos["total"] - prev_pos["total"])))
+    rows.append((HEADLINE_ROWS["cost_per_participant"], fmt_kr(per_participant), fmt_kr(prev_per),
+                 DASH if per_participant is None or prev_per is None else fmt_kr(per_participant - prev_per, signed=True)))
+    compare = pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows],
+                           columns=[period_label(f), period_label(prev_f), "Förändring"])
+    s = _slide(prs, TITLES["compare"], NOTES["compare"])
+    _table(s, compare, first_col_width=3.6)
+    _footnote(s, ["Förändringen av en andel anges i procentenheter.", legend(t)])
+
+    # 4. Inflow per agency, stacked by sex
+    agencies = inflow_by_agency(con, f)
+    shown = pd.DataFrame([{"agency": r.agency, **show.row("started", {"agency": r.agency}, r._asdict())}
+                          for r in agencies.itertuples(index=False)])
+    shown = shown.rename(columns={SEX_LABELS[c]: c for c in SEX_COLUMNS}) if len(shown) else shown
+    sentence = inflow_takeaway(shown, now_counts["started"]["total"]) if len(shown) else "Inga nya deltagare."
     s = _slide(prs, TITLES["inflow"], NOTES["inflow"])
     _takeaway(s, sentence)
-    _chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, [SEX_LABELS[c] for c in cols],
-           [(a, [p.value(a, c) for c in cols], theme.AGENCY_COLORS.get(a, theme.category_color("agency", a)))
-            for a in agencies],
-           number_format=COUNT_FORMAT, title="Nya deltagare per kön och remittent", alt=sentence,
-           empty_message="Inga nya deltagare under perioden." if int(p.data.at[TOTAL, "total"]) == 0
-           else "De nya deltagarna är för få för att visa fördelningen på remittent.")
-    _footnote(s, [note if p.any_hidden else ""])
+    if len(shown):
+        cats, series, hidden = _stack(shown, "agency", t)
+        _chart(s, cats, series, number_format=COUNT_FORMAT, title="Nya deltagare per remittent och kön",
+               alt=sentence, stacked=True, hidden=hidden)
+    _footnote(s, [(legend(t) + " Där hela stapelns antal är dolt står markeringen vid namnet och stapeln är bara "
+                   "antydd.") if len(shown) and shown.map(is_hidden).any().any() else ""])
 
-    # 4. Gender balance: share of women per initiative against its target
-    women = women_share_vs_target(con, f)
-    w = women_target_visible(women, t)
-    sentence = women_target_takeaway(women, t)
-    s = _slide(prs, TITLES["gender"], NOTES["gender"].format(gap=fmt_number(LARGE_GAP * 100)))
+    # 5. Gender balance: the share of women per initiative, largest initiatives first
+    w = women_share_vs_target(con, f)
+    w = w[w.total > 0].sort_values("total", ascending=False, kind="stable").reset_index(drop=True)
+    whole_f = f.with_(sexes=())
+    w["share"] = [_ratio(show, v, show.count("participants", {"initiative": i}, "total", n, f=whole_f),
+                         show.count("participants", {"initiative": i}, "women", wn, f=whole_f))
+                  for i, v, n, wn in zip(w.initiative, w.women_share, w.total, w.women)]
+    w["registered"] = ~w.target_is_default.astype(bool)
+    sentence = women_target_takeaway(w[["initiative", "share", "target", "registered"]], women)
+    s = _slide(prs, TITLES["gender"], NOTES["gender"])
     _takeaway(s, sentence)
-    _chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, list(w.initiative),
-           [("Andel kvinnor", list(w.shown), theme.SEX_COLORS["women"]),
-            ("Mål", [float(x) for x in w.target], theme.TOTAL_COLOR)],
-           number_format=PCT_FORMAT, title="Andel kvinnor bland deltagarna, och insatsens mål", alt=sentence,
-           percent_axis=True, overlap=-10, labels=True, label_position=XL_LABEL_POSITION.OUTSIDE_END,
-           empty_message="Inga deltagare under perioden." if w.empty
-           else "Deltagarna per insats är för få för att visa andelen kvinnor.")
-    defaults = list(w[w.target_is_default.astype(bool)].initiative) if len(w) else []
-    _footnote(s, [share_note if w.shown.isna().any() else "",
-                  f"Mål 50 % (inget mål i insatsregistret): {', '.join(defaults)}." if defaults else ""])
+    top = w.head(TOP)
+    labels = [f"{name} (mål {fmt_pct(tg, 0)})" if reg else name
+              for name, tg, reg in zip(top.initiative, top.target, top.registered)]
+    _chart(s, labels, [("Andel kvinnor", [v * 100 if v is not None else None for v in top.share],
+                        theme.SEX_COLORS["women"])], number_format=PCT_FORMAT,
+           title="Andel kvinnor bland deltagarna per insats", alt=sentence, percent_axis=False,
+           empty_message="Deltagarna per insats är för få för att visa andelen kvinnor.")
+    rest = len(w) - len(top)
+    _footnote(s, [f"De {TOP} största insatserna visas; {rest} till finns i appen." if rest > 0 else "",
+                  "Insatser utan mål i insatsregistret jämförs med "
+                  f"{fmt_pct(DEFAULT_WOMEN_TARGET, 0)}." if (~top.registered).any() else "",
+                  legend(t) if top.share.isna().any() else ""])
 
-    # 5. Exits and results: each reason's share of the exits within each sex
-    shares = reason_shares(con, f)
-    ep = exits_protected(reasons, t)
-    cats = [*sexes, "total"]
-    series = []
-    for r in shares.itertuples():
-        vals = [visible_share(getattr(r, f"{c}_share"), ep.hidden(r.reason, c), int(ep.data.at[TOTAL, c]),
-                               ep.hidden(TOTAL, c), t) for c in cats]
-        series.append((UNKNOWN_SHORT if r.reason == UNKNOWN_REASON else r.label, vals,
-                       theme.exit_reason_color(r.reason)))
-    hidden = any(v is None and int(ep.data.at[TOTAL, c]) > 0 for _, vals, _ in series for v, c in zip(vals, cats))
-    sentence = exits_takeaway(reasons, pos, t)
+    # 6. Exits: each reason's share of the exits within each sex
+    r = reason_shares(con, f)
+    exited = now_counts["exited"]
     s = _slide(prs, TITLES["exits"], NOTES["exits"])
-    _takeaway(s, sentence)
-    _chart(s, XL_CHART_TYPE.COLUMN_STACKED, [SEX_LABELS[c] for c in cats], series,
-           number_format=PCT_FORMAT, title="Avslutade per avslutsorsak, andel inom varje kön", alt=sentence,
-           percent_axis=True, overlap=100, labels=[str(r) in pos for r in shares.reason],
-           label_color=WHITE, label_position=XL_LABEL_POSITION.CENTER, legend_right=True,
-           empty_message="Inga avslut under perioden." if int(ep.data.at[TOTAL, "total"]) == 0
-           else "De avslutade är för få för att visa fördelningen på avslutsorsak.")
-    _footnote(s, [share_note if hidden else "",
-                  f"{UNKNOWN_SHORT}: avslut utan samtycke eller utan angiven orsak."
-                  if UNKNOWN_REASON in set(shares.reason) else ""])
+    _takeaway(s, exits_takeaway(pos, exited["total"]))
+    if len(r) and r.total.sum() > 0:
+        sexes = [c for c in SEXES if not f.sexes or c in f.sexes]
+        series = []
+        for c in sexes:
+            vals = []
+            for row in r.itertuples():
+                cnt = show.count("exited", {"reason": row.reason}, c, getattr(row, c))
+                v = _ratio(show, getattr(row, f"{c}_share"), exited[c], cnt)
+                vals.append(None if v is None else v * 100)
+            series.append((SEX_LABELS[c], vals, theme.SEX_COLORS[c]))
+        labels = [UNKNOWN_SHORT if code == UNKNOWN_REASON else lbl for code, lbl in zip(r.reason, r.label)]
+        _chart(s, labels, series, number_format=PCT_FORMAT, title="Avslutade per avslutsorsak, andel inom varje kön",
+               alt=exits_takeaway(pos, exited["total"]),
+               empty_message="De avslutade är för få för att visa fördelningen på avslutsorsak.")
+    _footnote(s, [f"{UNKNOWN_SHORT}: avslut utan samtycke eller utan angiven orsak." if UNKNOWN_REASON in set(r.reason)
+                  else "", legend(t)])
 
-    # 6. Cost per participant per initiative
+    # 7. Cost per participant per initiative, largest initiatives first
     costs = cost_per_initiative(con, f)
-    ct = cost_visible(costs, t)
-    shown = ct[ct.per_participant.notna()]
-    missing = list(ct[ct.per_participant.isna()].initiative)
-    bases = [b for b in (ACTUAL, BUDGET, MIXED) if b in set(shown.basis)]
-    sentence = cost_takeaway(costs, summary, t)
+    costs["shown"] = [_ratio(show, v, _pooled_people(show, years, name))
+                      for name, v in zip(costs.initiative, costs.per_participant)]
+    costs = costs.sort_values("participants", ascending=False, kind="stable")
+    sentence = cost_takeaway(costs, per_participant)
     s = _slide(prs, TITLES["cost"], NOTES["cost"])
     _takeaway(s, sentence)
-    _chart(s, XL_CHART_TYPE.BAR_CLUSTERED, list(shown.initiative),
-           [(BASIS_SERIES[b], [v if basis == b else None for v, basis in zip(shown.shown, shown.basis)],
-             BASIS_COLORS[b]) for b in bases],
-           number_format=KR_FORMAT, title="Kostnad per deltagare och insats", alt=sentence, overlap=100,
-           labels=True, label_position=XL_LABEL_POSITION.OUTSIDE_END, top_down=True,
-           empty_message="Det finns ingen kostnad per deltagare att visa för urvalet.")
-    budget = list(shown[shown.basis.isin([BUDGET, MIXED])].initiative)
-    _footnote(s, [share_note if shown.shown.isna().any() else "",
-                  f"Budget i stället för utfall: {', '.join(budget)}." if budget else "",
-                  f"Ingen kostnad per deltagare (kostnad eller deltagare saknas): {', '.join(missing)}."
-                  if missing else ""])
+    drawn = costs[costs.shown.notna()].head(TOP)
+    bases = [b for b in (ACTUAL, BUDGET, MIXED) if b in set(drawn.basis)]
+    _chart(s, list(drawn.initiative),
+           [(BASIS_SERIES[b], [v if basis == b else None for v, basis in zip(drawn.shown, drawn.basis)],
+             BASIS_COLORS[b]) for b in bases], number_format=KR_FORMAT, title="Kostnad per deltagare och insats",
+           alt=sentence, stacked=True, empty_message="Det finns ingen kostnad per deltagare att visa för urvalet.")
+    missing = list(costs[costs.shown.isna()].initiative)
+    _footnote(s, [f"Budget i stället för utfall: {', '.join(drawn[drawn.basis.isin([BUDGET, MIXED])].initiative)}."
+                  if drawn.basis.isin([BUDGET, MIXED]).any() else "",
+                  f"Visas inte (kostnad saknas eller för få deltagare): {len(missing)} insatser." if missing else ""])
 
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
+
+
+def _pooled_people(show: Shown, years: pd.DataFrame, initiative: str | None = None):
+    """The participants a pooled cost per participant divides by, as shown (render.protected.pooled_people)."""
+    def kind(i: str, y: int) -> str:
+        p = show.year(int(y))
+        return "visible" if p is None else p.cell("participants", {"initiative": i}, "total")[0]
+
+    return pooled_people(years, kind, initiative)
 
 
 def file_name(f: Filters) -> str:

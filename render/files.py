@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -263,6 +264,16 @@ def _cell_format(value: Any, kind: str) -> str | None:
     return NUMBER_FORMATS[kind] if kind in _NUMERIC_KINDS else None
 
 
+HIDDEN_FILL = PatternFill("lightGray", fgColor="BDBDBD")
+
+
+class Hidden:
+    """A count protection hides: written as Excel's #N/A error with a note, so sums over it fail loudly."""
+
+    def __init__(self, mark: str) -> None:
+        self.mark = mark
+
+
 def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds: list[str]) -> None:
     widths = [len(h) + 2 for h in headers]  # bold header needs a little extra
     for c, h in enumerate(headers, start=1):
@@ -273,6 +284,14 @@ def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds
         for c, value in enumerate(row, start=1):
             if value is None:
                 continue  # missing stays an empty cell
+            if isinstance(value, Hidden):
+                cell = ws.cell(row=r, column=c)
+                cell.value, cell.data_type = "#N/A", "e"
+                cell.comment = Comment(f"Dolt av skyddet för små tal: {value.mark}", "Insatskollen", height=40, width=220)
+                cell.fill = HIDDEN_FILL
+                cell.alignment = Alignment(horizontal="right")
+                widths[c - 1] = max(widths[c - 1], 5)
+                continue
             cell = ws.cell(row=r, column=c, value=value)
             fmt = _cell_format(value, kinds[c - 1])
             if fmt is not None:
@@ -283,9 +302,15 @@ def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds
     if headers:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
+        ws.print_title_rows = "1:1"  # the header row on every printed page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write_frame(ws: Worksheet, df: pd.DataFrame, formats: Mapping[str, str]) -> None:
+def _write_frame(ws: Worksheet, df: pd.DataFrame, formats: Mapping[str, str],
+                 hidden_marks: Mapping[int, str] | None = None) -> None:
     df = _frame(df)
     kinds = []
     for i, col in enumerate(df.columns):
@@ -293,18 +318,27 @@ def _write_frame(ws: Worksheet, df: pd.DataFrame, formats: Mapping[str, str]) ->
         if kind not in KINDS and kind != "general":
             raise ValueError(f"Okänt format {kind!r} för kolumnen {col!r}; välj bland {sorted(KINDS)}")
         kinds.append(kind)
-    rows = [[_excel_value(v, kinds[c]) for c, v in enumerate(row)] for row in df.itertuples(index=False, name=None)]
+    marks = hidden_marks or {}
+
+    def value(v, kind):
+        if marks and kind == "int" and not isinstance(v, bool) and isinstance(v, (int, np.integer)) and int(v) in marks:
+            return Hidden(marks[int(v)])
+        return _excel_value(v, kind)
+
+    rows = [[value(v, kinds[c]) for c, v in enumerate(row)] for row in df.itertuples(index=False, name=None)]
     _write_table(ws, [_header(c) for c in df.columns], rows, kinds)
 
 
 def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any] | None = None,
-                   formats: Mapping[str, Mapping[str, str]] | None = None) -> bytes:
+                   formats: Mapping[str, Mapping[str, str]] | None = None,
+                   hidden_marks: Mapping[int, str] | None = None) -> bytes:
     """An .xlsx workbook, one sheet per table, ready to filter and print.
 
     `formats` maps sheet name -> column -> 'int' | 'kr' | 'tkr' | 'pct' | 'number' |
     'date' | 'datetime' | 'text'; columns not named get a format from their dtype.
     `meta` (filters, export time, data load time) becomes a first sheet `Urval`, so a
-    forwarded file still says what it shows.
+    forwarded file still says what it shows. `hidden_marks` maps the codes of counts protection
+    hides (metrics.suppress) to their marks: such cells of count columns become #N/A with a note.
     """
     formats = formats or {}
     wb = Workbook()
@@ -317,7 +351,7 @@ def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any
         _write_table(ws, ["Uppgift", "Värde"], rows, ["general", "general"])
     for name, df in sheets.items():
         title = _unique_title(sheet_title(name), used)
-        _write_frame(wb.create_sheet(title), df, formats.get(name) or formats.get(title) or {})
+        _write_frame(wb.create_sheet(title), df, formats.get(name) or formats.get(title) or {}, hidden_marks)
     if not wb.worksheets:
         wb.create_sheet("Blad")  # a workbook without sheets cannot be opened
     buf = io.BytesIO()

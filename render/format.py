@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics.suppress import is_hidden, label
+from metrics.suppress import is_hidden, kind_of, mark
 
 NBSP = "\u00a0"
 DASH = "–"  # en dash: the agreed mark for "no figure"
@@ -129,8 +129,8 @@ def fmt_pct(share: Any, decimals: int = 1) -> str:
 
 
 def fmt_pp(delta_share: Any, decimals: int = 1) -> str:
-    """A difference of two shares in percentage points, so '+3,2 p.e.' is not misread as +3,2 %."""
-    return _fmt(delta_share, decimals, "p.e.", signed=True, scale=Decimal(100))
+    """A difference of two shares in percentage points, so '+3,2 procentenheter' is not misread as +3,2 %."""
+    return _fmt(delta_share, decimals, "procentenheter", signed=True, scale=Decimal(100))
 
 
 def _as_datetime(d: Any) -> dt.date | None:
@@ -214,5 +214,5 @@ def format_table(df: pd.DataFrame, spec: Mapping[str, str | Callable[[Any], str]
 
 
 def fmt_count(x: Any, threshold: int) -> str:
-    """A count from a protected table: `<5` where metrics.suppress hid it, else the number."""
-    return label(threshold) if is_hidden(x) else fmt_int(x)
+    """A count from a protected table: `<5` or `..` where metrics.suppress hid it, else the number."""
+    return mark(kind_of(x), threshold) if is_hidden(x) else fmt_int(x)

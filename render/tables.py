@@ -1,22 +1,23 @@
 """The staff export: the filtered tables as Excel and CSV, built from the metrics layer.
 
-Every figure comes from a metrics function (metrics.people, metrics.cost); this module
-only picks, renames and, with small-count protection on, hides. Protection treats the
-aggregate tables as one linked set (metrics.suppress.suppress_linked): a count shown in
-two sheets, or a row that adds up to a figure in another sheet, gets one decision, so
-no sheet gives away what another hides. Hidden counts are written as the text `<5`;
-a share or cost per person that rests on fewer than 5 people or on a hidden count is
-left empty.
+Every figure comes from a metrics function (metrics.people, metrics.cost); this module only
+picks, renames and, with small-count protection on, asks the protection engine
+(metrics.suppress) which counts to hide — the same decision pages, presentation and deck get.
+Hidden counts keep their place in numeric columns: in Excel as marked error cells (`#N/A`
+with a note saying `<5` or `..`, so a SUM over them fails loudly instead of undercounting), in
+CSV as the text `<5` or `..`. A share or cost per person resting on a hidden count or on fewer
+than the threshold is left empty.
 
-The enrollment-level table (one row per enrollment, pseudonymised) is for staff
-follow-up only and is never protected: it is individual data by nature.
-
+The enrollment-level table (one row per enrollment, pseudonymised) is for staff follow-up only
+and is never protected: it is individual data by nature.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
+
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -24,17 +25,17 @@ import pandas as pd
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_SINGULAR, SEX_WORDS, SEXES, TOTAL, UNKNOWN_REASON
 from metrics import Filters
 from metrics.cost import cost_by_initiative_year, cost_summary
-from core.vocabulary import AGE_GROUPS, UNKNOWN_REASON
 from metrics.people import (age_by_sex, by_initiative, enrollment_rows, exits_by_reason, headline, inflow_by_agency,
                             inflow_by_initiative, positive_codes, reason_labels)
-from metrics.suppress import DEFAULT_THRESHOLD, label, suppress_linked
+from metrics.suppress import DEFAULT_THRESHOLD, SECONDARY_MARK, hidden_code, is_hidden, label, legend
 
 from .files import to_csv_bytes, to_excel_bytes
+from .protected import Shown
 from .format import fmt_date, fmt_datetime
 from .text import SEX_OPTIONS, describe
 
 SEX_HEADERS = [SEX_LABELS[s] for s in SEX_COLUMNS]  # Kvinnor, Män, Annat/okänt, Totalt
-ALL = "*"  # a margin: all initiatives, or no split
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 # sheet names (≤ 31 characters, Excel's limit); the order is the workbook's
 PER_INITIATIVE = "Per insats"
@@ -75,70 +76,7 @@ def sex_header(measure: str, sex: str) -> str:
     return f"{measure} {SEX_WORDS[sex]}"
 
 
-# ----------------------------------------------------------------------------- the linked cells
-
-class _Cells:
-    """Every count of every aggregate sheet under one key, and how they add up."""
-
-    def __init__(self) -> None:
-        self.values: dict[Hashable, int] = {}
-        self.relations: list[tuple[list[Hashable], Hashable]] = []
-
-    def add_row(self, key: tuple, row: Mapping[str, Any], prefix: str = "") -> None:
-        """The women/men/other/total of one row, tied together: the sexes add up to the total."""
-        for s in SEX_COLUMNS:
-            self.values[(*key, s)] = int(row[f"{prefix}{s}"])
-        self.relations.append(([(*key, s) for s in SEXES], (*key, "total")))
-
-    def add(self, key: Hashable, value) -> None:
-        self.values[key] = int(value)
-
-    def sums(self, parts: list[tuple], total: tuple) -> None:
-        """Rows `parts` add up to row `total`, for each sex column."""
-        parts = [p for p in parts if (*p, "total") in self.values]
-        if (*total, "total") not in self.values:
-            return
-        for s in SEX_COLUMNS:
-            self.relations.append(([(*p, s) for p in parts], (*total, s)))
-
-    def relate(self, parts: list[Hashable], total: Hashable) -> None:
-        parts = [p for p in parts if p in self.values]
-        if total in self.values:
-            self.relations.append((parts, total))
-
-
-class _Shown:
-    """What a cell looks like in the file: its count, or `<5` when hidden."""
-
-    def __init__(self, cells: _Cells, hidden: set, threshold: int) -> None:
-        self.cells, self.hidden, self.threshold = cells, hidden, threshold
-
-    def count(self, key: Hashable):
-        return label(self.threshold) if key in self.hidden else self.cells.values[key]
-
-    def row(self, key: tuple) -> dict[str, Any]:
-        return {SEX_LABELS[s]: self.count((*key, s)) for s in SEX_COLUMNS}
-
-    def ratio(self, value, denominator: Hashable, numerators: list[Hashable] = ()):
-        """A share or cost per person, or None where it rests on too few people or on a hidden count."""
-        if value is None or pd.isna(value):
-            return None
-        if self.cells.values.get(denominator, 0) < self.threshold or denominator in self.hidden:
-            return None
-        if any(n in self.hidden for n in numerators):
-            return None
-        return float(value)
-
-
-class _Open(_Shown):
-    """Protection off: every figure as the metrics layer gives it."""
-
-    def __init__(self, cells: _Cells) -> None:
-        super().__init__(cells, set(), 0)
-
-    def ratio(self, value, denominator, numerators=()):
-        return None if value is None or pd.isna(value) else float(value)
-
+# ----------------------------------------------------------------------------- the aggregate tables
 
 def _plain(v):
     """A plain Python value for a cell: ints stay ints, missing is None (never NaN, never 0)."""
@@ -152,19 +90,24 @@ def _plain(v):
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """Rows as an object table, so a column of counts can hold `<5` and a missing cell stays empty."""
-    return pd.DataFrame([[_plain(r.get(c)) for c in columns] for r in rows], columns=columns, dtype=object)
+    """Rows as an object table, so a column of counts can hold hidden codes and a missing cell stays empty.
+
+    A column that is empty for the whole selection is left out.
+    """
+    df = pd.DataFrame([[_plain(r.get(c)) for c in columns] for r in rows], columns=columns, dtype=object)
+    return df[[c for c in df.columns if df[c].notna().any()]]
 
 
 def export_tables(con: duckdb.DuckDBPyConnection, f: Filters, *, protect: bool,
                   threshold: int = DEFAULT_THRESHOLD) -> dict[str, pd.DataFrame]:
     """The aggregate tables for the filters `f`, sheet name -> table with Swedish headers.
 
-    With `protect`, counts 1 to threshold − 1 and the cells that would give them away are
-    the text `<threshold` (one decision per cell across all sheets), and shares or costs per
-    person resting on fewer than `threshold` people or on a hidden count are empty (None).
-    Every sheet ends with a `Totalt` row (Per remittent has its own from the metrics layer).
+    With `protect`, every count is as the protection engine shows it for this selection: hidden
+    counts hold their codes (written as `<5`/`..` in CSV and as marked error cells in Excel), and
+    shares or costs per person resting on fewer than `threshold` people or on a hidden count are
+    empty (None). Every sheet ends with a `Totalt` row.
     """
+    show = Shown(con, f, threshold if protect else None)
     h = headline(con, f)
     ini = by_initiative(con, f)
     agencies = inflow_by_agency(con, f)
@@ -174,120 +117,93 @@ def export_tables(con: duckdb.DuckDBPyConnection, f: Filters, *, protect: bool,
     ages = age_by_sex(con, f)
     cost = cost_by_initiative_year(con, f)
     cost_all = cost_summary(con, f)
-    pos, wide = positive_codes(con)
-    names = list(ini.initiative)
+    numerators = {"positive_share": "positive", "positive_wide_share": "positive_wide"}
 
-    # --- every count, keyed (measure, initiative or ALL, split or ALL, sex) ---------------------
-    c = _Cells()
-    for m in MEASURES:
-        c.add_row((m, ALL, ALL), h.loc[m])
-        for r in ini.itertuples(index=False):
-            c.add_row((m, r.initiative, ALL), r._asdict(), f"{m}_")
-        c.sums([(m, n, ALL) for n in names], (m, ALL, ALL))
-    agency_list = list(agencies.agency)
-    for r in agencies.itertuples(index=False):
-        c.add_row(("started", ALL, ("agency", r.agency)), r._asdict())
-    for r in ini_agencies.itertuples(index=False):
-        c.add_row(("started", r.initiative, ("agency", r.agency)), r._asdict())
-    codes = list(reasons.reason)
-    for r in reasons.itertuples(index=False):
-        c.add_row(("exited", ALL, ("reason", r.reason)), r._asdict())
-    for r in ini_reasons.itertuples(index=False):
-        c.add_row(("exited", r.initiative, ("reason", r.reason)), r._asdict())
-    for m, dim, values in (("started", "agency", agency_list), ("exited", "reason", codes)):
-        c.sums([(m, ALL, (dim, v)) for v in values], (m, ALL, ALL))
-        for n in names:
-            c.sums([(m, n, (dim, v)) for v in values], (m, n, ALL))
-        for v in values:
-            c.sums([(m, n, (dim, v)) for n in names], (m, ALL, (dim, v)))
-    for r in ages.itertuples(index=False):
-        c.add_row(("participants", ALL, ("age", r.age_group)), r._asdict())
-    c.sums([("participants", ALL, ("age", g)) for g in ages.age_group], ("participants", ALL, ALL))
-    # cost: its counts per initiative-year are all participants of the calendar year, so they are
-    # the per-initiative figures exactly when the filters are one calendar year with no sex/agency
-    same_people = f.is_calendar_year and not f.agencies and not f.sexes
-    for r in cost.itertuples(index=False):
-        for col in COST_COUNTS.values():
-            c.add(("cost", r.initiative, r.year, col), getattr(r, col))
-        if same_people:
-            c.relate([("cost", r.initiative, r.year, "participants")], ("participants", r.initiative, ALL, "total"))
-            c.relate([("cost", r.initiative, r.year, "started")], ("started", r.initiative, ALL, "total"))
-            c.relate([("exited", r.initiative, ("reason", code), "total") for code in pos],
-                     ("cost", r.initiative, r.year, "positive_exits"))
-    with_cost = cost[cost.cost.notna() & (cost.participants > 0)]
-    if len(with_cost):
-        c.add(("cost", ALL, ALL, "participants"), cost_all["participants"])
-        c.relate([("cost", r.initiative, r.year, "participants") for r in with_cost.itertuples(index=False)],
-                 ("cost", ALL, ALL, "participants"))
-
-    show = _Shown(c, suppress_linked(c.values, c.relations, threshold), threshold) if protect else _Open(c)
-
-    # --- the sheets ---------------------------------------------------------------------------
-    def per_initiative_row(name: str, key: str, source: Mapping[str, Any]) -> dict[str, Any]:
+    def per_initiative_row(name: str, dims: dict, source: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         row: dict[str, Any] = {"Insats": name}
+        shown = {}
         for m, title in MEASURES.items():
             for s in SEX_COLUMNS:
-                row[sex_header(title, s)] = show.count((m, key, ALL, s))
+                shown[(m, s)] = row[sex_header(title, s)] = show.count(m, dims, s, source[m][s])
         for share, title in SHARES.items():
-            codes_ = pos if share == "positive_share" else wide
             for s in SEX_COLUMNS:
-                row[sex_header(title, s)] = show.ratio(
-                    source[share][s], ("exited", key, ALL, s),
-                    [("exited", key, ("reason", code), s) for code in codes_])
+                num = show.count("exited", {**dims, "reason": numerators[share]}, s, source[f"n_{share}"][s])
+                row[sex_header(title, s)] = show.ratio(source[share][s], shown[("exited", s)], num)
         return row
 
-    rows = [per_initiative_row(r["initiative"], r["initiative"],
-                               {sh: {s: r[f"{sh}_{s}"] for s in SEX_COLUMNS} for sh in SHARES})
+    def ini_source(r) -> dict:
+        out = {m: {s: r[f"{m}_{s}"] for s in SEX_COLUMNS} for m in MEASURES}
+        out |= {sh: {s: r[f"{sh}_{s}"] for s in SEX_COLUMNS} for sh in SHARES}
+        out |= {f"n_{sh}": {s: r[f"exited_{numerators[sh]}_{s}"] for s in SEX_COLUMNS} for sh in SHARES}
+        return out
+
+    rows = [per_initiative_row(r["initiative"], {"initiative": r["initiative"]}, ini_source(r))
             for _, r in ini.iterrows()]
-    rows.append(per_initiative_row(TOTAL, ALL, {sh: h.loc[sh] for sh in SHARES}))
-    per_initiative = _table(rows, ["Insats", *[sex_header(t, s) for t in [*MEASURES.values(),
-                                                                                         *SHARES.values()]
-                                                             for s in SEX_COLUMNS]])
+    head = {m: h.loc[m] for m in MEASURES} | {sh: h.loc[sh] for sh in SHARES}
+    head |= {"n_positive_share": h.loc["exited_positive"], "n_positive_wide_share": h.loc["exited_positive_wide"]}
+    rows.append(per_initiative_row(TOTAL, {}, head))
+    per_initiative = _table(rows, ["Insats", *[sex_header(t, s) for t in [*MEASURES.values(), *SHARES.values()]
+                                               for s in SEX_COLUMNS]])
 
     per_agency = _table(
-        [{"Remittent": a, **show.row(("started", ALL, ("agency", a)))} for a in agency_list]
-        + [{"Remittent": TOTAL, **show.row(("started", ALL, ALL))}], columns=["Remittent", *SEX_HEADERS])
+        [{"Remittent": r.agency, **show.row("started", {"agency": r.agency}, r._asdict())}
+         for r in agencies.itertuples(index=False)]
+        + [{"Remittent": TOTAL, **show.row("started", {}, h.loc["started"])}], ["Remittent", *SEX_HEADERS])
 
     per_initiative_agency = _table(
-        [{"Insats": r.initiative, "Remittent": r.agency, **show.row(("started", r.initiative, ("agency", r.agency)))}
+        [{"Insats": r.initiative, "Remittent": r.agency,
+          **show.row("started", {"initiative": r.initiative, "agency": r.agency}, r._asdict())}
          for r in ini_agencies.itertuples(index=False)]
-        + [{"Insats": TOTAL, "Remittent": None, **show.row(("started", ALL, ALL))}],
+        + [{"Insats": TOTAL, "Remittent": None, **show.row("started", {}, h.loc["started"])}],
         ["Insats", "Remittent", *SEX_HEADERS])
 
     def code(reason: str):
         return None if reason == UNKNOWN_REASON else reason
 
     per_reason = _table(
-        [{"Kod": code(r.reason), "Avslutsorsak": r.label, **show.row(("exited", ALL, ("reason", r.reason)))}
+        [{"Kod": code(r.reason), "Avslutsorsak": r.label, **show.row("exited", {"reason": r.reason}, r._asdict())}
          for r in reasons.itertuples(index=False)]
-        + [{"Kod": None, "Avslutsorsak": TOTAL, **show.row(("exited", ALL, ALL))}],
+        + [{"Kod": None, "Avslutsorsak": TOTAL, **show.row("exited", {}, h.loc["exited"])}],
         ["Kod", "Avslutsorsak", *SEX_HEADERS])
 
     per_initiative_reason = _table(
         [{"Insats": r.initiative, "Kod": code(r.reason), "Avslutsorsak": r.label,
-          **show.row(("exited", r.initiative, ("reason", r.reason)))} for r in ini_reasons.itertuples(index=False)]
-        + [{"Insats": TOTAL, "Kod": None, "Avslutsorsak": None, **show.row(("exited", ALL, ALL))}],
+          **show.row("exited", {"initiative": r.initiative, "reason": r.reason}, r._asdict())}
+         for r in ini_reasons.itertuples(index=False)]
+        + [{"Insats": TOTAL, "Kod": None, "Avslutsorsak": None, **show.row("exited", {}, h.loc["exited"])}],
         ["Insats", "Kod", "Avslutsorsak", *SEX_HEADERS])
 
     per_age = _table(
-        [{"Åldersgrupp": g, **show.row(("participants", ALL, ("age", g)))} for g in ages.age_group]
-        + [{"Åldersgrupp": TOTAL, **show.row(("participants", ALL, ALL))}], ["Åldersgrupp", *SEX_HEADERS])
+        [{"Åldersgrupp": r.age_group, **show.row("participants", {"age_group": r.age_group}, r._asdict())}
+         for r in ages.itertuples(index=False)]
+        + [{"Åldersgrupp": TOTAL, **show.row("participants", {}, h.loc["participants"])}],
+        ["Åldersgrupp", *SEX_HEADERS])
 
     cost_rows = []
+    pooled = 0
+    pooled_hidden = False
     for r in cost.itertuples(index=False):
         row = {COST_COLUMNS[k]: getattr(r, k) for k in ("initiative", "year", "budget", "actual", "cost", "basis")}
         row[COST_COLUMNS["year"]] = int(r.year)
-        for k in COST_COUNTS.values():
-            row[COST_COLUMNS[k]] = show.count(("cost", r.initiative, r.year, k))
+        y = show.year(r.year)
+        counts = {}
+        for col, measure, extra in (("participants", "participants", {}), ("started", "started", {}),
+                                    ("positive_exits", "exited", {"reason": "positive"})):
+            counts[col] = show.count(measure, {"initiative": r.initiative, **extra}, "total", getattr(r, col),
+                                     p=y, f=None) if y is not None else getattr(r, col)
+            row[COST_COLUMNS[col]] = counts[col]
         for k, den in COST_COUNTS.items():
-            row[COST_COLUMNS[k]] = show.ratio(getattr(r, k), ("cost", r.initiative, r.year, den))
+            row[COST_COLUMNS[k]] = show.ratio(getattr(r, k), counts[den])
+        if r.cost is not None and not pd.isna(r.cost) and r.participants > 0:
+            pooled += r.participants
+            pooled_hidden |= is_hidden(counts["participants"])
         cost_rows.append(row)
-    if len(with_cost):
+    if pooled:
+        people = hidden_code("secondary") if pooled_hidden else pooled
         cost_rows.append({"Insats": TOTAL, "Kostnad (kr)": cost_all["cost"],
                           "Kostnad enligt": "insatser och år med både kostnad och deltagare",
-                          "Deltagare": show.count(("cost", ALL, ALL, "participants")),
-                          "Kostnad per deltagare (kr)": show.ratio(cost_all["per_participant"],
-                                                                   ("cost", ALL, ALL, "participants"))})
+                          "Deltagare": people,
+                          "Kostnad per deltagare (kr)": show.ratio(cost_all["per_participant"], people)})
     per_cost = _table(cost_rows, list(COST_COLUMNS.values()))
 
     return {
@@ -346,7 +262,7 @@ def meta(f: Filters, status: Mapping[str, Any], *, protect: bool | None = None,
          threshold: int = DEFAULT_THRESHOLD, individual: bool = False,
          now: dt.datetime | None = None) -> dict[str, str]:
     """The `Urval` sheet: what the file shows (filters in words), when it was exported and when the data were loaded."""
-    now = now or dt.datetime.now()
+    now = now or dt.datetime.now(STOCKHOLM)  # the same clock as the load time: the association's own
     out = {
         "Innehåll": ("Deltagarrader (individdata, pseudonymiserade). " + INDIVIDUAL_WARNING) if individual
         else "Sammanställningar per insats, remittent, avslutsorsak, åldersgrupp och kostnad, uppdelat på kön",
@@ -358,9 +274,9 @@ def meta(f: Filters, status: Mapping[str, Any], *, protect: bool | None = None,
     }
     if protect is not None and not individual:
         out["Skydd för små tal"] = (
-            f"På: antal 1–{threshold - 1} visas som {label(threshold)}, liksom antal som annars skulle kunna räknas "
-            f"fram ur summor; andelar och kostnad per person som bygger på färre än {threshold} personer eller på "
-            "ett dolt antal lämnas tomma") if protect else "Av: alla antal visas"
+            "På. " + legend(threshold) + " I Excel är ett dolt antal en cell med #SAKNAS!/#N/A och en kommentar "
+            f"({label(threshold)} eller ..), så att en summa över den inte blir för liten utan att det märks."
+        ) if protect else "Av: alla antal visas"
     out["Exporterad"] = fmt_datetime(now)
     out["Data inlästa"] = fmt_datetime(status.get("last_load"))
     out["Datakälla"] = "Exempeldata (genererade, fiktiva uppgifter)" if status.get("source") == "sample" \
@@ -369,14 +285,28 @@ def meta(f: Filters, status: Mapping[str, Any], *, protect: bool | None = None,
     return out
 
 
-def excel_bytes(tables: Mapping[str, pd.DataFrame], meta_: Mapping[str, str]) -> bytes:
-    """The workbook: the `Urval` sheet, then one sheet per table."""
-    return to_excel_bytes(tables, meta=meta_, formats=formats(tables))
+def _marks(threshold: int) -> dict[int, str]:
+    return {hidden_code("primary"): label(threshold), hidden_code("secondary"): SECONDARY_MARK}
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """One table as CSV for Swedish Excel (UTF-8 with BOM, `;`, decimal comma)."""
-    return to_csv_bytes(df)
+def excel_bytes(tables: Mapping[str, pd.DataFrame], meta_: Mapping[str, str], threshold: int = DEFAULT_THRESHOLD
+                ) -> bytes:
+    """The workbook: the `Urval` sheet, then one sheet per table, set up to print (landscape, fit to width)."""
+    return to_excel_bytes(tables, meta=meta_, formats=formats(tables), hidden_marks=_marks(threshold))
+
+
+def csv_bytes(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> bytes:
+    """One table as CSV for Swedish Excel (UTF-8 with BOM, `;`, decimal comma), shares rounded as on screen."""
+    out = df.copy()
+    kinds = _formats(out)
+    for col in out.columns:
+        if kinds.get(col) == "int":
+            out[col] = [_marks(threshold).get(v, v) if is_hidden(v) else v for v in out[col]]
+        elif kinds.get(col) == "pct":  # 25,6 % on screen: 0,256 here, not 0,2564102564102564
+            out[col] = [None if v is None or pd.isna(v) else round(float(v), 3) for v in out[col]]
+        elif kinds.get(col) == "kr":
+            out[col] = [None if v is None or pd.isna(v) else round(float(v), 2) for v in out[col]]
+    return to_csv_bytes(out)
 
 
 def file_stem(f: Filters, what: str) -> str:

@@ -1,5 +1,13 @@
-"""The filters in words: for page subtitles, exports, the presentation and the board pack."""
+"""Words for people: the filters in Swedish, and names from files made safe for Markdown and charts.
+
+Names of initiatives, referring units and notes come from files other people typed. Streamlit
+renders Markdown (`**bold**`, links, `:red[…]`) in captions and Plotly renders a subset of HTML
+(`<b>`, `<a href>`) in every text of a chart: both are escaped here before any name reaches them.
+"""
 from __future__ import annotations
+
+import html
+import re
 
 from core.vocabulary import SEX_LABELS, SEXES
 from metrics import Filters
@@ -8,12 +16,26 @@ from .format import fmt_date
 
 SEX_OPTIONS = {s: SEX_LABELS[s] for s in SEXES}  # the sexes a reader can filter on
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~:<$&])")
+
+
+def md(text: object) -> str:
+    """A name shown literally inside Markdown: every character Markdown or Streamlit would act on is escaped."""
+    s = re.sub(r"[\x00-\x1f\x7f]", " ", str(text))
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def chart_text(text: object) -> str:
+    """A name shown literally in a Plotly chart: its HTML subset (<b>, <a href>, &entities;) is escaped."""
+    return html.escape(re.sub(r"[\x00-\x1f\x7f]", " ", str(text)), quote=False)
+
 
 def period_label(f: Filters) -> str:
     return str(f.start.year) if f.is_calendar_year else f"{fmt_date(f.start)} – {fmt_date(f.end)}"
 
 
 def describe(f: Filters) -> str:
+    """The selection in words, as plain text (escape with `md` before putting it in Markdown)."""
     parts = [period_label(f), ", ".join(f.initiatives) if f.initiatives else "alla insatser"]
     if f.agencies:
         parts.append("remittent: " + ", ".join(f.agencies))

@@ -1,13 +1,13 @@
-"""One chart look for every page: readable on a projector, colour-blind safe, same colour per category.
+"""One chart look for every page: readable on a projector, colour-blind safe, one colour for one meaning.
 
-Colours come from the Okabe–Ito and Paul Tol palettes, darkened where needed so that
-every category colour has at least 3:1 contrast against white (WCAG for graphics), which
-thin lines, markers and bar labels need. Pure yellow is not used. Each set (sex, agency,
-exit reason) was checked to stay distinguishable under simulated protanopia, deuteranopia
-and tritanopia; tests/test_ui_theme.py repeats both checks, so a new colour must pass them.
-
-A category keeps its colour on every page, so a reader who has learnt "Arbetsförmedlingen
-is green" is never misled on the next page.
+Each dimension has its own palette, and no colour stands for two things: sex (women, men,
+other/unknown), referring agency, exit reason, and money (budget, actual) never share a colour,
+so a reader who has learnt "men are blue" is never misled by a blue agency. The one shared
+colour is the grey of "no information" (Uppgift saknas, okänd orsak), which means the same
+everywhere; targets are black strokes; flags (a large deviation) are a black outline and a word,
+never a colour. Within each set, colours stay apart (CIE76 ΔE ≥ 12) as seen with protanopia,
+deuteranopia and tritanopia (Machado et al. 2009), and every colour has at least 3:1 contrast
+against white; tests/test_render_theme.py checks all three, so a new colour must pass them.
 
 Colours and sizes are written into each figure's layout, not only into the template:
 st.plotly_chart's default theme="streamlit" replaces the template, but keeps explicit
@@ -32,59 +32,57 @@ PRESENT_TEMPLATE_NAME = "insatskollen_present"
 
 FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 TEXT_COLOR = "#1F1F1F"
+MUTED_TEXT = "#555555"  # 7,5:1 on white: captions and notes, above WCAG AA's 4,5:1 for small text
 GRID_COLOR = "#E3E3E3"
 AXIS_LINE_COLOR = "#8A8A8A"
 
-MISSING_COLOR = "#8A8A8A"  # grey: "no information" should recede, yet stay 3:1 against white
+MISSING_COLOR = "#949494"  # grey: "no information" recedes, yet keeps 3:1 against white; the same meaning everywhere
+HIDDEN_COLOR = "#BDBDBD"  # a segment protection hides: drawn hatched and labelled, never as a gap
 TOTAL_COLOR = "#222222"
-HIGHLIGHT_COLOR = "#882255"  # dark wine: flags (e.g. large deviation from a target), far from every sex colour
+FLAG_LINE = {"color": "#000000", "width": 3}  # a flagged bar (large deviation from target): outline, not colour
+HIGHLIGHT_COLOR = TOTAL_COLOR  # kept for callers: a flag is drawn in black
 
-_BLUE = "#0072B2"      # Okabe–Ito blue
-_VERMILLION = "#D55E00"  # Okabe–Ito vermillion
-_OLIVE = "#9D9528"     # Okabe–Ito yellow, darkened to 3:1
-_SKY = "#499AC8"       # Okabe–Ito sky blue, darkened to 3:1
-_OCHRE = "#B68C28"     # Tol high-contrast yellow, darkened to 3:1
-_ROSE = "#CC6677"      # Tol muted
-_INDIGO = "#332288"    # Tol muted
-_GREEN = "#117733"     # Tol muted
-_WINE = "#882255"      # Tol muted
-_PURPLE = "#AA4499"    # Tol muted
-_NAVY = "#004488"      # Tol high-contrast blue
-_MAGENTA = "#EE3377"   # Tol vibrant
-_TEAL = "#009988"      # Tol vibrant
-
-_SEX_BY_KEY = {"women": _ROSE, "men": _BLUE, "other": _OLIVE, "total": TOTAL_COLOR}
-SEX_COLORS: dict[str, str] = {**_SEX_BY_KEY, **{SEX_LABELS[k]: c for k, c in _SEX_BY_KEY.items()}}
+SEX_COLORS_BY_KEY = {"women": "#B4346C", "men": "#1F63A6", "other": "#7D6B00", "total": TOTAL_COLOR}
+SEX_COLORS: dict[str, str] = {**SEX_COLORS_BY_KEY, **{SEX_LABELS[k]: c for k, c in SEX_COLORS_BY_KEY.items()}}
 
 AGENCY_COLORS: dict[str, str] = {
-    "Försäkringskassan": _INDIGO,
-    "Arbetsförmedlingen": _GREEN,
-    "Kommun": _OCHRE,
-    "Region": _WINE,
-    "Annan": _SKY,
+    "Försäkringskassan": "#332288",
+    "Arbetsförmedlingen": "#117733",
+    "Kommun": "#B35600",
+    "Region": "#882255",
+    "Annan": "#21A0B5",
     MISSING: MISSING_COLOR,
 }
 
-# 1 (work/studies) is the darkest, so the result the association is judged on stands out;
-# 2 (continued rehabilitation, counted in the wider positive share) is its lighter sibling.
+# 1 (work/studies) is the teal the association is judged on; 2, its wide sibling, green.
 EXIT_REASON_COLORS: dict[str, str] = {
-    "1": _NAVY,
-    "2": _SKY,
-    "3": _WINE,
-    "4": _GREEN,
-    "5": _MAGENTA,
-    "6": _OCHRE,
+    "1": "#0E7C7B",
+    "2": "#50A24A",
+    "3": "#A23B2A",
+    "4": "#7B5EA7",
+    "5": "#B08600",
+    "6": "#3D3D3D",
     UNKNOWN_REASON: MISSING_COLOR,
 }
 
+# Money: budget light, actual (what was spent) dark; per-person figures follow their basis.
+BUDGET_COLOR = "#6C8EBF"
+ACTUAL_COLOR = "#1D3557"
+MIXED_COST_COLOR = "#86577F"  # over several years, some on actual and some on budget
+PER_STARTED_COLOR = "#23744A"
+MONEY_COLORS = {"budget": BUDGET_COLOR, "actual": ACTUAL_COLOR, "mixed": MIXED_COST_COLOR,
+                "per_started": PER_STARTED_COLOR}
+
 # Values the data contract names, fixed so that the common ones never share a hashed colour.
 KNOWN_CATEGORY_COLORS: dict[str, dict[str, str]] = {
-    "category": {"Personal": _BLUE, "Lokaler": _OCHRE, "Övrigt": _INDIGO, "Totalt": "#5A5A5A"},
-    "funder": {"Förbundet": _BLUE, "ESF": _VERMILLION, "Medfinansiering": _GREEN},
+    "category": {"Personal": "#5C3D2E", "Lokaler": "#A6763C", "Övrigt": "#7A8C6E", "Totalt": "#5A5A5A"},
+    "funder": {"Förbundet": "#2E4A62", "ESF": "#D0743C", "Medfinansiering": "#4E9A8A"},
 }
 
-# Fallback and default trace colours; every one has ≥ 3:1 contrast against white.
-CATEGORY_PALETTE: list[str] = [_BLUE, _VERMILLION, _GREEN, _PURPLE, _OCHRE, _INDIGO, _SKY, _WINE, _ROSE, _TEAL]
+# Fallback for categories no palette names (new cost categories, funders): earth and slate tones, apart
+# from the sex, agency and exit colours; every one has ≥ 3:1 contrast against white.
+CATEGORY_PALETTE: list[str] = ["#6B4C3B", "#8D6E3F", "#5F7161", "#4A5D73", "#7D5A6E", "#866A3A", "#556B5D",
+                               "#6A5F7F"]
 
 TARGET_LINE: dict[str, Any] = {"color": TOTAL_COLOR, "width": 2, "dash": "dash"}
 
@@ -144,9 +142,9 @@ def contrast_ratio(color: str, background: str = "#FFFFFF") -> float:
 
 
 def _sizes(present: bool) -> dict[str, int]:
-    """Presentation mode is for the back row of a meeting room: everything at least 20 px."""
+    """Presentation mode is for the back row of a meeting room: every chart text at least 24 px."""
     if present:
-        return {"base": 22, "tick": 20, "axis_title": 22, "title": 28, "legend": 20, "hover": 20}
+        return {"base": 24, "tick": 24, "axis_title": 24, "title": 28, "legend": 24, "hover": 24}
     return {"base": 16, "tick": 14, "axis_title": 16, "title": 20, "legend": 15, "hover": 15}
 
 
@@ -256,8 +254,7 @@ def apply_theme(fig: go.Figure, *, present: bool = False) -> go.Figure:
     fig.update_yaxes(**_axis(present))
     return fig
 
-# Money: budget in the light blue, actual (what was spent) in the dark one; per-person figures alike.
-BUDGET_COLOR = _SKY
-ACTUAL_COLOR = _NAVY
-PER_STARTED_COLOR = _TEAL
-MIXED_COST_COLOR = _PURPLE  # a cost over several years, some on actual and some on budget
+
+def label_color(fill: str) -> str:
+    """The text colour for a value written on a bar of colour `fill`: white or dark, whichever stands out more."""
+    return "#FFFFFF" if contrast_ratio(fill) >= contrast_ratio(fill, TEXT_COLOR) else TEXT_COLOR

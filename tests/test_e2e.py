@@ -59,30 +59,77 @@ def _font_px(page, selector: str) -> float:
     )
 
 
+FITS = """() => {
+    const nav = document.querySelector('.st-key-present_nav').getBoundingClientRect();
+    const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+    const parts = [...document.querySelectorAll('h1, [data-testid="stMetric"], [data-testid="stPlotlyChart"]')]
+        .filter(shown).map(el => el.getBoundingClientRect());
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(shown);
+    return {navTop: nav.top, navBottom: nav.bottom, height: innerHeight, width: innerWidth, charts: charts.length,
+            lowest: Math.max(...parts.map(r => r.bottom)), widest: Math.max(...parts.map(r => r.right))};
+}"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_slide_fits_the_projector(server, browser, size):
+    """Title, key figures, chart and the navigation all on screen, without scrolling, at 720p and 1080p."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    for slide in range(1, 6):
+        page.goto(f"{server}/?year=2025&present=1&slide={slide}")
+        wait_idle(page)
+        page.locator(".st-key-present_nav").wait_for(timeout=30_000)
+        page.locator("[data-testid='stPlotlyChart']:visible").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        m = page.evaluate(FITS)
+        assert m["charts"] == 1, (slide, m)  # the chart drawn for this screen height, the other hidden
+        assert m["navBottom"] <= m["height"] + 1 and m["lowest"] <= m["navTop"] + 2, (slide, m)
+        assert m["widest"] <= m["width"] + 1, (slide, m)
+        assert page.get_by_test_id("stException").count() == 0
+    page.close()
+
+
 def test_presentation_mode_is_readable_from_the_back_row(server, browser):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{server}/?year=2025&present=1")
     wait_idle(page)
-    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=30_000)
+    page.locator("[data-testid='stPlotlyChart']:visible").first.wait_for(timeout=30_000)
     assert not page.get_by_test_id("stSidebar").is_visible()
     assert not page.get_by_test_id("stHeader").is_visible()
     assert page.get_by_test_id("stException").count() == 0
     assert _font_px(page, "[data-testid='stCaptionContainer'] p") >= 24  # body text, filters subtitle
     assert _font_px(page, "[data-testid='stMetricValue'] p") >= 60  # key figures much larger
-    tick_sizes = page.evaluate(
-        """() => [...document.querySelectorAll('.js-plotly-plot .xtick text, .js-plotly-plot .ytick text')]
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('.st-key-present_large .js-plotly-plot text')]
+                 .filter(t => t.textContent.trim())
                  .map(t => parseFloat(t.style.fontSize || getComputedStyle(t).fontSize))"""
     )
-    assert tick_sizes and min(tick_sizes) >= 20
-    color = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stCaptionContainer\"] p')).color")
+    assert sizes and min(sizes) >= 24  # every text in the chart, values on the bars included
+    color = page.evaluate("() => getComputedStyle(document.querySelector('h1')).color")
     assert color == "rgb(17, 17, 17)"  # 18:1 on white, beyond WCAG AA
-    assert "Skydd för små tal" in page.get_by_test_id("stCaptionContainer").first.inner_text()
+    assert "Skyddade tal" in page.locator(".st-key-present_nav").inner_text()  # one line, always on screen
     # the arrow keys step through the topics
     page.locator("h1").first.wait_for()
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => document.querySelector('h1').innerText.includes('Inflöde')", timeout=30_000)
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("() => document.querySelector('h1').innerText.includes('Översikt')", timeout=30_000)
+    page.close()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_page_opens_with_key_figures_as_text(server, browser, path):
+    """The answer in five seconds: a row of key figures, in text, before any chart."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"{server}/{path}?year=2025")
+    wait_idle(page)
+    values = page.get_by_test_id("stMetricValue")
+    values.first.wait_for(timeout=30_000)
+    texts = [t.strip() for t in values.all_inner_texts()]
+    assert len(texts) >= 3 and all(texts), texts
+    first_metric = page.get_by_test_id("stMetric").first.bounding_box()
+    first_chart = page.get_by_test_id("stPlotlyChart").first.bounding_box()
+    assert first_metric["y"] < first_chart["y"]
+    assert first_metric["y"] + first_metric["height"] < 900  # above the fold
     page.close()
 
 
@@ -116,5 +163,5 @@ def test_board_pack_downloads_from_the_sidebar(server, browser, tmp_path):
     deck = Presentation(str(path))
     titles = [s.shapes.title.text for s in deck.slides]
     assert titles[0] == "Styrelsemöte – underlag"
-    assert len(titles) == 6
+    assert len(titles) == 7
     page.close()

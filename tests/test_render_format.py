@@ -117,12 +117,12 @@ def test_fmt_pct_takes_a_share():
 
 
 def test_fmt_pp_is_signed_percentage_points():
-    assert fmt_pp(0.032) == f"+3,2{NB}p.e."
-    assert fmt_pp(-0.01) == f"-1,0{NB}p.e."
-    assert fmt_pp(0) == f"±0,0{NB}p.e."
-    assert fmt_pp(-0.0004) == f"±0,0{NB}p.e."
-    assert fmt_pp(0.1).lstrip("+") == f"10,0{NB}p.e."
-    assert fmt_pp(0.25, 0) == f"+25{NB}p.e."
+    assert fmt_pp(0.032) == f"+3,2{NB}procentenheter"
+    assert fmt_pp(-0.01) == f"-1,0{NB}procentenheter"
+    assert fmt_pp(0) == f"±0,0{NB}procentenheter"
+    assert fmt_pp(-0.0004) == f"±0,0{NB}procentenheter"
+    assert fmt_pp(0.1).lstrip("+") == f"10,0{NB}procentenheter"
+    assert fmt_pp(0.25, 0) == f"+25{NB}procentenheter"
 
 
 def test_fmt_delta_int():

@@ -142,8 +142,25 @@ def test_missing_is_grey():
 def test_exit_reason_colours():
     assert set(EXIT_REASON_COLORS) == {"1", "2", "3", "4", "5", "6", "unknown"}
     assert len(set(EXIT_REASON_COLORS.values())) == 7
-    one = contrast_ratio(EXIT_REASON_COLORS["1"])
-    assert all(one > contrast_ratio(c) for k, c in EXIT_REASON_COLORS.items() if k != "1"), "code 1 must stand out"
+    assert EXIT_REASON_COLORS["unknown"] == MISSING_COLOR and EXIT_REASON_COLORS["1"] != MISSING_COLOR
+
+
+def test_one_colour_one_meaning_across_dimensions():
+    """No colour stands for two things: sex, agency, exit reason and money never share one (grey = no information)."""
+    sets = {"sex": set(SEX_COLORS.values()) - {theme.TOTAL_COLOR}, "agency": set(AGENCY_COLORS.values()),
+            "exit": set(EXIT_REASON_COLORS.values()), "money": set(theme.MONEY_COLORS.values()),
+            "category": set(KNOWN_CATEGORY_COLORS["category"].values()),
+            "funder": set(KNOWN_CATEGORY_COLORS["funder"].values()), "fallback": set(CATEGORY_PALETTE)}
+    for (a, ca), (b, cb) in itertools.combinations(sets.items(), 2):
+        assert not (ca & cb) - {MISSING_COLOR}, (a, b, (ca & cb) - {MISSING_COLOR})
+    assert HIGHLIGHT_COLOR not in sets["sex"] | sets["agency"] | sets["exit"]  # a flag is an outline, not a colour
+
+
+def test_values_written_on_bars_are_readable():
+    """White only on colours reaching 4,5:1 (WCAG AA for text); dark text elsewhere."""
+    for c in [*SEX_COLORS.values(), *AGENCY_COLORS.values(), *EXIT_REASON_COLORS.values(), *theme.MONEY_COLORS.values()]:
+        assert contrast_ratio(theme.label_color(c), c) >= 4.5, c
+    assert contrast_ratio(theme.MUTED_TEXT) >= 4.5
 
 
 @pytest.mark.parametrize("key", ["1", 1, 1.0, "1.0", " 1 "], ids=repr)
@@ -236,12 +253,12 @@ def test_apply_theme_present_is_projector_sized_on_every_axis():
     fig.add_bar(x=["b"], y=[2], row=1, col=2)
     apply_theme(fig, present=True)
     lay = fig.layout
-    assert lay.font.size == 22
+    assert lay.font.size == 24
     for axis in (lay.xaxis, lay.yaxis, lay.xaxis2, lay.yaxis2):
-        assert axis.tickfont.size >= 20
-        assert axis.title.font.size >= 20
-    assert lay.legend.font.size >= 20 and lay.hoverlabel.font.size >= 20
-    assert lay.title.font.size > 22
+        assert axis.tickfont.size >= 24
+        assert axis.title.font.size >= 24
+    assert lay.legend.font.size >= 24 and lay.hoverlabel.font.size >= 24
+    assert lay.title.font.size > 24
 
 
 def test_apply_theme_twice_is_harmless():

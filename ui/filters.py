@@ -12,7 +12,8 @@ import streamlit as st
 from core.vocabulary import AGENCY_ORDER
 from metrics import Filters
 from metrics.catalog import initiatives as list_initiatives
-from metrics.catalog import latest_full_year, years as list_years
+from metrics.catalog import default_year as find_default_year
+from metrics.catalog import years as list_years
 from render.text import SEX_OPTIONS
 
 from . import access
@@ -29,21 +30,46 @@ def _parse_date(s: str | None) -> dt.date | None:
         return None
 
 
+def _notice(text: str) -> None:
+    st.session_state.setdefault("_url_notices", []).append(text)
+
+
 def _init_from_url(years: list[int], names: list[str], default_year: int) -> None:
-    """Fill the widgets' state from the URL once per session; later the widgets lead."""
+    """Fill the widgets' state from the URL once per session; later the widgets lead.
+
+    Whatever a link holds, the app opens: a value it cannot use is left out with a notice.
+    """
     if st.session_state.get("_filters_ready"):
         return
     qp = st.query_params
+    first, last = dt.date(min(years), 1, 1), dt.date(max(years), 12, 31)
     year = qp.get("year")
-    start, end = _parse_date(qp.get("from")), _parse_date(qp.get("to"))
-    if start and end and start <= end:
-        st.session_state.f_mode = MODE_RANGE
-        st.session_state.f_range = (start, end)
-    else:
-        st.session_state.f_mode = MODE_YEAR
-    st.session_state.f_year = int(year) if year and year.isdigit() and int(year) in years else default_year
+    raw_from, raw_to = qp.get("from"), qp.get("to")
+    start, end = _parse_date(raw_from), _parse_date(raw_to)
+    st.session_state.f_mode = MODE_YEAR
+    if raw_from or raw_to:
+        if not (start and end) or start > end:
+            _notice("Perioden i länken kunde inte läsas (från och till ska vara datum ÅÅÅÅ-MM-DD, från före till); "
+                    f"visar {default_year}.")
+        else:
+            clamped = (max(start, first), min(end, last))
+            if clamped[0] > clamped[1]:
+                _notice(f"Perioden i länken ligger utanför uppgifterna ({first.isoformat()} – {last.isoformat()}); "
+                        f"visar {default_year}.")
+            else:
+                if clamped != (start, end):
+                    _notice(f"Perioden i länken har kortats till uppgifternas {clamped[0].isoformat()} – "
+                            f"{clamped[1].isoformat()}.")
+                st.session_state.f_mode = MODE_RANGE
+                st.session_state.f_range = clamped
+    chosen = int(year) if year and year.isascii() and year.isdigit() and int(year) in years else None
+    if year and chosen is None:
+        _notice(f"Året i länken finns inte bland uppgifterna; visar {default_year}.")
+    st.session_state.f_year = chosen or default_year
     st.session_state.setdefault("f_range", (dt.date(default_year, 1, 1), dt.date(default_year, 12, 31)))
     st.session_state.f_initiatives = [n for n in qp.get_all("initiative") if n in names]
+    if len(st.session_state.f_initiatives) < len(qp.get_all("initiative")):
+        _notice("En insats i länken finns inte bland uppgifterna och har tagits bort ur urvalet.")
     st.session_state.f_agencies = [a for a in qp.get_all("agency") if a in AGENCY_OPTIONS]
     st.session_state.f_sexes = [s for s in qp.get_all("sex") if s in SEX_OPTIONS]
     st.session_state._filters_ready = True
@@ -53,16 +79,22 @@ def sidebar() -> Filters | None:
     """Draw the filters; return the chosen Filters, or None when the database holds no people."""
     years = run(list_years)
     names = run(list_initiatives)
-    default_year = run(latest_full_year)
-    if default_year is None:
+    default_year = run(find_default_year, dt.date.today().year)
+    if default_year is None or not years:
         return None
     _init_from_url(years, names, default_year)
+    first, last = dt.date(min(years), 1, 1), dt.date(max(years), 12, 31)
+    rng = st.session_state.get("f_range")
+    if not (isinstance(rng, (tuple, list)) and len(rng) == 2 and first <= rng[0] <= rng[1] <= last):
+        st.session_state.f_range = (max(first, min(last, dt.date(default_year, 1, 1))),
+                                    max(first, min(last, dt.date(default_year, 12, 31))))
+    if st.session_state.get("f_year") not in years:
+        st.session_state.f_year = default_year
     with st.sidebar:
         st.header("Urval")
         st.radio("Period", [MODE_YEAR, MODE_RANGE], key="f_mode", horizontal=True)
         if st.session_state.f_mode == MODE_RANGE:
-            st.date_input("Från–till", key="f_range", format="YYYY-MM-DD",
-                          min_value=dt.date(min(years), 1, 1), max_value=dt.date(max(years), 12, 31))
+            st.date_input("Från–till", key="f_range", format="YYYY-MM-DD", min_value=first, max_value=last)
         else:
             st.selectbox("År", years, key="f_year")
         st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser")
@@ -74,6 +106,11 @@ def sidebar() -> Filters | None:
     return f
 
 
+def notices() -> list[str]:
+    """What the link held that could not be used, said once."""
+    return st.session_state.pop("_url_notices", [])
+
+
 def _start_presenting() -> None:
     st.query_params["present"] = "1"
 
@@ -83,7 +120,7 @@ def settings() -> None:
     locked = access.protection_forced()  # issue 11: läsare cannot switch protection off (enforced in ui/protection.py)
     with st.expander("Visning och skydd", expanded=False):
         st.toggle("Skydda små tal", key="suppress", disabled=locked,
-                  help="Antal 1–4 visas som <5, liksom celler som annars kan räknas fram. Alltid på i "
+                  help="Antal under gränsen visas som <5, och tal som annars skulle avslöja dem som .. . Alltid på i "
                        "presentationsläget och i styrelseunderlaget, förvalt i sammanställda exporter."
                        + (" Alltid på för rollen läsare." if locked else ""))
         st.number_input("Gräns för små tal", min_value=3, max_value=50, step=1, key="suppress_threshold",

@@ -10,13 +10,14 @@ from metrics import Filters
 from metrics.catalog import association_name, status
 from render.files import to_csv_bytes
 from render.format import FORMATTERS, fmt_date
-from render.text import describe
+from render.text import describe, md
 from render.theme import apply_theme
 
 from auth.roles import TABLE_DOWNLOADS
 
 from . import access, protection
 from .data import run
+from .filters import notices
 
 SEX_FORMATS = {"Kvinnor": "int", "Män": "int", "Annat/okänt": "int", "Totalt": "int"}
 
@@ -53,18 +54,32 @@ def _leave_pages_autodiscovery() -> None:
 
 
 def page_header(title: str, question: str, f: Filters) -> None:
+    """Title, the question the page answers, the selection in words, and what a reader must know first."""
     st.title(title)
-    st.caption(f"{question}  \n**Urval:** {describe(f)}")
+    st.caption(f"{question}  \n**Urval:** {md(describe(f))}")
+    for text in notices():
+        st.info(text, icon=":material/link:")
+    if run(status)["source"] == "sample":
+        st.warning("Exempeldata: siffrorna är genererade och fiktiva. Läs in förbundets exporter för riktiga siffror.",
+                   icon=":material/science:")
     if protection.enabled():
         st.caption(protection.note())
+
+
+def kpis(items: list[dict], columns: int | None = None) -> None:
+    """A row of key figures as text: each a dict(label, value, by_sex=None, delta=None, help=None)."""
+    cols = st.columns(columns or len(items))
+    for col, item in zip(cols, items):
+        with col:
+            kpi(item["label"], item["value"], item.get("by_sex"), item.get("delta"),
+                item.get("delta_color", "off"), item.get("help"))
 
 
 def data_status() -> None:
     s = run(status)
     with st.sidebar:
         if s["source"] == "sample":
-            st.warning("Exempeldata: genererade, fiktiva uppgifter. Läs in förbundets exporter för riktiga siffror.",
-                       icon=":material/science:")
+            st.warning("Exempeldata: genererade, fiktiva uppgifter.", icon=":material/science:")
         if s["last_load"]:
             st.caption(f"Data inläst {fmt_date(s['last_load'][:10])} kl. {s['last_load'][11:16]}")
 
@@ -88,12 +103,13 @@ def empty(message: str = "Det finns inga uppgifter för det här urvalet. Välj 
 def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str | None = None) -> None:
     """A sortable table: Swedish display strings over the raw numbers, so sorting stays numeric.
 
-    Hidden small counts arrive as the text `<5` and pass through unchanged.
+    Counts protection hides arrive as their codes (numeric, so the column still sorts) and print
+    as `<5` or `..`.
     """
     formats = formats or {}
     counts = [c for c, k in formats.items() if k == "int" and c in df.columns]
     fns = {c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}
-    fns |= {c: protection.fmt_count for c in counts}  # protected counts hold HIDDEN: printed as <5
+    fns |= {c: protection.fmt_count for c in counts}  # hidden counts hold their codes: printed as <5 or ..
     shown = df.copy()
     for c in shown.columns[shown.isna().any()]:
         # st.dataframe prints a missing cell as "None" whatever the format says: print these
@@ -133,10 +149,12 @@ def board_pack_button(f: Filters | None) -> None:
 
     from .data import cursor
 
+    threshold = protection.threshold()  # read now: the file is built outside this run, where the session is gone
+
     def build() -> bytes:
         cur = cursor()
         try:
-            return build_board_pack(cur, f, association=association_name(cur), threshold=protection.threshold())
+            return build_board_pack(cur, f, association=association_name(cur), threshold=threshold)
         finally:
             cur.close()
 

@@ -1,24 +1,29 @@
 """Presentation mode: the board-meeting view, one topic per screen, readable from the back row.
 
-Only static CSS goes into st.html (never data). Sizes: body text 26 px, chart labels ≥ 20 px
-(render.theme with present=True), key figures 80 px; text #111 on white (contrast 18:1, WCAG AAA).
-Small counts are always protected here.
+Every slide fits a 1280×720 projector and a 1920×1080 screen without scrolling: the title, a row
+of key figures, one chart sized to what is left of the screen (CSS viewport units; Plotly follows
+its container), and a bar at the foot with the navigation and a one-line protection note that
+never scrolls away. Chart text is at least 24 px with the values on the bars, so nobody needs to
+hover. Only static CSS goes into st.html (never data). Small counts are always protected here.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from metrics.cost import BUDGET, cost_by_initiative_year, cost_summary
-from metrics.people import (by_initiative, exits_by_reason, headline, inflow_by_agency, positive_codes, reason_shares,
-                            targets_summary, women_share_vs_target)
-from render.charts import agency_by_sex, money_bars, reason_share_by_sex, sex_bars, share_vs_target
+from core.vocabulary import SEXES
+from metrics.cost import BUDGET, cost_by_initiative_year, cost_per_initiative, cost_summary
+from metrics.people import (DEFAULT_WOMEN_TARGET, by_initiative, exits_by_reason, headline, inflow_by_agency,
+                            women_share_vs_target)
+from render.charts import money_bars, sex_bars, share_bars, stacked, top_n
 from render.format import fmt_kr, fmt_pct
-from render.text import describe
-from render.theme import ACTUAL_COLOR
+from render.text import describe, md
+from render.theme import ACTUAL_COLOR, EXIT_REASON_COLORS, SEX_COLORS, apply_theme
 
 from . import protection
 from .data import run
-from .layout import chart, empty, filters_or_stop, sex_line
+from .layout import empty, filters_or_stop, sex_line
+
+PRESENT_TOP = 7  # a slide's chart shows the largest few categories, the rest as "Övriga"
 
 PRESENT_CSS = """
 <style>
@@ -26,29 +31,44 @@ PRESENT_CSS = """
 header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stStatusWidget"], #MainMenu, footer { display: none !important; }
 .stApp { background: #FFFFFF; }
-.stMainBlockContainer, .block-container { padding-top: 1.2rem !important; padding-bottom: 1rem !important;
-  max-width: 100% !important; }
-.stApp, .stApp p, .stApp li, .stApp label, .stApp button, .stApp [data-testid="stMarkdownContainer"] p,
+.stMainBlockContainer, .block-container { padding: 0.6rem 2rem 0 2rem !important; max-width: 100% !important; }
+.stApp, .stApp p, .stApp li, .stApp label, .stApp button, .stApp [data-testid="stMarkdownContainer"] p {
+  font-size: clamp(20px, 2.6vh, 30px) !important; color: #111111 !important; line-height: 1.3; }
+.stApp h1 { font-size: clamp(34px, 5.2vh, 60px) !important; color: #111111 !important; padding: 0 !important;
+  margin: 0 !important; line-height: 1.15 !important; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p {
-  font-size: 26px !important; color: #111111 !important; line-height: 1.35; }
-.stApp h1 { font-size: 54px !important; color: #111111 !important; padding: 0 0 0.2rem 0; }
-.stApp h2, .stApp h3 { font-size: 36px !important; color: #111111 !important; }
-.stApp [data-testid="stCaptionContainer"] { opacity: 1 !important; }
-.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] p {
-  font-size: 80px !important; color: #111111 !important; font-weight: 700; line-height: 1.1; }
-.stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] p { font-size: 30px !important; }
-.stApp [data-testid="stMetricDelta"], .stApp [data-testid="stMetricDelta"] p { font-size: 26px !important; }
+  font-size: clamp(18px, 2.4vh, 28px) !important; color: #333333 !important; opacity: 1 !important; }
+.stApp [data-testid="stMetric"] { padding: 0.2rem 0.8rem !important; }
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] *,
+.stApp [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: clamp(40px, 7vh, 84px) !important; color: #111111 !important; font-weight: 700 !important;
+  line-height: 1.05 !important; }
+.stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p {
+  font-size: clamp(22px, 3vh, 34px) !important; }
+.stApp [data-testid="stVerticalBlock"] { gap: 0.45rem !important; }
+@media (max-height: 899px) { .st-key-present_large { display: none !important; } }
+@media (min-height: 900px) { .st-key-present_small { display: none !important; } }
+.st-key-present_nav { position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000; background: #FFFFFF;
+  border-top: 1px solid #BBBBBB; padding: 0.4rem 2rem 0.5rem 2rem; }
+.st-key-present_nav p { font-size: clamp(16px, 2.1vh, 24px) !important; margin: 0 !important; }
+.st-key-present_nav button p { font-size: clamp(18px, 2.4vh, 26px) !important; }
 </style>
 """
+# A slide's chart is drawn twice, for a projector (720 px high) and a full-HD screen, and CSS shows the one
+# that fits: Plotly draws at a fixed height, and the server cannot know the screen's.
+CHART_HEIGHTS = {"small": 360, "large": 660}
 
 TOPICS = [("", "Översikt"), ("inflode", "Inflöde per remittent"), ("jamstalldhet", "Jämställdhet"),
           ("avslut", "Avslut och resultat"), ("kostnad", "Kostnad per deltagare")]
 
 
 def current_slide() -> int:
-    """0-based slide from `?slide=N` (1-based), else the topic of the page presentation started from."""
+    """0-based slide from `?slide=N` (1-based), else the topic of the page presentation started from.
+
+    Anything else in the link (`?slide=²`, `?slide=99`) is ignored: the presentation opens.
+    """
     raw = st.query_params.get("slide")
-    if raw and raw.isdigit() and 1 <= int(raw) <= len(TOPICS):
+    if raw and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(TOPICS):
         return int(raw) - 1
     start = st.session_state.get("_present_from", "")
     return next((i for i, (path, _) in enumerate(TOPICS) if path == start), 0)
@@ -66,84 +86,113 @@ def stop_presenting() -> None:
 
 
 def navigation() -> None:
-    """Previous/next with the arrow keys, and a way out with Esc."""
+    """Previous/next with the arrow keys, a way out with Esc, and the protection note: always on screen."""
     i = current_slide()
-    cols = st.columns([2, 2, 6, 2])
-    cols[0].button("← Föregående", on_click=go, args=(-1,), shortcut="Left", key="prev_slide", width="stretch")
-    cols[1].button("Nästa →", on_click=go, args=(1,), shortcut="Right", key="next_slide", width="stretch",
-                   type="primary")
-    cols[2].markdown(f"Bild {i + 1} av {len(TOPICS)} · piltangenterna bläddrar")
-    cols[3].button("Avsluta (Esc)", on_click=stop_presenting, shortcut="Esc", key="stop_present", width="stretch")
+    with st.container(key="present_nav"):
+        cols = st.columns([2, 2, 7, 2], vertical_alignment="center")
+        cols[0].button("← Föregående", on_click=go, args=(-1,), shortcut="Left", key="prev_slide", width="stretch")
+        cols[1].button("Nästa →", on_click=go, args=(1,), shortcut="Right", key="next_slide", width="stretch",
+                       type="primary")
+        cols[2].markdown(f"Bild {i + 1} av {len(TOPICS)} · {protection.short_note()}")
+        cols[3].button("Avsluta (Esc)", on_click=stop_presenting, shortcut="Esc", key="stop_present", width="stretch")
+
+
+def _chart(fig) -> None:
+    fig = apply_theme(fig, present=True)
+    fig.update_layout(uniformtext=dict(mode="hide", minsize=24), margin=dict(b=10), bargap=0.12)
+    fig.update_traces(selector=dict(type="bar"), textfont_size=24)
+    fig.update_xaxes(showticklabels=False, showgrid=False, title=None)
+    for size, height in CHART_HEIGHTS.items():
+        with st.container(key=f"present_{size}"):
+            st.plotly_chart(fig.update_layout(height=height), width="stretch", config={"displayModeBar": False},
+                            key=f"present_chart_{current_slide()}_{size}")
+
+
+def _kpis(items: list[tuple[str, str, str | None]]) -> None:
+    cols = st.columns(len(items))
+    for col, (label, value, line) in zip(cols, items):
+        col.metric(label, value, border=True)
+        if line:
+            col.caption(line)
 
 
 def render() -> None:
     f = filters_or_stop()
     i = current_slide()
+    t = protection.threshold()
     st.title(TOPICS[i][1])
-    st.caption(f"Urval: {describe(f)}  \n{protection.note()}")
-
+    st.caption(f"Urval: {md(describe(f))}")
     h = run(headline, f)
-    _, shown = protection.protect(h.loc[["participants", "started"]].reset_index(), add_total=False)
-    shown = shown.set_index("measure")
-    _, reasons = protection.protect(run(exits_by_reason, f), ["reason", "label"])  # as on the pages
-    shown.loc["exited"] = reasons.iloc[-1]
-    pos, _wide = run(positive_codes)
-    shares = protection.exit_shares(h, reasons, {"positive_share": pos})["positive_share"]
 
-    def positive(sex: str):
-        return shares[sex]
+    def row(measure: str) -> dict:
+        return {s: protection.count(measure, {}, s, f, h.loc[measure, s]) for s in (*SEXES, "total")}
 
+    people, started, exited = row("participants"), row("started"), row("exited")
     if h.loc["participants", "total"] == 0:
         empty()
     elif i == 0:
-        cols = st.columns(4)
-        for col, (m, label) in zip(cols, [("participants", "Deltagare"), ("started", "Nya"), ("exited", "Avslutade")]):
-            col.metric(label, protection.fmt_count(shown.loc[m, "total"]))
-            col.caption(sex_line(shown.loc[m], protection.fmt_count))
-        cols[3].metric("Till arbete/studier (orsak 1)", fmt_pct(positive("total")))
-        cols[3].caption(sex_line({s: positive(s) for s in ("women", "men", "other")}, fmt_pct))
+        positive = protection.ratio(h.loc["positive_share", "total"], exited["total"],
+                                    protection.count("exited", {"reason": "positive"}, "total", f,
+                                                     h.loc["exited_positive", "total"]))
+        _kpis([("Deltagare", protection.fmt_count(people["total"]), sex_line(people, protection.fmt_count)),
+               ("Nya", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count)),
+               ("Avslutade", protection.fmt_count(exited["total"]), sex_line(exited, protection.fmt_count)),
+               ("Till arbete/studier", "–" if h.loc["exited", "total"] == 0 else fmt_pct(positive),
+                "Inga avslut ännu" if h.loc["exited", "total"] == 0 else "av de avslutade")])
         ini = run(by_initiative, f)
-        ini = ini[ini.participants_total > 0]
-        values, _ = protection.protect_prefixed(ini, "participants", "initiative")
-        chart(sex_bars(values.rename(columns=lambda c: c.replace("participants_", "")), "initiative",
-                       "Deltagare per insats och kön" + (" (streck = mål per år)" if f.is_calendar_year else ""),
-                       targets=ini.target_participants.reset_index(drop=True) if f.is_calendar_year else None),
-              None, key="present_overview")
+        ini = ini[ini.participants_total > 0].reset_index(drop=True)
+        ini = protection.prefixed(ini, "participants", "participants", ["initiative"], f)
+        rows = ini.rename(columns=lambda c: c.replace("participants_", ""))[["initiative", *SEXES, "total"]]
+        _chart(sex_bars(top_n(rows, "initiative", PRESENT_TOP), "initiative", "Deltagare per insats och kön",
+                        threshold=t))
     elif i == 1:
-        values, _ = protection.protect(run(inflow_by_agency, f), "agency")
-        st.metric("Nya deltagare", protection.fmt_count(shown.loc["started", "total"]))
-        st.caption(sex_line(shown.loc["started"], protection.fmt_count))
-        chart(agency_by_sex(values, "Nya deltagare per remittent och kön"), None, key="present_inflow")
+        _kpis([("Nya deltagare", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count))])
+        shown = protection.table(run(inflow_by_agency, f), "started", ["agency"], f)
+        _chart(sex_bars(shown, "agency", "Nya deltagare per remittent och kön", threshold=t))
     elif i == 2:
-        t = protection.women_vs_target(run(women_share_vs_target, f))
-        ws = protection.visible_shares([h.loc["women_share", "total"]], [h.loc["participants", "total"]],
-                                    [h.loc["participants", "women"]],
-                                    [protection.is_hidden(shown.loc["participants", "women"])])[0]
-        goal = run(targets_summary, f)["women_share"]
-        st.metric("Andel kvinnor", fmt_pct(ws), delta=None if goal is None else f"mål {fmt_pct(goal, 0)}", delta_color="off")
-        chart(share_vs_target(t, "initiative", "women_share", "target", "Andel kvinnor per insats, med mål",
-                              flag="large_gap"), None, key="present_gender")
+        women = None if f.sexes else protection.ratio(h.loc["women_share", "total"], people["total"], people["women"])
+        _kpis([("Kvinnor", protection.fmt_count(people["women"]), None),
+               ("Män", protection.fmt_count(people["men"]), None),
+               ("Annat/okänt", protection.fmt_count(people["other"]), None),
+               ("Andel kvinnor", fmt_pct(women), f"jämfört med {fmt_pct(DEFAULT_WOMEN_TARGET, 0)}")])
+        w = run(women_share_vs_target, f)
+        w = w[w.total > 0].reset_index(drop=True)
+        shown = protection.table(w[["initiative", *SEXES, "total"]], "participants", ["initiative"], f.with_(sexes=()))
+        w["share"] = [protection.ratio(v, d, n) for v, d, n in zip(w.women_share, shown.total, shown.women)]
+        w["goal"] = [None if d else g for d, g in zip(w.target_is_default, w.target)]
+        w = top_n(w[["initiative", "share", "goal", "total"]], "initiative", PRESENT_TOP)
+        _chart(share_bars(w, "initiative", "share", "Andel kvinnor per insats", color=SEX_COLORS["women"],
+                          name="Andel kvinnor", target="goal" if w.goal.notna().any() else None,
+                          reference=DEFAULT_WOMEN_TARGET, reference_name="50 %"))
     elif i == 3:
-        cols = st.columns(2)
-        cols[0].metric("Avslutade", protection.fmt_count(shown.loc["exited", "total"]))
-        cols[0].caption(sex_line(shown.loc["exited"], protection.fmt_count))
-        cols[1].metric("Till arbete/studier (orsak 1)", fmt_pct(positive("total")))
-        cols[1].caption(sex_line({s: positive(s) for s in ("women", "men", "other")}, fmt_pct))
-        r, _ = protection.reason_shares(run(reason_shares, f))
-        if r.total.sum():
-            chart(reason_share_by_sex(r, "Avslutsorsak – andel av avslutade inom varje kön"), None, key="present_exits")
-    else:
-        cs = run(cost_summary, f)
-        st.metric("Kostnad per deltagare", fmt_kr(cs["per_participant"]))
-        c = run(cost_by_initiative_year, f)
-        c = c[c.cost.notna()].reset_index(drop=True)
-        if c.empty:
-            empty("Det finns inga kostnadsuppgifter för urvalet.")
+        if h.loc["exited", "total"] == 0:
+            _kpis([("Avslutade", "0", "Inga avslut ännu under perioden")])
         else:
-            c["per_participant"] = protection.visible_shares(c.per_participant, c.participants)
-            c["label"] = c.initiative + " " + c.year.astype(str)
-            chart(money_bars(c, "label", {"per_participant": ("Kostnad per deltagare", ACTUAL_COLOR)},
-                             "Kostnad per deltagare per insats och år (randig = budget)", hatch=c.basis == BUDGET),
-                  None, key="present_cost")
-
+            positive = protection.ratio(h.loc["positive_share", "total"], exited["total"],
+                                        protection.count("exited", {"reason": "positive"}, "total", f,
+                                                         h.loc["exited_positive", "total"]))
+            _kpis([("Avslutade", protection.fmt_count(exited["total"]), sex_line(exited, protection.fmt_count)),
+                   ("Till arbete/studier", fmt_pct(positive), "av de avslutade")])
+            reasons = protection.table(run(exits_by_reason, f), "exited", ["reason"], f)
+            fig = stacked(reasons.assign(label=reasons.label), "label",
+                          [("total", "Avslutade", EXIT_REASON_COLORS["1"])], "Avslutade per avslutsorsak",
+                          total="total", threshold=t)
+            fig.update_traces(selector=dict(type="bar", name="Avslutade"),
+                              marker_color=[EXIT_REASON_COLORS.get(r, "#949494") for r in reasons.reason])
+            fig.update_layout(showlegend=False)
+            _chart(fig)
+    else:
+        summary = run(cost_summary, f)
+        years = run(cost_by_initiative_year, f)
+        per = protection.ratio(summary["per_participant"], protection.cost_people(years, f))
+        _kpis([("Kostnad", fmt_kr(summary["cost"]), "utfall, annars budget"),
+               ("Kostnad per deltagare", fmt_kr(per), "hela urvalet")])
+        c = run(cost_per_initiative, f)
+        c["per_participant"] = protection.cost_per_initiative(c, years, f)
+        c = c[c.per_participant.notna()].sort_values("per_participant", ascending=False).head(PRESENT_TOP)
+        if c.empty:
+            empty("Det finns ingen kostnad per deltagare att visa för urvalet.")
+        else:
+            _chart(money_bars(c, "initiative", {"per_participant": ("Kostnad per deltagare", ACTUAL_COLOR)},
+                              "Kostnad per deltagare per insats (randig = budget)", hatch=c.basis == BUDGET))
     navigation()

@@ -1,19 +1,25 @@
-"""Small-count protection in the app: the reader's switch and threshold, passed to metrics.suppress.
+"""Small-count protection in the app: the reader's switch and threshold, and the engine for the chosen period.
 
 On by default in presentation mode (and always in the board pack and aggregate exports);
-the threshold is a setting (default 5). The rules themselves live in metrics/suppress.py;
-the functions here only add the session's choice to each call.
+the threshold is a setting (default 5). The decision itself is metrics/suppress.py's, made
+once per period and cached with the data; every page asks it through the functions here.
 """
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import streamlit as st
 
-from metrics import suppress
-from metrics.suppress import DEFAULT_THRESHOLD, HIDDEN, is_hidden, label  # noqa: F401  (used by pages)
+from core.vocabulary import SEX_COLUMNS
+from metrics import Filters
+from metrics.suppress import (DEFAULT_THRESHOLD, VISIBLE, Protection, hidden_code, is_hidden, legend,  # noqa: F401
+                              protect_period, share_visible)
 from render.format import fmt_count as _fmt_count
+from render.protected import pooled_people
 
 from . import access
+from .data import run
 
 
 def enabled() -> bool:
@@ -27,38 +33,81 @@ def threshold() -> int:
 
 
 def active() -> int | None:
-    """The threshold when protection is on, None when it is off: what metrics.suppress takes."""
+    """The threshold when protection is on, None when it is off."""
     return threshold() if enabled() else None
 
 
 def note() -> str:
-    return f"Skydd för små tal: antal 1–{threshold() - 1} visas som {label(threshold())}, liksom celler som annars " \
-           f"skulle kunna räknas fram; andelar som bygger på färre än {threshold()} personer visas inte."
+    """The legend every protected view prints: what `<5` and `..` mean."""
+    return "Skydd för små tal: " + legend(threshold())
+
+
+def short_note() -> str:
+    """The legend in one line, for the projector's foot bar."""
+    t = threshold()
+    return f"Skyddade tal: <{t} = 1–{t - 1} personer, .. = dolt som skydd"
+
+
+def engine(f: Filters) -> Protection | None:
+    """The protection decided for the period of `f` (cached per data version), or None when protection is off."""
+    if not enabled():
+        return None
+    return run(protect_period, Filters(f.start, f.end), threshold())
+
+
+def table(df: pd.DataFrame, measure: str, dims: Iterable[str], f: Filters,
+          sexes: Iterable[str] = SEX_COLUMNS, fixed: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """A metrics count table as shown: hidden counts replaced by their codes (printed `<5` and `..`)."""
+    p = engine(f)
+    if p is None or df.empty:
+        return df
+    display, _ = p.frame(df, measure, list(dims), f, [s for s in sexes if s in df.columns], fixed)
+    return display
+
+
+def prefixed(df: pd.DataFrame, measure: str, prefix: str, dims: Iterable[str], f: Filters,
+             fixed: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """`table` for the `{prefix}_women … {prefix}_total` columns of a wide table (metrics.people.by_initiative)."""
+    dims = list(dims)
+    cols = {f"{prefix}_{s}": s for s in SEX_COLUMNS if f"{prefix}_{s}" in df.columns}
+    shown = table(df[[*dims, *cols]].rename(columns=cols), measure, dims, f, fixed=fixed)
+    out = df.copy()
+    for c, s in cols.items():
+        out[c] = shown[s].to_numpy()
+    return out
+
+
+def count(measure: str, dims: Mapping[str, object], sex: str, f: Filters, value):
+    """One count as shown: `value`, or its hidden code."""
+    p = engine(f)
+    if p is None:
+        return value
+    kind, _ = p.cell(measure, dims, sex, f)
+    return value if kind == VISIBLE else hidden_code(kind)
+
+
+def ratio(value, denominator, *numerators):
+    """A share or an amount per person, or None where protection hides a count under it or too few stand behind it."""
+    if value is None or pd.isna(value):
+        return None
+    if not share_visible(denominator, hidden=any(is_hidden(n) for n in numerators), threshold=active()):
+        return None
+    return value
 
 
 def fmt_count(x) -> str:
     return _fmt_count(x, threshold())
 
 
-def protect(df: pd.DataFrame, key=None, **kw) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return suppress.protect(df, key, threshold=active(), **kw)
+def cost_people(years: pd.DataFrame, f: Filters, initiative: str | None = None):
+    """The participants a pooled cost per participant divides by, or a hidden code (render.protected.pooled_people)."""
+    def kind(i: str, y: int) -> str:
+        p = engine(Filters.year(y))
+        return VISIBLE if p is None else p.cell("participants", {"initiative": i}, "total")[0]
+
+    return pooled_people(years, kind, initiative)
 
 
-def protect_prefixed(df: pd.DataFrame, prefix: str, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return suppress.protect_prefixed(df, prefix, key, threshold=active())
-
-
-def visible_shares(values, denominators, numerators=None, hidden=None) -> list:
-    return suppress.visible_shares(values, denominators, numerators, hidden, threshold=active())
-
-
-def exit_shares(h: pd.DataFrame, reasons_display: pd.DataFrame, codes: dict[str, set[str]]) -> dict[str, dict]:
-    return suppress.exit_shares(h, reasons_display, codes, threshold=active())
-
-
-def women_vs_target(t: pd.DataFrame) -> pd.DataFrame:
-    return suppress.women_vs_target(t, threshold=active())
-
-
-def reason_shares(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return suppress.reason_shares(r, threshold=active())
+def cost_per_initiative(ini: pd.DataFrame, years: pd.DataFrame, f: Filters) -> list:
+    """`per_participant` of each initiative row, or None where protection hides the participants under it."""
+    return [ratio(v, cost_people(years, f, name)) for name, v in zip(ini.initiative, ini.per_participant)]

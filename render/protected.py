@@ -1,0 +1,73 @@
+"""A selection's figures as a protected surface shows them: each count asked of the one protection engine.
+
+The staff export and the board deck build their files outside Streamlit; they ask
+metrics.suppress through this class, as pages ask it through ui/protection.py, so every surface
+gets the same decision for the same cell.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from core.vocabulary import SEX_COLUMNS, SEX_LABELS
+from metrics import Filters
+from metrics.suppress import VISIBLE, hidden_code, is_hidden, protect_period, share_visible
+
+
+class Shown:
+    """How a count of the export looks: its value, or the code of a hidden count (`HIDDEN_PRIMARY`/`_SECONDARY`).
+
+    All counts are asked of one protection engine (metrics.suppress) for the period, the same
+    one pages, the presentation and the deck ask, so no sheet shows what another surface hides.
+    """
+
+    def __init__(self, con, f: Filters, threshold: int | None) -> None:
+        """`threshold=None`: protection off, every figure as the metrics layer gives it."""
+        self.con, self.f, self.threshold = con, f, threshold
+        self.p = protect_period(con, Filters(f.start, f.end), threshold) if threshold is not None else None
+        self._years: dict[int, object] = {}
+
+    def count(self, measure: str, dims: Mapping[str, Any], sex: str, value, p=None, f=...):
+        p = self.p if p is None else p
+        if p is None:
+            return value
+        kind, _ = p.cell(measure, dims, sex, self.f if f is ... else f)
+        return value if kind == VISIBLE else hidden_code(kind)
+
+    def row(self, measure: str, dims: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+        return {SEX_LABELS[s]: self.count(measure, dims, s, values[s]) for s in SEX_COLUMNS}
+
+    def ratio(self, value, denominator, *numerators):
+        """A share or cost per person, or None where it rests on too few people or on a hidden count."""
+        if value is None or pd.isna(value):
+            return None
+        if self.p is None:
+            return float(value)
+        if not share_visible(denominator, hidden=any(is_hidden(n) for n in numerators), threshold=self.threshold):
+            return None
+        return float(value)
+
+    def year(self, y: int):
+        """The protection of one calendar year: cost counts are whole-year counts of an initiative."""
+        if self.p is None:
+            return None
+        if y not in self._years:
+            self._years[y] = protect_period(self.con, Filters.year(int(y)), self.threshold)
+        return self._years[y]
+
+
+def pooled_people(years: pd.DataFrame, kind: Callable[[str, int], str], initiative: str | None = None):
+    """The participants a pooled cost per participant divides by (metrics.cost), or a hidden code.
+
+    Cost is per initiative and calendar year, so its participants are each year's whole count of
+    the initiative; `kind(initiative, year)` says whether that count is visible. The sum is shown
+    only where every part of it is.
+    """
+    rows = years[years.cost.notna() & (years.participants > 0)]
+    if initiative is not None:
+        rows = rows[rows.initiative == initiative]
+    if any(kind(i, int(y)) != VISIBLE for i, y in zip(rows.initiative, rows.year)):
+        return hidden_code("secondary")
+    return int(rows.participants.sum())
