@@ -7,7 +7,7 @@ from auth.roles import BOARD_PACK, PRESENTATION
 from etl.load import ensure_database
 from metrics.suppress import DEFAULT_THRESHOLD
 from ui import access, filters
-from ui.layout import board_pack_button, data_status
+from ui.layout import BASE_CSS, board_pack_button, data_status
 from ui.presentation import PRESENT_CSS, TOPICS
 from ui.presentation import render as render_slide
 
@@ -55,6 +55,7 @@ if presenting:
     st.html(PRESENT_CSS)
 else:
     page = st.navigation(PAGES)
+    st.html(BASE_CSS)
 st.session_state["_filters"] = filters.sidebar()
 if not presenting:
     if viewer.may(BOARD_PACK):

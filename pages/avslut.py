@@ -7,6 +7,7 @@ from metrics.people import (by_initiative, exits_by_reason, headline, income_flo
                             reason_labels, targets_summary, time_in_initiative)
 from render.charts import duration_boxes, reason_bars, sankey, share_bars, share_over_time, top_n
 from render.format import fmt_pct
+from render.text import md
 from render.theme import EXIT_REASON_COLORS
 from ui import protection
 from ui.data import run
@@ -45,7 +46,7 @@ labels = run(reason_labels, short=False)
 table(rename_sex(reasons_shown.assign(Kod=[None if c == "unknown" else c for c in reasons_shown.reason])
                  .rename(columns={"label": "Avslutsorsak"})[["Kod", "Avslutsorsak", *SEXES, "total"]]),
       SEX_FORMATS | {"Kod": "text"}, key="avslut_orsaker")
-st.caption("Koder som i SUS: " + "; ".join(f"{c} = {labels[c]}" for c in sorted(labels) if c != "unknown")
+st.caption("Koder som i SUS: " + "; ".join(f"{c} = {md(labels[c])}" for c in sorted(labels) if c != "unknown")
            + ". Okänd orsak: avslut utan samtycke eller utan angiven orsak; de räknas med i andelarna.")
 
 st.subheader("Per insats")

@@ -6,6 +6,7 @@ from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year, cos
 from metrics.definitions import describe
 from render.charts import money_bars, stacked_money, top_n
 from render.format import fmt_kr, fmt_pct
+from render.text import md
 from render.theme import ACTUAL_COLOR, BUDGET_COLOR, PER_STARTED_COLOR
 from ui import protection
 from ui.data import run
@@ -35,7 +36,7 @@ kpis([
     dict(label="Kostnad per deltagare", value=fmt_kr(per_participant), help=describe("cost_per_participant")),
 ])
 if summary["budget_only"]:
-    st.caption("Endast budget, inget utfall, finns för: " + ", ".join(summary["budget_only"])
+    st.caption("Endast budget, inget utfall, finns för: " + ", ".join(map(md, summary["budget_only"]))
                + ". Där räknas kostnaden på budgeten (randiga staplar).")
 
 c["label"] = c.initiative if f.is_calendar_year else c.initiative + " " + c.year.astype(str)

@@ -8,7 +8,7 @@ from metrics.definitions import describe
 from metrics.people import by_initiative, headline
 from render.charts import sex_bars, top_n
 from render.format import fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
-from render.text import period_label
+from render.text import md, period_label
 from ui import protection
 from ui.data import run
 from ui.layout import chart, empty, filters_or_stop, kpis, page_header, present, sex_line, table
@@ -76,7 +76,7 @@ cost_help = describe("cost_per_participant")
 if f.sexes or f.agencies:
     cost_help += " Filtren på kön och remittent påverkar inte kostnaden."
 if cost_now["budget_only"]:
-    cost_help += " Endast budget finns för: " + ", ".join(cost_now["budget_only"]) + "."
+    cost_help += " Endast budget finns för: " + ", ".join(map(md, cost_now["budget_only"])) + "."
 
 kpis([
     dict(label="Deltagare", value=protection.fmt_count(participants["total"]), by_sex=line,
