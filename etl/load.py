@@ -251,10 +251,10 @@ def load_files(paths: list[Path], db: Path | None = None, *, sample: bool = Fals
 def ensure_database(db: Path | None = None) -> bool:
     """Build the database from data/sample/ when it does not exist; True if it was built.
 
-    Raises DatabaseError (Swedish, no path) when the database cannot be built or the file is not usable.
+    Raises DatabaseError (Swedish, no path) when it cannot be built. Whether an existing file is
+    usable is core.database.check_database's question (the app caches its answer per file version).
     """
     db = real_path(db or default_db_path())
-    check_database(db)
     if db.exists():
         return False
     with _lock(db):
