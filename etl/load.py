@@ -111,6 +111,8 @@ def check_files(paths: list[Path], db: Path | None = None, *, sample: bool = Fal
         fr = FileResult(path, name=name)
         files.append(fr)
         try:
+            if path.exists() and not path.is_file() and not path.is_dir():
+                raise FileRefused("det är ingen vanlig fil (en enhet eller en namngiven pipe)")
             data_hash = hashlib.sha256()
             with path.open("rb") as fh:
                 for block in iter(lambda: fh.read(1 << 20), b""):

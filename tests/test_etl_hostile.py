@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import os
 import re
 import subprocess
 import sys
@@ -723,6 +724,10 @@ def test_case_15_a_missing_file_and_a_directory(tmp_path, db):
     folder = tmp_path / "mapp.csv"
     folder.mkdir()
     assert [m for _, _, _, _, m in errors(refused([folder], db))] == ["det är en mapp, inte en fil"]
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)  # reading it would wait for ever
+    assert [m for _, _, _, _, m in errors(refused([pipe], db))] == [
+        "det är ingen vanlig fil (en enhet eller en namngiven pipe)"]
 
 
 # ---------------------------------------------------------------- 16: Unicode text
