@@ -16,7 +16,7 @@ MAX_XLSX_RATIO = 200  # uncompressed ÷ compressed size of a part, for parts ove
 RATIO_FLOOR = 8 * MB
 MAX_SHEET_CELLS = 6_000_000  # rows × columns of a sheet, declared (<dimension>) and real; calamine
 #                              fills the whole rectangle, about 45 bytes a cell
-MAX_XML_CELL_BYTES = 4 * MB  # one cell's XML; Excel itself stops at 32 767 characters
+MAX_ROW_XML = 64 * MB  # one row's XML; Excel's own rows are far smaller
 
 # cells
 MAX_CELL_CHARS = 1000  # a stored text cell (a name, a referrer unit); longer is not a name

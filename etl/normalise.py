@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from . import limits
 from .aliases import KINDS, display_name, match_header
 from .privacy import INVISIBLE, personnummer_cells
-from .problems import ERROR, NOTICE, WARNING, Problem
+from .problems import ERROR, NOTICE, Problem
 from .read import Table
 from .reference import exit_reasons
 from .xlsx import column_letters

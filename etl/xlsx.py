@@ -21,7 +21,6 @@ from . import limits
 from .problems import FileRefused
 
 CHUNK = 4 * limits.MB
-MAX_ROW_XML = 64 * limits.MB  # one row's XML; a longer one is not an export
 MAX_WORKBOOK_XML = 16 * limits.MB
 
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix (some writers use <x:c>)
@@ -194,7 +193,7 @@ def _pieces(zf: zipfile.ZipFile, member: zipfile.ZipInfo, sheet: SheetInfo):
                 return
             cut = _last_row_end(buf)
             if cut is None:
-                if len(buf) > MAX_ROW_XML:
+                if len(buf) > limits.MAX_ROW_XML:
                     raise _refuse("en rad i bladet är orimligt stor", sheet=sheet.name)
                 carry = buf
                 continue
