@@ -4,17 +4,19 @@ from __future__ import annotations
 import streamlit as st
 
 from auth.roles import BOARD_PACK, PRESENTATION
-from etl.load import ensure_database
 from metrics.suppress import DEFAULT_THRESHOLD
 from ui import access, filters
+from ui.data import startup_problem
 from ui.layout import BASE_CSS, board_pack_button, data_status
 from ui.presentation import PRESENT_CSS, TOPICS
 from ui.presentation import render as render_slide
 
 st.set_page_config(page_title="Insatskollen", page_icon=":material/insights:", layout="wide")
 
-with st.spinner("Databasen saknas – bygger den från exempeldata …"):
-    ensure_database()
+problem = startup_problem()  # builds the database from the sample when there is none
+if problem:
+    st.error(problem)
+    st.stop()
 
 PAGES = [
     st.Page("pages/oversikt.py", title="Översikt", url_path="", default=True, icon=":material/dashboard:"),

@@ -6,8 +6,11 @@ Matching ignores case, surrounding spaces and the difference between `-`, `_` an
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from core.vocabulary import TABLE_KINDS
+
+from .privacy import INVISIBLE
 
 # field -> accepted headers (Swedish, as the systems export them)
 ALIASES: dict[str, list[str]] = {
@@ -73,7 +76,7 @@ _UNIT = re.compile(r"\(\s*(kr|sek)\s*\)\s*$")
 
 
 def header_key(text: object) -> str:
-    s = str(text).strip().casefold()
+    s = unicodedata.normalize("NFC", INVISIBLE.sub("", unicodedata.normalize("NFC", str(text)))).strip().casefold()
     s = re.sub(r"[-_\s]+", " ", s)
     return s.strip()
 

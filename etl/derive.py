@@ -62,4 +62,3 @@ def apply_consent(r: dict) -> None:
             if not k.startswith("_") and k not in CONSENTLESS_KEEP | {"agency", "age_at_start"}:
                 r[k] = None
         r["agency"] = MISSING
-        r["_raw"] = {}

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import glob
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,11 +23,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from core.database import connect_read, connect_write
+from core.database import (DatabaseError, check_database, connect_read, connect_write, describe_duckdb_error,
+                           describe_os_error)
 from core.paths import SAMPLE_DIR, default_db_path
 
-from .normalise import ParsedTable, normalise_table
-from .problems import ERROR, WARNING, Problem, has_errors
+from .normalise import ParsedTable, clean_text, fold, normalise_table
+from .problems import ERROR, WARNING, FileRefused, Problem, has_errors, safe_text
 from .read import read_file
 from .reference import exit_reasons
 from .validate import validate
@@ -42,7 +45,9 @@ def sample_files() -> list[Path]:
 @dataclass
 class FileResult:
     path: Path
+    name: str = ""  # how messages name the file
     checksum: str = ""
+    duplicate_of: str | None = None  # the same content given twice in one call: read once
     tables: list[ParsedTable] = field(default_factory=list)
     skipped: bool = False  # already loaded (same checksum)
     rows_loaded: int = 0
@@ -68,6 +73,7 @@ class LoadResult:
     problems: list[Problem]
     changed: bool = False
     replaced_sample: bool = False
+    start_fresh: bool = False  # the load builds a new database (none yet, or only the sample)
 
     @property
     def ok(self) -> bool:
@@ -77,35 +83,117 @@ class LoadResult:
 # ------------------------------------------------------------------ check
 
 
-def check_files(paths: list[Path], db: Path | None = None) -> LoadResult:
-    """Read, normalise and validate every file; nothing is written."""
+def _display_names(paths: list[Path]) -> list[str]:
+    """The file name, or the path as given where two files of the call share a name."""
+    names = [p.name for p in paths]
+    return [str(p) if names.count(p.name) > 1 else p.name for p in paths]
+
+
+def check_files(paths: list[Path], db: Path | None = None, *, sample: bool = False) -> LoadResult:
+    """Read, normalise and validate every file; nothing is written.
+
+    Files already in the database (same checksum), and a second copy of a file in the same call,
+    are marked `skipped`: they are still checked, but not counted as covering anything.
+    """
+    paths = [Path(p) for p in paths]
     files: list[FileResult] = []
     problems: list[Problem] = []
-    for path in map(Path, paths):
-        fr = FileResult(path)
+    if db is not None:
+        try:
+            check_database(db)
+        except DatabaseError as exc:
+            return LoadResult([], [Problem(ERROR, str(db), None, None, None, None, exc.message)])
+    facts = _facts(db) if db is not None and db.exists() else None
+    start_fresh = facts is None or (not sample and facts.is_sample)
+    loaded = set() if start_fresh else facts.checksums
+    first_of: dict[str, str] = {}
+    for source, (path, name) in enumerate(zip(paths, _display_names(paths))):
+        fr = FileResult(path, name=name)
         files.append(fr)
         try:
-            data = path.read_bytes()
-            fr.checksum = hashlib.sha256(data).hexdigest()
-            fr.tables = [normalise_table(t) for t in read_file(path)]
-        except Exception as exc:  # unreadable file: report it like any other problem
-            problems.append(Problem(ERROR, path.name, None, None, None, None, f"filen kan inte läsas: {exc}"))
+            if path.exists() and not path.is_file() and not path.is_dir():
+                raise FileRefused("det är ingen vanlig fil (en enhet eller en namngiven pipe)")
+            data_hash = hashlib.sha256()
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    data_hash.update(block)
+            fr.checksum = data_hash.hexdigest()
+            for source_table in read_file(path, name):
+                parsed = normalise_table(source_table)
+                parsed.source = source
+                fr.tables.append(parsed)
+        except FileRefused as exc:
+            fr.tables = []
+            problems.append(exc.problem(name))
             continue
-        if not any(t.kind for t in fr.tables):
-            problems.append(Problem(ERROR, path.name, None, None, None, None,
+        except (IsADirectoryError, FileNotFoundError, PermissionError, OSError) as exc:
+            fr.tables = []
+            problems.append(FileRefused(_unreadable(exc)).problem(name))
+            continue
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a bug (or a panic in calamine) must not become a traceback or a load
+            fr.tables = []
+            problems.append(_unexpected(name, exc))
+            continue
+        if fr.checksum in first_of:
+            fr.skipped, fr.duplicate_of = True, first_of[fr.checksum]
+        elif fr.checksum in loaded:
+            fr.skipped = True
+        first_of.setdefault(fr.checksum, name)
+        recognised = [t for t in fr.tables if t.kind]
+        if not recognised:
+            problems.append(Problem(ERROR, name, None, None, None, None,
                                     "filen innehåller ingen tabell som känns igen (deltagare, anonyma deltagare, "
                                     "budget eller insatsregister); kontrollera rubrikraden"))
-    known = _known_initiatives(db) if db else set()
-    problems.extend(validate([t for f in files for t in f.tables if t.kind], known))
+        elif not any(t.records for t in recognised):
+            problems.append(Problem(ERROR, name, None, None, None, None,
+                                    "filen har rubriker men inga datarader; kontrollera att exporten inte blev tom"))
+        else:
+            for t in recognised:
+                if not t.records:
+                    t.problem(WARNING, t.header_row, None, None, "bladet har rubriker men inga datarader och hoppas över")
+    known = facts.initiatives if facts else set()
+    tables = [t for f in files for t in f.tables if t.kind]
+    skipped = {i for i, f in enumerate(files) if f.skipped}
+    try:
+        problems.extend(validate(tables, known, skipped))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        problems.append(_unexpected(", ".join(f.name for f in files), exc))
     problems.extend(p for f in files for t in f.tables if not t.kind for p in t.problems)
-    return LoadResult(files, problems)
+    return LoadResult(files, problems, start_fresh=start_fresh)
 
 
-def _known_initiatives(db: Path) -> set[str]:
-    if not db.exists():
-        return set()
+def _unexpected(name: str, exc: BaseException) -> Problem:
+    return Problem(ERROR, name, None, None, None, None,
+                   f"filen kunde inte kontrolleras (ett oväntat fel av typen {type(exc).__name__}; ingenting har "
+                   "lästs in); kontakta den som sköter Insatskollen")
+
+
+def _unreadable(exc: OSError) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return "det är en mapp, inte en fil"
+    if isinstance(exc, FileNotFoundError):
+        return "filen finns inte"
+    return f"filen kan inte läsas: {describe_os_error(exc)}"
+
+
+@dataclass
+class _Facts:
+    is_sample: bool  # a load of real exports into the sample database starts a new database
+    checksums: set[str]  # of the files already loaded
+    initiatives: set[str]  # folded names already in the database
+
+
+def _facts(db: Path) -> _Facts:
+    """What a check needs to know of the database, read in one opening (each costs some 30 ms)."""
     with connect_read(db) as con:
-        return {n.casefold() for (n,) in con.execute(_ALL_INITIATIVES_SQL).fetchall()}
+        row = con.execute("SELECT value FROM meta WHERE key = 'source'").fetchall()
+        checksums = {c for (c,) in con.execute("SELECT checksum FROM load_history").fetchall()}
+        initiatives = {fold(n) for (n,) in con.execute(_ALL_INITIATIVES_SQL).fetchall()}
+    return _Facts(bool(row and row[0][0] == "sample"), checksums, initiatives)
 
 
 _ALL_INITIATIVES_SQL = """
@@ -116,10 +204,20 @@ _ALL_INITIATIVES_SQL = """
 # ------------------------------------------------------------------ load
 
 
+def real_path(db: Path | str) -> Path:
+    """The file a database path stands for: a symlink is followed, so the link stays and its target is replaced."""
+    return Path(os.path.realpath(db))
+
+
 @contextmanager
 def _lock(db: Path):
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with open(str(db) + ".lock", "w") as fh:
+    """One loader at a time per database; the lock file sits beside the (real) database file."""
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(str(db) + ".lock", "a")
+    except OSError as exc:
+        raise DatabaseError(f"databasens mapp kan inte skrivas: {describe_os_error(exc)}") from None
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -127,44 +225,78 @@ def _lock(db: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _remove_stale_copies(db: Path) -> None:
+    """Copies left by a killed load; called with the lock held, so no load of this database is running."""
+    for leftover in db.parent.glob(glob.escape(db.name) + ".tmp-*"):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
 def load_files(paths: list[Path], db: Path | None = None, *, sample: bool = False) -> LoadResult:
-    """Load all files or none. Files already loaded (same checksum) are skipped."""
-    db = Path(db or default_db_path())
-    with _lock(db):
-        return _load_locked(paths, db, sample=sample)
+    """Load all files or none. Files already loaded (same checksum) are skipped.
+
+    Never raises for a bad file or database: every fault comes back as a problem, and then the
+    database is byte for byte as it was.
+    """
+    given = Path(db or default_db_path())
+    db = real_path(given)
+    try:
+        with _lock(db):
+            _remove_stale_copies(db)
+            return _load_locked(paths, db, sample=sample)
+    except DatabaseError as exc:
+        return LoadResult([], [Problem(ERROR, str(given), None, None, None, None, exc.message)])
 
 
 def ensure_database(db: Path | None = None) -> bool:
-    """Build the database from data/sample/ when it does not exist; True if it was built."""
-    db = Path(db or default_db_path())
+    """Build the database from data/sample/ when it does not exist; True if it was built.
+
+    Raises DatabaseError (Swedish, no path) when it cannot be built. Whether an existing file is
+    usable is core.database.check_database's question (the app caches its answer per file version).
+    """
+    db = real_path(db or default_db_path())
     if db.exists():
         return False
     with _lock(db):
         if db.exists():
             return False
+        _remove_stale_copies(db)
         result = _load_locked(sample_files(), db, sample=True)
         if not result.ok:
-            raise RuntimeError("exempeldata kunde inte läsas in:\n" + "\n".join(map(str, result.problems)))
+            errors = [p for p in result.problems if p.severity == ERROR]
+            raise DatabaseError("databasen saknas och kunde inte byggas från exempeldata: " +
+                                "; ".join(p.message for p in errors[:3]))
         return True
 
 
 def _load_locked(paths: list[Path], db: Path, *, sample: bool) -> LoadResult:
-    result = check_files(paths, db)
+    result = check_files(paths, db, sample=sample)
     if not result.ok:
         return result
-    start_fresh = not db.exists() or (not sample and _is_sample(db))
+    start_fresh = result.start_fresh
     result.replaced_sample = db.exists() and start_fresh
-    seen = set() if start_fresh else _loaded_checksums(db)
-    for fr in result.files:
-        fr.skipped = fr.checksum in seen
-        seen.add(fr.checksum)
     todo = [f for f in result.files if not f.skipped]
     if not todo:
         return result
-    fd, tmp_name = tempfile.mkstemp(prefix=db.name + ".tmp-", dir=db.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
+        _write_copy(db, todo, sample=sample, start_fresh=start_fresh)
+    except DatabaseError as exc:
+        result.problems.append(Problem(ERROR, db.name, None, None, None, None,
+                                       f"inläsningen avbröts och ingenting ändrades: {exc.message}"))
+        return result
+    result.changed = True
+    return result
+
+
+def _write_copy(db: Path, todo: list[FileResult], *, sample: bool, start_fresh: bool) -> None:
+    """Write the new database as a copy beside the old one and swap it in; on any fault the old one stays."""
+    tmp: Path | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=db.name + ".tmp-", dir=db.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
         if start_fresh:
             tmp.unlink()
         else:
@@ -176,35 +308,65 @@ def _load_locked(paths: list[Path], db: Path, *, sample: bool) -> LoadResult:
             _write(con, todo, sample=sample)
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
-        except duckdb.Error as exc:  # the original file is untouched; report, do not crash
-            result.problems.append(Problem(ERROR, ", ".join(f.path.name for f in todo), None, None, None, None,
-                                           f"inläsningen avbröts och ingenting ändrades: {exc}"))
-            return result
         finally:
             con.close()
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        _keep_mode_and_owner(db, tmp)
         os.replace(tmp, db)
-        result.changed = True
+        tmp = None
+    except OSError as exc:
+        raise DatabaseError(describe_os_error(exc)) from None
+    except duckdb.Error as exc:
+        raise DatabaseError(describe_duckdb_error(exc)) from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a bug: the old database stays, and the user hears it in Swedish
+        raise DatabaseError(f"ett oväntat fel av typen {type(exc).__name__}") from None
     finally:
-        for leftover in (tmp, Path(str(tmp) + ".wal")):
-            leftover.unlink(missing_ok=True)
-    return result
+        if tmp is not None:
+            for leftover in (tmp, Path(str(tmp) + ".wal")):
+                try:
+                    leftover.unlink(missing_ok=True)
+                except OSError:
+                    pass
 
 
-def _is_sample(db: Path) -> bool:
-    with connect_read(db) as con:
-        row = con.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
-    return bool(row and row[0] == "sample")
+def _keep_mode_and_owner(db: Path, tmp: Path) -> None:
+    """The new file gets the old one's mode and owner (mkstemp makes it 0600); a new database the umask's."""
+    if db.exists():
+        st = db.stat()
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except PermissionError:
+                pass  # only root may give a file away; the mode is kept all the same
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
 
 
-def _loaded_checksums(db: Path) -> set[str]:
-    with connect_read(db) as con:
-        return {c for (c,) in con.execute("SELECT checksum FROM load_history").fetchall()}
+# Free-text fields whose case variants are one thing ("Vårdcentralen Norr", "vårdcentralen norr"): the spelling
+# already in the database wins, then the first one seen. Fields in one pool share their spellings.
+SPELLING_POOLS = {
+    "referrer": [("enrollments", "referrer_unit")],
+    "association": [("enrollments", "association"), ("anonymous_counts", "association")],
+    "income_at_start": [("enrollments", "income_at_start"), ("enrollments", "income_at_exit")],
+    "education": [("enrollments", "education")],
+    "category": [("budget_lines", "category")],
+    "funder": [("budget_lines", "funder")],
+    "owner": [("initiatives", "owner")],
+}
+POOL_OF = {"income_at_exit": "income_at_start"}
 
 
-def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: bool) -> None:
-    canonical = {n.casefold(): n for (n,) in con.execute(_ALL_INITIATIVES_SQL).fetchall()}
+def _one_spelling(con: duckdb.DuckDBPyConnection, files: list[FileResult]) -> None:
+    """Case and Unicode variants of one name become one spelling, before anything is written."""
+    initiatives: dict[str, str] = {}
+    for (n,) in con.execute(_ALL_INITIATIVES_SQL).fetchall():
+        initiatives.setdefault(fold(n), clean_text(n))
     # the register's spelling wins, then the first spelling seen
     for kind in ("initiatives", "participants", "anonymous", "budget"):
         for f in files:
@@ -212,7 +374,29 @@ def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: b
                 if t.kind == kind:
                     for r in t.records:
                         if r.get("initiative"):
-                            r["initiative"] = canonical.setdefault(r["initiative"].casefold(), r["initiative"])
+                            r["initiative"] = initiatives.setdefault(fold(r["initiative"]), r["initiative"])
+    pools: dict[str, dict[str, str]] = {}
+    for pool, places in SPELLING_POOLS.items():
+        known = pools[pool] = {}
+        for table, column in places:
+            rows = con.execute(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL "
+                               f"GROUP BY {column} ORDER BY min(load_id), {column}").fetchall()
+            for (n,) in rows:
+                if n:
+                    known.setdefault(fold(n), clean_text(n))
+    for f in files:
+        for t in f.tables:
+            for fld in t.columns:
+                known = pools.get(POOL_OF.get(fld, fld))
+                if known is None:
+                    continue
+                for r in t.records:
+                    if r.get(fld):
+                        r[fld] = known.setdefault(fold(r[fld]), r[fld])
+
+
+def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: bool) -> None:
+    _one_spelling(con, files)
     # fetchall, not fetchone: duckdb 2 refuses con.register() while a SELECT result is left unfinished
     next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_history").fetchall()[0][0]
     now = dt.datetime.now(STOCKHOLM).replace(microsecond=0, tzinfo=None)  # the association's own clock
@@ -241,7 +425,7 @@ def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: b
     for f in files:
         con.execute(
             "INSERT INTO load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [f.load_id, f.path.name, f.checksum, now, ",".join(f.kinds), f.rows_read, f.rows_loaded,
+            [f.load_id, safe_text(f.path.name, 255), f.checksum, now, ",".join(f.kinds), f.rows_read, f.rows_loaded,
              f.rows_replaced, f.warnings],
         )
     con.execute("DELETE FROM exit_reasons")
@@ -258,9 +442,9 @@ ENROLLMENT_COLUMNS = ["association", "participant_id", "initiative", "sex", "sta
 
 def _write_participants(con, files: list[FileResult]) -> None:
     """Exports are snapshots: the initiatives a call's files cover are replaced as a whole."""
-    rows: dict[tuple, dict] = {}
+    rows: list[dict] = []
     covered: dict[tuple[str, str], FileResult] = {}
-    anonymous_seq = 0
+    # etl.validate has made sure that no enrollment comes twice and that one file alone covers an initiative
     for f in files:
         for t in (t for t in f.tables if t.kind == "participants"):
             for r in t.records:
@@ -268,19 +452,14 @@ def _write_participants(con, files: list[FileResult]) -> None:
                 covered.setdefault((assoc, r["initiative"]), f)
                 row = {"association": assoc, "referrer_unit": r.get("referrer"), "load_id": f.load_id}
                 row |= {c: r.get(c) for c in ENROLLMENT_COLUMNS if c not in row}
-                if r["participant_id"] is None:  # no consent: no identity to deduplicate on
-                    anonymous_seq += 1
-                    key = ("-", anonymous_seq)
-                else:
-                    key = (assoc, r["participant_id"], r["initiative"], r["start_date"])
-                rows[key] = row  # a later file in the same call wins
+                rows.append(row)
                 f.rows_loaded += 1
     for (assoc, initiative), f in covered.items():
         f.rows_replaced += con.execute(
             "DELETE FROM enrollments WHERE association = ? AND initiative = ?", [assoc, initiative]
         ).fetchone()[0]
     if rows:
-        df = pd.DataFrame(list(rows.values()), columns=ENROLLMENT_COLUMNS)
+        df = pd.DataFrame(rows, columns=ENROLLMENT_COLUMNS)
         con.register("new_rows", df)
         con.execute(f"INSERT INTO enrollments SELECT {', '.join(ENROLLMENT_COLUMNS)} FROM new_rows")
         con.unregister("new_rows")

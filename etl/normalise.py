@@ -1,38 +1,86 @@
-"""Raw rows → typed records: find the header, recognise the table, parse every cell.
+"""Raw rows → typed records: find the header, recognise the table, check and parse every column.
 
 Each parser raises `ValueError` with a Swedish message; `normalise_table` turns those into
-problems with the cell's coordinates, so one bad cell never hides the next.
+problems with the cell's coordinates, so one bad cell never hides the next. The checks that
+guard what is stored (personnummer, control characters, cells Excel could not give us) run over
+a whole column at a time, before any cell is parsed.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from operator import itemgetter
+from zoneinfo import ZoneInfo
 
+from . import limits
 from .aliases import KINDS, display_name, match_header
+from .privacy import INVISIBLE, personnummer_cells
 from .problems import ERROR, NOTICE, Problem
 from .read import Table
 from .reference import exit_reasons
+from .xlsx import column_letters
 
 HEADER_SCAN_ROWS = 30
-SUMMARY_WORDS = {"summa", "totalt", "total"}
+# A summary row: its first filled cell starts with one of these words ("Summa", "Summa Steget före", "Totalt:").
+SUMMARY = re.compile(r"(?i)^(?:(?:del|total)?summa|totalt?|sum)\b")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+MAX_SERIAL = 2958465  # 9999-12-31
 MIN_YEAR, MAX_YEAR = 1990, 2100
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# How far ahead a date may lie (see README, "Datum"): a planned start, an end that is only just coming.
+START_AHEAD = dt.timedelta(days=366)
+END_AHEAD = dt.timedelta(days=31)
+PLAN_AHEAD = dt.timedelta(days=3653)  # the register's planned start and end
+BUDGET_YEARS_AHEAD = 5
+
+
+def today() -> dt.date:
+    """The association's date (Stockholm), which the bounds on dates count from."""
+    return dt.datetime.now(STOCKHOLM).date()
 
 # ---------------------------------------------------------------- parsers
 
 
+
+
+def clean_text(s: str) -> str:
+    """NFC, no zero-width or other invisible characters, runs of whitespace as one space, trimmed.
+
+    "Rätt stöd" typed on a Mac (NFD), pasted with a zero-width space or with a non-breaking
+    space is then one initiative, not three.
+    """
+    if not s.isascii():
+        s = INVISIBLE.sub("", unicodedata.normalize("NFC", s))
+    return " ".join(s.split())  # str.split() splits on exactly what the regex \s matches, and faster
+
+
+@lru_cache(maxsize=65536)  # names repeat on every row: fold each once
+def fold(s: str) -> str:
+    """The key two spellings of one name share: cleaned and case-folded."""
+    return unicodedata.normalize("NFC", clean_text(s).casefold())
+
+
 def is_blank(v: object) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and v != v)
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return not v.strip() if v.isascii() else not clean_text(v)
+    return isinstance(v, float) and v != v
 
 
 def text(v: object) -> str | None:
+    if type(v) is str:
+        return clean_text(v) or None
     if is_blank(v):
         return None
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return re.sub(r"\s+", " ", str(v).replace("\u00a0", " ")).strip()
+    return clean_text(str(v)) or None
 
 
 _ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]00:00(?::00)?(?:\.0+)?)?$")
@@ -51,7 +99,7 @@ def parse_date(v: object) -> dt.date | None:
     elif isinstance(v, (int, float)) and not isinstance(v, bool):
         d = _from_serial(float(v))
     else:
-        s = str(v).strip().replace("\u00a0", " ")
+        s = clean_text(str(v))
         if m := _ISO.match(s):
             d = _make_date(int(m[1]), int(m[2]), int(m[3]), s)
         elif m := _DMY.match(s):
@@ -73,7 +121,7 @@ def _make_date(y: int, m: int, d: int, raw: str) -> dt.date:
 
 
 def _from_serial(n: float) -> dt.date:
-    if n != int(n) or n < 1:
+    if not math.isfinite(n) or n != int(n) or not 1 <= n <= MAX_SERIAL:
         raise ValueError("datumet går inte att tolka; skriv ÅÅÅÅ-MM-DD")
     return EXCEL_EPOCH + dt.timedelta(days=int(n))
 
@@ -106,7 +154,7 @@ def parse_consent(v: object) -> bool | None:
     raise ValueError("samtycke ska vara Ja eller Nej")
 
 
-_REASON_NUM = re.compile(r"^(\d+)(?:[.,]0+)?(?:\s*[-–:.]\s*.*)?$")
+_REASON_NUM = re.compile(r"^(\d{1,6})(?:[.,]0+)?(?:\s*[-–:.]\s*.*)?$")
 
 
 def parse_exit_reason(v: object) -> int | None:
@@ -142,7 +190,7 @@ def parse_int(v: object, *, what: str = "heltal", lo: int | None = None, hi: int
         n = int(v)
     else:
         s = text(v).replace(" ", "")
-        if not re.fullmatch(r"-?\d+(?:[.,]0+)?", s):
+        if not re.fullmatch(r"-?\d{1,18}(?:[.,]0+)?", s):
             raise ValueError(f"ska vara ett {what}")
         n = int(re.split(r"[.,]", s)[0])
     if (lo is not None and n < lo) or (hi is not None and n > hi):
@@ -158,6 +206,8 @@ def parse_amount(v: object, multiplier: int = 1) -> Decimal | None:
     if is_blank(v):
         return None
     if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if not math.isfinite(v):
+            raise ValueError("beloppet går inte att tolka som kronor")
         amount = Decimal(str(v))
     else:
         s = str(v).strip()
@@ -182,7 +232,11 @@ def parse_amount(v: object, multiplier: int = 1) -> Decimal | None:
             raise ValueError("beloppet går inte att tolka som kronor") from None
     if amount < 0:
         raise ValueError("beloppet är negativt")
-    return (amount * multiplier).quantize(Decimal("0.01"))
+    amount *= multiplier
+    if amount > limits.MAX_AMOUNT:
+        raise ValueError(f"beloppet är orimligt stort (mer än {limits.MAX_AMOUNT:,} kr på en rad); kontrollera "
+                         "beloppet och enheten (kr eller tkr)".replace(",", " "))
+    return amount.quantize(Decimal("0.01"))
 
 
 def parse_share(v: object) -> float | None:
@@ -227,22 +281,35 @@ class ParsedTable:
     columns: dict[str, Column] = field(default_factory=dict)
     records: list[dict] = field(default_factory=list)  # each has "_row" (Excel row number)
     problems: list[Problem] = field(default_factory=list)
+    source: int = 0  # which file of the call (etl.load numbers them)
 
     def problem(self, severity: str, row: int | None, column: str | None, value: object, message: str) -> None:
         self.problems.append(Problem(severity, self.file, self.sheet, row, column, value, message))
 
+    @property
+    def place(self) -> str:
+        """How another message names this table: the file, and the sheet if there is one."""
+        return f"{self.file}, blad {self.sheet}" if self.sheet else self.file
 
-def find_header(rows: list[list[object]]) -> tuple[int, dict[str, Column]] | None:
-    """The first row (of the top ones) whose cells name the most known fields, at least two."""
-    best: tuple[int, dict[str, Column]] | None = None
+
+def find_header(rows: list[list[object]]) -> tuple[int, list[tuple[int, str, int]]] | None:
+    """The first row (of the top ones) whose cells name the most known fields, at least two.
+
+    Returns the row's index and every recognised cell as (column index, field, multiplier), in
+    order, duplicates included: the caller decides what a repeated field means.
+    """
+    best: tuple[int, list[tuple[int, str, int]]] | None = None
+    best_n = 1
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        cols: dict[str, Column] = {}
+        matched = []
         for j, cell in enumerate(row):
-            fld, mult = match_header(cell)
-            if fld and fld not in cols:
-                cols[fld] = Column(j, fld, text(cell) or "", mult)
-        if len(cols) >= 2 and (best is None or len(cols) > len(best[1])):
-            best = (i, cols)
+            if isinstance(cell, str) and cell.strip():
+                fld, mult = match_header(clean_text(cell))
+                if fld:
+                    matched.append((j, fld, mult))
+        n = len({fld for _, fld, _ in matched})
+        if n > best_n:
+            best, best_n = (i, matched), n
     return best
 
 
@@ -255,76 +322,277 @@ def detect_kind(fields: set[str]) -> str | None:
     return None
 
 
-# field -> (parser, keyword arguments) per kind
+def _not_after(parser, latest, message: str):
+    def parse(v):
+        d = parser(v)
+        if d is not None and d > latest():
+            raise ValueError(message)
+        return d
+    return parse
+
+
+# Columns stored as free text: a number in them that lost its leading zeros (501155125) still counts
+# as a personnummer. Amounts, counts and years are numbers, where such digits are ordinary.
+TEXT_FIELDS = {"participant_id", "initiative", "association", "referrer", "income_at_start", "income_at_exit",
+               "education", "category", "funder", "owner", "partners", "sex", "consent", "exit_reason"}
+
+
+# field -> parser per kind
 def _field_parsers(kind: str):
     common = {"initiative": text, "association": text}
     if kind == "participants":
         return common | {
-            "participant_id": text, "sex": parse_sex, "start_date": parse_date, "end_date": parse_date,
+            "participant_id": text, "sex": parse_sex,
+            "start_date": _not_after(parse_date, lambda: today() + START_AHEAD,
+                                     "startdatumet ligger mer än ett år fram i tiden; kontrollera årtalet"),
+            "end_date": _not_after(parse_date, lambda: today() + END_AHEAD,
+                                   "slutdatumet ligger i framtiden (mer än 31 dagar efter i dag); lämna Slutdatum tomt "
+                                   "för den som fortfarande är inskriven"),
             "exit_reason": parse_exit_reason,
-            "birth_year": lambda v: parse_int(v, what="årtal", lo=1900, hi=dt.date.today().year),
+            "birth_year": lambda v: parse_int(v, what="årtal", lo=1900, hi=today().year),
             "age": lambda v: parse_int(v, what="heltal (ålder)", lo=0, hi=120),
             "referrer": text, "income_at_start": text, "income_at_exit": text, "education": text,
             "consent": parse_consent,
         }
     if kind == "anonymous":
         return common | {
-            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=MAX_YEAR),
+            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year),
             "women": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
             "men": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
             "other": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
         }
     if kind == "budget":
         return common | {
-            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=MAX_YEAR),
+            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year + BUDGET_YEARS_AHEAD),
             "category": text, "funder": text, "budget": parse_amount, "actual": parse_amount,
         }
+    planned = "datumet ligger mer än tio år fram i tiden; kontrollera årtalet"
     return common | {
-        "owner": text, "partners": text, "start_date": parse_date, "end_date": parse_date,
+        "owner": text, "partners": text,
+        "start_date": _not_after(parse_date, lambda: today() + PLAN_AHEAD, planned),
+        "end_date": _not_after(parse_date, lambda: today() + PLAN_AHEAD, planned),
         "target_participants": lambda v: parse_int(v, what="heltal", lo=0, hi=100000),
         "target_women_share": parse_share, "target_positive_share": parse_share,
     }
 
 
+PNR_ID = ("id:t ser ut som ett personnummer; personuppgifter får inte föras in i databasen, så filen avvisas. "
+          "Använd ett pseudonymt löpnummer")
+PNR_CELL = ("cellen innehåller något som ser ut som ett personnummer eller samordningsnummer; personuppgifter får inte "
+            "föras in i databasen, så filen avvisas. Ta bort numret ur cellen (även ett telefonnummer eller annat "
+            "nummer som har samma form)")
+PNR_LOST_ZEROS = (". Ett tal med 7–9 siffror kan vara ett personnummer från 2000-talet vars inledande nollor Excel "
+                  "har tagit bort; är det ett löpnummer, låt det börja med en bokstav")
+HIDDEN = {"hidden": "dolt", "veryHidden": "mycket dolt (kan bara visas med VBA)"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def normalise_table(table: Table) -> ParsedTable:
     found = find_header(table.rows)
-    kind = detect_kind(set(found[1])) if found else None
+    fields = {fld for _, fld, _ in found[1]} if found else set()
+    kind = detect_kind(fields) if found else None
     parsed = ParsedTable(table.file, table.sheet, kind)
+    parsed.problems.extend(table.problems)
     if not found or not kind:
         if any(not is_blank(c) for r in table.rows for c in r):
+            what = f"bladet är {HIDDEN[table.hidden]} och " if table.hidden in HIDDEN else "bladet "
             parsed.problem(NOTICE, None, None, None,
-                           "bladet känns inte igen som deltagare, anonyma deltagare, budget eller insatsregister och hoppas över")
+                           what + "känns inte igen som deltagare, anonyma deltagare, budget eller insatsregister "
+                                  "och hoppas över")
         return parsed
-    header_idx, columns = found
-    parsed.header_row, parsed.columns = header_idx + 1, columns
+    label = KINDS[kind]["label"]
+    header_idx, matched = found
+    header = table.rows[header_idx]
+    parsed.header_row = header_row = header_idx + 1
+    for j, fld, mult in matched:
+        if fld not in parsed.columns:
+            parsed.columns[fld] = Column(j, fld, text(header[j]) or "", mult)
+    columns = parsed.columns
+    if table.hidden in HIDDEN:
+        parsed.problem(ERROR, None, None, None,
+                       f"bladet är {HIDDEN[table.hidden]} i Excel men innehåller en tabell med {label}; det läses inte "
+                       "in utan att du har sett det. Visa bladet om det ska läsas in (högerklicka på en bladflik → "
+                       "Visa), eller ta bort det")
+    _header_shape(parsed, header, matched)
     for req in KINDS[kind]["required"]:  # type: ignore[union-attr]
         if req not in columns:
-            parsed.problem(ERROR, parsed.header_row, display_name(req), None,
-                           f"obligatorisk kolumn saknas för {KINDS[kind]['label']}: {display_name(req)}")
+            parsed.problem(ERROR, header_row, display_name(req), None,
+                           f"obligatorisk kolumn saknas för {label}: {display_name(req)}")
     if kind == "budget" and not ({"budget", "actual"} & set(columns)):
-        parsed.problem(ERROR, parsed.header_row, "Budget", None,
+        parsed.problem(ERROR, header_row, "Budget", None,
                        "obligatorisk kolumn saknas: Budget eller Utfall (minst en av dem)")
-    parsers = _field_parsers(kind)
-    for i in range(header_idx + 1, len(table.rows)):
-        row = table.rows[i]
-        if all(is_blank(c) for c in row):
-            continue
-        first = next((c for c in row if not is_blank(c)), None)
-        if isinstance(first, str) and first.strip().casefold().rstrip(":") in SUMMARY_WORDS:
-            continue
-        record: dict = {"_row": i + 1, "_raw": {}}
-        for fld, col in columns.items():
-            raw = row[col.index] if col.index < len(row) else None
-            record["_raw"][fld] = raw
-            parser = parsers.get(fld, text)
-            try:
-                record[fld] = parse_amount(raw, col.multiplier) if parser is parse_amount else parser(raw)
-            except ValueError as exc:
-                record[fld] = None
-                record.setdefault("_bad", set()).add(fld)
-                parsed.problem(ERROR, i + 1, col.header, _shown(raw), str(exc))
-        parsed.records.append(record)
+    data = _data_rows(parsed, table, header_idx, header)
+    cells = _read_columns(parsed, table, data)
+    parsed.records = cells
     return parsed
+
+
+def _header_shape(parsed: ParsedTable, header: list[object], matched: list[tuple[int, str, int]]) -> None:
+    """Two tables side by side, or one field under two headers: which column wins would be a guess."""
+    groups: list[list[tuple[int, str]]] = [[]]
+    where = {j: fld for j, fld, _ in matched}
+    for j, cell in enumerate(header):
+        if is_blank(cell):
+            if groups[-1]:
+                groups.append([])
+        elif j in where:
+            groups[-1].append((j, where[j]))
+    known = [g for g in groups if len({f for _, f in g}) >= 2]
+    if len(known) >= 2:
+        spans = " och ".join(f"{column_letters(g[0][0])}–{column_letters(g[-1][0])}" for g in known)
+        parsed.problem(ERROR, parsed.header_row, None, None,
+                       f"rubrikraden har två grupper av kända rubriker med tom kolumn emellan (kolumn {spans}): två "
+                       "tabeller bredvid varandra läses inte, eftersom den ena annars skulle tappas. Lägg varje tabell "
+                       "på ett eget blad, eller ta bort den tomma kolumnen om det är en och samma tabell")
+        return
+    first: dict[str, int] = {}
+    for j, fld, _ in matched:
+        if fld in first:
+            a, b = first[fld], j
+            parsed.problem(ERROR, parsed.header_row, text(header[b]), None,
+                           f"kolumn {column_letters(b)} («{text(header[b])}») betyder samma sak som kolumn "
+                           f"{column_letters(a)} («{text(header[a])}»), {display_name(fld)}; ta bort eller byt namn på "
+                           "den ena, så att det är klart vilken som gäller")
+        else:
+            first[fld] = j
+
+
+def _blank_row(row: list[object]) -> bool:
+    try:
+        joined = "".join(row)  # type: ignore[arg-type]
+    except TypeError:  # not all text (an Excel row)
+        return all(is_blank(c) for c in row)
+    return not joined.strip() if joined.isascii() else not clean_text(joined)
+
+
+def _summary_row(row: list[object], exempt: set[int]) -> bool:
+    for j, c in enumerate(row):
+        if not is_blank(c):
+            return isinstance(c, str) and j not in exempt and bool(SUMMARY.match(clean_text(c)))
+    return False
+
+
+def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[object]) -> list[tuple[int, list]]:
+    """(row number, cells) of every data row; summary rows and cells without a header are settled here."""
+    mapped = {c.index for c in parsed.columns.values()}
+    bad_rows = {r for (r, j) in table.bad_cells if j in mapped}
+    # "Totalt" is an ordinary value of Kostnadsslag and Finansiär, not a summary
+    exempt = {c.index for f, c in parsed.columns.items() if f in {"category", "funder"}}
+    width = max((j + 1 for j, c in enumerate(header) if not is_blank(c)), default=0)
+    unnamed = {j for j in range(width) if is_blank(header[j])}
+    data: list[tuple[int, list]] = []
+    summaries: list[tuple[int, str]] = []
+    overflow: list[tuple[int, int]] = []
+    unnamed_used: dict[int, int] = {}
+    # calamine ends a sheet at its last cell with a value: rows of uncached formulas may lie beyond it
+    for i in range(header_idx + 1, max(len(table.rows), max(bad_rows, default=0))):
+        row, r = (table.rows[i] if i < len(table.rows) else []), i + 1
+        if r not in bad_rows and _blank_row(row):
+            continue
+        if r not in bad_rows and _summary_row(row, exempt):
+            summaries.append((r, next(clean_text(c) for c in row if not is_blank(c))))
+            continue
+        data.append((r, row))
+        if len(row) > width:
+            extra = [j for j in range(width, len(row)) if not is_blank(row[j])]
+            if extra:
+                if table.source == "csv":
+                    overflow.append((r, len(row)))
+                else:
+                    for j in extra:
+                        unnamed_used.setdefault(j, r)
+        for j in unnamed:
+            if j < len(row) and not is_blank(row[j]):
+                unnamed_used.setdefault(j, r)
+    last = data[-1][0] if data else 0
+    for r, word in summaries:
+        if r < last:
+            parsed.problem(ERROR, r, None, word,
+                           "raden ser ut som en summeringsrad men står mitt i tabellen, så det går inte att veta om "
+                           "den är en delsumma (som skulle räknas dubbelt) eller data. Ta bort raden, eller flytta "
+                           "summeringen under tabellen")
+    for r, n in overflow[:5]:
+        parsed.problem(ERROR, r, None, None,
+                       f"raden har {n} fält men rubrikraden bara {width}, så värdena hamnar under fel rubrik. Troligen "
+                       "står avgränsningstecknet i ett värde utan citattecken (t.ex. 1,5 i en kommaseparerad fil); sätt "
+                       "värdet inom citattecken eller ta bort det extra fältet")
+    if len(overflow) > 5:
+        parsed.problem(ERROR, overflow[5][0], None, None,
+                       f"ytterligare {len(overflow) - 5} rader har fler fält än rubrikraden")
+    for j, r in sorted(unnamed_used.items()):
+        parsed.problem(NOTICE, r, column_letters(j), None,
+                       f"kolumn {column_letters(j)} har värden men ingen rubrik och läses inte in")
+    for message in table.unplaced:
+        parsed.problem(ERROR, None, None, None, message)
+    return data
+
+
+def _read_columns(parsed: ParsedTable, table: Table, data: list[tuple[int, list]]) -> list[dict]:
+    """Check and parse the table column by column; one record per data row."""
+    records: list[dict] = [{"_row": r} for r, _ in data]
+    found: list[tuple[int, int, Problem]] = []
+    parsers = _field_parsers(parsed.kind)  # type: ignore[arg-type]
+
+    def bad(pos: int, col: Column, value: object, message: str) -> None:
+        r = data[pos][0]
+        records[pos].setdefault("_bad", set()).add(col.field)
+        found.append((r, col.index, Problem(ERROR, parsed.file, parsed.sheet, r, col.header, value, message)))
+
+    rows = [row for _, row in data]
+    shortest = min(map(len, rows), default=0)
+    for fld, col in parsed.columns.items():
+        j = col.index
+        raw = list(map(itemgetter(j), rows)) if j < shortest else [row[j] if j < len(row) else None for row in rows]
+        skip: set[int] = set()
+        if table.bad_cells:
+            for pos, (r, _) in enumerate(data):
+                if (r, j) in table.bad_cells:
+                    bad(pos, col, None, f"cell {column_letters(j)}{r}: {table.bad_cells[(r, j)]}")
+                    skip.add(pos)
+        for pos, message in _unsafe_text(raw).items():
+            if pos not in skip:
+                bad(pos, col, raw[pos], message)
+                skip.add(pos)
+        for pos, lost_zeros in personnummer_cells(raw, whole_number=fld in TEXT_FIELDS).items():
+            if pos not in skip:
+                message = PNR_ID if fld == "participant_id" else PNR_CELL
+                bad(pos, col, "(visas inte)", message + (PNR_LOST_ZEROS if lost_zeros else ""))
+                skip.add(pos)
+        parser = parsers.get(fld, text)
+        amount = parser is parse_amount
+        for pos, value in enumerate(raw):
+            if pos in skip:
+                records[pos][fld] = None
+                continue
+            try:
+                records[pos][fld] = parse_amount(value, col.multiplier) if amount else parser(value)
+            except (ValueError, ArithmeticError, TypeError) as exc:
+                records[pos][fld] = None
+                message = str(exc) if isinstance(exc, ValueError) else "värdet går inte att tolka"
+                bad(pos, col, _shown(value), message)
+    found.sort(key=lambda item: (item[0], item[1]))
+    parsed.problems.extend(p for _, _, p in found)
+    return records
+
+
+def _unsafe_text(values: list[object]) -> dict[int, str]:
+    """Cells whose text must not be stored or echoed: control characters, or far too long for a name."""
+    out: dict[int, str] = {}
+    types = set(map(type, values))
+    if str not in types:
+        return out
+    texts = values if types == {str} else [v if type(v) is str else "" for v in values]
+    if max(map(len, texts)) > limits.MAX_CELL_CHARS:
+        for i, v in enumerate(texts):
+            if len(v) > limits.MAX_CELL_CHARS:
+                out[i] = (f"cellen är {len(v):,} tecken lång; högst {limits.MAX_CELL_CHARS:,} tecken läses in i en "
+                          "cell. Kontrollera att rätt kolumn har hamnat under rubriken").replace(",", " ")
+    if _CONTROL.search("\n".join(texts)):
+        for i, v in enumerate(texts):
+            if i not in out and _CONTROL.search(v):
+                out[i] = ("cellen innehåller osynliga styrtecken (till exempel ␀ eller ␛), som inte får lagras; de "
+                          "kommer ofta från en trasig export eller ett annat program. Skriv om cellen")
+    return out
 
 
 def _shown(raw: object) -> object:

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from core.paths import EXIT_REASONS_CSV, REFERRERS_CSV
 from core.vocabulary import AGENCIES
+
+from .privacy import INVISIBLE
 
 
 
@@ -55,7 +58,9 @@ class ReferrerMapping:
 
 
 def _fold(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().casefold())
+    """NFC and case-insensitive, invisible characters dropped: a unit typed on a Mac (NFD) still matches."""
+    text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    return unicodedata.normalize("NFC", re.sub(r"\s+", " ", text.strip().casefold()))
 
 
 @lru_cache(maxsize=None)

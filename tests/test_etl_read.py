@@ -189,7 +189,7 @@ def test_unsupported_file_type_is_an_error(tmp_path):
     result = check_files([path])
     assert not result.ok
     assert [(p.severity, p.file, p.message) for p in result.problems] == [
-        ("fel", "export.pdf", "filen kan inte läsas: Filtypen .pdf stöds inte: använd .xlsx, .csv eller .txt")]
+        ("fel", "export.pdf", "filtypen .pdf stöds inte; använd .xlsx, .csv eller .txt")]
 
 
 # ---------------------------------------------------------------- amounts

@@ -33,7 +33,12 @@ def problems(*paths, db=None):
 
 def test_missing_required_column(tmp_path):
     path = participants_xlsx(tmp_path, header=["Deltagar-ID", "Insats", "Kön", "Slutdatum"])
-    assert problems(path) == [fel(3, "Startdatum", None, "obligatorisk kolumn saknas för deltagare: Startdatum")]
+    found = problems(path)
+    assert [p for p in found if p.severity == "fel"] == [
+        fel(3, "Startdatum", None, "obligatorisk kolumn saknas för deltagare: Startdatum")]
+    # the good row's last three cells sit under no header: said, not read
+    assert [(p.severity, p.row, p.column, p.message) for p in found if p.severity == "notis"] == [
+        ("notis", 4, c, f"kolumn {c} har värden men ingen rubrik och läses inte in") for c in "EFG"]
 
 
 def test_missing_required_column_anonymous_counts(tmp_path):

@@ -12,8 +12,13 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from core.database import ALIAS, attach_read
+from core.database import ALIAS, DatabaseError, attach_read, check_database
 from core.paths import default_db_path
+from etl.load import ensure_database
+
+# Shown instead of any page when the database cannot be used; the reason never names a server path.
+BROKEN = ("Databasen kan inte användas: {reason}. Be den som sköter Insatskollen att läsa in exporterna på nytt "
+          "eller återställa databasen.")
 
 
 def db_path() -> Path:
@@ -31,6 +36,25 @@ def data_version() -> float:
 def _connection(path: str, version: float) -> duckdb.DuckDBPyConnection:
     """The file as of `version` (its mtime), opened through core.database: a swapped file is opened anew."""
     return attach_read(path)
+
+
+def startup_problem() -> str | None:
+    """Build the sample database if there is none, then check the file; a Swedish message if it cannot be used."""
+    try:
+        with st.spinner("Databasen saknas – bygger den från exempeldata …"):
+            ensure_database(db_path())
+        return _checked(str(db_path()), data_version())
+    except DatabaseError as exc:
+        return BROKEN.format(reason=exc.message)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _checked(path: str, version: float) -> str | None:
+    try:
+        check_database(path)
+    except DatabaseError as exc:
+        return BROKEN.format(reason=exc.message)
+    return None
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
@@ -57,4 +81,8 @@ def run(fn, *args, **kwargs):
     """Call a metrics function `fn(con, *args, **kwargs)` through the cache for this data version."""
     name = f"{fn.__module__}.{fn.__qualname__}"
     _REGISTRY[name] = fn
-    return _cached(name, data_version(), args, tuple(sorted(kwargs.items())))
+    try:
+        return _cached(name, data_version(), args, tuple(sorted(kwargs.items())))
+    except duckdb.IOException:  # a file damaged beyond what the check at start-up sees: no traceback, no path
+        st.error(BROKEN.format(reason="filen är skadad och kan inte läsas"))
+        st.stop()
