@@ -19,9 +19,14 @@ SEX_OPTIONS = {s: SEX_LABELS[s] for s in SEXES}  # the sexes a reader can filter
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~:<$&])")
 
 
+ZWSP = "\u200b"  # breaks what Markdown would turn into a link by itself (an address, "www.", an e-mail)
+
+
 def md(text: object) -> str:
-    """A name shown literally inside Markdown: every character Markdown or Streamlit would act on is escaped."""
+    """A name shown literally inside Markdown: every character Markdown or Streamlit would act on is escaped,
+    and addresses are broken with an invisible space, since GitHub-style Markdown links them even when escaped."""
     s = re.sub(r"[\x00-\x1f\x7f]", " ", str(text))
+    s = re.sub(r"(?i)(://|www\.|@)", lambda m: ZWSP + m[1][0] + ZWSP + m[1][1:], s)
     return _MD_SPECIAL.sub(r"\\\1", s)
 
 

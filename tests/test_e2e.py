@@ -165,3 +165,39 @@ def test_board_pack_downloads_from_the_sidebar(server, browser, tmp_path):
     assert titles[0] == "Styrelsemöte – underlag"
     assert len(titles) == 7
     page.close()
+
+
+# ---------------------------------------------------------------- names from files are data, never markup
+
+HOSTILE = ['<a href="http://evil.example/x">Klicka</a>', "**fet** :red[röd] [länk](http://evil.example/y)",
+           '=HYPERLINK("http://evil.example/z","Klicka")', "<b>B</b><img src=x onerror=alert(1)>"]
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    from tests.protection_audit import generate, write_db
+
+    rows = generate(5, {name: 40 for name in HOSTILE})
+    db = write_db(tmp_path_factory.mktemp("hostile") / "h.duckdb", rows)
+    with streamlit_server(db) as url:
+        yield url
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_names_from_files_reach_no_page_as_markup(hostile_server, browser, path):
+    page = browser.new_page(viewport={"width": 1440, "height": 1200})
+    query = "&".join(f"initiative={__import__('urllib.parse').parse.quote(n)}" for n in HOSTILE[:2])
+    page.goto(f"{hostile_server}/{path}?year=2025&{query}")
+    wait_idle(page)
+    if path != "kostnad":  # the generated association has no budget: that page says so, without a chart
+        page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    assert page.locator("a[href*='evil.example']").count() == 0  # no link from a name, in charts or text
+    assert page.locator("img[src='x']").count() == 0
+    assert page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot b')].length") == 0
+    strong = page.evaluate("() => [...document.querySelectorAll('[data-testid=stMarkdownContainer] strong')]"
+                           ".map(e => e.innerText)")
+    assert "fet" not in strong  # Markdown in a name is shown as written
+    assert "Klicka" in page.locator("body").inner_text() or path == "kostnad"  # shown, as text
+    assert page.get_by_test_id("stException").count() == 0
+    page.close()

@@ -197,3 +197,59 @@ def test_app_builds_the_database_from_the_sample_when_missing(tmp_path, monkeypa
     assert db.exists()
     assert metric(at, "Deltagare").value not in ("0", "–")
     assert any("Exempeldata" in w.value for w in at.sidebar.warning)
+
+
+# ---------------------------------------------------------------- links and periods that used to crash
+
+@pytest.fixture(scope="module")
+def january_db(tmp_path_factory):
+    """The current year in January: participants, no exits yet (the default view of every association)."""
+    from tests.protection_audit import write_db
+
+    this_year = dt.date.today().year
+    rows = [{"initiative": "Alfa" if i % 2 else "Beta", "sex": "woman" if i % 3 else "man",
+             "start": dt.date(this_year, 1, 2), "end": None, "age": 30 + i % 20, "agency": "Kommun",
+             "reason": None, "consent": True, "id": f"J-{i}"} for i in range(40)]
+    rows += [{"initiative": "Alfa", "sex": "woman", "start": dt.date(this_year - 1, 3, 1),
+              "end": dt.date(this_year - 1, 9, 1), "age": 40, "agency": "Region", "reason": 1, "consent": True,
+              "id": f"P-{i}"} for i in range(12)]
+    return write_db(tmp_path_factory.mktemp("jan") / "f.duckdb", rows)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_year_without_exits_opens_with_a_plain_sentence(january_db, monkeypatch, page):
+    at = app(january_db, monkeypatch, page)
+    assert not at.exception, at.exception
+    assert str(dt.date.today().year) in at.caption[0].value  # the latest year, never a future one
+    if page in ("pages/oversikt.py", "pages/avslut.py"):
+        texts = [x.value for x in [*at.caption, *at.info, *at.markdown]]
+        assert any("Inga avslut ännu" in t for t in texts), texts
+
+
+def test_presentation_without_exits_opens(january_db, monkeypatch):
+    for slide in range(1, 6):
+        at = app(january_db, monkeypatch, present="1", slide=str(slide))
+        assert not at.exception, (slide, at.exception)
+
+
+@pytest.mark.parametrize("query, notice", [
+    ({"from": "2010-01-01", "to": "2024-12-31"}, "kortats"),
+    ({"from": "2099-01-01", "to": "2099-12-31"}, "utanför"),
+    ({"from": "2024-12-31", "to": "2024-01-01"}, "kunde inte läsas"),
+    ({"from": "igår", "to": "2024-01-01"}, "kunde inte läsas"),
+    ({"year": "²"}, "Året i länken"),
+    ({"year": "99999999999999999999"}, "Året i länken"),
+    ({"initiative": "<a href='x'>finns inte</a>"}, "insats i länken"),
+], ids=lambda q: str(q))
+def test_odd_links_open_with_a_notice(sample_db, monkeypatch, query, notice):
+    at = app(sample_db, monkeypatch, **query)
+    assert not at.exception, at.exception
+    assert any(notice in i.value for i in at.info), [i.value for i in at.info]
+    assert at.title[0].value == "Översikt"
+
+
+@pytest.mark.parametrize("slide", ["²", "0", "99", "-1", "1.5", ""])
+def test_odd_slide_numbers_open_the_presentation(sample_db, monkeypatch, slide):
+    at = app(sample_db, monkeypatch, year="2025", present="1", slide=slide)
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Översikt"
