@@ -102,6 +102,11 @@ KR_FORMAT = '#,##0" kr"'
 HIDDEN_SERIES = "Dolt (skydd för små tal)"
 
 
+def _value(v) -> float | None:
+    """A chart value: None for missing (None or NaN, which a pandas column turns None into)."""
+    return None if v is None or pd.isna(v) else float(v)
+
+
 def _rgb(hex_color: str) -> RGBColor:
     return RGBColor.from_string(hex_color.lstrip("#").upper())
 
@@ -171,6 +176,9 @@ def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequenc
     """Horizontal bars read top-down, values on the bars, legend below; `hidden` = (sizes, marks) of a hatched
     segment for counts protection hides (stacked charts), labelled with the mark."""
     left, width = MARGIN, SLIDE_W - 2 * MARGIN
+    series = [(name, [_value(v) for v in values], color) for name, values, color in series]
+    if hidden is not None:
+        hidden = ([_value(v) for v in hidden[0]], hidden[1])
     if not categories or not any(v is not None for _, vals, _ in series for v in vals):
         _text(slide, left, CHART_TOP + 1.2, width, 1.2, empty_message or "Det finns inga uppgifter att visa.",
               TAKEAWAY_PT, color=MUTED_COLOR, name="Tomt diagram")
@@ -181,7 +189,7 @@ def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequenc
     if hidden is not None and any(v for v in hidden[0]):
         all_series.append((HIDDEN_SERIES, list(hidden[0]), theme.HIDDEN_COLOR))
     for name, values, _ in all_series:
-        data.add_series(_safe(name), [None if v is None else float(v) for v in values], number_format)
+        data.add_series(_safe(name), values, number_format)
     kind = XL_CHART_TYPE.BAR_STACKED if stacked else XL_CHART_TYPE.BAR_CLUSTERED
     height = min(CHART_H, 0.9 + 0.42 * len(categories) * (1 if stacked else max(1, len(series) * 0.6)))
     frame = slide.shapes.add_chart(kind, Inches(left), Inches(CHART_TOP), Inches(width), Inches(max(2.2, height)), data)
@@ -417,7 +425,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     top = w.head(TOP)
     labels = [f"{name} (mål {fmt_pct(tg, 0)})" if reg else name
               for name, tg, reg in zip(top.initiative, top.target, top.registered)]
-    _chart(s, labels, [("Andel kvinnor", [v * 100 if v is not None else None for v in top.share],
+    _chart(s, labels, [("Andel kvinnor", [None if _value(v) is None else v * 100 for v in top.share],
                         theme.SEX_COLORS["women"])], number_format=PCT_FORMAT,
            title="Andel kvinnor bland deltagarna per insats", alt=sentence, percent_axis=False,
            empty_message="Deltagarna per insats är för få för att visa andelen kvinnor.")

@@ -1,0 +1,174 @@
+"""The audit over what a reader can actually see: numbers read back from the files and pages, not from the engine.
+
+For the issue's association (Beta with 3 participants, Gamma with 7, two Försäkringskassan referrals
+to Alfa) and the comparisons the issue names, this reads every count of the protected staff export
+(the xlsx, cell by cell), the deck's key-figure table and the pages' tables and key figures (AppTest),
+writes each as a constraint over the published tables' cells (tests/protection_audit.py), and checks
+with linear programming that no hidden count can be pinned to one value.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pptx import Presentation
+from streamlit.testing.v1 import AppTest
+
+from core.database import connect_read
+from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_WORDS, UNKNOWN_REASON
+from metrics import Filters
+from metrics.catalog import status
+from metrics.suppress import PUBLICATION, protect_period
+from render.deck import build_board_pack
+from render.tables import (COST, PER_AGE, PER_AGENCY, PER_INITIATIVE, PER_INITIATIVE_AGENCY, PER_INITIATIVE_REASON,
+                           PER_REASON, excel_bytes, export_tables, meta)
+from tests.protection_audit import Seen, audit, cell, generate, tables, write_db
+from tests.test_metrics_suppress import expand, published_splits
+
+Y = 2025
+T = 5
+ROOT = Path(__file__).resolve().parents[1]
+MEASURES = {"Deltagare": "participants", "Nya": "started", "Avslutade": "exited", "Utan samtycke": "no_consent"}
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    rows = generate(11, {"Alfa": 160, "Beta": 3, "Gamma": 7}, small_agency=("Alfa", "Försäkringskassan", 2))
+    db = write_db(tmp_path_factory.mktemp("surfaces") / "f.duckdb", rows)
+    with connect_read(db) as con:
+        p = protect_period(con, Filters.year(Y), T)
+        t = tables(con, Y, PUBLICATION, set(p.ctx.positive), set(p.ctx.wide))
+    return db, t
+
+
+SELECTIONS = [None, Filters.year(Y, initiatives=("Alfa", "Gamma")), Filters.year(Y, initiatives=("Beta", "Gamma")),
+              Filters.year(Y, agencies=("Arbetsförmedlingen", "Kommun", "Region", "Annan", "Uppgift saknas")),
+              Filters.year(Y, sexes=("women",)), Filters.year(Y, sexes=("men", "other"))]
+
+
+def seen(measure: str, dims: dict, sex: str, f: Filters | None, shown, label: str) -> Seen | None:
+    """A number as a reader saw it, over the whole's cells (None where the publication has no such split)."""
+    parts = expand(measure, dims, sex, f, published_splits())
+    if not parts:
+        return None
+    if shown is None:
+        return None
+    text = str(shown)
+    if text == ".." and f is not None:
+        text = "..?"  # in a narrowed selection `..` says nothing of the size
+    return Seen(tuple(parts), text, label)
+
+
+def export_seen(con, f: Filters | None) -> list[Seen]:
+    sel = f or Filters.year(Y)
+    data = excel_bytes(export_tables(con, sel, protect=True, threshold=T), meta(sel, status(con), protect=True))
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    out = []
+
+    def value(c):
+        if c.data_type == "e":  # a hidden count: its note says which mark
+            return c.comment.text.rsplit(": ", 1)[1] if f is None else "..?"
+        return c.value
+
+    def rows(name):
+        ws = wb[name]
+        head = [c.value for c in ws[1]]
+        return [dict(zip(head, (value(c) for c in r))) for r in ws.iter_rows(min_row=2)]
+
+    for r in rows(PER_INITIATIVE):
+        dims = {} if r["Insats"] == "Totalt" else {"initiative": r["Insats"]}
+        for title, m in MEASURES.items():
+            for s in SEX_COLUMNS:
+                out.append(seen(m, dims, s, f, r.get(f"{title} {SEX_WORDS[s]}"), f"export {r['Insats']} {title} {s}"))
+    for name, measure, keys in ((PER_AGENCY, "started", {"Remittent": "agency"}),
+                                (PER_INITIATIVE_AGENCY, "started", {"Insats": "initiative", "Remittent": "agency"}),
+                                (PER_REASON, "exited", {"Kod": "reason"}),
+                                (PER_INITIATIVE_REASON, "exited", {"Insats": "initiative", "Kod": "reason"}),
+                                (PER_AGE, "participants", {"Åldersgrupp": "age_group"})):
+        for r in rows(name):
+            if "Totalt" in (r.get("Insats"), r.get("Remittent"), r.get("Avslutsorsak"), r.get("Åldersgrupp")):
+                dims = {}
+            else:
+                dims = {d: (r[k] if r[k] is not None else UNKNOWN_REASON) for k, d in keys.items()}
+            for s in SEX_COLUMNS:
+                out.append(seen(measure, dims, s, f, r.get(SEX_LABELS[s]), f"export {name} {dims} {s}"))
+    for r in rows(COST):
+        if r["Insats"] != "Totalt":
+            for col, measure, extra in (("Deltagare", "participants", {}), ("Nya", "started", {}),
+                                        ("Avslut till arbete/studier", "exited", {"reason": "positive"})):
+                # cost counts are whole-year counts of the initiative, whatever the selection narrows
+                out.append(seen(measure, {"initiative": r["Insats"], **extra}, "total", None, r.get(col),
+                                f"export cost {r['Insats']} {col}"))
+    return [s for s in out if s is not None]
+
+
+def deck_seen(con, f: Filters | None) -> list[Seen]:
+    sel = f or Filters.year(Y)
+    deck = Presentation(io.BytesIO(build_board_pack(con, sel, threshold=T)))
+    table = [sh.table for sh in deck.slides[1].shapes if sh.has_table][0]
+    rows = [[c.text for c in row.cells] for row in table.rows]
+    labels = {"Deltagare": "participants", "Nya deltagare": "started", "Avslutade": "exited"}
+    out = []
+    for r in rows[1:]:
+        if r[0] in labels:
+            for s, text in zip(SEX_COLUMNS, r[1:]):
+                out.append(seen(labels[r[0]], {}, s, f, text.replace("\u00a0", ""), f"deck {r[0]} {s}"))
+    return [s for s in out if s is not None]
+
+
+def test_the_export_and_the_deck_pin_no_hidden_count(case):
+    db, t = case
+    with connect_read(db) as con:
+        whole = export_seen(con, None) + deck_seen(con, None)
+        everything = list(whole)
+        for f in SELECTIONS[1:]:
+            everything += export_seen(con, f) + deck_seen(con, f)
+    assert any(s.shown in ("<5", "..") for s in whole)
+    failures = audit(t, everything, T, whole)
+    assert not failures, [(x[0].label, x[0].shown, x[1], x[2]) for x in failures[:8]]
+
+
+def page_seen(db, monkeypatch, f: Filters | None) -> list[Seen]:
+    """Översikt's key figures and Inflöde's agency × sex table, as AppTest reads them with protection on."""
+    monkeypatch.setenv("FINSAM_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["year"] = str(Y)
+    at.query_params["suppress"] = "1"
+    if f is not None:
+        if f.initiatives:
+            at.query_params["initiative"] = list(f.initiatives)
+        if f.agencies:
+            at.query_params["agency"] = list(f.agencies)
+        if f.sexes:
+            at.query_params["sex"] = list(f.sexes)
+    at.run()
+    assert not at.exception, at.exception
+    out = []
+    metrics = {m.label: m.value for m in at.metric}
+    for label, measure in (("Deltagare", "participants"), ("Nya deltagare", "started"), ("Avslutade", "exited")):
+        out.append(seen(measure, {}, "total", f, metrics[label].replace("\u00a0", ""), f"page {label}"))
+    at.switch_page("pages/inflode.py")
+    at.run()
+    for d in at.dataframe:
+        df = d.value
+        if "Remittent" in df.columns and "Kvinnor" in df.columns and "Insats" not in df.columns:
+            for _, r in df.iterrows():
+                dims = {} if r["Remittent"] == "Totalt" else {"agency": r["Remittent"]}
+                for s in SEX_COLUMNS:
+                    v = r[SEX_LABELS[s]]
+                    text = {-1: "<5", -2: ".."}.get(v, v)
+                    out.append(seen("started", dims, s, f, text, f"page inflöde {dims} {s}"))
+    return [s for s in out if s is not None]
+
+
+def test_the_pages_pin_no_hidden_count(case, monkeypatch):
+    db, t = case
+    whole = page_seen(db, monkeypatch, None)
+    everything = list(whole)
+    for f in SELECTIONS[1:4]:
+        everything += page_seen(db, monkeypatch, f)
+    assert any(s.shown in ("<5", "..") for s in everything)
+    failures = audit(t, everything, T, whole)
+    assert not failures, [(x[0].label, x[0].shown, x[1], x[2]) for x in failures[:8]]
