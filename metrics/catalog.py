@@ -36,6 +36,15 @@ def default_year(con: duckdb.DuckDBPyConnection, this_year: int) -> int | None:
     return max(past) if past else min(found)
 
 
+def associations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The associations the data names (the Förbund column); one unnamed association gives an empty list."""
+    rows = con.execute(
+        """SELECT DISTINCT association FROM (SELECT association FROM enrollments UNION SELECT association FROM anonymous_counts)
+           WHERE association <> '' ORDER BY association"""
+    ).fetchall()
+    return [a for (a,) in rows]
+
+
 def initiatives(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         """SELECT DISTINCT initiative FROM (

@@ -60,6 +60,7 @@ SELECT * FROM facts
 WHERE (len(CAST($initiatives AS VARCHAR[])) = 0 OR list_contains(CAST($initiatives AS VARCHAR[]), initiative))
   AND (len(CAST($agencies AS VARCHAR[])) = 0 OR list_contains(CAST($agencies AS VARCHAR[]), agency))
   AND (len(CAST($sexes AS VARCHAR[])) = 0 OR list_contains(CAST($sexes AS VARCHAR[]), sex))
+  AND (len(CAST($associations AS VARCHAR[])) = 0 OR list_contains(CAST($associations AS VARCHAR[]), association))
 """
 
 MEASURES = {
@@ -73,9 +74,9 @@ EVENT_DATE = {"started": "start_date", "exited": "end_date", "participants": "st
 # dimensions a count can be split by; time dimensions follow the measure's event date
 DIMENSIONS = {
     "initiative", "association", "agency", "unit", "reason", "age_group",
-    "income_at_start", "income_at_exit", "education", "month", "quarter", "year",
+    "income_at_start", "income_at_exit", "education", "month", "quarter", "tertial", "year",
 }
-TIME_DIMENSIONS = {"month", "quarter", "year"}
+TIME_DIMENSIONS = {"month", "quarter", "tertial", "year"}
 
 
 def _dim_sql(dim: str, measure: str) -> str:
@@ -84,6 +85,8 @@ def _dim_sql(dim: str, measure: str) -> str:
         return f"strftime({d}, '%Y-%m') AS month"
     if dim == "quarter":
         return f"CAST(year({d}) AS VARCHAR) || '-K' || CAST(quarter({d}) AS VARCHAR) AS quarter"
+    if dim == "tertial":
+        return f"CAST(year({d}) AS VARCHAR) || '-T' || CAST((month({d}) - 1) // 4 + 1 AS VARCHAR) AS tertial"
     if dim == "year":
         return f"year({d}) AS year"
     return dim
@@ -105,7 +108,7 @@ def counts(con: duckdb.DuckDBPyConnection, f: Filters, measure: str, by: tuple[s
         raise ValueError(f"unknown measure or dimension: {measure} {unknown or ''}")
     select = [_dim_sql(d, measure) for d in by]
     where = MEASURES[measure]
-    if set(by) & {"month", "quarter"}:
+    if set(by) & {"month", "quarter", "tertial"}:
         where += " AND NOT anonymous"
     group = f"GROUP BY {', '.join(by)} ORDER BY {', '.join(by)}" if by else ""
     sql = f"""

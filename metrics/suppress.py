@@ -149,6 +149,7 @@ PUBLICATION: tuple[TableSpec, ...] = (
     TableSpec("started", ("agency",), 0),
     TableSpec("started", ("initiative", "agency"), 2, by_sex=False),
     TableSpec("started", ("quarter", "agency"), 3, by_sex=False),
+    TableSpec("started", ("tertial", "agency"), 3, by_sex=False),
     TableSpec("exited", ("initiative",), 0),
     TableSpec("exited", ("reason",), 0),
     TableSpec("exited", ("initiative", "reason"), 2, by_sex=False),
@@ -173,6 +174,9 @@ def _dim_sql(dim: str, measure: str) -> str:
     if dim == "quarter":
         return (f"CASE WHEN anonymous THEN '{NO_DATE}' "
                 f"ELSE CAST(year({d}) AS VARCHAR) || '-K' || CAST(quarter({d}) AS VARCHAR) END")
+    if dim == "tertial":
+        return (f"CASE WHEN anonymous THEN '{NO_DATE}' "
+                f"ELSE CAST(year({d}) AS VARCHAR) || '-T' || CAST((month({d}) - 1) // 4 + 1 AS VARCHAR) END")
     return f"CAST({dim} AS VARCHAR)"
 
 
@@ -319,13 +323,17 @@ def _cube(con: duckdb.DuckDBPyConnection, f: Filters, spec: TableSpec) -> pd.Dat
         FROM rows GROUP BY CUBE ({', '.join([*names, 'sex'])})
         {'' if spec.by_sex else 'HAVING GROUPING(sex) = 1'}
     """
-    params = Filters(f.start, f.end).params()
+    params = Filters(f.start, f.end, associations=f.associations).params()
     return con.execute(sql, params).df()
 
 
 def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = DEFAULT_THRESHOLD,
                    publication: tuple[TableSpec, ...] = PUBLICATION) -> Protection:
-    """Decide, for the period of `f` (its other filters play no part), which cells every surface hides."""
+    """Decide, for the period of `f`, which cells every surface hides.
+
+    The whole is the period and the chosen associations (each association reports on its own);
+    `f`'s initiatives, agencies and sexes play no part here: they narrow what is asked of it.
+    """
     pos = frozenset(str(c) for (c,) in con.execute("SELECT code FROM exit_reasons WHERE positive").fetchall()) \
         or frozenset({"1"})
     ctx = Context(pos, pos | {WIDE_POSITIVE_EXTRA})

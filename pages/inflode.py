@@ -38,9 +38,10 @@ if len(missing):
 kpis(items, columns=3)
 
 st.subheader("Över tid")
-grain = "Kvartal" if protection.enabled() else st.radio("Tidsindelning", ["Kvartal", "Månad"], horizontal=True,
-                                                        key="inflode_grain")
-dim = "quarter" if grain == "Kvartal" else "month"
+grains = {"Tertial": "tertial", "Kvartal": "quarter"} | ({} if protection.enabled() else {"Månad": "month"})
+grain = st.radio("Tidsindelning", list(grains), horizontal=True, key="inflode_grain",
+                 help="Tertial: styrelsens uppföljningsperioder, jan–apr, maj–aug och sep–dec.")
+dim = grains[grain]
 series = run(inflow, f, dim)
 series_shown = protection.table(series, "started", [dim, "agency"], f, sexes=["total"])
 per_period = series.groupby(dim, as_index=False)["total"].sum().rename(columns={"total": "_total"})
@@ -53,7 +54,7 @@ chart(agency_bars(series_shown.merge(per_period, on=dim), dim, f"Nya deltagare p
           [grain, "Remittent", "Kvinnor", "Män", "Annat/okänt", "Totalt"]],
       key="inflode_tid", formats=SEX_FORMATS,
       caption="Anonymt registrerade deltagare har bara ett år och saknas därför i tidsserien; de ingår i tabellen "
-              "nedan." + (" Med skydd för små tal visas kvartal och totaler, utan uppdelning på kön." if
+              "nedan." + (" Med skydd för små tal visas tertial och kvartal som totaler, utan uppdelning på kön." if
                          protection.enabled() else ""))
 
 st.subheader("Remittenter och kön")

@@ -38,10 +38,10 @@ from metrics.suppress import DEFAULT_THRESHOLD, is_hidden, kind_of, legend, mark
 
 from . import theme
 from .files import neutralise
-from .format import DASH, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
+from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
 from .protected import Shown, pooled_people
 from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
-from .text import describe, period_label
+from .text import describe, period_label, period_title
 
 DECK_TITLE = "Styrelsemöte – underlag"
 TITLES = {
@@ -322,7 +322,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     show_prev = Shown(con, prev_f, t)
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
-    prs.core_properties.title = f"{DECK_TITLE} {period_label(f)}"
+    prs.core_properties.title = deck_title(f)
     prs.core_properties.author = association
     prs.core_properties.language = "sv-SE"
     h, hp = headline(con, f), headline(con, prev_f)
@@ -337,14 +337,14 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                 for s in SEX_COLUMNS}
 
     # 1. Title
-    s = _slide(prs, DECK_TITLE, NOTES["title"])
+    s = _slide(prs, deck_title(f), NOTES["title"])
     s.shapes.title.top, s.shapes.title.height = Inches(2.0), Inches(1.1)
     for p in s.shapes.title.text_frame.paragraphs:
         _style_runs(p, 44, bold=True)
     _text(s, MARGIN, 1.0, SLIDE_W - 2 * MARGIN, 0.8, association, 32, bold=True, name="Förbund")
     last = status(con).get("last_load")
     _text(s, MARGIN, 3.4, SLIDE_W - 2 * MARGIN, 3.2, [
-        f"Period: {period_label(f)}",
+        f"Period: {period_title(f)} ({fmt_date(f.start)} – {fmt_date(f.end)})",
         f"Urval: {describe(f)}",
         f"Data inlästa {fmt_datetime(last)}",
         f"Skydd för små tal: {legend(t)}",
@@ -488,6 +488,11 @@ def _pooled_people(show: Shown, years: pd.DataFrame, initiative: str | None = No
         return "visible" if p is None else p.cell("participants", {"initiative": i}, "total")[0]
 
     return pooled_people(years, kind, initiative)
+
+
+def deck_title(f: Filters) -> str:
+    """'Styrelsemöte – Tertial 2 2025': the board's own words for the period."""
+    return f"Styrelsemöte – {period_title(f)}"
 
 
 def file_name(f: Filters) -> str:

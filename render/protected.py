@@ -26,7 +26,8 @@ class Shown:
     def __init__(self, con, f: Filters, threshold: int | None) -> None:
         """`threshold=None`: protection off, every figure as the metrics layer gives it."""
         self.con, self.f, self.threshold = con, f, threshold
-        self.p = protect_period(con, Filters(f.start, f.end), threshold) if threshold is not None else None
+        self.p = protect_period(con, Filters(f.start, f.end, associations=f.associations), threshold) \
+            if threshold is not None else None
         self._years: dict[int, object] = {}
 
     def count(self, measure: str, dims: Mapping[str, Any], sex: str, value, p=None, f=...):
@@ -54,7 +55,8 @@ class Shown:
         if self.p is None:
             return None
         if y not in self._years:
-            self._years[y] = protect_period(self.con, Filters.year(int(y)), self.threshold)
+            self._years[y] = protect_period(self.con, Filters.year(int(y), associations=self.f.associations),
+                                           self.threshold)
         return self._years[y]
 
 

@@ -36,7 +36,25 @@ def chart_text(text: object) -> str:
 
 
 def period_label(f: Filters) -> str:
-    return str(f.start.year) if f.is_calendar_year else f"{fmt_date(f.start)} – {fmt_date(f.end)}"
+    """The period as a sentence names it: '2025', 'tertial 2 2025', 'delår jan–aug 2025' or two dates."""
+    if f.is_calendar_year:
+        return str(f.start.year)
+    if f.tertial_number:
+        return f"tertial {f.tertial_number} {f.start.year}"
+    if f.is_interim:
+        return f"delår jan–aug {f.start.year}"
+    return f"{fmt_date(f.start)} – {fmt_date(f.end)}"
+
+
+def period_title(f: Filters) -> str:
+    """The period as the board's reports title it: 'Helår 2025', 'Tertial 2 2025', 'Delår (jan–aug) 2025'."""
+    if f.is_calendar_year:
+        return f"Helår {f.start.year}"
+    if f.tertial_number:
+        return f"Tertial {f.tertial_number} {f.start.year}"
+    if f.is_interim:
+        return f"Delår (jan–aug) {f.start.year}"
+    return period_label(f)
 
 
 def describe(f: Filters) -> str:
@@ -46,4 +64,6 @@ def describe(f: Filters) -> str:
         parts.append("remittent: " + ", ".join(f.agencies))
     if f.sexes:
         parts.append("kön: " + ", ".join(SEX_OPTIONS[s].lower() for s in f.sexes))
+    if f.associations:
+        parts.insert(1, ", ".join(f.associations))
     return " · ".join(parts)

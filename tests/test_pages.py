@@ -253,3 +253,49 @@ def test_odd_slide_numbers_open_the_presentation(sample_db, monkeypatch, slide):
     at = app(sample_db, monkeypatch, year="2025", present="1", slide=slide)
     assert not at.exception, at.exception
     assert at.title[0].value == "Översikt"
+
+
+# ---------------------------------------------------------------- the board's periods
+
+@pytest.mark.parametrize("query, f, words", [
+    ({"tertial": "2024-2"}, Filters.tertial(2024, 2), "tertial 2 2024"),
+    ({"delar": "2024"}, Filters.interim(2024), "delår jan–aug 2024"),
+    ({"year": "2024"}, Filters.year(2024), "2024"),
+])
+def test_the_boards_periods_open_from_the_link(sample_db, monkeypatch, query, f, words):
+    at = app(sample_db, monkeypatch, **query)
+    assert not at.exception, at.exception
+    assert metric(at, "Deltagare").value == fmt_int(figures(sample_db, f).loc["participants", "total"])
+    assert words in at.caption[0].value
+    assert dict(at.query_params) == {k: v for k, v in query.items()}
+
+
+def test_a_tertial_link_that_cannot_be_read_opens_with_a_notice(sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch, tertial="2024-9")
+    assert not at.exception
+    assert any("Tertialen i länken" in i.value for i in at.info)
+
+
+def test_tertial_boundaries():
+    assert (Filters.tertial(2025, 1).start, Filters.tertial(2025, 1).end) == (dt.date(2025, 1, 1), dt.date(2025, 4, 30))
+    assert (Filters.tertial(2025, 2).start, Filters.tertial(2025, 2).end) == (dt.date(2025, 5, 1), dt.date(2025, 8, 31))
+    assert (Filters.tertial(2025, 3).start, Filters.tertial(2025, 3).end) == (dt.date(2025, 9, 1), dt.date(2025, 12, 31))
+    assert (Filters.interim(2024).start, Filters.interim(2024).end) == (dt.date(2024, 1, 1), dt.date(2024, 8, 31))
+    assert Filters.tertial(2025, 2).tertial_number == 2 and Filters.tertial(2025, 2).previous() == Filters.tertial(2024, 2)
+    assert Filters.interim(2025).is_interim and not Filters.year(2025).is_interim
+    assert Filters(dt.date(2025, 5, 1), dt.date(2025, 8, 30)).tertial_number is None
+
+
+def test_inflow_by_tertial_adds_up_to_the_year(sample_db):
+    from metrics.people import headline, inflow
+
+    with connect_read(sample_db) as con:
+        by_tertial = inflow(con, Filters.year(2024), "tertial")
+        h = headline(con, Filters.year(2024))
+        anonymous = con.execute("SELECT coalesce(sum(women + men + other), 0) FROM anonymous_counts WHERE year = 2024").fetchone()[0]
+        for n in (1, 2, 3):
+            part = by_tertial[by_tertial.tertial == f"2024-T{n}"].total.sum()
+            # anonymous counts carry only a year: they count in every period of it, never in a dated series
+            assert part == headline(con, Filters.tertial(2024, n)).loc["started", "total"] - anonymous
+    assert set(by_tertial.tertial) == {"2024-T1", "2024-T2", "2024-T3"}
+    assert by_tertial.total.sum() + anonymous == h.loc["started", "total"]

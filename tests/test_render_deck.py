@@ -34,7 +34,7 @@ from render.text import describe, period_label
 
 Y2025 = Filters.year(2025)
 Y2021 = Filters.year(2021)
-SLIDES = ["Styrelsemöte – underlag", TITLES["headline"], TITLES["compare"], TITLES["inflow"], TITLES["gender"],
+SLIDES = ["Styrelsemöte – Helår 2025", TITLES["headline"], TITLES["compare"], TITLES["inflow"], TITLES["gender"],
           TITLES["exits"], TITLES["cost"]]
 
 
@@ -96,8 +96,8 @@ def table_rows(slide) -> list[list[str]]:
 # ---------------------------------------------------------------- structure
 
 def test_deck_has_its_slides_in_order_16_9(sample_deck, small_deck):
-    for deck in (sample_deck, small_deck):
-        assert [s.shapes.title.text for s in deck.slides] == SLIDES
+    for deck, year in ((sample_deck, 2025), (small_deck, 2021)):
+        assert [s.shapes.title.text for s in deck.slides] == [f"Styrelsemöte – Helår {year}", *SLIDES[1:]]
         assert (deck.slide_width, deck.slide_height) == (Inches(13.333), Inches(7.5))
 
 
@@ -125,14 +125,19 @@ def test_title_slide_names_the_association_from_the_data(sample_con, sample_deck
     title = sample_deck.slides[0]
     assert shape_text(title, "Förbund") == association_name(sample_con)
     lines = shape_text(title, "Urval").split("\n")
-    assert lines[0] == f"Period: {period_label(Y2025)}"
+    assert lines[0] == "Period: Helår 2025 (2025-01-01 – 2025-12-31)"
     assert lines[1] == f"Urval: {describe(Y2025)}"
     assert lines[2] == f"Data inlästa {fmt_datetime(status(sample_con)['last_load'])}"
     assert "<5" in lines[3] and ".." in lines[3]
 
 
-def test_file_name():
+def test_file_name_and_title_name_the_boards_period():
+    from render.deck import deck_title
+
     assert file_name(Y2025) == "styrelseunderlag-2025.pptx"
+    assert deck_title(Filters.tertial(2025, 2)) == "Styrelsemöte – Tertial 2 2025"
+    assert deck_title(Filters.interim(2025)) == "Styrelsemöte – Delår (jan–aug) 2025"
+    assert file_name(Filters.tertial(2025, 2)) == "styrelseunderlag-2025-05-01_2025-08-31.pptx"
 
 
 # ---------------------------------------------------------------- figures as the engine decides them

@@ -1,7 +1,8 @@
 """The sidebar filters, mirrored in the URL so a shared link opens exactly the same view.
 
-URL keys: `year`, or `from` and `to` (YYYY-MM-DD); `initiative`, `agency`, `sex`
-(repeatable; sex is women/men/other). Defaults are left out of the link.
+URL keys: `year` (helår), `tertial` (`2025-2`), `delar` (`2025`: January–August), or `from` and
+`to` (YYYY-MM-DD); `association`, `initiative`, `agency`, `sex` (repeatable; sex is
+women/men/other). Defaults are left out of the link.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import streamlit as st
 
 from core.vocabulary import AGENCY_ORDER
 from metrics import Filters
+from metrics.catalog import associations as list_associations
 from metrics.catalog import initiatives as list_initiatives
 from metrics.catalog import default_year as find_default_year
 from metrics.catalog import years as list_years
@@ -20,7 +22,9 @@ from . import access
 from .data import run
 
 AGENCY_OPTIONS = list(AGENCY_ORDER)
-MODE_YEAR, MODE_RANGE = "År", "Eget intervall"
+MODE_YEAR, MODE_TERTIAL, MODE_INTERIM, MODE_RANGE = "Helår", "Tertial", "Delår", "Eget intervall"
+MODES = [MODE_YEAR, MODE_TERTIAL, MODE_INTERIM, MODE_RANGE]
+TERTIALS = {1: "Tertial 1 (jan–apr)", 2: "Tertial 2 (maj–aug)", 3: "Tertial 3 (sep–dec)"}
 
 
 def _parse_date(s: str | None) -> dt.date | None:
@@ -65,7 +69,23 @@ def _init_from_url(years: list[int], names: list[str], default_year: int) -> Non
     chosen = int(year) if year and year.isascii() and year.isdigit() and int(year) in years else None
     if year and chosen is None:
         _notice(f"Året i länken finns inte bland uppgifterna; visar {default_year}.")
+    tertial, interim = qp.get("tertial"), qp.get("delar")
+    if tertial:
+        y, _, n = tertial.partition("-")
+        if y.isascii() and y.isdigit() and int(y) in years and n in ("1", "2", "3"):
+            st.session_state.f_mode, chosen = MODE_TERTIAL, int(y)
+            st.session_state.f_tertial = int(n)
+        else:
+            _notice(f"Tertialen i länken ({tertial[:12]}) kunde inte läsas; skriv t.ex. tertial=2025-2. Visar {default_year}.")
+    elif interim:
+        if interim.isascii() and interim.isdigit() and int(interim) in years:
+            st.session_state.f_mode, chosen = MODE_INTERIM, int(interim)
+        else:
+            _notice(f"Delåret i länken finns inte bland uppgifterna; visar {default_year}.")
     st.session_state.f_year = chosen or default_year
+    st.session_state.setdefault("f_tertial", 1)
+    associations = run(list_associations)
+    st.session_state.f_associations = [a for a in qp.get_all("association") if a in associations]
     st.session_state.setdefault("f_range", (dt.date(default_year, 1, 1), dt.date(default_year, 12, 31)))
     st.session_state.f_initiatives = [n for n in qp.get_all("initiative") if n in names]
     if len(st.session_state.f_initiatives) < len(qp.get_all("initiative")):
@@ -90,13 +110,23 @@ def sidebar() -> Filters | None:
                                     max(first, min(last, dt.date(default_year, 12, 31))))
     if st.session_state.get("f_year") not in years:
         st.session_state.f_year = default_year
+    if st.session_state.get("f_mode") not in MODES:
+        st.session_state.f_mode = MODE_YEAR
+    associations = run(list_associations)
     with st.sidebar:
         st.header("Urval")
-        st.radio("Period", [MODE_YEAR, MODE_RANGE], key="f_mode", horizontal=True)
+        st.selectbox("Period", MODES, key="f_mode",
+                     help="Styrelsens perioder: helår, tertial (jan–apr, maj–aug, sep–dec) och delår (jan–aug).")
         if st.session_state.f_mode == MODE_RANGE:
             st.date_input("Från–till", key="f_range", format="YYYY-MM-DD", min_value=first, max_value=last)
         else:
-            st.selectbox("År", years, key="f_year")
+            cols = st.columns(2) if st.session_state.f_mode == MODE_TERTIAL else [st.container()]
+            cols[0].selectbox("År", years, key="f_year")
+            if st.session_state.f_mode == MODE_TERTIAL:
+                cols[1].selectbox("Tertial", list(TERTIALS), key="f_tertial", format_func=lambda n: f"T{n}",
+                                  help="; ".join(TERTIALS.values()))
+        if len(associations) > 1:  # a database of several associations: a region or the national network
+            st.multiselect("Förbund", associations, key="f_associations", placeholder="Alla förbund")
         st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser")
         st.multiselect("Remittent (myndighet)", AGENCY_OPTIONS, key="f_agencies", placeholder="Alla")
         st.multiselect("Kön", list(SEX_OPTIONS), key="f_sexes", format_func=SEX_OPTIONS.get, placeholder="Alla")
@@ -131,16 +161,21 @@ def settings() -> None:
 
 def current(default_year: int) -> Filters:
     ss = st.session_state
-    if ss.get("f_mode") == MODE_RANGE and isinstance(ss.get("f_range"), (tuple, list)) and len(ss.f_range) == 2:
-        start, end = ss.f_range
+    mode = ss.get("f_mode")
+    y = ss.get("f_year", default_year)
+    if mode == MODE_RANGE and isinstance(ss.get("f_range"), (tuple, list)) and len(ss.f_range) == 2:
+        period = Filters(*ss.f_range)
+    elif mode == MODE_TERTIAL:
+        period = Filters.tertial(y, int(ss.get("f_tertial", 1)))
+    elif mode == MODE_INTERIM:
+        period = Filters.interim(y)
     else:
-        y = ss.get("f_year", default_year)
-        start, end = dt.date(y, 1, 1), dt.date(y, 12, 31)
-    return Filters(
-        start, end,
+        period = Filters.year(y)
+    return period.with_(
         initiatives=tuple(sorted(ss.get("f_initiatives", []))),
         agencies=tuple(ss.get("f_agencies", [])),
         sexes=tuple(s for s in SEX_OPTIONS if s in ss.get("f_sexes", [])),
+        associations=tuple(sorted(ss.get("f_associations", []))),
     )
 
 
@@ -148,8 +183,14 @@ def _write_url(f: Filters) -> None:
     params: dict[str, object] = {}
     if f.is_calendar_year:
         params["year"] = str(f.start.year)
+    elif f.tertial_number:
+        params["tertial"] = f"{f.start.year}-{f.tertial_number}"
+    elif f.is_interim:
+        params["delar"] = str(f.start.year)
     else:
         params["from"], params["to"] = f.start.isoformat(), f.end.isoformat()
+    if f.associations:
+        params["association"] = list(f.associations)
     if f.initiatives:
         params["initiative"] = list(f.initiatives)
     if f.agencies:

@@ -52,7 +52,7 @@ def engine(f: Filters) -> Protection | None:
     """The protection decided for the period of `f` (cached per data version), or None when protection is off."""
     if not enabled():
         return None
-    return run(protect_period, Filters(f.start, f.end), threshold())
+    return run(protect_period, Filters(f.start, f.end, associations=f.associations), threshold())
 
 
 def table(df: pd.DataFrame, measure: str, dims: Iterable[str], f: Filters,
@@ -102,7 +102,7 @@ def fmt_count(x) -> str:
 def cost_people(years: pd.DataFrame, f: Filters, initiative: str | None = None):
     """The participants a pooled cost per participant divides by, or a hidden code (render.protected.pooled_people)."""
     def kind(i: str, y: int) -> str:
-        p = engine(Filters.year(y))
+        p = engine(Filters.year(y, associations=f.associations))
         return VISIBLE if p is None else p.cell("participants", {"initiative": i}, "total")[0]
 
     return pooled_people(years, kind, initiative)
