@@ -201,3 +201,24 @@ def test_names_from_files_reach_no_page_as_markup(hostile_server, browser, path)
     assert "Klicka" in page.locator("body").inner_text() or path == "kostnad"  # shown, as text
     assert page.get_by_test_id("stException").count() == 0
     page.close()
+
+
+def test_typing_one_initiative_among_many_selects_that_one(browser, tmp_path):
+    """Streamlit's multiselect adds every match on Enter; among many initiatives a search adds only the one."""
+    from tests.protection_audit import generate, write_db
+
+    names = {f"Insats 17-{i}": 6 for i in [3, *range(30, 40)]} | {f"Insats 1-{i}": 6 for i in range(1, 30)}
+    db = write_db(tmp_path / "many.duckdb", generate(3, names))
+    with streamlit_server(db) as url:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(f"{url}/?year=2025")
+        wait_idle(page)
+        box = page.get_by_test_id("stSidebar").locator("[data-testid=stSelectbox]").filter(has_text="Lägg till insats")
+        box.locator("input").click()
+        page.keyboard.type("Insats 17-3")
+        page.wait_for_timeout(300)
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => location.search.includes('initiative=')", timeout=30_000)
+        wait_idle(page)
+        assert page.url.count("initiative=") == 1 and "initiative=Insats+17-3" in page.url
+        page.close()

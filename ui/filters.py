@@ -127,13 +127,35 @@ def sidebar() -> Filters | None:
                                   help="; ".join(TERTIALS.values()))
         if len(associations) > 1:  # a database of several associations: a region or the national network
             st.multiselect("Förbund", associations, key="f_associations", placeholder="Alla förbund")
-        st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser")
+        initiative_picker(names)
         st.multiselect("Remittent (myndighet)", AGENCY_OPTIONS, key="f_agencies", placeholder="Alla")
         st.multiselect("Kön", list(SEX_OPTIONS), key="f_sexes", format_func=SEX_OPTIONS.get, placeholder="Alla")
         settings()
     f = current(default_year)
     _write_url(f)
     return f
+
+
+MANY = 30  # beyond this many initiatives, a search adds one at a time
+
+
+def _add_initiative() -> None:
+    name = st.session_state.pop("f_initiative_add", None)
+    if name and name not in st.session_state.f_initiatives:
+        st.session_state.f_initiatives = [*st.session_state.f_initiatives, name]
+
+
+def initiative_picker(names: list[str]) -> None:
+    """Initiatives to narrow to. With many (a region, the national network), a search that adds the one
+    chosen: Streamlit's multiselect adds every match on Enter, so "Insats 17-3" would also add 17-30 … 17-39."""
+    if len(names) <= MANY:
+        st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser", filter_mode="contains")
+        return
+    st.selectbox("Lägg till insats", [n for n in names if n not in st.session_state.f_initiatives],
+                 index=None, key="f_initiative_add", placeholder=f"Sök bland {len(names)} insatser",
+                 on_change=_add_initiative, filter_mode="contains")
+    st.multiselect("Insatser", list(dict.fromkeys([*st.session_state.f_initiatives])), key="f_initiatives",
+                   placeholder="Alla insatser", help="Ta bort en insats med krysset.")
 
 
 def notices() -> list[str]:
