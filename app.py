@@ -6,7 +6,7 @@ import streamlit as st
 from auth.roles import BOARD_PACK, PRESENTATION
 from metrics.suppress import DEFAULT_THRESHOLD
 from ui import access, filters
-from ui.data import startup_problem
+from ui.data import several_associations, startup_problem
 from ui.layout import BASE_CSS, board_pack_button, data_status
 from ui.presentation import PRESENT_CSS, TOPICS
 from ui.presentation import render as render_slide
@@ -24,6 +24,8 @@ PAGES = [
     st.Page("pages/jamstalldhet.py", title="Jämställdhet", url_path="jamstalldhet", icon=":material/wc:"),
     st.Page("pages/avslut.py", title="Avslut och resultat", url_path="avslut", icon=":material/logout:"),
     st.Page("pages/kostnad.py", title="Kostnad per deltagare", url_path="kostnad", icon=":material/payments:"),
+    st.Page("pages/forbund.py", title="Förbund", url_path="forbund", icon=":material/account_tree:",
+            visibility="visible" if several_associations() else "hidden"),
     st.Page("pages/export.py", title="Export", url_path="export", icon=":material/download:",
             visibility=access.shown("export")),  # issue 11: each role's menu; access.check_page decides
     st.Page("pages/data.py", title="Data", url_path="data", icon=":material/database:",

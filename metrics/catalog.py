@@ -45,6 +45,16 @@ def associations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [a for (a,) in rows]
 
 
+def initiative_owners(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Initiative -> the association(s) it belongs to, for labels when the data names several associations."""
+    rows = con.execute(
+        """SELECT initiative, string_agg(DISTINCT association, ', ' ORDER BY association) FROM
+             (SELECT initiative, association FROM enrollments UNION SELECT initiative, association FROM anonymous_counts)
+           WHERE association <> '' GROUP BY initiative"""
+    ).fetchall()
+    return dict(rows)
+
+
 def initiatives(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         """SELECT DISTINCT initiative FROM (

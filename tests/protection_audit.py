@@ -86,8 +86,9 @@ def write_db(path: Path, rows: list[dict], anonymous: list[dict] = ()) -> Path:
         con.execute(SCHEMA.read_text(encoding="utf-8"))
         con.executemany("INSERT INTO exit_reasons VALUES (?, ?, ?, ?)", [(c, l, l, p) for c, l, p in EXIT_REASONS])
         con.executemany(
-            "INSERT INTO enrollments VALUES ('', ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, NULL, NULL, ?, 1)",
-            [(r["id"] if r["consent"] else None, r["initiative"], r["sex"], r["start"], r["end"], r["reason"],
+            "INSERT INTO enrollments VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, NULL, NULL, ?, 1)",
+            [(r.get("association", ""), r["id"] if r["consent"] else None, r["initiative"], r["sex"], r["start"],
+              r["end"], r["reason"],
               r["age"], r["agency"] if r["consent"] else None, r["agency"], r["consent"]) for r in rows])
         if anonymous:
             con.executemany("INSERT INTO anonymous_counts VALUES ('', ?, ?, ?, ?, ?, 1)",

@@ -299,3 +299,49 @@ def test_inflow_by_tertial_adds_up_to_the_year(sample_db):
             assert part == headline(con, Filters.tertial(2024, n)).loc["started", "total"] - anonymous
     assert set(by_tertial.tertial) == {"2024-T1", "2024-T2", "2024-T3"}
     assert by_tertial.total.sum() + anonymous == h.loc["started", "total"]
+
+
+# ---------------------------------------------------------------- several associations
+
+@pytest.fixture(scope="module")
+def network_db(tmp_path_factory):
+    from tests.protection_audit import generate, write_db
+
+    rows = []
+    for n, size in ((1, 120), (2, 60), (3, 3)):
+        for r in generate(n, {f"Insats {n}-{i}": size // 2 for i in (1, 2)}):
+            rows.append(r | {"association": f"Förbund {n}", "id": f"{n}-{r['id']}"})
+    return write_db(tmp_path_factory.mktemp("net") / "n.duckdb", rows)
+
+
+def test_associations_are_compared_with_the_whole(network_db, monkeypatch):
+    from metrics.associations import TOTAL_ROW, by_association
+
+    at = app(network_db, monkeypatch, "pages/forbund.py", year="2025")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Förbund"
+    with connect_read(network_db) as con:
+        df = by_association(con, Filters.year(2025))
+    assert list(df.association) == ["Förbund 1", "Förbund 2", "Förbund 3", TOTAL_ROW]
+    assert df.set_index("association").loc[TOTAL_ROW, "participants_total"] == df.participants_total[:3].sum()
+    shown = at.dataframe[0].value.set_index("Förbund")
+    assert shown.loc["Förbund 1", "Deltagare"] == df.participants_total[0]
+
+
+def test_the_association_filter_narrows_every_figure(network_db, monkeypatch):
+    at = app(network_db, monkeypatch, year="2025", association="Förbund 2")
+    assert not at.exception, at.exception
+    with connect_read(network_db) as con:
+        from metrics.people import headline
+        h = headline(con, Filters.year(2025, associations=("Förbund 2",)))
+    assert metric(at, "Deltagare").value == fmt_int(h.loc["participants", "total"])
+    assert "Förbund 2" in at.caption[0].value
+
+
+def test_protected_association_comparison_hides_a_small_one_and_its_complement(network_db, monkeypatch):
+    at = app(network_db, monkeypatch, "pages/forbund.py", year="2025", suppress="1")
+    at.session_state["suppress"] = True
+    at.run()
+    assert not at.exception, at.exception
+    col = at.dataframe[0].value["Deltagare"]
+    assert (col == -1).sum() == 1 and (col == -2).sum() == 1  # Förbund 3 (3 people) and the one that would give it

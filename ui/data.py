@@ -86,3 +86,10 @@ def run(fn, *args, **kwargs):
     except duckdb.IOException:  # a file damaged beyond what the check at start-up sees: no traceback, no path
         st.error(BROKEN.format(reason="filen är skadad och kan inte läsas"))
         st.stop()
+
+
+def several_associations() -> bool:
+    """Whether the data names more than one association: then the app compares them (pages/forbund.py)."""
+    from metrics.catalog import associations
+
+    return len(run(associations)) > 1

@@ -13,6 +13,7 @@ import streamlit as st
 from core.vocabulary import AGENCY_ORDER
 from metrics import Filters
 from metrics.catalog import associations as list_associations
+from metrics.catalog import initiative_owners
 from metrics.catalog import initiatives as list_initiatives
 from metrics.catalog import default_year as find_default_year
 from metrics.catalog import years as list_years
@@ -145,17 +146,24 @@ def _add_initiative() -> None:
         st.session_state.f_initiatives = [*st.session_state.f_initiatives, name]
 
 
+def initiative_label(name: str) -> str:
+    """'Insats 17-3 · Förbund 17' where the data names several associations, so a name says whose it is."""
+    owners = run(initiative_owners) if len(run(list_associations)) > 1 else {}
+    return f"{name} · {owners[name]}" if name in owners else name
+
+
 def initiative_picker(names: list[str]) -> None:
     """Initiatives to narrow to. With many (a region, the national network), a search that adds the one
     chosen: Streamlit's multiselect adds every match on Enter, so "Insats 17-3" would also add 17-30 … 17-39."""
     if len(names) <= MANY:
-        st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser", filter_mode="contains")
+        st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser", filter_mode="contains",
+                       format_func=initiative_label)
         return
     st.selectbox("Lägg till insats", [n for n in names if n not in st.session_state.f_initiatives],
                  index=None, key="f_initiative_add", placeholder=f"Sök bland {len(names)} insatser",
-                 on_change=_add_initiative, filter_mode="contains")
+                 on_change=_add_initiative, filter_mode="contains", format_func=initiative_label)
     st.multiselect("Insatser", list(dict.fromkeys([*st.session_state.f_initiatives])), key="f_initiatives",
-                   placeholder="Alla insatser", help="Ta bort en insats med krysset.")
+                   placeholder="Alla insatser", help="Ta bort en insats med krysset.", format_func=initiative_label)
 
 
 def notices() -> list[str]:
