@@ -205,12 +205,15 @@ class Protection:
     relations: list[tuple[Key, tuple[Key, ...]]]
     dim_sets: dict[tuple[str, frozenset[str]], bool]  # (measure, dims) in the cube -> split by sex too
     ctx: Context
+    withdrawn: frozenset[tuple[str, frozenset[str]]] = frozenset()  # tables too small to show at all
     _rows: np.ndarray | None = field(default=None, repr=False)  # relation matrix over unknowns, per component
     _solver: dict = field(default_factory=dict, repr=False)
 
     # -- the whole
 
     def kind(self, k: Key) -> str:
+        if (k[0], frozenset(d for d, _ in k[1])) in self.withdrawn:
+            return SECONDARY  # the whole table is withdrawn, its zeros too
         if k not in self.published and self.values.get(k, 0) != 0:
             return SECONDARY  # never shown: not a figure a surface may print
         return self.status.get(k, VISIBLE)
@@ -231,6 +234,8 @@ class Protection:
         if parts is None:
             return SECONDARY, -1
         value = sum(self.value(p) for p in parts)
+        if parts and (measure, frozenset(d for d, _ in parts[0][1])) in self.withdrawn:
+            return SECONDARY, value  # a table too small to show: none of its cells, zeros included
         unknown = [p for p in parts if self._unknown(p)]
         if not unknown:  # visible cells (never 1 … threshold − 1) and zeros
             return VISIBLE, value
@@ -392,15 +397,30 @@ def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = 
     values = {k: v for k, v in values.items() if v != 0}
     published = {k for k in published if k in values}
     relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in relations if t in values]
-    status = _suppress(values, published, priority, relations_l, threshold)
-    return Protection(f.start, f.end, threshold, values, published, status, relations_l, dim_sets, ctx)
+    status, withdrawn = _suppress(values, published, priority, relations_l, threshold)
+    published -= {k for k in published if _table(k) in withdrawn}
+    return Protection(f.start, f.end, threshold, values, published, status, relations_l, dim_sets, ctx,
+                      frozenset(withdrawn))
+
+
+def _table(k: Key) -> tuple[str, frozenset[str]]:
+    """The table a cell belongs to: its measure and the dimensions it is split by."""
+    return k[0], frozenset(d for d, _ in k[1])
 
 
 # ---------------------------------------------------------------- deciding
 
 def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, int],
-              relations: list[tuple[Key, tuple[Key, ...]]], t: int) -> dict[Key, str]:
-    """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds."""
+              relations: list[tuple[Key, tuple[Key, ...]]], t: int
+              ) -> tuple[dict[Key, str], set[tuple[str, frozenset[str]]]]:
+    """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds.
+
+    Where nothing visible is left to hide and a count can still be worked out (a tiny period: four
+    agencies with one start each in a tertial whose total is `<5`), the finest table around it is
+    withdrawn: none of its cells is shown, not even its zeros. Returns (status, withdrawn tables).
+    """
+    published = set(published)  # withdrawing a table changes it; the caller's set stays as built
+    withdrawn: set[tuple[str, frozenset[str]]] = set()
     status = {k: PRIMARY for k in published if 0 < values[k] < t}
     members = [(tot, *parts) for tot, parts in relations]
     by_cell: dict[Key, list[int]] = defaultdict(list)
@@ -429,9 +449,10 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         status[pick] = SECONDARY
         return pick
 
-    def eliminate() -> None:
-        """Until no relation has a hidden cell as its only unknown (the others would give it away)."""
+    def eliminate() -> list[Key]:
+        """Until no relation has a hidden cell as its only unknown (the others would give it away); the cells hidden."""
         learned: set[Key] = set()  # unpublished cells the reader can work out
+        hid: list[Key] = []
         queue = list(range(len(members)))
         while queue:
             i = queue.pop()
@@ -445,34 +466,79 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                     learned.add(k)
                     queue.extend(by_cell[k])
             if picked is not None:
+                hid.append(picked)
                 queue.extend(j for j in by_cell[picked])
                 queue.append(i)
+        return hid
+
+    auditor: _Auditor | None = None  # built once elimination has done the cheap part
+    dirty: set[Key] = set()
+
+    def touched(k: Key) -> None:
+        """A cell's status changed: the LP learns its new bounds; a newly hidden cell is audited next round.
+
+        Hiding a cell, or withdrawing one, only widens what a reader can believe of the others, so the
+        cells that already held still hold: only the new ones and those still failing are audited again.
+        """
+        auditor.update(k)
+        if k in status:
+            dirty.add(k)
 
     def repair() -> None:
-        """Audit; hide one more cell for each hidden cell that is too narrow (the first candidate that mends it)."""
-        for _ in range(1000):  # each round hides at least one more cell, so this ends
-            failing = _audit(values, published, status, relations, t)
+        """Audit; hide one more cell for each hidden cell that is too narrow (the first that mends it)."""
+        for _ in range(10_000):  # each round hides at least one more cell, so this ends
+            todo = sorted(k for k in dirty if k in status)
+            dirty.clear()
+            failing = auditor.narrow(todo)
             if not failing:
                 return
             changed = False
             for k in failing:
-                if k not in _audit(values, published, status, relations, t, only={k}):
+                if not auditor.narrow([k]):
                     continue  # an earlier repair in this round already mended it
                 candidates = _nearest_candidates(k)
                 pick = None
                 for c in candidates[:8]:  # the first that mends it, in order of preference
                     status[c] = SECONDARY
-                    if not _audit(values, published, status, relations, t, only={k}):
+                    auditor.update(c)
+                    if not auditor.narrow([k], record=False):
                         pick = c
                         break
                     del status[c]
+                    auditor.update(c)
                 if pick is None and candidates:
                     pick = candidates[0]
                     status[pick] = SECONDARY
-                changed |= pick is not None
+                if pick is not None:
+                    changed = True
+                    touched(pick)
+                    dirty.add(k)
+                elif withdraw(k):
+                    changed = True
+                    dirty.add(k)
             if not changed:
                 return
-            eliminate()
+            for c in eliminate():
+                touched(c)
+
+    def withdraw(k: Key) -> bool:
+        """Stop publishing the finest table whose cells pin `k` (never a grand total); whether one was left."""
+        tables = {_table(c) for i in by_cell[k] for c in members[i] if c in published} | {_table(k)}
+        tables = [x for x in tables if x[1] and x not in withdrawn]
+        if not tables:
+            return False
+        finest = max(tables, key=lambda x: (len(x[1]), max(priority.get(c, 0) for c in values if _table(c) == x),
+                                           sorted(x[1])))
+        withdrawn.add(finest)
+        gone = [c for c in values if _table(c) == finest]
+        for c in gone:
+            published.discard(c)
+            status.pop(c, None)
+        for c in gone:
+            touched(c)
+        for c in eliminate():
+            touched(c)
+        return True
 
     def _nearest_candidates(k: Key) -> list[Key]:
         """Visible cells in the relations of `k`, else of the hidden cells around it, ring by ring."""
@@ -489,29 +555,120 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
             frontier = {c for i in rels for c in members[i] if c in status or c not in published}
         return []
 
-    def alone(k: Key) -> bool:
-        return any(len(o := [c for c in members[i] if c in status or c not in published]) == 1 and o[0] in status
-                   for i in by_cell[k])
-
-    def release() -> bool:
-        """Show again the key figures the greedy steps hid without need: totals first, the largest first."""
-        released = False
-        key_cells = [k for k, v in status.items() if v == SECONDARY and len(k[1]) <= 1 and priority.get(k, 9) <= 1]
-        for k in sorted(key_cells, key=lambda k: (len(k[1]), k[2] != "total", -values[k], k)):
-            del status[k]
-            near = {c for i in by_cell[k] for c in members[i] if c in status}
-            near |= {c2 for c in list(near) for i in by_cell[c] for c2 in members[i] if c2 in status}
-            if any(alone(c) for c in near) or (near and _audit(values, published, status, relations, t, only=near)):
-                status[k] = SECONDARY
-            else:
-                released = True
-        return released
-
     eliminate()
-    repair()
-    if release():
-        repair()  # the local checks of `release` are confirmed by a full audit
-    return status
+    if status:
+        auditor = _Auditor(values, published, status, relations, t)
+        dirty.update(status)
+        repair()
+    return status, withdrawn
+
+
+class _Auditor:
+    """The interval audit as the engine runs it: one linear programme over every cell of the period.
+
+    Visible cells are fixed at their values, hidden ones bounded by what their marks say; the rows are
+    the relations. A hidden cell holds when two feasible solutions differ in it by at least one, so
+    every solution the solver returns is kept as evidence for all cells at once: the true values are
+    the first, a few solves of random objectives settle most cells, and only the rest get their own
+    minimum and maximum. One model is kept and warm-started; a changed status changes one column's
+    bounds. The tests audit the whole problem independently.
+    """
+
+    def __init__(self, values, published, status, relations, t: int) -> None:
+        import highspy
+
+        self._hs = highspy
+        self.values, self.published, self.status, self.t = values, published, status, t
+        self.cells = sorted(values)
+        self.index = {c: i for i, c in enumerate(self.cells)}
+        self.truth = np.array([values[c] for c in self.cells], dtype=float)
+        starts, cols, vals = [], [], []
+        for tot, parts in relations:
+            row: dict[int, float] = defaultdict(float)
+            for c, sign in [(tot, -1.0), *((q, 1.0) for q in parts)]:
+                row[self.index[c]] += sign
+            starts.append(len(cols))
+            cols.extend(row)
+            vals.extend(row.values())
+        lo, hi = zip(*(self._bounds(c) for c in self.cells)) if self.cells else ((), ())
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")  # warm starts from the last basis are what make it quick
+        h.addVars(len(self.cells), np.array(lo, dtype=float), np.array(hi, dtype=float))
+        if starts:
+            zeros = np.zeros(len(starts))
+            h.addRows(len(starts), zeros, zeros, len(cols), np.array(starts, dtype=np.int32),
+                      np.array(cols, dtype=np.int32), np.array(vals, dtype=float))
+        self.h = h
+        self.costed: np.ndarray = np.array([], dtype=np.int32)
+        self.low = self.truth.copy()  # the least and greatest value seen in a feasible solution, per cell
+        self.high = self.truth.copy()
+        self.rng = np.random.default_rng(0)  # the same decision every time
+
+    def _bounds(self, c: Key) -> tuple[float, float]:
+        if c in self.published and c not in self.status:
+            return float(self.values[c]), float(self.values[c])
+        return _bounds(c, self.status, self.t)
+
+    def update(self, c: Key) -> None:
+        lo, hi = self._bounds(c)
+        self.h.changeColBounds(self.index[c], lo, hi)
+
+    def _solve(self, idx: np.ndarray, cost: np.ndarray, maximise: bool = False) -> np.ndarray | None:
+        """An optimal solution for this objective, or None when unbounded."""
+        hs, h = self._hs, self.h
+        if len(self.costed):
+            h.changeColsCost(len(self.costed), self.costed, np.zeros(len(self.costed)))
+        h.changeColsCost(len(idx), idx.astype(np.int32), cost.astype(float))
+        self.costed = idx.astype(np.int32)
+        h.changeObjectiveSense(hs.ObjSense.kMaximize if maximise else hs.ObjSense.kMinimize)
+        h.run()
+        status = h.getModelStatus()
+        if status == hs.HighsModelStatus.kOptimal:
+            return np.asarray(h.getSolution().col_value)
+        if status == hs.HighsModelStatus.kUnbounded:
+            return None
+        raise RuntimeError(f"skyddsgranskningen kunde inte lösas ({h.modelStatusToString(status)})")
+
+    def _held(self, j: int) -> bool:
+        return self.high[j] - self.low[j] >= required_width(self.t) - 1e-6
+
+    def narrow(self, cells: list[Key], record: bool = True) -> list[Key]:
+        """The cells of `cells` a reader can pin to one value. `record=False` for a trial that will be undone
+        (its solutions would not stay feasible, so they are not kept as evidence)."""
+        if not record:
+            low, high = self.low, self.high
+            self.low, self.high = self.truth.copy(), self.truth.copy()
+        try:
+            open_ = [self.index[c] for c in cells if not self._held(self.index[c])]
+            if len(open_) > 4:  # a few random objectives settle most cells at once
+                idx = np.array(open_)
+                for _ in range(2):
+                    self._record(self._solve(idx, self.rng.uniform(0.5, 1.5, len(idx))))
+                open_ = [j for j in open_ if not self._held(j)]
+            out = []
+            for j in open_:
+                if self._held(j):
+                    continue
+                one = np.array([j])
+                self._record(self._solve(one, np.ones(1)))
+                if self._held(j):
+                    continue
+                top = self._solve(one, np.ones(1), maximise=True)
+                if top is None:
+                    continue  # no upper limit at all
+                self._record(top)
+                if not self._held(j):
+                    out.append(self.cells[j])
+            return out
+        finally:
+            if not record:
+                self.low, self.high = low, high
+
+    def _record(self, solution: np.ndarray | None) -> None:
+        if solution is not None:
+            np.minimum(self.low, solution, out=self.low)
+            np.maximum(self.high, solution, out=self.high)
 
 
 def _bounds(k: Key, status: dict[Key, str], t: int) -> tuple[float, float]:
@@ -549,62 +706,6 @@ def _components(unknowns: set[Key], relations) -> list[tuple[list[Key], list[int
     return [(sorted(cells), rels[root]) for root, cells in groups.items()]
 
 
-def intervals(values: Mapping[Key, int], published: set[Key], status: Mapping[str, str],
-              relations: list[tuple[Key, tuple[Key, ...]]], t: int,
-              only: set[Key] | None = None) -> dict[Key, tuple[float, float]]:
-    """For every hidden cell, the least and greatest value a reader can give it, by linear programming.
-
-    The reader knows every visible cell, every relation, and the marks: this is the interval audit.
-    """
-    import highspy
-
-    unknowns = {k for k in values if k in status or k not in published}
-    out: dict[Key, tuple[float, float]] = {}
-    for cells, rel_ids in _components(unknowns, relations):
-        hidden = [k for k in cells if k in status and (only is None or k in only)]
-        if not hidden:
-            continue
-        index = {k: i for i, k in enumerate(cells)}
-        starts, cols, vals, rhs = [], [], [], []
-        for i in rel_ids:
-            tot, parts = relations[i]
-            row: dict[int, float] = defaultdict(float)
-            b = 0.0
-            for c, sign in [(tot, -1.0), *((q, 1.0) for q in parts)]:
-                if c in index:
-                    row[index[c]] += sign
-                else:
-                    b -= sign * values[c]
-            starts.append(len(cols))
-            cols.extend(row)
-            vals.extend(row.values())
-            rhs.append(b)
-        bounds = [_bounds(k, status, t) for k in cells]
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.addVars(len(cells), np.array([lo for lo, _ in bounds]), np.array([hi for _, hi in bounds]))
-        if rhs:
-            h.addRows(len(rhs), np.array(rhs), np.array(rhs), len(cols), np.array(starts, dtype=np.int32),
-                      np.array(cols, dtype=np.int32), np.array(vals))
-        for k in hidden:
-            j = index[k]
-            h.changeColCost(j, 1.0)
-            ends = []
-            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-                h.changeObjectiveSense(sense)
-                h.run()
-                status_ = h.getModelStatus()
-                if status_ == highspy.HighsModelStatus.kOptimal:
-                    ends.append(h.getInfo().objective_function_value)
-                elif status_ == highspy.HighsModelStatus.kUnbounded:
-                    ends.append(np.inf)
-                else:  # cannot happen with true values feasible; treat as pinned, so it is repaired
-                    ends.append(float(values[k]))
-            h.changeColCost(j, 0.0)
-            out[k] = (ends[0], ends[1])
-    return out
-
-
 def required_width(t: int) -> int:
     """How wide a hidden cell's interval must stay: never one value.
 
@@ -613,12 +714,6 @@ def required_width(t: int) -> int:
     worked out: at least two values always remain possible.
     """
     return 1
-
-
-def _audit(values, published, status, relations, t: int, only: set[Key] | None = None) -> list[Key]:
-    """Hidden cells that a reader can narrow to fewer than the required number of values."""
-    return [k for k, (lo, hi) in intervals(values, published, status, relations, t, only).items()
-            if hi - lo < required_width(t) - 1e-6]
 
 
 class _Span:

@@ -127,7 +127,7 @@ def tables(con, year: int, publication, positive: set[str], wide: set[str]) -> T
     sexes = ("women", "men", "other", "total")
     for spec in publication:
         dims = list(spec.dims)
-        timed = [d for d in dims if d in ("quarter", "month")]
+        timed = [d for d in dims if d in ("quarter", "month", "tertial")]
         subsets = [list(c) for r in range(len(dims) + 1) for c in itertools.combinations(dims, r)]
         frames = {tuple(sub): counts(con, f, spec.measure, tuple(sub)) for sub in subsets}
         for sub, df in frames.items():
