@@ -205,15 +205,15 @@ class Protection:
     relations: list[tuple[Key, tuple[Key, ...]]]
     dim_sets: dict[tuple[str, frozenset[str]], bool]  # (measure, dims) in the cube -> split by sex too
     ctx: Context
-    withdrawn: frozenset[tuple[str, frozenset[str]]] = frozenset()  # tables too small to show at all
+    withdrawn: frozenset[tuple[Key, str]] = frozenset()  # (margin, dimension): lines too small to show at all
     _rows: np.ndarray | None = field(default=None, repr=False)  # relation matrix over unknowns, per component
     _solver: dict = field(default_factory=dict, repr=False)
 
     # -- the whole
 
     def kind(self, k: Key) -> str:
-        if (k[0], frozenset(d for d, _ in k[1])) in self.withdrawn:
-            return SECONDARY  # the whole table is withdrawn, its zeros too
+        if self._withdrawn(k):
+            return SECONDARY  # its line is withdrawn, zeros too
         if k not in self.published and self.values.get(k, 0) != 0:
             return SECONDARY  # never shown: not a figure a surface may print
         return self.status.get(k, VISIBLE)
@@ -234,8 +234,8 @@ class Protection:
         if parts is None:
             return SECONDARY, -1
         value = sum(self.value(p) for p in parts)
-        if parts and (measure, frozenset(d for d, _ in parts[0][1])) in self.withdrawn:
-            return SECONDARY, value  # a table too small to show: none of its cells, zeros included
+        if self.withdrawn and any(self._withdrawn(p) for p in parts):
+            return SECONDARY, value  # part of a line too small to show: none of its cells, zeros included
         unknown = [p for p in parts if self._unknown(p)]
         if not unknown:  # visible cells (never 1 … threshold − 1) and zeros
             return VISIBLE, value
@@ -275,6 +275,14 @@ class Protection:
 
     def _unknown(self, k: Key) -> bool:
         return self.values.get(k, 0) != 0 and (k not in self.published or k in self.status)
+
+    def _withdrawn(self, k: Key) -> bool:
+        """Whether `k` lies in a withdrawn line: its margin without one of its dimensions (or its sex)."""
+        if not self.withdrawn:
+            return False
+        if k[2] != "total" and ((k[0], k[1], "total"), "sex") in self.withdrawn:
+            return True
+        return any(((k[0], tuple(x for x in k[1] if x[0] != d), k[2]), d) in self.withdrawn for d, _ in k[1])
 
     def _solver_for(self) -> "_Span":
         if "span" not in self._solver:
@@ -398,14 +406,16 @@ def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = 
     published = {k for k in published if k in values}
     relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in relations if t in values]
     status, withdrawn = _suppress(values, published, priority, relations_l, threshold)
-    published -= {k for k in published if _table(k) in withdrawn}
-    return Protection(f.start, f.end, threshold, values, published, status, relations_l, dim_sets, ctx,
-                      frozenset(withdrawn))
+    p = Protection(f.start, f.end, threshold, values, published, status, relations_l, dim_sets, ctx,
+                   frozenset(withdrawn))
+    p.published = {k for k in published if not p._withdrawn(k)}
+    return p
 
 
-def _table(k: Key) -> tuple[str, frozenset[str]]:
-    """The table a cell belongs to: its measure and the dimensions it is split by."""
-    return k[0], frozenset(d for d, _ in k[1])
+def _split(total: Key, part: Key) -> str:
+    """The dimension a relation splits its margin by: the one the part has and the margin lacks, or sex."""
+    extra = {d for d, _ in part[1]} - {d for d, _ in total[1]}
+    return extra.pop() if extra else "sex"
 
 
 # ---------------------------------------------------------------- deciding
@@ -415,12 +425,13 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
               ) -> tuple[dict[Key, str], set[tuple[str, frozenset[str]]]]:
     """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds.
 
-    Where nothing visible is left to hide and a count can still be worked out (a tiny period: four
-    agencies with one start each in a tertial whose total is `<5`), the finest table around it is
-    withdrawn: none of its cells is shown, not even its zeros. Returns (status, withdrawn tables).
+    Where nothing visible is left to hide and a count can still be worked out by the marks alone (an
+    initiative with four exits, one for each of four reasons: four `<5` that are each at least 1 under
+    a `<5` total), the line is withdrawn: none of its cells is shown, not even its zeros, so nothing
+    says which are at least 1. Returns (status, withdrawn lines as (margin, dimension)).
     """
-    published = set(published)  # withdrawing a table changes it; the caller's set stays as built
-    withdrawn: set[tuple[str, frozenset[str]]] = set()
+    published = set(published)  # withdrawing a line changes it; the caller's set stays as built
+    withdrawn: set[tuple[Key, str]] = set()
     status = {k: PRIMARY for k in published if 0 < values[k] < t}
     members = [(tot, *parts) for tot, parts in relations]
     by_cell: dict[Key, list[int]] = defaultdict(list)
@@ -522,19 +533,17 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                 touched(c)
 
     def withdraw(k: Key) -> bool:
-        """Stop publishing the finest table whose cells pin `k` (never a grand total); whether one was left."""
-        tables = {_table(c) for i in by_cell[k] for c in members[i] if c in published} | {_table(k)}
-        tables = [x for x in tables if x[1] and x not in withdrawn]
-        if not tables:
+        """Withdraw the smallest line `k` is a part of (never a whole table); whether there was one."""
+        lines = [i for i in by_cell[k] if members[i][0] != k and members[i][0] in values]
+        lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in withdrawn]
+        if not lines:
             return False
-        finest = max(tables, key=lambda x: (len(x[1]), max(priority.get(c, 0) for c in values if _table(c) == x),
-                                           sorted(x[1])))
-        withdrawn.add(finest)
-        gone = [c for c in values if _table(c) == finest]
-        for c in gone:
+        i = min(lines, key=lambda i: (values[members[i][0]], -len(members[i][0][1]), members[i][0]))
+        tot, parts = relations[i]
+        withdrawn.add((tot, _split(tot, k)))
+        for c in parts:
             published.discard(c)
             status.pop(c, None)
-        for c in gone:
             touched(c)
         for c in eliminate():
             touched(c)
@@ -672,10 +681,11 @@ class _Auditor:
 
 
 def _bounds(k: Key, status: dict[Key, str], t: int) -> tuple[float, float]:
-    """What a reader knows of an unknown cell: `<t` is 1 … t − 1, `..` at least t, a count never shown at least 1."""
+    """What a reader knows of an unknown cell: `<t` is 1 … t − 1, `..` at least t, a count never shown at
+    least 0 (its zeros are not shown either; the engine still knows them, which only makes it stricter)."""
     if k in status:
         return (1.0, float(t - 1)) if status[k] == PRIMARY else (float(t), np.inf)
-    return (1.0, np.inf)
+    return (0.0, np.inf)
 
 
 def _components(unknowns: set[Key], relations) -> list[tuple[list[Key], list[int]]]:
