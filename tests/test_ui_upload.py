@@ -310,3 +310,29 @@ def test_an_uploaded_file_name_cannot_leave_the_temporary_directory():
     names = [safe_file_name(n, taken) for n in ("../../etc/passwd", "..\\x.csv", "a.csv", "A.csv", ".hidden", "", "\x00")]
     assert names == ["_.._etc_passwd", "_x.csv", "a.csv", "A (2).csv", "hidden", "fil", "fil (2)"]
     assert all("/" not in n and not n.startswith(".") for n in names)
+
+
+def test_without_the_individual_rows_permission_the_quality_tab_shows_counts_only(env, monkeypatch):
+    from auth.roles import INDIVIDUAL_ROWS
+    from ui import access
+
+    real = access.may
+    monkeypatch.setattr(access, "may", lambda permission: permission != INDIVIDUAL_ROWS and real(permission))
+    at = data_page(env)
+    assert not at.exception, at.exception
+    assert "Avslutade utan avslutsorsak: 1 inskrivning" in [e.label for e in at.expander]
+    assert not [df for df in at.dataframe if "Deltagar-ID" in df.value.columns]  # no enrollment rows at all
+    assert [i.value for i in at.info].count("Raderna bakom visas för roller som får se deltagarrader.") == 4
+    assert frame(at, "Insats", "Budgetrader") is not None  # aggregates (initiative-years) are still listed
+
+
+def test_a_mapping_change_goes_into_the_audit_log_as_the_page_records_it(env):
+    from etl.mapping import save_unit_agencies
+    from ui.history import _RECORD
+
+    def record(change):  # what ui.history.audit_callback does, without a browser session to ask for the address
+        _RECORD[change.action]("adam", change.describe(), role="administratör", client="lokal")
+    assert save_unit_agencies({"Frivilligcentralen": "Kommun"}, db(env), actor="adam", on_change=record).ok
+    assert events(env) == [("mapping", "adam", "administratör",
+                            "Ändrad remittentmappning nr 5: Frivilligcentralen → Kommun (1 inskrivning fick ny "
+                            "myndighet)")]

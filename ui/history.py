@@ -90,7 +90,8 @@ def section(viewer: Viewer) -> None:
     chosen = st.selectbox("Återställ databasen till läget före", list(by_id), key=f"undo_choice_{newest}",
                           format_func=lambda cid: _label(by_id[cid], files))
     later = [c.change_id for c in changes if c.change_id > chosen]
-    text = f"Databasen blir som den var före nr {chosen}."
+    text = (f"Databasen blir tom: före nr {chosen} fanns ingen databas." if by_id[chosen].no_database
+            else f"Databasen blir som den var före nr {chosen}.")
     if later:
         text += f" Även de senare ändringarna (nr {', '.join(map(str, later))}) försvinner."
     text += " Ångringen sparas i historiken och kan själv ångras."
