@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Insatskollen for an association's server: `docker compose up -d` (see compose.yaml and the README).
 # The app runs as an unprivileged user; everything that changes lives on the /data volume:
-# the database, the local accounts, the sign-in settings (auth.toml, secrets.toml) and the audit log.
+# the database and its snapshots, the referrer mapping edited on /data, the local accounts, the sign-in
+# settings (auth.toml, secrets.toml) and the audit log.
 
 # Python 3.11 as in development, pinned by tag and digest. To move to a newer patch release:
 #   docker buildx imagetools inspect python:3.11-slim-bookworm   (and put its tag and digest here)
@@ -15,6 +16,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FINSAM_ACCOUNTS=/data/accounts.toml \
     FINSAM_AUTH_CONFIG=/data/auth.toml \
     FINSAM_AUDIT_DB=/data/audit.sqlite \
+    FINSAM_REFERRERS=/data/referrers.csv \
     STREAMLIT_SERVER_HEADLESS=true \
     STREAMLIT_SERVER_ADDRESS=0.0.0.0 \
     STREAMLIT_SERVER_PORT=8501 \

@@ -94,8 +94,10 @@ def check_database(path: Path | str) -> None:
         with connect_read(path) as con:
             tables = {name for (name,) in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+            # used, not total: DuckDB cuts free blocks off the end of the file at a checkpoint but still counts
+            # them in total_blocks, so a sound file written by a load or an undo may be shorter than the total
             block_size, blocks = con.execute(
-                "SELECT block_size, total_blocks FROM pragma_database_size()").fetchall()[0]
+                "SELECT block_size, used_blocks FROM pragma_database_size()").fetchall()[0]
     except duckdb.Error:
         raise DatabaseError(broken) from None
     if st.st_size < HEADER_BYTES + block_size * blocks:

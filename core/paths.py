@@ -17,6 +17,15 @@ def default_db_path() -> Path:
     return Path(os.environ.get("FINSAM_DB") or DEFAULT_DB)
 
 
+def default_referrers_path() -> Path:
+    """`$FINSAM_REFERRERS` if set, else data/referrers.csv: where the data page saves the referrer mapping.
+
+    The Docker image keeps /app/data read-only, so there it names a file on the volume; until that
+    file is first saved, the mapping shipped in data/ is read (etl.reference.referrers_path).
+    """
+    return Path(os.environ.get("FINSAM_REFERRERS") or REFERRERS_CSV)
+
+
 # --- sign-in and audit (issue 11); read by auth/ ---------------------------------------------
 ACCOUNTS_TOML = DATA_DIR / "accounts.toml"
 AUTH_TOML = DATA_DIR / "auth.toml"

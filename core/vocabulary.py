@@ -34,3 +34,10 @@ TABLE_KINDS = {
     "budget": "budget",
     "initiatives": "insatsregister",
 }
+
+# What changed the database (etl/history.py), as the history and the audit log name it.
+CHANGE_ACTIONS = {
+    "load": "Inläsning",
+    "undo": "Ångring",
+    "mapping": "Ändrad remittentmappning",
+}

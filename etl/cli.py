@@ -1,12 +1,14 @@
-"""`python -m etl load|check|report|history` — the command line the data contract fixes.
+"""`python -m etl load|check|report|history|undo` — the command line the data contract fixes.
 
 Everything printed goes through etl.problems.safe_text, so no personnummer and no control
 character from a file name or a cell reaches the terminal; every fault ends in a Swedish line and
-an exit status, never a traceback.
+an exit status, never a traceback. Loads and undos are recorded in the database's history with
+who ran them (the OS user, "(kommandorad)") and in the audit log (auth.audit), as the app's are.
 """
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -16,6 +18,7 @@ from core.database import DatabaseError, check_database, connect_read
 from core.paths import default_db_path
 from core.vocabulary import TABLE_KINDS
 
+from . import history
 from .load import LoadResult, check_files, ensure_database, load_files
 from .normalise import MAX_YEAR, MIN_YEAR
 from .problems import ERROR, NOTICE, WARNING, safe_text
@@ -34,6 +37,40 @@ def _year(value: str) -> int:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise argparse.ArgumentTypeError(f"{year} är inget rimligt år; ange ett år mellan {MIN_YEAR} och {MAX_YEAR}")
     return year
+
+
+def _number(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{safe_text(value, 40)!r} är inget nummer i historiken (ett heltal från 1; "
+                                         "se python -m etl history)")
+    return number
+
+
+def cli_actor() -> str:
+    """Who ran the command, for the history and the audit log: the OS user, or just "kommandorad"."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no name for this uid (a container), or no environment to read it from
+        user = ""
+    return f"{safe_text(user, 64)} (kommandorad)" if user else "kommandorad"
+
+
+def audit_log(db: Path):
+    """The audit-log callback for a change made here: $FINSAM_AUDIT_DB, else audit.sqlite beside the database."""
+    from auth import audit
+
+    path = Path(os.environ["FINSAM_AUDIT_DB"]) if os.environ.get("FINSAM_AUDIT_DB") else (
+        history.real_path(db).parent / "audit.sqlite")
+    record = {history.LOAD: audit.record_load, history.UNDO: audit.record_undo, history.MAPPING: audit.record_mapping}
+
+    def on_change(change: history.Change) -> None:
+        record[change.action](change.actor, change.describe(), client="kommandorad", path=path)
+
+    return on_change
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,8 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     p_rep.add_argument("--year", type=_year, required=True)
     p_rep.add_argument("--format", choices=["json", "xlsx"], default="json")
     p_rep.add_argument("--out", type=Path)
-    p_hist = sub.add_parser("history", help="visa inläsningshistoriken")
+    p_hist = sub.add_parser("history", help="visa historiken: inläsningar, ångringar och mappningsändringar")
     p_hist.add_argument("--db", type=Path)
+    p_undo = sub.add_parser("undo", help="ångra en inläsning: återställ databasen till läget före den")
+    p_undo.add_argument("--db", type=Path)
+    p_undo.add_argument("load_id", nargs="?", type=_number, metavar="LOAD_ID",
+                        help="numret i historiken (standard: den senaste inläsningen)")
     args = parser.parse_args(argv)
     db = Path(args.db) if getattr(args, "db", None) else default_db_path()
 
@@ -66,9 +107,15 @@ def main(argv: list[str] | None = None) -> int:
         _print_result(result, checking=True)
         return 0 if result.ok else 1
     if args.command == "load":
-        result = load_files(args.files, db)
+        result = load_files(args.files, db, actor=cli_actor(), on_change=audit_log(db))
         _print_result(result, checking=False)
         return 0 if result.ok else 1
+    if args.command == "undo":
+        undone = history.undo(db, args.load_id, actor=cli_actor(), on_change=audit_log(db))
+        say(undone.message, sys.stdout if undone.ok else sys.stderr)
+        if undone.warning:
+            say(f"VARNING: {undone.warning}", sys.stderr)
+        return 0 if undone.ok else 1
     if args.command == "report" and args.format == "xlsx" and not args.out:
         parser.error("--format xlsx kräver --out FIL")
     try:
@@ -80,9 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with connect_read(db) as con:
         if args.command == "history":
-            from metrics.catalog import load_history
+            from metrics.catalog import change_history
+            from render.changes import history_table
 
-            say(load_history(con).to_string(index=False))
+            table = history_table(change_history(con), {c.change_id: history.undoable(db, c)
+                                                        for c in history.changes(con)})
+            say(table.to_string(index=False) if len(table) else "Ingenting har lästs in ännu.")
             return 0
         from metrics.report import build_report
 
@@ -150,3 +200,6 @@ def _print_result(result: LoadResult, *, checking: bool) -> None:
         say("Ingenting nytt att läsa in.", out)
     else:
         say(f"Klart: {len([f for f in result.files if not f.skipped])} filer inlästa, {warnings} varningar.", out)
+    if result.changed and result.change is not None:
+        say(f"Inläsningen har nr {result.change.change_id} i historiken; ångra den med: "
+            f"python -m etl undo {result.change.change_id}", out)

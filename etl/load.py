@@ -8,25 +8,22 @@ see the new one. A lock file keeps two loaders from racing.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import glob
 import hashlib
-import os
-import shutil
-import stat
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
-from core.database import (DatabaseError, check_database, connect_read, connect_write, describe_duckdb_error,
-                           describe_os_error)
+from core.database import DatabaseError, check_database, connect_read, describe_os_error
 from core.paths import SAMPLE_DIR, default_db_path
 
+from . import history
+from .history import Change, real_path
+from .history import lock as _lock
+from .history import remove_stale_copies as _remove_stale_copies
 from .normalise import ParsedTable, clean_text, fold, normalise_table
 from .problems import ERROR, WARNING, FileRefused, Problem, has_errors, safe_text
 from .read import read_file
@@ -73,6 +70,7 @@ class LoadResult:
     problems: list[Problem]
     changed: bool = False
     replaced_sample: bool = False
+    change: Change | None = None  # the record of the load (etl.history), once it is in
     start_fresh: bool = False  # the load builds a new database (none yet, or only the sample)
 
     @property
@@ -202,52 +200,34 @@ _ALL_INITIATIVES_SQL = """
 """
 
 # ------------------------------------------------------------------ load
+# The lock, the copy-and-swap, the snapshot kept of the database before each load and the record of who
+# loaded what live in etl/history.py: loads, undos and mapping changes all write through it.
 
 
-def real_path(db: Path | str) -> Path:
-    """The file a database path stands for: a symlink is followed, so the link stays and its target is replaced."""
-    return Path(os.path.realpath(db))
-
-
-@contextmanager
-def _lock(db: Path):
-    """One loader at a time per database; the lock file sits beside the (real) database file."""
-    try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(str(db) + ".lock", "a")
-    except OSError as exc:
-        raise DatabaseError(f"databasens mapp kan inte skrivas: {describe_os_error(exc)}") from None
-    with fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _remove_stale_copies(db: Path) -> None:
-    """Copies left by a killed load; called with the lock held, so no load of this database is running."""
-    for leftover in db.parent.glob(glob.escape(db.name) + ".tmp-*"):
-        try:
-            leftover.unlink()
-        except OSError:
-            pass
-
-
-def load_files(paths: list[Path], db: Path | None = None, *, sample: bool = False) -> LoadResult:
+def load_files(paths: list[Path], db: Path | None = None, *, sample: bool = False, actor: str | None = None,
+               on_change: Callable[[Change], None] | None = None, expect: str | None = None) -> LoadResult:
     """Load all files or none. Files already loaded (same checksum) are skipped.
 
     Never raises for a bad file or database: every fault comes back as a problem, and then the
-    database is byte for byte as it was.
+    database is byte for byte as it was. `actor` is who loads (the history shows it); `on_change`
+    is called once the new database is in (the audit log); `expect` is the etl.history.state_token
+    a preview was made against: when the database or the mapping has changed since, nothing is loaded.
     """
     given = Path(db or default_db_path())
     db = real_path(given)
     try:
         with _lock(db):
             _remove_stale_copies(db)
-            return _load_locked(paths, db, sample=sample)
+            if expect is not None and history.state_token(db) != expect:
+                return LoadResult([], [Problem(ERROR, db.name, None, None, None, None, CHANGED_SINCE_PREVIEW)])
+            return _load_locked(paths, db, sample=sample, actor=actor or history.SYSTEM_ACTOR, on_change=on_change)
     except DatabaseError as exc:
         return LoadResult([], [Problem(ERROR, str(given), None, None, None, None, exc.message)])
+
+
+CHANGED_SINCE_PREVIEW = ("databasen eller remittentmappningen har ändrats sedan förhandsvisningen (någon har läst in, "
+                         "ångrat eller ändrat mappningen); ingenting har lästs in. Granska den nya förhandsvisningen "
+                         "och läs in igen")
 
 
 def ensure_database(db: Path | None = None) -> bool:
@@ -263,7 +243,7 @@ def ensure_database(db: Path | None = None) -> bool:
         if db.exists():
             return False
         _remove_stale_copies(db)
-        result = _load_locked(sample_files(), db, sample=True)
+        result = _load_locked(sample_files(), db, sample=True, actor=f"{history.SYSTEM_ACTOR} (exempeldata)")
         if not result.ok:
             errors = [p for p in result.problems if p.severity == ERROR]
             raise DatabaseError("databasen saknas och kunde inte byggas från exempeldata: " +
@@ -271,7 +251,8 @@ def ensure_database(db: Path | None = None) -> bool:
         return True
 
 
-def _load_locked(paths: list[Path], db: Path, *, sample: bool) -> LoadResult:
+def _load_locked(paths: list[Path], db: Path, *, sample: bool, actor: str = history.SYSTEM_ACTOR,
+                 on_change: Callable[[Change], None] | None = None) -> LoadResult:
     result = check_files(paths, db, sample=sample)
     if not result.ok:
         return result
@@ -281,71 +262,80 @@ def _load_locked(paths: list[Path], db: Path, *, sample: bool) -> LoadResult:
     if not todo:
         return result
     try:
-        _write_copy(db, todo, sample=sample, start_fresh=start_fresh)
+        result.change = _write_copy(db, todo, sample=sample, start_fresh=start_fresh, actor=actor,
+                                    replaced_sample=result.replaced_sample)
     except DatabaseError as exc:
         result.problems.append(Problem(ERROR, db.name, None, None, None, None,
                                        f"inläsningen avbröts och ingenting ändrades: {exc.message}"))
         return result
     result.changed = True
+    warning = history.notify(on_change, result.change)
+    if warning:
+        result.problems.append(Problem(WARNING, db.name, None, None, None, None, warning))
     return result
 
 
-def _write_copy(db: Path, todo: list[FileResult], *, sample: bool, start_fresh: bool) -> None:
-    """Write the new database as a copy beside the old one and swap it in; on any fault the old one stays."""
-    tmp: Path | None = None
+def _write_copy(db: Path, todo: list[FileResult], *, sample: bool, start_fresh: bool, actor: str = history.SYSTEM_ACTOR,
+                replaced_sample: bool = False) -> Change:
+    """Write the new database as a copy beside the old one and swap it in, keeping the old one as a snapshot
+    (etl.history.commit); on any fault the old one stays."""
+    return history.commit(db, None if start_fresh else db, _load_change(todo, sample=sample, actor=actor,
+                                                                        replaced_sample=replaced_sample))
+
+
+def _load_change(todo: list[FileResult], *, sample: bool, actor: str, replaced_sample: bool):
+    """What a load writes into the copy: the files (`_write`), the agencies after the mapping, and its record."""
+    def mutate(con: duckdb.DuckDBPyConnection) -> Change:
+        before = history.rows_per_load(con)
+        _write(con, todo, sample=sample)
+        history.derive_agencies(con)
+        replaced = history.replaced_rows(before, history.rows_per_load(con))
+        return Change(todo[0].load_id, history.LOAD, actor, history.now(),
+                      ", ".join(safe_text(f.path.name, 255) for f in todo), first_load_id=todo[0].load_id,
+                      last_load_id=todo[-1].load_id, replaced=replaced, replaced_sample=replaced_sample)
+    return mutate
+
+
+@dataclass
+class Preview:
+    """What a load of these files would do: the check, and the database it would write (built in a work directory)."""
+    result: LoadResult
+    after: Path | None  # None: errors, or nothing new to load
+    token: str  # etl.history.state_token at the check: pass it to load_files(expect=…)
+
+
+def preview_files(paths: list[Path], db: Path | None, workdir: Path, *, actor: str | None = None) -> Preview:
+    """Check the files and, when they may be loaded, write the database the load would write, in `workdir`.
+
+    The same check and the same write path as load_files, on a copy in `workdir` (which the caller
+    deletes): querying it beside the current database shows exactly what the load will change.
+    Nothing beside the database is written.
+    """
+    given = Path(db or default_db_path())
+    db = real_path(given)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=db.name + ".tmp-", dir=db.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        if start_fresh:
-            tmp.unlink()
-        else:
-            shutil.copyfile(db, tmp)
-        con = connect_write(tmp)
-        try:
-            con.execute(SCHEMA.read_text(encoding="utf-8"))
-            con.execute("BEGIN TRANSACTION")
-            _write(con, todo, sample=sample)
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        _keep_mode_and_owner(db, tmp)
-        os.replace(tmp, db)
-        tmp = None
-    except OSError as exc:
-        raise DatabaseError(describe_os_error(exc)) from None
-    except duckdb.Error as exc:
-        raise DatabaseError(describe_duckdb_error(exc)) from None
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # a bug: the old database stays, and the user hears it in Swedish
-        raise DatabaseError(f"ett oväntat fel av typen {type(exc).__name__}") from None
-    finally:
-        if tmp is not None:
-            for leftover in (tmp, Path(str(tmp) + ".wal")):
-                try:
-                    leftover.unlink(missing_ok=True)
-                except OSError:
-                    pass
-
-
-def _keep_mode_and_owner(db: Path, tmp: Path) -> None:
-    """The new file gets the old one's mode and owner (mkstemp makes it 0600); a new database the umask's."""
-    if db.exists():
-        st = db.stat()
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+        with _lock(db):
+            token = history.state_token(db)
+            result = check_files(paths, db)
+            todo = [f for f in result.files if not f.skipped]
+            if not result.ok or not todo:
+                return Preview(result, None, token)
+            result.replaced_sample = db.exists() and result.start_fresh
+            after = Path(workdir) / "after.duckdb"
+            mutate = _load_change(todo, sample=False, actor=actor or history.SYSTEM_ACTOR,
+                                  replaced_sample=result.replaced_sample)
             try:
-                os.chown(tmp, st.st_uid, st.st_gid)
-            except PermissionError:
-                pass  # only root may give a file away; the mode is kept all the same
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+                with history.swedish_faults():
+                    result.change = history.build(after, None if result.start_fresh else db, mutate,
+                                                  floor=history.floor_id(db), snapshot=None,
+                                                  no_database=not db.exists())
+            except DatabaseError as exc:
+                result.problems.append(Problem(ERROR, db.name, None, None, None, None,
+                                               f"förhandsvisningen kunde inte byggas: {exc.message}"))
+                return Preview(result, None, token)
+            return Preview(result, after, token)
+    except DatabaseError as exc:
+        return Preview(LoadResult([], [Problem(ERROR, given.name, None, None, None, None, exc.message)]), None, "")
 
 
 # Free-text fields whose case variants are one thing ("Vårdcentralen Norr", "vårdcentralen norr"): the spelling
@@ -398,7 +388,7 @@ def _one_spelling(con: duckdb.DuckDBPyConnection, files: list[FileResult]) -> No
 def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: bool) -> None:
     _one_spelling(con, files)
     # fetchall, not fetchone: duckdb 2 refuses con.register() while a SELECT result is left unfinished
-    next_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_history").fetchall()[0][0]
+    next_id = history.next_id(con)  # one sequence with undos and mapping changes (etl.history)
     now = dt.datetime.now(STOCKHOLM).replace(microsecond=0, tzinfo=None)  # the association's own clock
     for f in files:
         f.load_id = next_id

@@ -68,3 +68,27 @@ CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR NOT NULL PRIMARY KEY,
     value VARCHAR
 );
+-- Every change to the database (a load call, an undo, a mapping change) with who made it and the
+-- snapshot of the database from before it (etl/history.py). A load call's change_id is the load_id of
+-- its first file; ids come from one sequence that never goes back, not even after an undo.
+CREATE TABLE IF NOT EXISTS changes (
+    change_id       INTEGER NOT NULL PRIMARY KEY,
+    action          VARCHAR NOT NULL,   -- load, undo, mapping
+    changed_at      TIMESTAMP NOT NULL,
+    actor           VARCHAR NOT NULL,   -- the signed-in user, or who ran the command line
+    first_load_id   INTEGER,            -- a load: its files' rows in load_history
+    last_load_id    INTEGER,
+    snapshot        VARCHAR,            -- file name in snapshots/ of the database before; NULL: none kept
+    no_database     BOOLEAN NOT NULL,   -- there was no database before (undo leaves an empty one)
+    replaced        VARCHAR NOT NULL,   -- rows of earlier loads it replaced: "3:120,4:12"
+    replaced_sample BOOLEAN NOT NULL,   -- it replaced a database holding only the sample
+    undoes          INTEGER,            -- an undo: the change whose previous state it restored
+    detail          VARCHAR NOT NULL
+);
+-- Each stored referrer unit and what the mapping (data/referrers.csv) makes of it; rule NULL: nothing
+-- matched, so the unit counts as Annan. Derived again on every change, so it always follows the mapping.
+CREATE TABLE IF NOT EXISTS referrer_units (
+    unit   VARCHAR NOT NULL PRIMARY KEY,
+    agency VARCHAR NOT NULL,
+    rule   VARCHAR
+);

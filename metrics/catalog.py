@@ -82,3 +82,39 @@ def association_name(con: duckdb.DuckDBPyConnection) -> str:
     """The association named in the exports (Förbund column), for titles; a neutral default otherwise."""
     row = con.execute("SELECT min(association) FROM enrollments WHERE association <> ''").fetchone()
     return row[0] if row and row[0] else "Samordningsförbundet"
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+                            "AND table_name = ?", [name]).fetchall())
+
+
+def change_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every change to this database, newest first: one row per file of a load (who, when, checksum, rows, what it
+    replaced and its snapshot), and one per undo or mapping change. Loads from before changes were recorded
+    (etl/history.py) have no actor and no snapshot."""
+    files = """
+        SELECT coalesce(c.change_id, h.load_id) AS change_id, h.load_id, coalesce(c.action, 'load') AS action,
+               coalesce(c.changed_at, h.loaded_at) AS changed_at, c.actor, h.file_name, h.checksum, h.kind,
+               h.rows_read, h.rows_loaded, h.rows_replaced, c.replaced, c.replaced_sample, c.snapshot,
+               c.no_database, c.detail, c.undoes, c.first_load_id, c.last_load_id
+        FROM load_history h
+    """
+    if not _has_table(con, "changes"):
+        return con.execute("""
+            SELECT load_id AS change_id, load_id, 'load' AS action, loaded_at AS changed_at, NULL::VARCHAR AS actor,
+                   file_name, checksum, kind, rows_read, rows_loaded, rows_replaced, NULL::VARCHAR AS replaced,
+                   NULL::BOOLEAN AS replaced_sample, NULL::VARCHAR AS snapshot, NULL::BOOLEAN AS no_database,
+                   NULL::VARCHAR AS detail, NULL::INTEGER AS undoes, load_id AS first_load_id,
+                   load_id AS last_load_id
+            FROM load_history ORDER BY load_id DESC""").df()
+    return con.execute(f"""
+        {files} LEFT JOIN changes c ON c.action = 'load' AND h.load_id BETWEEN c.first_load_id AND c.last_load_id
+        UNION ALL BY NAME
+        SELECT change_id, NULL::INTEGER AS load_id, action, changed_at, actor, NULL::VARCHAR AS file_name,
+               NULL::VARCHAR AS checksum, NULL::VARCHAR AS kind, NULL::INTEGER AS rows_read,
+               NULL::INTEGER AS rows_loaded, NULL::INTEGER AS rows_replaced, replaced, replaced_sample, snapshot,
+               no_database, detail, undoes, first_load_id, last_load_id
+        FROM changes WHERE action <> 'load'
+        ORDER BY coalesce(load_id, change_id) DESC
+    """).df()

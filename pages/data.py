@@ -1,15 +1,22 @@
-"""Data (administrators): upload, history and undo, referrer mapping, data quality — issue 11 §1–4.
-
-A placeholder until those are built on the new loader; the address and its permission exist now,
-so the menu, the role checks and the tests are already in place.
-"""
+"""Data (administrators): upload with a preview of what changes, history and undo, referrer mapping and
+data quality (issue 11 §1–4). The work is done by ui/upload.py, ui/history.py, ui/mapping.py and ui/quality.py."""
 import streamlit as st
 
 from auth.roles import DATA_ADMIN
-from ui import access
+from ui import access, history, mapping, quality, upload
 
-access.require(DATA_ADMIN)
+viewer = access.require(DATA_ADMIN)  # the gate has checked the address too; this page never runs for other roles
 st.title("Data")
-st.info("Här kommer uppladdning av exporter med förhandsvisning, historik och ångra, remittentmappning och "
-        "datakvalitet. Tills vidare läses exporter in på servern med `python -m etl load FIL …` (se README).",
-        icon=":material/construction:")
+st.caption("Läs in förbundets exporter och se först vad som ändras, ångra en inläsning, mappa remittenter till "
+           "myndigheter och se vad i datan som behöver en titt.")
+history.show_flash()
+tab_upload, tab_history, tab_mapping, tab_quality = st.tabs(
+    ["Ladda upp", "Historik och ångra", "Remittenter", "Datakvalitet"])
+with tab_upload:
+    upload.section(viewer)
+with tab_history:
+    history.section(viewer)
+with tab_mapping:
+    mapping.section(viewer)
+with tab_quality:
+    quality.section()

@@ -19,13 +19,16 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
 
 @pytest.fixture(autouse=True, scope="session")
 def _sign_in_settings_of_the_tests(tmp_path_factory):
-    """No test reads a developer's data/accounts.toml or data/auth.toml, or writes data/audit.sqlite:
-    sign-in is off unless a test sets it up (issue 11)."""
+    """No test reads a developer's data/accounts.toml or data/auth.toml, or writes data/audit.sqlite or
+    data/referrers.csv: sign-in is off unless a test sets it up (issue 11)."""
     d = tmp_path_factory.mktemp("signin")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FINSAM_ACCOUNTS", str(d / "accounts.toml"))
         mp.setenv("FINSAM_AUTH_CONFIG", str(d / "auth.toml"))
         mp.setenv("FINSAM_AUDIT_DB", str(d / "audit.sqlite"))
+        # nor writes the referrer mapping shipped in data/: a test that saves one saves it here (it does not exist
+        # until then, so data/referrers.csv is read)
+        mp.setenv("FINSAM_REFERRERS", str(d / "referrers.csv"))
         yield
 
 

@@ -22,7 +22,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.database import DatabaseError, check_database
-from etl import load as load_module
+from etl import history as write_path  # the copy-and-swap every change goes through
 from etl.load import ensure_database, load_files
 from tests.conftest import ROOT, write_csv
 
@@ -192,7 +192,7 @@ def test_case_17_a_read_only_or_full_disk_changes_nothing(good_db, tmp_path, mon
     db = copy_of(good_db, tmp_path)
     before = db.read_bytes()
     module, name = where.split(".")
-    monkeypatch.setattr(getattr(load_module, module), name, _fail_with(code))
+    monkeypatch.setattr(getattr(write_path, module), name, _fail_with(code))
     result = load_files([anon(tmp_path / "b.csv", "Beta")], db)
     assert not result.ok and not result.changed
     assert [p.message for p in result.problems] == [f"inläsningen avbröts och ingenting ändrades: {words}"]

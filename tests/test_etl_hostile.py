@@ -57,12 +57,19 @@ def db(tmp_path, template_db) -> Path:
     return path
 
 
+def _snapshots(db: Path) -> list[str]:
+    d = db.parent / "snapshots"
+    return sorted(p.name for p in d.iterdir()) if d.exists() else []
+
+
 def refused(paths, db: Path) -> LoadResult:
-    before = db.read_bytes()
+    before, kept = db.read_bytes(), _snapshots(db)
     result = load_files(list(paths), db)
     assert not result.ok and not result.changed
     assert db.read_bytes() == before
-    assert sorted(p.name for p in db.parent.iterdir()) == ["f.duckdb", "f.duckdb.lock"]  # no copy left behind
+    # no copy left behind, and no snapshot of a load that did not happen (earlier loads keep theirs)
+    assert sorted(p.name for p in db.parent.iterdir() if p.name != "snapshots") == ["f.duckdb", "f.duckdb.lock"]
+    assert _snapshots(db) == kept
     return result
 
 

@@ -97,6 +97,7 @@ def test_cli_load_good_files_succeeds(tmp_path):
     assert done.stdout.splitlines() == [
         "good.xlsx: inläst – deltagare, 2 rader, 2 inlästa, 0 äldre rader ersatta",
         "Klart: 1 filer inlästa, 0 varningar.",
+        "Inläsningen har nr 1 i historiken; ångra den med: python -m etl undo 1",
     ]
     assert query(db, "SELECT participant_id FROM enrollments ORDER BY 1") == [("P-1",), ("P-2",)]
 

@@ -38,7 +38,7 @@ def filters_or_stop() -> Filters:
         _leave_pages_autodiscovery()
     f = st.session_state.get("_filters")
     if f is None:
-        st.info("Databasen innehåller inga deltagare ännu. Läs in exporter med "
+        st.info("Databasen innehåller inga deltagare ännu. Läs in exporter på sidan Data (administratörer) eller med "
                 "`python -m etl load FIL …` (se README) så visas siffrorna här.")
         st.stop()
     return f

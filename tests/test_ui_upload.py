@@ -1,0 +1,338 @@
+"""/data in the app (AppTest): upload with the loader's checks and a preview that equals the load, undo from
+the page, the mapping and data-quality tabs, the temporary files, hostile names, and the roles that are refused."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+import tomllib
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from auth import accounts
+from auth.throttle import THROTTLE
+from core.database import connect_read
+from etl.load import load_files
+from metrics.changes import compare, figures
+from metrics.report import build_report
+from render.changes import preview_table
+from render.format import fmt_kr
+from render.text import md
+from tests.conftest import write_csv, write_small_association
+from tests.test_etl_history import delta_budget, newer_alfa
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORDS = {"lisa": ("läsare", "lisas-lösen-Ö1"), "hanna": ("handläggare", "hannas-lösen-Ö2"),
+             "adam": ("administratör", "adams-lösen-Ö3")}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    d = tmp_path_factory.mktemp("upload_template")
+    assert load_files(write_small_association(d / "files"), d / "f.duckdb", actor="test").ok
+    for name, (role, password) in PASSWORDS.items():
+        accounts.upsert(name, role, password, d / "accounts.toml")
+    return d
+
+
+@pytest.fixture()
+def env(tmp_path, template, monkeypatch):
+    """A fresh copy of the small association, three accounts, and a temporary directory of the test's own."""
+    d = tmp_path / "data"
+    d.mkdir()
+    shutil.copy(template / "f.duckdb", d / "f.duckdb")
+    shutil.copy(template / "accounts.toml", tmp_path / "accounts.toml")
+    for k, v in {"FINSAM_DB": d / "f.duckdb", "FINSAM_ACCOUNTS": tmp_path / "accounts.toml",
+                 "FINSAM_AUDIT_DB": tmp_path / "audit.sqlite", "FINSAM_AUTH_CONFIG": tmp_path / "auth.toml",
+                 "FINSAM_REFERRERS": tmp_path / "referrers.csv"}.items():
+        monkeypatch.setenv(k, str(v))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    THROTTLE.reset()
+    yield tmp_path
+    THROTTLE.reset()
+
+
+def db(env: Path) -> Path:
+    return env / "data" / "f.duckdb"
+
+
+def data_page(env: Path, name: str = "adam", **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    at.text_input(key="signin_name").input(name)
+    at.text_input(key="signin_password").input(PASSWORDS[name][1])
+    next(b for b in at.button if b.label == "Logga in").click().run()
+    at.switch_page("pages/data.py")
+    return at.run()
+
+
+def upload(at: AppTest, *paths: Path) -> AppTest:
+    at.file_uploader[0].set_value([(p.name, p.read_bytes(), XLSX) for p in paths])
+    return at.run()
+
+
+def frame(at: AppTest, first_column: str, second: str | None = None):
+    found = [df.value for df in at.dataframe
+             if list(df.value.columns)[:1] == [first_column] and (second is None or second in df.value.columns)]
+    return found[0] if found else None
+
+
+def events(env: Path) -> list[tuple]:
+    if not (env / "audit.sqlite").exists():
+        return []
+    return sqlite3.connect(env / "audit.sqlite").execute("SELECT event, actor, role, detail FROM audit_log "
+                                                         "ORDER BY id").fetchall()
+
+
+def figures_of(path: Path):
+    with connect_read(path) as con:
+        return figures(con)
+
+
+def report_of(path: Path, year: int = 2021) -> dict:
+    with connect_read(path) as con:
+        return build_report(con, year)
+
+
+def leftovers(env: Path) -> list[str]:
+    return sorted(p.name for p in (env / "tmp").iterdir())
+
+
+# --------------------------------------------------------------------------- upload, preview, load
+
+
+def test_a_valid_upload_shows_what_will_change_and_the_load_does_exactly_that(env, tmp_path):
+    files = [newer_alfa(tmp_path / "alfa_2021.xlsx"), delta_budget(tmp_path / "budget_2022.xlsx")]
+    before = figures_of(db(env))
+    at = upload(data_page(env), *files)
+    assert not at.exception, at.exception
+    assert leftovers(env) == []  # the check is done and its files are gone
+    shown_files = frame(at, "Fil", "Insatser")
+    assert shown_files.to_dict("records") == [
+        {"Fil": "alfa_2021.xlsx", "Innehåll": "deltagare", "Rader": "3", "Period": "2021-02-01 – 2021-06-30",
+         "Insatser": "Alfa", "Status": "kan läsas in"},
+        {"Fil": "budget_2022.xlsx", "Innehåll": "budget", "Rader": "1", "Period": "2022-01-01 – 2022-12-31",
+         "Insatser": "Alfa", "Status": "kan läsas in"}]
+    preview = frame(at, "Insats", "Avslutade")
+    # by hand: Alfa 2021 had A1 A2 A3 A5 A6 A7 (6; started A2 A3 A6 A7; exited A1 A2 A6); now N-1…N-3
+    alfa = preview[(preview["Insats"] == "Alfa") & (preview["År"] == "2021")].iloc[0]
+    assert (alfa["Deltagare"], alfa["Nya"], alfa["Avslutade"], alfa["Budget"]) == ("6 → 3", "4 → 3", "3 → 1",
+                                                                                  fmt_kr(650000))
+    load = at.button(key="upload_load")
+    assert not load.disabled
+    at = load.click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [
+        "Inläst: alfa\\_2021\\.xlsx, budget\\_2022\\.xlsx (nr 5 i historiken). Alla som har Insatskollen öppen ser de "
+        "nya siffrorna vid nästa klick. Ångra under *Historik och ångra* om något blev fel."]
+    assert leftovers(env) == []
+    # the preview shown equals the change the load made
+    done = preview_table(compare(before, figures_of(db(env))))
+    assert list(preview.columns) == list(done.columns)
+    assert preview.to_dict("records") == done.to_dict("records") and len(done) == 3  # Alfa 2021, 2022 and 2020
+    with connect_read(db(env)) as con:
+        assert con.execute("SELECT change_id, actor FROM changes WHERE change_id = 5").fetchall() == [(5, "adam")]
+    assert ("load", "adam", "administratör", "Inläsning nr 5: alfa_2021.xlsx, budget_2022.xlsx") in events(env)
+    assert not at.file_uploader[0].value  # a new, empty uploader for the next files
+
+
+def test_a_bad_file_shows_every_problem_and_nothing_is_stored(env, tmp_path):
+    bad = write_csv(tmp_path / "bad.csv", [["Deltagar-ID", "Insats", "Kön", "Startdatum"],
+                                          ["B-1", "Beta", "Man", "2021-02-01"],
+                                          ["B-2", "Beta", "Man", "2021-02-30"]])
+    before = db(env).read_bytes()
+    at = upload(data_page(env), newer_alfa(tmp_path / "good.xlsx"), bad)
+    assert not at.exception, at.exception
+    problems = frame(at, "Allvar")
+    assert problems.to_dict("records") == [{"Allvar": "Fel", "Fil": "bad.csv", "Blad": "–", "Rad": "3",
+                                            "Kolumn": "Startdatum", "Värde": "2021-02-30",
+                                            "Vad är fel": "datumet finns inte i kalendern"}]
+    assert at.error[0].value.startswith("1 fel och 0 varningar. Ingenting kan läsas in")
+    assert frame(at, "Insats", "Avslutade") is None  # no preview of changes for files that cannot be loaded
+    assert frame(at, "Fil", "Insatser")["Status"].tolist() == ["kontrollerad", "1 fel: läses inte in"]
+    assert at.button(key="upload_load").disabled
+    # a crafted request for exactly these files (what a click on the disabled button would send): refused all the same
+    at.session_state["_request_load"] = at.session_state["_upload_preview"].key
+    at = at.run()
+    assert db(env).read_bytes() == before
+    assert not (db(env).parent / "snapshots").exists()
+    assert leftovers(env) == [] and not [e for e in events(env) if e[0] == "load"]
+
+
+def test_the_temporary_files_are_gone_even_when_the_load_fails(env, tmp_path, monkeypatch):
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    seen = []
+
+    def crash(paths, *args, **kwargs):
+        seen.extend(p.exists() for p in paths)
+        raise RuntimeError("oväntat")
+    monkeypatch.setattr("ui.upload.load_files", crash)
+    at = at.button(key="upload_load").click().run()
+    assert seen == [True] and at.exception  # the files were there during the load …
+    assert leftovers(env) == []  # … and are gone after it, whatever happened
+
+
+def test_names_from_files_are_escaped_on_the_page(env, tmp_path):
+    hostile = "[a](http://evil.example) **fet**"
+    f = write_csv(tmp_path / "x.csv", [["Deltagar-ID", "Insats", "Kön", "Startdatum", "Remittent"],
+                                       ["H-1", hostile, "Man", "2021-03-01", ":red[röd] <b>x</b>"]])
+    at = data_page(env)
+    at.file_uploader[0].set_value([("**x**[l](e).csv", f.read_bytes(), "text/csv")])
+    at = at.run()
+    assert frame(at, "Fil", "Insatser")["Insatser"].tolist() == [hostile]  # a table shows text as text
+    at = at.button(key="upload_load").click().run()
+    assert not at.exception, at.exception
+    texts = [e.value for kind in ("success", "warning", "error", "info", "caption", "markdown") for e in at.get(kind)]
+    assert any(md("**x**[l](e).csv") in t for t in texts), texts
+    for t in texts:
+        assert "**x**" not in t and "](" not in t and ":red[" not in t, t
+
+
+# --------------------------------------------------------------------------- roles
+
+
+@pytest.mark.parametrize("name", ["lisa", "hanna"])
+def test_other_roles_get_no_upload(env, tmp_path, name):
+    before = db(env).read_bytes()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.text_input(key="signin_name").input(name)
+    at.text_input(key="signin_password").input(PASSWORDS[name][1])
+    next(b for b in at.button if b.label == "Logga in").click().run()
+    at.session_state["_request_load"] = ("crafted",)  # as if a load had been asked for
+    at.session_state["_request_undo"] = 1
+    at.switch_page("pages/data.py")
+    at = at.run()
+    assert [t.value for t in at.title] == ["Ingen behörighet"]
+    assert not at.file_uploader and not at.dataframe and not at.tabs
+    assert db(env).read_bytes() == before
+    assert [e[:2] for e in events(env) if e[0] == "access_refused"] == [("access_refused", name)]
+
+
+# --------------------------------------------------------------------------- history and undo
+
+
+def test_undo_on_the_page_restores_the_figures_exactly(env, tmp_path):
+    before = {y: report_of(db(env), y) for y in (2021, 2022)}
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"), delta_budget(tmp_path / "b.xlsx"))
+    at = at.button(key="upload_load").click().run()
+    assert report_of(db(env)) != before[2021]
+    history = frame(at, "Nr", "Kan ångras")
+    assert history["Nr"].tolist()[:2] == ["6", "5"] and history["Vem"].tolist()[:2] == ["adam", "adam"]
+    assert history["Fil"].tolist()[:2] == ["b.xlsx", "n.xlsx"] and history["Ersatte"].tolist()[1] == \
+        "7 äldre rader från nr 2"
+    choice = next(s for s in at.selectbox if s.label == "Återställ databasen till läget före")
+    assert choice.value == 5 and choice.options[0].startswith("nr 5 · Inläsning · ")  # the newest load, first
+    assert choice.options[0].endswith(" · adam · n.xlsx, b.xlsx")
+    assert at.button(key="undo_button").disabled  # not before it is confirmed
+    next(c for c in at.checkbox if c.label == "Ja, återställ databasen").check()
+    at = at.run()
+    at = at.button(key="undo_button").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [md(
+        "Klart: återställde läget före inläsning nr 5 (n.xlsx, b.xlsx). Ångringen har nr 7 och kan själv ångras.")]
+    assert {y: report_of(db(env), y) for y in (2021, 2022)} == before
+    assert ("undo", "adam", "administratör",
+            "Ångring nr 7: återställde läget före inläsning nr 5 (n.xlsx, b.xlsx)") in events(env)
+    assert frame(at, "Nr", "Kan ångras")["Händelse"].tolist()[0] == "Ångring"
+
+
+def test_another_open_session_sees_the_new_data_at_its_next_rerun(env, tmp_path):
+    reader = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    reader.query_params["year"] = "2021"
+    reader.run()
+    reader.text_input(key="signin_name").input("lisa")
+    reader.text_input(key="signin_password").input(PASSWORDS["lisa"][1])
+    reader = next(b for b in reader.button if b.label == "Logga in").click().run()
+    assert [(m.label, m.value) for m in reader.metric][:1] == [("Deltagare", "15")]  # Alfa 6 + Beta 9
+    admin = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    admin.button(key="upload_load").click().run()
+    reader = reader.run()  # no restart: the next rerun reads the new file
+    assert [(m.label, m.value) for m in reader.metric][:1] == [("Deltagare", "12")]  # Alfa 3 + Beta 9
+
+
+# --------------------------------------------------------------------------- limits, mapping, quality
+
+
+def test_the_upload_limit_is_set_and_said(env):
+    limit = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]["maxUploadSize"]
+    at = data_page(env)
+    assert at.file_uploader[0].label == f"Exportfiler (högst {limit} MB per fil)"
+    assert any(f"högst {limit} MB per fil" in c.value for c in at.caption)
+
+
+def test_the_mapping_tab_lists_unmapped_units_first(env):
+    at = data_page(env)
+    units = frame(at, "Enhet", "Exakt regel")
+    first = units.iloc[0]
+    assert (first["Enhet"], first["Inskrivningar"], first["Räknas nu som"], first["Matchas av"]) == (
+        "Frivilligcentralen", 1, "Annan", "ingenting: räknas som Annan")
+    assert first["Exakt regel"] == "(ingen: nyckelorden gäller)"
+    rows = units.set_index("Enhet")
+    assert rows.loc["FK", "Exakt regel"] == "Försäkringskassan" and rows.loc["FK", "Matchas av"] == "exakt namn"
+    assert rows.loc["Vårdcentralen Norr", "Matchas av"] == "nyckelordet «vårdcentral»"
+    assert at.button(key="mapping_save").disabled  # nothing edited yet
+
+
+def test_edits_in_the_mapping_editor(env):
+    from ui.mapping import NO_RULE, RULE, edits_between
+
+    original = frame(data_page(env), "Enhet", "Exakt regel")
+    edited = original.copy()
+    edited.loc[edited["Enhet"] == "Frivilligcentralen", RULE] = "Kommun"
+    edited.loc[edited["Enhet"] == "FK", RULE] = NO_RULE
+    edited.loc[edited["Enhet"] == "Jobbtorg Väst", RULE] = None  # a cell emptied: no rule, as before
+    assert edits_between(original, edited) == {"Frivilligcentralen": "Kommun", "FK": None}
+
+
+def test_the_quality_tab_counts_and_rows(env):
+    at = data_page(env)
+    labels = [e.label for e in at.expander if ":" in e.label][:7]
+    assert labels[:2] == ["Avslutade utan avslutsorsak: 1 inskrivning", "Utan samtycke: 1 inskrivning"]
+    assert labels[4] == "Remittenter utan mappning: 1 inskrivning"
+    assert labels[5] == "Insatser som saknas i insatsregistret: 0 insatser"
+    unmapped = [df.value for df in at.dataframe if "Remittent" in df.value.columns
+                and set(df.value["Remittent"]) == {"Frivilligcentralen"}]
+    assert unmapped and unmapped[0]["Deltagar-ID"].tolist() == ["RAR-A07"]
+
+
+def test_an_uploaded_file_name_cannot_leave_the_temporary_directory():
+    from ui.upload import safe_file_name
+
+    taken: set[str] = set()
+    names = [safe_file_name(n, taken) for n in ("../../etc/passwd", "..\\x.csv", "a.csv", "A.csv", ".hidden", "", "\x00")]
+    assert names == ["_.._etc_passwd", "_x.csv", "a.csv", "A (2).csv", "hidden", "fil", "fil (2)"]
+    assert all("/" not in n and not n.startswith(".") for n in names)
+
+
+def test_without_the_individual_rows_permission_the_quality_tab_shows_counts_only(env, monkeypatch):
+    from auth.roles import INDIVIDUAL_ROWS
+    from ui import access
+
+    real = access.may
+    monkeypatch.setattr(access, "may", lambda permission: permission != INDIVIDUAL_ROWS and real(permission))
+    at = data_page(env)
+    assert not at.exception, at.exception
+    assert "Avslutade utan avslutsorsak: 1 inskrivning" in [e.label for e in at.expander]
+    assert not [df for df in at.dataframe if "Deltagar-ID" in df.value.columns]  # no enrollment rows at all
+    assert [i.value for i in at.info].count("Raderna bakom visas för roller som får se deltagarrader.") == 4
+    assert frame(at, "Insats", "Budgetrader") is not None  # aggregates (initiative-years) are still listed
+
+
+def test_a_mapping_change_goes_into_the_audit_log_as_the_page_records_it(env):
+    from etl.mapping import save_unit_agencies
+    from ui.history import _RECORD
+
+    def record(change):  # what ui.history.audit_callback does, without a browser session to ask for the address
+        _RECORD[change.action]("adam", change.describe(), role="administratör", client="lokal")
+    assert save_unit_agencies({"Frivilligcentralen": "Kommun"}, db(env), actor="adam", on_change=record).ok
+    assert events(env) == [("mapping", "adam", "administratör",
+                            "Ändrad remittentmappning nr 5: Frivilligcentralen → Kommun (1 inskrivning fick ny "
+                            "myndighet)")]
