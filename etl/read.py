@@ -15,9 +15,11 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -211,8 +213,13 @@ class _Lines:
         return line
 
 
+PREFIX_BYTES = 1 << 20  # of a large UTF-8 file, the part Python decodes (Arrow checks the rest)
+
+
 def read_text(data: bytes, name: str) -> list[Table]:
     """A CSV or tab-separated text file; a quote that swallows rows is an error naming the row."""
+    if len(data) > PREFIX_BYTES and (tables := _read_large_utf8(data, name)) is not None:
+        return tables
     text, utf8_start = _decode(data)
     if not text or text.isspace():
         raise FileRefused("filen är tom")
@@ -233,6 +240,32 @@ def read_text(data: bytes, name: str) -> list[Table]:
     if columns is not None:
         return [Table(name, None, None, columns=columns)]
     return [_read_rows(_decode(data)[0], name, delim)[0]]
+
+
+def _read_large_utf8(data: bytes, name: str) -> list[Table] | None:
+    """A large file that starts as UTF-8, without the whole of it as one Python string: Python decodes and
+    reads the first rows, Arrow reads the rest (and refuses anything there that is not UTF-8).
+
+    None wherever the whole file must be decoded first, as `_decode` does: another encoding's BOM,
+    UTF-16 without one, a start that is not UTF-8, a problem in the first rows, or a rest that Arrow
+    does not read as Python would (see `_arrow_rest`), such as a byte that is not UTF-8.
+    """
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (not bom and _utf16_without_bom(data)):
+        return None  # the UTF-16 and UTF-32 BOMs, and UTF-16 without a BOM
+    end = data.rfind(b"\n", bom, bom + PREFIX_BYTES) + 1
+    try:
+        prefix = data[bom:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not prefix or prefix.isspace():
+        return None
+    delim = sniff_delimiter(prefix)  # reads the first 64 kB only: the prefix holds them
+    table, consumed = _read_rows(prefix, name, delim, HEAD_RECORDS)
+    if consumed is None or table.problems:
+        return None
+    columns = _arrow_rest(data, bom + len(prefix[:consumed].encode("utf-8")), delim, table.rows)
+    return None if columns is None else [Table(name, None, None, columns=columns)]
 
 
 def _read_rows(text: str, name: str, delim: str, limit: int | None = None) -> tuple[Table, int | None]:
@@ -264,58 +297,102 @@ def _read_rows(text: str, name: str, delim: str, limit: int | None = None) -> tu
     return table, None
 
 
+ODD_ROWS = 1000  # rows of another width than the rest (a "Summa;154" at the end) that Arrow hands back to Python
+
+
 def _arrow_rest(data: bytes, start: int, delim: str, head: list[list[str]]) -> list[pa.DictionaryArray] | None:
     """Every row as Arrow columns, dictionary-encoded: `head` as Python read it, the rest (`data` from `start`,
     UTF-8) by Arrow.
 
-    None (and Python reads the file) wherever Arrow's result could differ from Python's csv
-    module's: a row with another number of fields than the last one of the head (Arrow needs one
-    width), a record over more than one line (a quoted line break, or a quote that swallows rows:
-    the message names the lines), an unclosed quote, or a cell longer than csv's field limit (its
-    own message). An empty line is a row of empty fields rather than of none: blank either way.
+    Arrow needs one width (the head's data rows'): the few rows of another width are parsed by
+    Python's csv module and put back in their place. None (and Python reads the whole file)
+    wherever Arrow's result could differ from Python's: many rows of another width, or one with a
+    quote, a quote that
+    swallows rows (a cell with a line break and the delimiter: the message names the lines), an
+    unclosed quote, bytes that are not UTF-8, or a cell longer than csv's field limit (its own
+    message). An empty line is a row of empty fields rather than of none: blank either way.
     """
-    width = len(head[-1])
+    widths = [len(row) for row in head[len(head) // 2:] if row]  # the data rows' width: the most common one
+    width = max(set(widths), key=widths.count) if widths else 0
     if width == 0 or data.startswith(codecs.BOM_UTF8, start):  # Arrow would drop a BOM that Python keeps
         return None
-    invalid: list[int] = []
-
-    def invalid_row(_row) -> str:
-        invalid.append(1)
-        return "skip"
-
-    names = [str(j) for j in range(width)]
-    try:
-        read = pa_csv.read_csv(
-            pa.py_buffer(memoryview(data)[start:]),
-            read_options=pa_csv.ReadOptions(column_names=names),
-            parse_options=pa_csv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
-                                              newlines_in_values=True, ignore_empty_lines=False,
-                                              invalid_row_handler=invalid_row),
-            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowException, ValueError):
-        return None
-    if invalid:
-        return None
+    read = _arrow_read(data, start, delim, width)
+    odd: list[tuple[int, str]] = []  # (row of the rest, from 1; its text)
+    if read is None:
+        read = _arrow_read(data, start, delim, width, odd=odd)
+        # Arrow gives an odd row's text without its line end: one with a quote is left to Python (an unclosed
+        # quote on the last line keeps the line end in Python's cell)
+        if read is None or len(odd) > ODD_ROWS or any('"' in t or "\n" in t or "\r" in t for _, t in odd):
+            return None
     columns = [read.column(j) for j in range(width)]
+    rows = read.num_rows + len(odd)
     del read
-    # without a quote every record is one line, as in Python; with quotes, no cell may hold a line break
+    if odd:
+        try:
+            odd_rows = [next(csv.reader([t], delimiter=delim)) for _, t in odd]
+        except csv.Error:
+            return None
+        columns = _put_back(columns, [n - 1 for n, _ in odd], odd_rows, rows)
+    # with quotes, a cell may hold a line break; with the delimiter too, Python names a quote that swallows rows
     quoted = data.find(b'"', start) != -1
     limit = csv.field_size_limit()
     for c in columns:
-        if quoted and (pc.any(pc.match_substring(c, "\n")).as_py() or pc.any(pc.match_substring(c, "\r")).as_py()):
-            return None
+        if quoted:
+            broken = pc.or_(pc.match_substring(c, "\n"), pc.match_substring(c, "\r"))
+            if pc.any(pc.and_(broken, pc.match_substring(c, delim))).as_py():
+                return None
         if len(c) and pc.max(pc.binary_length(c)).as_py() > limit and pc.max(pc.utf8_length(c)).as_py() > limit:
             return None
     out = []
-    rows = len(columns[0])
-    for j in range(max(width, max(map(len, head)))):
+    for j in range(max(len(columns), max(map(len, head)))):
         first = pa.array([row[j] if j < len(row) else None for row in head], pa.string())
-        rest = columns[j].chunks if j < width else [pa.nulls(rows, pa.string())]
-        if j < width:
+        rest = columns[j].chunks if j < len(columns) else [pa.nulls(rows, pa.string())]
+        if j < len(columns):
             columns[j] = None  # dictionary-encoded below: each distinct value once, a code per row
         out.append(pc.dictionary_encode(pa.chunked_array([first, *rest], pa.string()).combine_chunks()))
         del rest
+    return out
+
+
+def _arrow_read(data: bytes, start: int, delim: str, width: int, odd: list | None = None) -> pa.Table | None:
+    """Arrow's reading of `data` from `start`, every row `width` fields; None where it fails.
+
+    With `odd`, a row of another width is left out and listed there as (row number, text); Arrow
+    numbers rows only when it reads with one thread. A row whose text is not UTF-8 makes the
+    reading fail (pyarrow reports the decoding error as unraisable: it is kept from stderr).
+    """
+    names = [str(j) for j in range(width)]
+    handler = None if odd is None else (lambda row: odd.append((row.number, row.text)) or "skip")
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = lambda _: None
+    try:
+        return pa_csv.read_csv(
+            pa.py_buffer(memoryview(data)[start:]),
+            read_options=pa_csv.ReadOptions(column_names=names, use_threads=odd is None),
+            parse_options=pa_csv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
+                                              newlines_in_values=True, ignore_empty_lines=False,
+                                              invalid_row_handler=handler),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):  # a row of another width, an unclosed quote, bytes that are not UTF-8
+        return None
+    finally:
+        sys.unraisablehook = unraisable
+
+
+def _put_back(columns: list[pa.ChunkedArray], at: list[int], odd_rows: list[list[str]], rows: int) -> list[pa.Array]:
+    """Arrow's columns with the rows Python read put back at their places `at` (0-based), as wide as the widest."""
+    is_odd = np.zeros(rows, bool)
+    is_odd[at] = True
+    order = np.empty(rows, np.int64)
+    order[~is_odd] = np.arange(rows - len(at))
+    order[is_odd] = rows - len(at) + np.arange(len(at))  # the odd rows come after Arrow's in the concatenation
+    taken = pa.array(order)
+    out = []
+    for j in range(max(len(columns), max(map(len, odd_rows)))):
+        extra = pa.array([row[j] if j < len(row) else None for row in odd_rows], pa.string())
+        main = columns[j].combine_chunks() if j < len(columns) else pa.nulls(rows - len(at), pa.string())
+        out.append(pa.chunked_array([pa.concat_arrays([main, extra]).take(taken)]))
     return out
 
 

@@ -85,19 +85,25 @@ def test_arrow_reads_what_python_reads(tail, delimiter, newline, encoding):
                         for i in range(read.HEAD_RECORDS + 5))
     text = head + newline + newline.join(tail)
     data = text.encode(encoding, errors="replace") if encoding != "utf-8-sig" else text.encode(encoding)
+    python_refused = None
     try:
         [by_python] = read._read_rows(read.decode_text(data), "x.csv", read.sniff_delimiter(read.decode_text(data)))[:1]
-    except read.FileRefused:
-        by_python = None
-    try:
-        [table] = read.read_text(data, "x.csv")
-    except read.FileRefused:
-        table = None
-    if by_python is None or table is None:
-        assert by_python is None and table is None
-        return
-    assert table.problems == by_python.problems
-    assert _blank_as_none(table.head(table.n_rows)) == _blank_as_none(by_python.rows)
+    except read.FileRefused as exc:
+        by_python, python_refused = None, exc.message
+    # as any file, and as a large UTF-8 one: the first rows decoded on their own, Arrow checking the rest
+    for prefix in (read.PREFIX_BYTES, len(head) + 100):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(read, "PREFIX_BYTES", prefix)
+            try:
+                [table] = read.read_text(data, "x.csv")
+            except read.FileRefused as exc:
+                table, refused = None, exc.message
+        if by_python is None or table is None:
+            assert by_python is None and table is None
+            assert refused == python_refused
+            continue
+        assert table.problems == by_python.problems
+        assert _blank_as_none(table.head(table.n_rows)) == _blank_as_none(by_python.rows)
 
 
 def test_a_large_plain_csv_is_read_by_arrow(tmp_path):
@@ -108,15 +114,43 @@ def test_a_large_plain_csv_is_read_by_arrow(tmp_path):
     assert table.head(2) == [HEADER, person(1)]
 
 
-@pytest.mark.parametrize("tail", [
-    b"P-9;Alfa\r\n",  # a row of another width
-    b'"P-9\r\nP-10";Insats 1;Kvinna;1970;2021-01-01;;;;;Ja\r\n',  # a line break inside quotes
-    b'"P-9;Insats 1;Kvinna;1970;2021-01-01;;;;;Ja\r\n',  # a quote never closed
+@pytest.mark.parametrize("tail, by_arrow", [
+    (b"Summa;399\r\n", True),  # a row of another width: Python reads it, Arrow the rest
+    (b'"P-9\r\nP-10";Insats 1;Kvinna;1970;2021-01-01;;;;;Ja\r\n', True),  # a line break inside quotes
+    (b'"P-9;Alfa\r\nP-10";Insats 1;Kvinna;1970;2021-01-01;;;;;Ja\r\n', False),  # … with the delimiter: a quote
+    #                                                                        that may swallow rows, named by Python
+    (b'"P-9;Insats 1;Kvinna;1970;2021-01-01;;;;;Ja\r\n', False),  # a quote never closed
+    (b"".join(b"Summa;%d\r\n" % i for i in range(1001)), False),  # more rows of another width than Arrow hands back
 ])
-def test_what_arrow_might_read_otherwise_is_read_by_python(tmp_path, tail):
+def test_what_arrow_might_read_otherwise_is_read_by_python(tmp_path, monkeypatch, tail, by_arrow):
     path = tmp_path / "d.csv"
     path.write_bytes(csv_bytes([HEADER, *(person(i) for i in range(1, 400))], encoding="utf-8") + tail)
-    assert read.read_file(path)[0].columns is None
+    assert (read.read_file(path)[0].columns is not None) == by_arrow
+    assert outcome(path) == read_by_python(monkeypatch, path)
+
+
+@pytest.mark.parametrize("tail, encoding, words", [
+    ("Förbund X;P-1;Insats 1;Kvinna;1980;2021-01-01;;;;Ja\r\n", "cp1252",
+     "filen är sparad som UTF-8, men rad 402 innehåller ett tecken som inte är giltig UTF-8 (byte 0xF6"),
+    ("Förbund X;P-1;Insats 1;Kvinna;1980;2021-01-01;;;;Ja\r\n", "utf-8", None),
+])
+def test_a_large_file_is_utf8_only_if_all_of_it_is(tmp_path, monkeypatch, tail, encoding, words):
+    """The first rows alone are decoded in Python; a Windows-1252 byte further down is still found, and named."""
+    monkeypatch.setattr(read, "PREFIX_BYTES", 20_000)  # 200 rows and a few more; the file is 30 kB
+    path = tmp_path / "d.csv"
+    path.write_bytes(csv_bytes([HEADER, *(person(i) for i in range(1, 401))], encoding="utf-8")
+                     + tail.encode(encoding))
+    if words:
+        [problem] = check_files([path]).problems
+        assert (problem.row, problem.message[:len(words)]) == (402, words)
+    else:
+        assert read._read_large_utf8(path.read_bytes(), "d.csv") is not None  # without decoding the whole file
+        assert check_files([path]).ok
+    # a file all in Windows-1252 whose first rows are plain ASCII is read as Windows-1252
+    path.write_bytes(csv_bytes([HEADER, *(person(i, Förbund="F") for i in range(1, 401))], encoding="cp1252")
+                     + "Förbund X;P-1;Insats 1;Kvinna;1980;2021-01-01;;;;Ja\r\n".encode("cp1252"))
+    result = check_files([path])
+    assert result.ok and result.files[0].tables[0].records[-1]["association"] == "Förbund X"
 
 
 # ---------------------------------------------------------------- the same checks, far down a large file
