@@ -15,7 +15,9 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.database import DatabaseError, check_database, connect_read, describe_os_error
 from core.paths import SAMPLE_DIR, default_db_path
@@ -24,7 +26,7 @@ from . import history
 from .history import Change, real_path
 from .history import lock as _lock
 from .history import remove_stale_copies as _remove_stale_copies
-from .normalise import ParsedTable, clean_text, fold, normalise_table
+from .normalise import ParsedTable, categorical, clean_text, fold, normalise_table
 from .problems import ERROR, WARNING, FileRefused, Problem, has_errors, safe_text
 from .read import read_file
 from .reference import exit_reasons
@@ -57,7 +59,7 @@ class FileResult:
 
     @property
     def rows_read(self) -> int:
-        return sum(len(t.records) for t in self.tables if t.kind)
+        return sum(t.size for t in self.tables if t.kind)
 
     @property
     def warnings(self) -> int:
@@ -144,12 +146,12 @@ def check_files(paths: list[Path], db: Path | None = None, *, sample: bool = Fal
             problems.append(Problem(ERROR, name, None, None, None, None,
                                     "filen innehåller ingen tabell som känns igen (deltagare, anonyma deltagare, "
                                     "budget eller insatsregister); kontrollera rubrikraden"))
-        elif not any(t.records for t in recognised):
+        elif not any(t.size for t in recognised):
             problems.append(Problem(ERROR, name, None, None, None, None,
                                     "filen har rubriker men inga datarader; kontrollera att exporten inte blev tom"))
         else:
             for t in recognised:
-                if not t.records:
+                if not t.size:
                     t.problem(WARNING, t.header_row, None, None, "bladet har rubriker men inga datarader och hoppas över")
     known = facts.initiatives if facts else set()
     tables = [t for f in files for t in f.tables if t.kind]
@@ -362,9 +364,7 @@ def _one_spelling(con: duckdb.DuckDBPyConnection, files: list[FileResult]) -> No
         for f in files:
             for t in f.tables:
                 if t.kind == kind:
-                    for r in t.records:
-                        if r.get("initiative"):
-                            r["initiative"] = initiatives.setdefault(fold(r["initiative"]), r["initiative"])
+                    _respell(t, "initiative", initiatives)
     pools: dict[str, dict[str, str]] = {}
     for pool, places in SPELLING_POOLS.items():
         known = pools[pool] = {}
@@ -378,11 +378,22 @@ def _one_spelling(con: duckdb.DuckDBPyConnection, files: list[FileResult]) -> No
         for t in f.tables:
             for fld in t.columns:
                 known = pools.get(POOL_OF.get(fld, fld))
-                if known is None:
-                    continue
-                for r in t.records:
-                    if r.get(fld):
-                        r[fld] = known.setdefault(fold(r[fld]), r[fld])
+                if known is not None:
+                    _respell(t, fld, known)
+
+
+def _respell(t: ParsedTable, fld: str, known: dict[str, str]) -> None:
+    """Each name of the column as `known` spells its fold; a new fold is spelled as its first row (in order)."""
+    if fld not in t.frame.columns:
+        return
+    column = t.frame[fld]
+    names, codes = list(column.cat.categories), column.cat.codes.to_numpy().astype(np.int64)
+    spelled = list(names)
+    for k in pd.unique(codes[codes >= 0]).tolist():  # the names in the order their rows come
+        spelled[k] = known.setdefault(fold(names[k]), names[k])
+    index: dict[str, int] = {}
+    remap = np.array([index.setdefault(n, len(index)) for n in spelled] + [-1], np.int64)
+    t.frame[fld] = categorical(remap[codes], list(index))
 
 
 def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: bool) -> None:
@@ -430,29 +441,66 @@ ENROLLMENT_COLUMNS = ["association", "participant_id", "initiative", "sex", "sta
                       "education", "consent", "load_id"]
 
 
+ENROLLMENT_TYPES = {"start_date": pa.date32(), "end_date": pa.date32(), "exit_reason": pa.int32(),
+                    "birth_year": pa.int32(), "age_at_start": pa.int32(), "consent": pa.bool_(), "load_id": pa.int32()}
+
+
 def _write_participants(con, files: list[FileResult]) -> None:
-    """Exports are snapshots: the initiatives a call's files cover are replaced as a whole."""
-    rows: list[dict] = []
-    covered: dict[tuple[str, str], FileResult] = {}
+    """Exports are snapshots: the initiatives a call's files cover are replaced as a whole.
+
+    Column-wise: the rows go to DuckDB as one Arrow table (text as dictionary arrays, each name
+    once), and the covered initiatives are counted and deleted in one statement each.
+    """
+    parts: list[pa.Table] = []
+    covered: dict[tuple[str, str], int] = {}  # (association, initiative) -> the file (its index) that covers it
     # etl.validate has made sure that no enrollment comes twice and that one file alone covers an initiative
-    for f in files:
+    for n, f in enumerate(files):
         for t in (t for t in f.tables if t.kind == "participants"):
-            for r in t.records:
-                assoc = r.get("association") or ""
-                covered.setdefault((assoc, r["initiative"]), f)
-                row = {"association": assoc, "referrer_unit": r.get("referrer"), "load_id": f.load_id}
-                row |= {c: r.get(c) for c in ENROLLMENT_COLUMNS if c not in row}
-                rows.append(row)
-                f.rows_loaded += 1
-    for (assoc, initiative), f in covered.items():
-        f.rows_replaced += con.execute(
-            "DELETE FROM enrollments WHERE association = ? AND initiative = ?", [assoc, initiative]
-        ).fetchone()[0]
-    if rows:
-        df = pd.DataFrame(rows, columns=ENROLLMENT_COLUMNS)
-        con.register("new_rows", df)
+            association, initiative = t.get("association"), t.get("initiative")
+            if association.isna().any():  # no Förbund column (or an empty cell): one unnamed association, ""
+                if "" not in association.cat.categories:
+                    association = association.cat.add_categories([""])
+                association = association.fillna("")
+            columns = {"association": association, "referrer_unit": t.get("referrer"),
+                       "load_id": pa.array(np.full(t.size, f.load_id, np.int32))}
+            columns |= {c: t.get(c) for c in ENROLLMENT_COLUMNS if c not in columns}
+            a_names, i_names = association.cat.categories, initiative.cat.categories
+            pairs = association.cat.codes.to_numpy().astype(np.int64) * len(i_names) + initiative.cat.codes.to_numpy()
+            for pair in np.unique(pairs).tolist():
+                covered.setdefault((a_names[pair // len(i_names)], i_names[pair % len(i_names)]), n)
+            parts.append(pa.table({c: _arrow(columns[c], ENROLLMENT_TYPES.get(c)) for c in ENROLLMENT_COLUMNS}))
+            f.rows_loaded += t.size
+    if covered:
+        con.register("covered", pd.DataFrame({
+            "association": pd.Series([a for a, _ in covered], dtype=object),
+            "initiative": pd.Series([i for _, i in covered], dtype=object),
+            "file": np.fromiter(covered.values(), np.int64, len(covered))}))
+        replaced = con.execute("SELECT c.file, count(*) FROM enrollments e JOIN covered c "
+                               "ON e.association = c.association AND e.initiative = c.initiative "
+                               "GROUP BY c.file").fetchall()
+        for n, count in replaced:
+            files[n].rows_replaced += count
+        if replaced:
+            con.execute("DELETE FROM enrollments e WHERE EXISTS (SELECT 1 FROM covered c "
+                        "WHERE e.association = c.association AND e.initiative = c.initiative)")
+        con.unregister("covered")
+    if parts:
+        con.register("new_rows", pa.concat_tables(parts))
         con.execute(f"INSERT INTO enrollments SELECT {', '.join(ENROLLMENT_COLUMNS)} FROM new_rows")
         con.unregister("new_rows")
+
+
+def _arrow(values, type_: pa.DataType | None) -> pa.Array:
+    """A frame column as an Arrow array of the stored type (text: a dictionary array); missing values null."""
+    if isinstance(values, pa.Array):
+        return values
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int32)
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                              pa.array(list(values.cat.categories), pa.string()))
+    if type_ == pa.date32():
+        return pa.array(values.to_numpy().astype("datetime64[D]"), type=type_, from_pandas=True)
+    return pa.array(values.array, type=type_, from_pandas=True)
 
 
 def _replace(con, f: FileResult, table: str, key: list[str], rows: list[dict], first_new_id: int) -> None:

@@ -1,22 +1,29 @@
-"""Raw rows → typed records: find the header, recognise the table, check and parse every column.
+"""Raw rows → typed columns: find the header, recognise the table, check and parse every column.
 
 Each parser raises `ValueError` with a Swedish message; `normalise_table` turns those into
-problems with the cell's coordinates, so one bad cell never hides the next. The checks that
-guard what is stored (personnummer, control characters, cells Excel could not give us) run over
-a whole column at a time, before any cell is parsed.
+problems with the cell's coordinates, so one bad cell never hides the next. The work is
+column-wise: each column is factorised into its distinct values (etl.columns), every distinct
+value is checked and parsed once, and the results are spread over the rows with numpy. The
+checks that guard what is stored (personnummer, control characters, cells Excel could not give
+us) come first, for every cell. A column with many faults lists the first `SHOWN_PER_COLUMN`
+and counts the rest.
 """
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from operator import itemgetter
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import pandas as pd
+
+from . import columns as fc
 from . import limits
 from .aliases import KINDS, display_name, match_header
 from .privacy import INVISIBLE, personnummer_cells
@@ -272,6 +279,16 @@ class Column:
     multiplier: int = 1
 
 
+# How a field is held in ParsedTable.frame: dates as datetime64, whole numbers Int64, consent boolean, text as
+# a pandas Categorical (one code per row, each distinct name once), amounts and shares as Python objects
+DATE_FIELDS = {"start_date", "end_date"}
+INT_FIELDS = {"birth_year", "age", "age_at_start", "exit_reason", "year", "women", "men", "other",
+              "target_participants"}
+BOOL_FIELDS = {"consent"}
+TEXT_VALUED = {"participant_id", "initiative", "association", "referrer", "income_at_start", "income_at_exit",
+               "education", "category", "funder", "owner", "partners", "sex", "agency"}
+
+
 @dataclass
 class ParsedTable:
     file: str
@@ -279,9 +296,12 @@ class ParsedTable:
     kind: str | None
     header_row: int | None = None  # as Excel shows it
     columns: dict[str, Column] = field(default_factory=dict)
-    records: list[dict] = field(default_factory=list)  # each has "_row" (Excel row number)
     problems: list[Problem] = field(default_factory=list)
     source: int = 0  # which file of the call (etl.load numbers them)
+    # One row per data row, column-wise: "_row" (the row as Excel shows it) and one column per field (see
+    # DATE_FIELDS …), a refused cell as missing
+    frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"_row": np.zeros(0, np.int64)}))
+    bad: dict[str, np.ndarray] = field(default_factory=dict)  # field -> the rows whose cell was refused
 
     def problem(self, severity: str, row: int | None, column: str | None, value: object, message: str) -> None:
         self.problems.append(Problem(severity, self.file, self.sheet, row, column, value, message))
@@ -290,6 +310,97 @@ class ParsedTable:
     def place(self) -> str:
         """How another message names this table: the file, and the sheet if there is one."""
         return f"{self.file}, blad {self.sheet}" if self.sheet else self.file
+
+    @property
+    def size(self) -> int:
+        return len(self.frame)
+
+    def get(self, fld: str) -> pd.Series:
+        """The field's column, or one without any value when the table has no such column."""
+        if fld in self.frame.columns:
+            return self.frame[fld]
+        return as_series(_missing(fld, self.size), index=self.frame.index)
+
+    def is_bad(self, fld: str) -> np.ndarray:
+        return self.bad.get(fld, np.zeros(self.size, bool))
+
+    @property
+    def records(self) -> list[dict]:
+        """The rows as dicts (dates as datetime.date, numbers as int, missing as None), as the tests read them.
+
+        "_bad" holds the fields whose cell was refused and "_skip" marks a row etl.validate leaves out,
+        where there are any. Built anew on each call: the frame is what etl.validate and etl.load use.
+        """
+        names = [c for c in self.frame.columns if c != "_skip"]
+        columns = [python_values(self.frame[c]) for c in names]
+        out = [dict(zip(names, row)) for row in zip(*columns)]
+        for fld, mask in self.bad.items():
+            for k in np.flatnonzero(mask):
+                out[k].setdefault("_bad", set()).add(fld)
+        if "_skip" in self.frame.columns:
+            for k in np.flatnonzero(self.frame["_skip"].to_numpy(dtype=bool)):
+                out[k]["_skip"] = True
+        return out
+
+
+def as_series(values, index=None) -> pd.Series:
+    """A column for a frame; Python objects stay objects (pandas would make text its own string type, None NaN)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return pd.Series(values, dtype=object, index=index, copy=False)
+    return pd.Series(values, index=index, copy=False)
+
+
+def _missing(fld: str, n: int):
+    if fld in DATE_FIELDS:
+        return np.full(n, np.datetime64("NaT"), "datetime64[s]")
+    if fld in INT_FIELDS:
+        return pd.array([None] * n, dtype="Int64")
+    if fld in BOOL_FIELDS:
+        return pd.array([None] * n, dtype="boolean")
+    if fld in TEXT_VALUED:
+        return categorical(np.full(n, -1, np.int64), [])
+    return np.full(n, None, object)
+
+
+def categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """Codes into `names` (distinct strings; -1 for missing) as a pandas Categorical that keeps them as objects."""
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(names, dtype=object)))
+
+
+def python_values(series: pd.Series) -> list:
+    """A frame column as Python values: datetime.date, int, bool, str, Decimal, float; None where missing."""
+    if series.dtype.kind == "M":
+        return series.to_numpy().astype("datetime64[D]").astype(object).tolist()
+    if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) and series.dtype != object:
+        return series.to_numpy(dtype=object, na_value=None).tolist()
+    return series.to_numpy(dtype=object).tolist()
+
+
+def typed(fld: str, values: list, codes: np.ndarray):
+    """Values of `fld` (one per distinct cell, None where missing or refused) spread over the rows by `codes`."""
+    if fld in DATE_FIELDS:
+        return np.array(values, dtype="datetime64[D]")[codes].astype("datetime64[s]")
+    if fld in INT_FIELDS or fld in BOOL_FIELDS:
+        missing = np.array([v is None for v in values], bool)
+        if fld in BOOL_FIELDS:
+            data = np.array([bool(v) if v is not None else False for v in values], bool)
+            return pd.arrays.BooleanArray(data[codes], missing[codes])
+        data = np.array([int(v) if v is not None else 0 for v in values], np.int64)
+        return pd.arrays.IntegerArray(data[codes], missing[codes])
+    if fld in TEXT_VALUED:
+        present = np.fromiter((v is not None for v in values), bool, len(values))
+        names = list(itertools.compress(values, present))
+        if len(set(names)) == len(names):  # each parsed value once (the ids, mostly)
+            remap = np.cumsum(present) - 1
+            remap[~present] = -1
+        else:  # two cells that parse alike ("K", "Kvinna") become one name
+            index: dict[str, int] = {}
+            remap = np.array([-1 if v is None else index.setdefault(v, len(index)) for v in values], np.int64)
+            names = list(index)
+        return categorical(remap[codes], names)
+    out = np.empty(len(values), object)
+    out[:] = values
+    return out[codes]
 
 
 def find_header(rows: list[list[object]]) -> tuple[int, list[tuple[int, str, int]]] | None:
@@ -387,14 +498,19 @@ HIDDEN = {"hidden": "dolt", "veryHidden": "mycket dolt (kan bara visas med VBA)"
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+SHOWN_PER_COLUMN = 100  # messages about one column (or one rule) of a table; the rest are counted
+
+
 def normalise_table(table: Table) -> ParsedTable:
-    found = find_header(table.rows)
+    head = table.head(HEADER_SCAN_ROWS)
+    found = find_header(head)
     fields = {fld for _, fld, _ in found[1]} if found else set()
     kind = detect_kind(fields) if found else None
     parsed = ParsedTable(table.file, table.sheet, kind)
     parsed.problems.extend(table.problems)
+    cols = _Columns(table)
     if not found or not kind:
-        if any(not is_blank(c) for r in table.rows for c in r):
+        if cols.any_value():
             what = f"bladet är {HIDDEN[table.hidden]} och " if table.hidden in HIDDEN else "bladet "
             parsed.problem(NOTICE, None, None, None,
                            what + "känns inte igen som deltagare, anonyma deltagare, budget eller insatsregister "
@@ -402,7 +518,7 @@ def normalise_table(table: Table) -> ParsedTable:
         return parsed
     label = KINDS[kind]["label"]
     header_idx, matched = found
-    header = table.rows[header_idx]
+    header = head[header_idx]
     parsed.header_row = header_row = header_idx + 1
     for j, fld, mult in matched:
         if fld not in parsed.columns:
@@ -421,10 +537,33 @@ def normalise_table(table: Table) -> ParsedTable:
     if kind == "budget" and not ({"budget", "actual"} & set(columns)):
         parsed.problem(ERROR, header_row, "Budget", None,
                        "obligatorisk kolumn saknas: Budget eller Utfall (minst en av dem)")
-    data = _data_rows(parsed, table, header_idx, header)
-    cells = _read_columns(parsed, table, data)
-    parsed.records = cells
+    data = _data_rows(parsed, table, header_idx, header, cols)
+    _read_columns(parsed, table, data, cols)
     return parsed
+
+
+class _Columns:
+    """The table's columns, each factorised once (etl.columns) when first asked for, over `rows` rows."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.rows = table.n_rows
+        self._done: dict[int, fc.Factorised] = {}
+        self._blank: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, j: int) -> fc.Factorised:
+        if j not in self._done:
+            self._done[j] = fc.factorise(self.table.column(j))
+        return self._done[j].padded(self.rows)
+
+    def blank(self, j: int) -> np.ndarray:
+        """Per distinct value of column j: is it blank."""
+        if j not in self._blank:
+            self._blank[j] = fc.blank(self[j], is_blank)
+        return self._blank[j]
+
+    def any_value(self) -> bool:
+        return any(not self.blank(j)[self[j].codes].all() for j in range(self.table.width))
 
 
 def _header_shape(parsed: ParsedTable, header: list[object], matched: list[tuple[int, str, int]]) -> None:
@@ -457,122 +596,177 @@ def _header_shape(parsed: ParsedTable, header: list[object], matched: list[tuple
             first[fld] = j
 
 
-def _blank_row(row: list[object]) -> bool:
-    try:
-        joined = "".join(row)  # type: ignore[arg-type]
-    except TypeError:  # not all text (an Excel row)
-        return all(is_blank(c) for c in row)
-    return not joined.strip() if joined.isascii() else not clean_text(joined)
+def _is_summary(v: object) -> bool:
+    return isinstance(v, str) and bool(SUMMARY.match(clean_text(v)))
 
 
-def _summary_row(row: list[object], exempt: set[int]) -> bool:
-    for j, c in enumerate(row):
-        if not is_blank(c):
-            return isinstance(c, str) and j not in exempt and bool(SUMMARY.match(clean_text(c)))
-    return False
+def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[object], cols: _Columns) -> np.ndarray:
+    """The indexes of the data rows (row number - 1); summary rows and cells without a header are settled here.
 
-
-def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[object]) -> list[tuple[int, list]]:
-    """(row number, cells) of every data row; summary rows and cells without a header are settled here."""
+    Column-wise: a row is blank when every column is blank there, a summary row when its first
+    non-blank cell is a summary word (not in Kostnadsslag or Finansiär, where "Totalt" is data).
+    """
     mapped = {c.index for c in parsed.columns.values()}
     bad_rows = {r for (r, j) in table.bad_cells if j in mapped}
     # "Totalt" is an ordinary value of Kostnadsslag and Finansiär, not a summary
     exempt = {c.index for f, c in parsed.columns.items() if f in {"category", "funder"}}
     width = max((j + 1 for j, c in enumerate(header) if not is_blank(c)), default=0)
     unnamed = {j for j in range(width) if is_blank(header[j])}
-    data: list[tuple[int, list]] = []
-    summaries: list[tuple[int, str]] = []
-    overflow: list[tuple[int, int]] = []
-    unnamed_used: dict[int, int] = {}
     # calamine ends a sheet at its last cell with a value: rows of uncached formulas may lie beyond it
-    for i in range(header_idx + 1, max(len(table.rows), max(bad_rows, default=0))):
-        row, r = (table.rows[i] if i < len(table.rows) else []), i + 1
-        if r not in bad_rows and _blank_row(row):
-            continue
-        if r not in bad_rows and _summary_row(row, exempt):
-            summaries.append((r, next(clean_text(c) for c in row if not is_blank(c))))
-            continue
-        data.append((r, row))
-        if len(row) > width:
-            extra = [j for j in range(width, len(row)) if not is_blank(row[j])]
-            if extra:
-                if table.source == "csv":
-                    overflow.append((r, len(row)))
-                else:
-                    for j in extra:
-                        unnamed_used.setdefault(j, r)
-        for j in unnamed:
-            if j < len(row) and not is_blank(row[j]):
-                unnamed_used.setdefault(j, r)
-    last = data[-1][0] if data else 0
-    for r, word in summaries:
+    cols.rows = total = max(table.n_rows, max(bad_rows, default=0))
+    start = header_idx + 1
+    n = max(total - start, 0)
+    is_bad = np.zeros(n, bool)
+    is_bad[[r - 1 - start for r in bad_rows if r - 1 >= start]] = True
+    row_blank = np.ones(n, bool)
+    first = np.full(n, -1, np.int64)  # the first non-blank column of each row
+    length = np.zeros(n, np.int64)  # fields in the row (a CSV row may be shorter than the header)
+    filled: dict[int, np.ndarray] = {}
+    for j in range(table.width):
+        f = cols[j]
+        codes = f.codes[start:]
+        present = codes < len(f.values) - 1
+        nonblank = ~cols.blank(j)[codes]
+        row_blank &= ~nonblank
+        first[nonblank & (first < 0)] = j
+        length[present] = j + 1
+        filled[j] = nonblank
+    summary = np.zeros(n, bool)
+    for j in range(table.width):
+        sel = first == j
+        if j not in exempt and sel.any():
+            f = cols[j]
+            per = np.asarray(fc.per_value(f, _is_summary, False, f.maybe(substrings=("sum", "tot"))), bool)
+            summary[sel] = per[f.codes[start:][sel]]
+    keep = is_bad | (~row_blank & ~summary)
+    data = np.flatnonzero(keep)
+    last = data[-1] + start + 1 if len(data) else 0
+    for i in np.flatnonzero(~is_bad & ~row_blank & summary):
+        r = i + start + 1
         if r < last:
+            word = clean_text(cols[first[i]].values[cols[first[i]].codes[i + start]])
             parsed.problem(ERROR, r, None, word,
                            "raden ser ut som en summeringsrad men står mitt i tabellen, så det går inte att veta om "
                            "den är en delsumma (som skulle räknas dubbelt) eller data. Ta bort raden, eller flytta "
                            "summeringen under tabellen")
-    for r, n in overflow[:5]:
-        parsed.problem(ERROR, r, None, None,
-                       f"raden har {n} fält men rubrikraden bara {width}, så värdena hamnar under fel rubrik. Troligen "
-                       "står avgränsningstecknet i ett värde utan citattecken (t.ex. 1,5 i en kommaseparerad fil); sätt "
-                       "värdet inom citattecken eller ta bort det extra fältet")
-    if len(overflow) > 5:
-        parsed.problem(ERROR, overflow[5][0], None, None,
-                       f"ytterligare {len(overflow) - 5} rader har fler fält än rubrikraden")
+    unnamed_used: dict[int, int] = {}
+    beyond = np.zeros(n, bool)
+    for j in range(width, table.width):
+        beyond |= filled[j]
+    if table.source == "csv":
+        overflow = np.flatnonzero(keep & beyond & (length > width))
+        for i in overflow[:5]:
+            parsed.problem(ERROR, int(i) + start + 1, None, None,
+                           f"raden har {length[i]} fält men rubrikraden bara {width}, så värdena hamnar under fel "
+                           "rubrik. Troligen står avgränsningstecknet i ett värde utan citattecken (t.ex. 1,5 i en "
+                           "kommaseparerad fil); sätt värdet inom citattecken eller ta bort det extra fältet")
+        if len(overflow) > 5:
+            parsed.problem(ERROR, int(overflow[5]) + start + 1, None, None,
+                           f"ytterligare {len(overflow) - 5} rader har fler fält än rubrikraden")
+    else:
+        unnamed = unnamed | set(range(width, table.width))
+    for j in sorted(unnamed):
+        used = np.flatnonzero(keep & filled[j]) if j in filled else []
+        if len(used):
+            unnamed_used[j] = int(used[0]) + start + 1
     for j, r in sorted(unnamed_used.items()):
         parsed.problem(NOTICE, r, column_letters(j), None,
                        f"kolumn {column_letters(j)} har värden men ingen rubrik och läses inte in")
     for message in table.unplaced:
         parsed.problem(ERROR, None, None, None, message)
-    return data
+    return data + start
 
 
-def _read_columns(parsed: ParsedTable, table: Table, data: list[tuple[int, list]]) -> list[dict]:
-    """Check and parse the table column by column; one record per data row."""
-    records: list[dict] = [{"_row": r} for r, _ in data]
+def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Columns) -> None:
+    """Check and parse the table column by column, each distinct value once; fills `parsed.frame` and `.bad`."""
     found: list[tuple[int, int, Problem]] = []
     parsers = _field_parsers(parsed.kind)  # type: ignore[arg-type]
-
-    def bad(pos: int, col: Column, value: object, message: str) -> None:
-        r = data[pos][0]
-        records[pos].setdefault("_bad", set()).add(col.field)
-        found.append((r, col.index, Problem(ERROR, parsed.file, parsed.sheet, r, col.header, value, message)))
-
-    rows = [row for _, row in data]
-    shortest = min(map(len, rows), default=0)
+    rows = data + 1
+    frame: dict[str, object] = {"_row": rows.astype(np.int64)}
+    bad_cells_of: dict[int, dict[int, str]] = {}
+    for (r, j), message in table.bad_cells.items():
+        bad_cells_of.setdefault(j, {})[r] = message
     for fld, col in parsed.columns.items():
         j = col.index
-        raw = list(map(itemgetter(j), rows)) if j < shortest else [row[j] if j < len(row) else None for row in rows]
-        skip: set[int] = set()
-        if table.bad_cells:
-            for pos, (r, _) in enumerate(data):
-                if (r, j) in table.bad_cells:
-                    bad(pos, col, None, f"cell {column_letters(j)}{r}: {table.bad_cells[(r, j)]}")
-                    skip.add(pos)
-        for pos, message in _unsafe_text(raw).items():
-            if pos not in skip:
-                bad(pos, col, raw[pos], message)
-                skip.add(pos)
-        for pos, lost_zeros in personnummer_cells(raw, whole_number=fld in TEXT_FIELDS).items():
-            if pos not in skip:
-                message = PNR_ID if fld == "participant_id" else PNR_CELL
-                bad(pos, col, "(visas inte)", message + (PNR_LOST_ZEROS if lost_zeros else ""))
-                skip.add(pos)
+        f = cols[j]
+        values = f.values
         parser = parsers.get(fld, text)
-        amount = parser is parse_amount
-        for pos, value in enumerate(raw):
-            if pos in skip:
-                records[pos][fld] = None
-                continue
-            try:
-                records[pos][fld] = parse_amount(value, col.multiplier) if amount else parser(value)
-            except (ValueError, ArithmeticError, TypeError) as exc:
-                records[pos][fld] = None
-                message = str(exc) if isinstance(exc, ValueError) else "värdet går inte att tolka"
-                bad(pos, col, _shown(value), message)
+        if parser is parse_amount:
+            parser = (lambda mult: lambda v: parse_amount(v, mult))(col.multiplier)
+        # what is wrong with each distinct value: control characters or length, personnummer, or the parse
+        why: dict[int, str] = {}
+        shown: dict[int, object] = {}
+        for k, message in _unsafe_values(f).items():
+            why[k], shown[k] = message, values[k]
+        for k, lost_zeros in _pnr_values(f, whole_number=fld in TEXT_FIELDS).items():
+            if k not in why:
+                why[k] = (PNR_ID if fld == "participant_id" else PNR_CELL) + (PNR_LOST_ZEROS if lost_zeros else "")
+                shown[k] = "(visas inte)"
+        if parser is text:
+            parsed_values = _texts(f)
+            for k in why:
+                parsed_values[k] = None
+        else:
+            parsed_values = [None] * len(values)
+            for k, v in enumerate(values):
+                if k not in why:
+                    try:
+                        parsed_values[k] = parser(v)
+                    except (ValueError, ArithmeticError, TypeError) as exc:
+                        why[k] = str(exc) if isinstance(exc, ValueError) else "värdet går inte att tolka"
+                        shown[k] = _shown(v)
+        codes = f.codes[data]
+        wrong_value = np.zeros(len(values), bool)
+        wrong_value[list(why)] = True
+        wrong = wrong_value[codes]
+        cell_faults = bad_cells_of.get(j, {})
+        faulty = np.array([r in cell_faults for r in rows.tolist()], bool) if cell_faults else np.zeros(len(rows), bool)
+        wrong |= faulty
+        if wrong.any():
+            parsed.bad[fld] = wrong
+            at = np.flatnonzero(wrong)
+            for i in at[:SHOWN_PER_COLUMN]:
+                r = int(rows[i])
+                if faulty[i]:
+                    value, message = None, f"cell {column_letters(j)}{r}: {cell_faults[r]}"
+                else:
+                    value, message = shown[codes[i]], why[codes[i]]
+                found.append((r, j, Problem(ERROR, parsed.file, parsed.sheet, r, col.header, value, message)))
+            if len(at) > SHOWN_PER_COLUMN:
+                r = int(rows[at[SHOWN_PER_COLUMN]])
+                found.append((r, j, Problem(ERROR, parsed.file, parsed.sheet, r, col.header, None,
+                                            f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader har fel i kolumnen "
+                                            f"(de första {SHOWN_PER_COLUMN} visas ovan)")))
+            if faulty.any():  # a cell Excel could not give: no value at all (not even what a blank cell parses to)
+                parsed_values = [*parsed_values, None]
+                codes = np.where(faulty, len(parsed_values) - 1, codes)
+        frame[fld] = typed(fld, parsed_values, codes)
     found.sort(key=lambda item: (item[0], item[1]))
     parsed.problems.extend(p for _, _, p in found)
-    return records
+    parsed.frame = pd.DataFrame({k: as_series(v) for k, v in frame.items()})
+
+
+def _texts(f: fc.Factorised) -> list[str | None]:
+    """text() of every value; an ASCII value that is already clean (most ids) is its own text."""
+    if f.arrow is None:
+        return [text(v) for v in f.values]
+    out = list(f.values)
+    for k in f.maybe(fc.NOT_CLEAN).tolist():
+        out[k] = text(out[k])
+    out[-1] = None
+    return out
+
+
+def _unsafe_values(f: fc.Factorised) -> dict[int, str]:
+    """Positions (in f.values) of values that must not be stored or echoed; see `_unsafe_text`."""
+    values, positions = fc.candidates(f, f.maybe(fc.CONTROL, long=limits.MAX_CELL_CHARS))
+    return {positions[i]: message for i, message in _unsafe_text(values).items()}
+
+
+def _pnr_values(f: fc.Factorised, *, whole_number: bool) -> dict[int, bool]:
+    """Positions (in f.values) of values shaped like a personnummer, with `lost_zeros` (etl.privacy)."""
+    values, positions = fc.candidates(f, f.maybe(fc.PNR_WHOLE_SUPERSET if whole_number else fc.PNR_SUPERSET))
+    return {positions[i]: lost for i, lost in personnummer_cells(values, whole_number=whole_number).items()}
 
 
 def _unsafe_text(values: list[object]) -> dict[int, str]:

@@ -47,11 +47,13 @@ def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> p
     return pd.concat(frames, ignore_index=True)
 
 
-def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, people: pd.DataFrame | None = None
+                            ) -> pd.DataFrame:
     """Budget, actual and cost per participant/started/positive exit, per initiative and calendar year.
 
     `cost` is the actual cost where any actual is given for the initiative-year, otherwise
     the budget, and `basis` says which ('utfall' or 'budget'). Missing stays missing (None).
+    `people`: the counts of `_people_per_initiative_year`, where the caller has them already.
     """
     lines = con.execute(
         """
@@ -65,7 +67,9 @@ def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.Da
         """,
         {"y0": f.start.year, "y1": f.end.year, "initiatives": list(f.initiatives)},
     ).df()
-    df = lines.merge(_people_per_initiative_year(con, f), on=["initiative", "year"], how="outer")
+    if people is None:
+        people = _people_per_initiative_year(con, f)
+    df = lines.merge(people, on=["initiative", "year"], how="outer")
     for c in PEOPLE:
         df[c] = df[c].fillna(0).astype("int64")
     df["basis"] = [ACTUAL if pd.notna(a) else (BUDGET if pd.notna(b) else None) for a, b in zip(df.actual, df.budget)]
