@@ -96,7 +96,8 @@ _FIGURES = [
            "Insatsernas kostnad (utfall, annars budget) och administrationen samma år.", KRONOR,
            by_sex=False, compare=None),
     Figure("administration_share", "Administrationens andel",
-           "Administrationen delat med använda medel samma år, över de år som har uppgift om administrationen.",
+           "Administrationen delat med använda medel samma år, över de år som har uppgift både om "
+           "administrationen och om insatsernas kostnad.",
            SHARE, "administration", "used", by_sex=False, compare=None),
     Figure("equity_start", "Eget kapital vid årets början",
            "Förbundets eget kapital vid årets (periodens första års) början, enligt förbundets ekonomifil.", KRONOR,

@@ -70,7 +70,7 @@ def by_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 
     `administration` is the actual, else the budget; `used` the initiatives' cost plus the
     administration (what is known of the two); `administration_share` the administration's share of
-    `used`; `shares_deviate` whether allocated funds are shared otherwise than 50/25/25.
+    `used` where both are known; `shares_deviate` whether allocated funds are shared otherwise than 50/25/25.
     """
     lines = _lines(con, f.end.year)
     budget_years = [int(y) for (y,) in con.execute(
@@ -87,8 +87,8 @@ def by_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     df["administration"] = df.administration_actual.where(df.administration_actual.notna(),
                                                           df.administration_budget)
     df["used"] = df[["initiatives", "administration"]].sum(axis=1, min_count=1)
-    df["administration_share"] = [share(a, u) if pd.notna(a) and pd.notna(u) else None
-                                  for a, u in zip(df.administration, df.used)]
+    df["administration_share"] = [share(a, u) if pd.notna(a) and pd.notna(i) else None  # both parts known
+                                  for a, i, u in zip(df.administration, df.initiatives, df.used)]
     df["shares_deviate"] = [_deviates(r) for r in df.itertuples()]
     df = df.reindex(columns=YEAR_COLUMNS).astype(object)
     return df.where(df.notna(), None)
@@ -115,7 +115,7 @@ def summary(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
     out = {k: _sum(df[k]) for k in ("allocated", *(f"allocated_{g}" for g in GROUPS), "administration_budget",
                                      "administration_actual", "administration", "individual", "structural",
                                      "initiatives", "used")}
-    with_admin = df[df.administration.notna()]
+    with_admin = df[df.administration_share.notna()]
     out["administration_share"] = share(_sum(with_admin.administration), _sum(with_admin.used)) \
         if len(with_admin) else None
     first, last = df[df.year == f.start.year], df[df.year == f.end.year]

@@ -135,3 +135,15 @@ def test_a_database_made_before_issue_13_reads_as_having_none_of_it(db, tmp_path
         assert register(con).direction.isna().all()
         row = by_year(con, Filters.year(2021)).set_index("year").loc[2021]
         assert (row.individual, row.structural, row.allocated) == (1_000_000, None, None)  # Delta: not known as structural
+
+
+def test_no_administration_share_without_the_initiatives_cost(tmp_path):
+    """Administration and no budget file: used is the administration alone, and its share is not 100 % but unknown."""
+    people = write_csv(tmp_path / "d.csv", [["Deltagar-ID", "Insats", "Kön", "Startdatum"], ["A-1", "Alfa", "K", "2024-02-01"]])
+    economy = write_xlsx(tmp_path / "e.xlsx", {"E": [["År", "Post", "Belopp"], [2024, "Administration", 100]]})
+    assert load_files([people, economy], tmp_path / "e.duckdb").ok
+    with connect_read(tmp_path / "e.duckdb") as con:
+        s = summary(con, Filters.year(2024))
+        rows = cost_with_administration(con, Filters.year(2024))
+    assert (s["used"], s["administration"], s["initiatives"], s["administration_share"]) == (100, 100, None, None)
+    assert list(rows.initiative) == ["Alfa"] and rows.administration_share[0] is None
