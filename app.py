@@ -24,6 +24,7 @@ PAGES = [
     st.Page("pages/jamstalldhet.py", title="Jämställdhet", url_path="jamstalldhet", icon=":material/wc:"),
     st.Page("pages/avslut.py", title="Avslut och resultat", url_path="avslut", icon=":material/logout:"),
     st.Page("pages/kostnad.py", title="Kostnad per deltagare", url_path="kostnad", icon=":material/payments:"),
+    st.Page("pages/ekonomi.py", title="Ekonomi", url_path="ekonomi", icon=":material/account_balance:"),
     st.Page("pages/forbund.py", title="Förbund", url_path="forbund", icon=":material/account_tree:",
             visibility="visible" if several_associations() else "hidden"),
     st.Page("pages/export.py", title="Export", url_path="export", icon=":material/download:",

@@ -33,6 +33,8 @@ TABLE_KINDS = {
     "anonymous": "anonyma deltagare",
     "budget": "budget",
     "initiatives": "insatsregister",
+    "structural": "strukturövergripande insatser",  # counts of participants only: no sex, no individual data
+    "economy": "förbundets ekonomi",
 }
 
 # What changed the database (etl/history.py), as the history and the audit log name it.
@@ -41,3 +43,18 @@ CHANGE_ACTIONS = {
     "undo": "Ångring",
     "mapping": "Ändrad remittentmappning",
 }
+
+# The national follow-up (Uppföljning Finsam): every initiative is one or the other. An initiative with both
+# parts is registered as two initiatives.
+DIRECTIONS = {"individual": "Individinriktad", "structural": "Strukturövergripande"}
+DIRECTION_SHEETS = {"individual": "Individinriktade insatser", "structural": "Strukturövergripande insatser"}
+
+# Who finances a samordningsförbund, and the shares the Finsam act (2003:1210) sets: the state through
+# Försäkringskassan half, the region a quarter, the municipalities together a quarter.
+PARTIES = {"state": "Staten (Försäkringskassan)", "region": "Regionen", "municipalities": "Kommunerna"}
+PARTY_SHARES = {"state": 0.5, "region": 0.25, "municipalities": 0.25}
+SHARE_TOLERANCE = 0.001  # a tenth of a percentage point: a year's shares further off are flagged
+
+# The posts of the association's own economy (one file kind), as staff see them.
+ECONOMY_ITEMS = {"allocated": "Tilldelade medel", "equity_start": "Eget kapital vid årets början",
+                 "equity_end": "Eget kapital vid årets slut", "administration": "Administration"}

@@ -42,9 +42,19 @@ ALIASES: dict[str, list[str]] = {
     # initiatives register
     "owner": ["Insatsägare"],
     "partners": ["Samverkansparter"],
-    "target_participants": ["Planerat antal deltagare", "Förväntat antal deltagare"],
+    "target_participants": ["Planerat antal deltagare", "Förväntat antal deltagare", "Budgeterat antal deltagare",
+                            "Budgeterat antal deltagare per år"],
     "target_women_share": ["Mål andel kvinnor"],
     "target_positive_share": ["Mål andel till arbete/studier"],
+    # the national follow-up's register fields (values: etl.normalise.parse_direction, parse_esf)
+    "direction": ["Inriktning", "Insatsens inriktning"],
+    "target_group": ["Målgrupp", "Insatsens målgrupp"],
+    "esf": ["ESF-finansierad", "ESF", "ESF-finansiering"],
+    # structural initiatives: a count of participants per year, no sex, no individual data
+    "participant_count": ["Antal deltagare", "Antal deltagare totalt", "Antal medverkande"],
+    # the association's economy (its post is read from the Post column: `category` above)
+    "party": ["Part", "Finansierande part"],
+    "amount": ["Belopp"],
 }
 
 # How each kind of table is recognised and what it must have.
@@ -66,10 +76,26 @@ KINDS: dict[str, dict[str, object]] = {
     },
     "initiatives": {
         "label": TABLE_KINDS["initiatives"],
-        "signature": {"owner", "partners", "target_participants", "target_women_share", "target_positive_share"},
+        "signature": {"owner", "partners", "target_participants", "target_women_share", "target_positive_share",
+                      "direction", "target_group", "esf"},
         "required": ["initiative"],
     },
+    "structural": {
+        "label": TABLE_KINDS["structural"],
+        "signature": {"participant_count"},
+        "required": ["initiative", "year", "participant_count"],
+    },
+    # No Insats column: the association's own figures. Post, År and Budget/Utfall alone would also fit a
+    # budget file that lost its Insats column; etl.validate's message on an unknown post says so.
+    "economy": {
+        "label": TABLE_KINDS["economy"],
+        "signature": {"party", "amount", "category"},
+        "without": {"initiative"},
+        "required": ["year"],
+    },
 }
+# The order a header row is tried in: the first kind whose signature it has (and nothing of its `without`).
+KIND_DETECTION = ("participants", "anonymous", "structural", "economy", "budget", "initiatives")
 
 _THOUSANDS = re.compile(r"\(\s*(tkr|kkr)\s*\)\s*$")
 _UNIT = re.compile(r"\(\s*(kr|sek)\s*\)\s*$")

@@ -88,10 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     p_check = sub.add_parser("check", help="kontrollera filer utan att läsa in dem")
     p_check.add_argument("--db", type=Path)
     p_check.add_argument("files", nargs="+", type=Path)
-    p_rep = sub.add_parser("report", help="årsrapporten som JSON eller Excel")
+    p_rep = sub.add_parser("report", help="årsrapporten som JSON eller Excel, eller Uppföljning Finsam (uppfoljning)")
     p_rep.add_argument("--db", type=Path)
     p_rep.add_argument("--year", type=_year, required=True)
-    p_rep.add_argument("--format", choices=["json", "xlsx"], default="json")
+    p_rep.add_argument("--format", choices=["json", "xlsx", "uppfoljning"], default="json")
     p_rep.add_argument("--out", type=Path)
     p_hist = sub.add_parser("history", help="visa historiken: inläsningar, ångringar och mappningsändringar")
     p_hist.add_argument("--db", type=Path)
@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         if undone.warning:
             say(f"VARNING: {undone.warning}", sys.stderr)
         return 0 if undone.ok else 1
-    if args.command == "report" and args.format == "xlsx" and not args.out:
-        parser.error("--format xlsx kräver --out FIL")
+    if args.command == "report" and args.format in ("xlsx", "uppfoljning") and not args.out:
+        parser.error(f"--format {args.format} kräver --out FIL")
     try:
         if ensure_database(db):
             say(f"Databasen {db} fanns inte; den har byggts från exempeldata i data/sample/.", sys.stderr)
@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                                                         for c in history.changes(con)})
             say(table.to_string(index=False) if len(table) else "Ingenting har lästs in ännu.")
             return 0
+        if args.format == "uppfoljning":
+            return _followup(con, args.year, args.out)
         from metrics.report import build_report
 
         report = build_report(con, args.year)
@@ -152,6 +154,23 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         say(f"Rapporten för {args.year} är sparad i {args.out}")
         return 0
+
+
+def _followup(con, year: int, out: Path) -> int:
+    """`report --format uppfoljning`: the national follow-up's workbook (render/uppfoljning.py)."""
+    from render.uppfoljning import write_followup_xlsx
+
+    try:
+        notes = write_followup_xlsx(con, year, out)
+    except OSError as exc:
+        from core.database import describe_os_error
+
+        say(f"FEL: {out}: uppföljningen kunde inte sparas: {describe_os_error(exc)}", sys.stderr)
+        return 1
+    for note in notes:
+        say(f"OBS: {note}", sys.stderr)
+    say(f"Uppföljning Finsam för {year} är sparad i {out}")
+    return 0
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -34,7 +34,7 @@ from .validate import validate
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SCHEMA = Path(__file__).with_name("schema.sql")
-KIND_ORDER = {"initiatives": 0, "participants": 1, "anonymous": 2, "budget": 3}
+KIND_ORDER = {"initiatives": 0, "participants": 1, "anonymous": 2, "budget": 3, "structural": 4, "economy": 5}
 
 
 def sample_files() -> list[Path]:
@@ -145,7 +145,8 @@ def check_files(paths: list[Path], db: Path | None = None, *, sample: bool = Fal
         if not recognised:
             problems.append(Problem(ERROR, name, None, None, None, None,
                                     "filen innehåller ingen tabell som känns igen (deltagare, anonyma deltagare, "
-                                    "budget eller insatsregister); kontrollera rubrikraden"))
+                                    "budget, insatsregister, strukturövergripande insatser eller förbundets "
+                                    "ekonomi); kontrollera rubrikraden"))
         elif not any(t.size for t in recognised):
             problems.append(Problem(ERROR, name, None, None, None, None,
                                     "filen har rubriker men inga datarader; kontrollera att exporten inte blev tom"))
@@ -344,12 +345,15 @@ def preview_files(paths: list[Path], db: Path | None, workdir: Path, *, actor: s
 # already in the database wins, then the first one seen. Fields in one pool share their spellings.
 SPELLING_POOLS = {
     "referrer": [("enrollments", "referrer_unit")],
-    "association": [("enrollments", "association"), ("anonymous_counts", "association")],
+    "association": [("enrollments", "association"), ("anonymous_counts", "association"),
+                    ("structural_counts", "association"), ("economy_lines", "association")],
     "income_at_start": [("enrollments", "income_at_start"), ("enrollments", "income_at_exit")],
     "education": [("enrollments", "education")],
     "category": [("budget_lines", "category")],
     "funder": [("budget_lines", "funder")],
     "owner": [("initiatives", "owner")],
+    "target_group": [("initiatives", "target_group")],
+    "party": [("economy_lines", "party")],
 }
 POOL_OF = {"income_at_exit": "income_at_start"}
 
@@ -359,8 +363,10 @@ def _one_spelling(con: duckdb.DuckDBPyConnection, files: list[FileResult]) -> No
     initiatives: dict[str, str] = {}
     for (n,) in con.execute(_ALL_INITIATIVES_SQL).fetchall():
         initiatives.setdefault(fold(n), clean_text(n))
+    for (n,) in con.execute("SELECT DISTINCT initiative FROM structural_counts ORDER BY initiative").fetchall():
+        initiatives.setdefault(fold(n), clean_text(n))
     # the register's spelling wins, then the first spelling seen
-    for kind in ("initiatives", "participants", "anonymous", "budget"):
+    for kind in ("initiatives", "participants", "anonymous", "budget", "structural"):
         for f in files:
             for t in f.tables:
                 if t.kind == kind:
@@ -421,8 +427,20 @@ def _write(con: duckdb.DuckDBPyConnection, files: list[FileResult], *, sample: b
             elif t.kind == "initiatives":
                 _replace(con, f, "initiatives", ["initiative"], [
                     {k: r.get(k) for k in ("initiative", "owner", "partners", "start_date", "end_date",
-                                           "target_participants", "target_women_share", "target_positive_share")}
+                                           "target_participants", "target_women_share", "target_positive_share",
+                                           "direction", "target_group", "esf")}
                     for r in t.records], first_new_id)
+            elif t.kind == "structural":
+                _replace(con, f, "structural_counts", ["association", "initiative", "year"], [
+                    {"association": r.get("association") or "", "initiative": r["initiative"], "year": r["year"],
+                     "participants": r["participant_count"]}
+                    for r in t.records], first_new_id)
+            elif t.kind == "economy":
+                _replace(con, f, "economy_lines", ["association", "year"], [
+                    {"association": r.get("association") or "", "year": r["year"], "item": r["category"],
+                     "party": r.get("party"), "party_group": r.get("party_group"), "budget": r.get("budget"),
+                     "actual": r.get("actual")}
+                    for r in t.records if not r.get("_skip")], first_new_id)
     for f in files:
         con.execute(
             "INSERT INTO load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import columns as fc
 from . import limits
-from .aliases import KINDS, display_name, match_header
+from .aliases import KIND_DETECTION, KINDS, display_name, match_header
 from .privacy import INVISIBLE, personnummer_cells
 from .problems import ERROR, NOTICE, Problem
 from .read import Table
@@ -268,6 +268,67 @@ def parse_share(v: object) -> float | None:
     return round(x, 6)
 
 
+# The national follow-up's values (issue 13): an initiative's direction, ESF funding, the economy's posts.
+DIRECTION_VALUES = {
+    "individinriktad": "individual", "individinriktade": "individual", "individ": "individual",
+    "individuell": "individual", "individnivå": "individual", "i": "individual",
+    "strukturövergripande": "structural", "strukturöverskridande": "structural", "struktur": "structural",
+    "strukturinriktad": "structural", "strukturell": "structural", "strukturnivå": "structural", "s": "structural",
+}
+DIRECTION_BOTH = ("en insats som är både individinriktad och strukturövergripande registreras som två insatser, med "
+                  "var sin rad och var sitt namn (till exempel «Namn – individ» och «Namn – struktur»)")
+
+
+def parse_direction(v: object) -> str | None:
+    """`Individinriktad`, `Strukturövergripande` (any case, with or without "insats"); empty is not stated."""
+    if is_blank(v):
+        return None
+    key = re.sub(r"[\s_-]+", "", text(v).casefold()).removesuffix("insatser").removesuffix("insats")
+    if key in DIRECTION_VALUES:
+        return DIRECTION_VALUES[key]
+    if ("individ" in key and "struktur" in key) or key in {"båda", "bägge", "bådaoch", "bådedelarna", "blandad"}:
+        raise ValueError(DIRECTION_BOTH)
+    raise ValueError("okänd inriktning; skriv Individinriktad eller Strukturövergripande")
+
+
+def parse_esf(v: object) -> bool | None:
+    """Ja/Nej (any case, also 1/0); empty is not known."""
+    if is_blank(v):
+        return None
+    key = text(v).casefold()
+    if key in {"ja", "j", "yes", "1"}:
+        return True
+    if key in {"nej", "n", "no", "0"}:
+        return False
+    raise ValueError("ESF-finansiering ska vara Ja eller Nej (eller lämnas tom om den inte är känd)")
+
+
+ECONOMY_POSTS = {
+    "tilldelade medel": "allocated", "tilldelat": "allocated", "tilldelning": "allocated",
+    "medlemsbidrag": "allocated", "medlemsavgift": "allocated", "bidrag från medlemmarna": "allocated",
+    "eget kapital vid årets början": "equity_start", "ingående eget kapital": "equity_start",
+    "eget kapital ib": "equity_start", "eget kapital vid årets ingång": "equity_start",
+    "eget kapital vid årets slut": "equity_end", "utgående eget kapital": "equity_end",
+    "eget kapital ub": "equity_end", "eget kapital vid årets utgång": "equity_end",
+    "administration": "administration", "administrativa kostnader": "administration",
+    "administrationskostnader": "administration", "kansli": "administration", "kanslikostnader": "administration",
+}
+
+
+def parse_post(v: object) -> str | None:
+    """A post of the association's economy: Tilldelade medel, Eget kapital vid årets början/slut, Administration."""
+    if is_blank(v):
+        return None
+    key = fold(text(v)).rstrip(":. ")
+    if key in ECONOMY_POSTS:
+        return ECONOMY_POSTS[key]
+    if key == "eget kapital":
+        raise ValueError("ange om eget kapital gäller årets början eller slut: Eget kapital vid årets början, "
+                         "Eget kapital vid årets slut")
+    raise ValueError("okänd post; förbundets ekonomi har posterna Tilldelade medel, Eget kapital vid årets början, "
+                     "Eget kapital vid årets slut och Administration (en budget för insatser behöver kolumnen Insats)")
+
+
 # ---------------------------------------------------------------- tables
 
 
@@ -283,10 +344,10 @@ class Column:
 # a pandas Categorical (one code per row, each distinct name once), amounts and shares as Python objects
 DATE_FIELDS = {"start_date", "end_date"}
 INT_FIELDS = {"birth_year", "age", "age_at_start", "exit_reason", "year", "women", "men", "other",
-              "target_participants"}
+              "target_participants", "participant_count"}
 BOOL_FIELDS = {"consent"}
 TEXT_VALUED = {"participant_id", "initiative", "association", "referrer", "income_at_start", "income_at_exit",
-               "education", "category", "funder", "owner", "partners", "sex", "agency"}
+               "education", "category", "funder", "owner", "partners", "sex", "agency", "target_group", "party"}
 
 
 @dataclass
@@ -425,8 +486,8 @@ def find_header(rows: list[list[object]]) -> tuple[int, list[tuple[int, str, int
 
 
 def detect_kind(fields: set[str]) -> str | None:
-    for kind in ("participants", "anonymous", "budget", "initiatives"):
-        if fields & KINDS[kind]["signature"]:  # type: ignore[operator]
+    for kind in KIND_DETECTION:
+        if fields & KINDS[kind]["signature"] and not fields & KINDS[kind].get("without", set()):  # type: ignore
             return kind
     if {"initiative", "start_date"} <= fields:
         return "participants"
@@ -446,6 +507,7 @@ def _not_after(parser, latest, message: str):
 # as a personnummer. Amounts, counts and years are numbers, where such digits are ordinary.
 TEXT_FIELDS = {"participant_id", "initiative", "association", "referrer", "income_at_start", "income_at_exit",
                "education", "category", "funder", "owner", "partners", "sex", "consent", "exit_reason"}
+TEXT_FIELDS |= {"direction", "target_group", "esf", "party"}  # the national follow-up's text fields (issue 13)
 
 
 # field -> parser per kind
@@ -477,6 +539,17 @@ def _field_parsers(kind: str):
             "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year + BUDGET_YEARS_AHEAD),
             "category": text, "funder": text, "budget": parse_amount, "actual": parse_amount,
         }
+    if kind == "structural":
+        return common | {
+            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year),
+            "participant_count": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
+        }
+    if kind == "economy":
+        return common | {
+            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year + BUDGET_YEARS_AHEAD),
+            "category": parse_post, "party": text, "funder": text,
+            "budget": parse_amount, "actual": parse_amount, "amount": parse_amount,
+        }
     planned = "datumet ligger mer än tio år fram i tiden; kontrollera årtalet"
     return common | {
         "owner": text, "partners": text,
@@ -484,6 +557,7 @@ def _field_parsers(kind: str):
         "end_date": _not_after(parse_date, lambda: today() + PLAN_AHEAD, planned),
         "target_participants": lambda v: parse_int(v, what="heltal", lo=0, hi=100000),
         "target_women_share": parse_share, "target_positive_share": parse_share,
+        "direction": parse_direction, "target_group": text, "esf": parse_esf,
     }
 
 
@@ -513,8 +587,8 @@ def normalise_table(table: Table) -> ParsedTable:
         if cols.any_value():
             what = f"bladet är {HIDDEN[table.hidden]} och " if table.hidden in HIDDEN else "bladet "
             parsed.problem(NOTICE, None, None, None,
-                           what + "känns inte igen som deltagare, anonyma deltagare, budget eller insatsregister "
-                                  "och hoppas över")
+                           what + "känns inte igen som deltagare, anonyma deltagare, budget, insatsregister, "
+                                  "strukturövergripande insatser eller förbundets ekonomi och hoppas över")
         return parsed
     label = KINDS[kind]["label"]
     header_idx, matched = found

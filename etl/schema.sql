@@ -58,6 +58,32 @@ CREATE TABLE IF NOT EXISTS initiatives (
     target_positive_share DOUBLE,
     load_id               INTEGER NOT NULL
 );
+-- The national follow-up's register fields, added to databases made before them: direction 'individual' or
+-- 'structural' (NULL = not stated, read as individual), target group, ESF funding (NULL = not known).
+ALTER TABLE initiatives ADD COLUMN IF NOT EXISTS direction VARCHAR;
+ALTER TABLE initiatives ADD COLUMN IF NOT EXISTS target_group VARCHAR;
+ALTER TABLE initiatives ADD COLUMN IF NOT EXISTS esf BOOLEAN;
+-- Structural initiatives report a count of participants per year, nothing per person: kept apart from
+-- enrollments and anonymous_counts, so no individual figure (metrics/facts.py) can ever include them.
+CREATE TABLE IF NOT EXISTS structural_counts (
+    association  VARCHAR NOT NULL,
+    initiative   VARCHAR NOT NULL,
+    year         INTEGER NOT NULL,
+    participants INTEGER NOT NULL CHECK (participants >= 0),
+    load_id      INTEGER NOT NULL
+);
+-- The association's own economy per year: allocated funds per party (party_group: state, region,
+-- municipalities), equity at the start and end of the year, administration (budget and actual).
+CREATE TABLE IF NOT EXISTS economy_lines (
+    association VARCHAR NOT NULL,
+    year        INTEGER NOT NULL,
+    item        VARCHAR NOT NULL CHECK (item IN ('allocated', 'equity_start', 'equity_end', 'administration')),
+    party       VARCHAR,
+    party_group VARCHAR CHECK (party_group IS NULL OR party_group IN ('state', 'region', 'municipalities')),
+    budget      DECIMAL(18, 2) CHECK (budget >= 0),
+    actual      DECIMAL(18, 2) CHECK (actual >= 0),
+    load_id     INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS exit_reasons (
     code        INTEGER NOT NULL PRIMARY KEY,
     label       VARCHAR NOT NULL,

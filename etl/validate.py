@@ -19,8 +19,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from core.vocabulary import ECONOMY_ITEMS, PARTIES, PARTY_SHARES, SHARE_TOLERANCE
+
 from .derive import derive_participants
-from .normalise import SHOWN_PER_COLUMN, ParsedTable, categorical, fold
+from .normalise import DIRECTION_BOTH, SHOWN_PER_COLUMN, ParsedTable, categorical, fold, python_values
 from .privacy import contains_personnummer
 from .problems import ERROR, WARNING, Problem
 
@@ -43,6 +45,8 @@ def validate(tables: list[ParsedTable], known_initiatives: set[str], skipped: se
     for t in tables:
         if t.kind in {"participants", "anonymous", "initiatives"}:
             known |= {fold(n) for n in distinct(t.get("initiative"))}
+    known |= {fold(n) for t in tables if t.kind == "structural" for n in distinct(t.get("initiative"))}
+    few: dict[str, dict] = defaultdict(dict)  # per kind: key -> (table, row), for the small kinds read row by row
     seen: dict[tuple, list] = defaultdict(list)  # per kind and file: (table, keys) of the tables so far
     for t in tables:
         if t.kind == "participants":
@@ -53,7 +57,13 @@ def validate(tables: list[ParsedTable], known_initiatives: set[str], skipped: se
             _budget(t, known, seen)
         elif t.kind == "initiatives":
             _register(t, seen)
+        elif t.kind == "structural":
+            _structural(t, few["structural"])
+        elif t.kind == "economy":
+            _economy(t, few["economy"])
     _totals_beside_categories([t for t in tables if t.kind == "budget"])
+    _allocation_shares([t for t in tables if t.kind == "economy"])
+    _directions(tables)
     _snapshots([t for t in tables if t.source not in skipped])
     for t in tables:
         problems.extend(t.problems)
@@ -158,6 +168,15 @@ def _duplicate_rule(found: _Found, order: int, mask: np.ndarray, firsts: dict, c
     t = found.t
     found.rule(order, mask, ERROR, column, lambda i: values.iloc[i],
                lambda i: f"{what} finns redan på {_where(t, firsts[int(i)])}")
+
+
+def _duplicate(t: ParsedTable, seen: dict, key: tuple, r: dict, column: str, value: object, what: str) -> None:
+    """Row by row, for the small kinds (a structural initiative's counts, the association's economy)."""
+    key = (t.source, *key)
+    if key in seen:
+        t.problem(ERROR, r["_row"], column, value, f"{what} finns redan på {_where(t, seen[key])}")
+    else:
+        seen[key] = (t, r["_row"])
 
 
 def _participants(t: ParsedTable, seen: dict) -> None:
@@ -287,16 +306,17 @@ def _units(t: ParsedTable) -> pd.DataFrame:
     One row per distinct unit, at its first row: columns `unit` (a tuple) and `pos`.
     """
     name = t.get("initiative")
-    valid = name.notna().to_numpy()
+    valid = name.notna().to_numpy() if t.kind != "economy" else np.ones(t.size, bool)  # the association's own
     parts: dict[str, object] = {}
-    if t.kind in {"participants", "anonymous"}:
+    if t.kind in {"participants", "anonymous", "structural", "economy"}:
         parts["association"] = folded(t.get("association"), "")
-    parts["initiative"] = folded(name)
-    if t.kind in {"anonymous", "budget"}:
+    if t.kind != "economy":
+        parts["initiative"] = folded(name)
+    if t.kind in {"anonymous", "budget", "structural", "economy"}:
         year = t.get("year")
         valid = valid & year.notna().to_numpy()
         parts["year"] = year.fillna(0).to_numpy(dtype=np.int64)
-    if t.kind == "budget":
+    if t.kind in {"budget", "economy"} and "_skip" in t.frame.columns:
         valid = valid & ~t.frame["_skip"].to_numpy(dtype=bool)
     frame = pd.DataFrame(parts)
     frame["pos"] = np.arange(t.size)
@@ -310,7 +330,11 @@ _SNAPSHOT_TEXT = {
                                                            "antal för året"),
     "budget": ("budget för «{name}» {year}", "En budgetfil ersätter insatsens tidigare budgetrader för året"),
     "initiatives": ("insatsen «{name}» i insatsregistret", "Ett insatsregister ersätter insatsens tidigare uppgifter"),
+    "structural": ("antal deltagare för «{name}» {year}", "En fil med strukturövergripande insatser ersätter "
+                                                          "insatsens tidigare antal för året"),
+    "economy": ("förbundets ekonomi för {year}", "En fil med förbundets ekonomi ersätter årets tidigare uppgifter"),
 }
+_UNIT_CELL = {"economy": ("year", "År")}  # the cell a clash is reported at, where it is not the initiative
 
 
 def _snapshots(tables: list[ParsedTable]) -> None:
@@ -330,14 +354,192 @@ def _snapshots(tables: list[ParsedTable]) -> None:
         t = by_id[tid]
         what, why = _SNAPSHOT_TEXT[t.kind]  # type: ignore[index]
         name, year, rows = t.get("initiative"), t.get("year"), t.get("_row")
+        fld, header = _UNIT_CELL.get(t.kind, ("initiative", "Insats"))  # type: ignore[arg-type]
+        cell = t.get(fld)
         for pos, other_t, other_pos in items[:CONFLICTS_SHOWN]:
             text = what.format(name=name.iloc[pos], year=year.iloc[pos])
-            t.problem(ERROR, int(rows.iloc[pos]), _col(t, "initiative", "Insats"), name.iloc[pos],
+            t.problem(ERROR, int(rows.iloc[pos]), _col(t, fld, header), python_values(cell.iloc[[pos]])[0],
                       f"{text} finns också i {other_t.place}, rad {int(other_t.get('_row').iloc[other_pos])}. {why}, så "
                       "två filer med samma uppgifter kan inte läsas in samtidigt (den ena skulle räknas dubbelt eller "
                       "skriva över den andra). Är den ena en nyare export: läs in filerna en i taget, den äldre först "
                       "(den senare ersätter den tidigare). Är de delar av samma export: slå ihop dem till en fil")
         if len(items) > CONFLICTS_SHOWN:
             pos = items[CONFLICTS_SHOWN][0]
-            t.problem(ERROR, int(rows.iloc[pos]), _col(t, "initiative", "Insats"), None,
+            t.problem(ERROR, int(rows.iloc[pos]), _col(t, fld, header), None,
                       f"ytterligare {len(items) - CONFLICTS_SHOWN} sådana krockar med {items[0][1].place}")
+
+
+# ------------------------------------------------------------------ the national follow-up (issue 13)
+
+def _structural(t: ParsedTable, seen: dict) -> None:
+    _required_values(t, {"initiative": "Insats", "year": "År", "participant_count": "Antal deltagare"})
+    money = [c for fld, c in t.columns.items() if fld in {"budget", "actual", "amount"}]
+    if money:
+        t.problem(ERROR, t.header_row, money[0].header, None,
+                  "en tabell med antal deltagare i strukturövergripande insatser läser inga belopp; lägg budget och "
+                  "utfall i budgetfilen (Insats, År, Budget, Utfall) och ta bort kolumnen här, så att inget belopp "
+                  "tappas")
+    for r in t.records:
+        if r.get("initiative") and r.get("year"):
+            key = (fold(r.get("association") or ""), fold(r["initiative"]), r["year"])
+            _duplicate(t, seen, key, r, _col(t, "initiative", "Insats"), r["initiative"],
+                       "samma insats och år (antalet skulle annars räknas två gånger)")
+
+
+# A financing party's group, from words in its name: the first group any of whose words the name contains.
+PARTY_WORDS = {
+    "state": ("försäkringskassan", "staten", "statlig", "fk"),
+    "region": ("region", "landsting"),
+    "municipalities": ("kommun",),
+}
+PARTY_HELP = (f"ange {PARTIES['state']}, {PARTIES['region']} eller {PARTIES['municipalities']} (eller en kommuns namn "
+              "med ordet kommun, till exempel Flens kommun)")
+
+
+def party_group(name: str) -> str | None:
+    """'state', 'region' or 'municipalities' for a party's name; None when it names none or more than one."""
+    words = fold(name).replace("-", " ").split()
+    found = {group for group, keys in PARTY_WORDS.items()
+             if any(w == k or (len(k) > 3 and k in w) for w in words for k in keys)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _economy(t: ParsedTable, seen: dict) -> None:
+    """Posts, parties and amounts of the association's economy; the 50/25/25 check is `_allocation_shares`."""
+    cols = t.columns
+    if "category" not in cols:
+        t.problem(ERROR, t.header_row, "Post", None, f"obligatorisk kolumn saknas för {ECONOMY_LABEL}: Post")
+    if not {"amount", "actual", "budget"} & set(cols):
+        t.problem(ERROR, t.header_row, "Belopp", None,
+                  "obligatorisk kolumn saknas: Belopp, Utfall eller Budget (minst en av dem)")
+    for a, b, why in (("amount", "actual", "årets faktiska belopp"), ("party", "funder", "vilken part beloppet gäller")):
+        if a in cols and b in cols:
+            t.problem(ERROR, t.header_row, cols[b].header, None,
+                      f"kolumnerna {cols[a].header} och {cols[b].header} betyder samma sak i {ECONOMY_LABEL} ({why}); "
+                      "ta bort den ena, så att det är klart vilken som gäller")
+    party_field = "party" if "party" in cols or "funder" not in cols else "funder"
+    _required_values(t, {"year": "År", "category": "Post"})
+    records = t.records  # a few rows: read row by row, and what is decided here written back to the frame
+    for r in records:
+        bad = r.get("_bad", set())
+        if r.get("actual") is None and r.get("amount") is not None:
+            r["actual"] = r["amount"]  # Belopp is the year's actual figure
+        if r.get("budget") is None and r.get("actual") is None and not ({"budget", "actual", "amount"} & bad):
+            t.problem(WARNING, r["_row"], _col(t, "amount", _col(t, "actual", "Belopp")), None,
+                      "raden har inget belopp och hoppas över")
+            r["_skip"] = True
+        item, party = r.get("category"), r.get(party_field)
+        r["party"] = None
+        if item == "allocated":
+            if party:
+                r["party_group"] = party_group(party)
+                r["party"] = party
+                if r["party_group"] is None:
+                    t.problem(ERROR, r["_row"], _col(t, party_field, "Part"), party, "okänd part; " + PARTY_HELP)
+            elif party_field not in bad:
+                t.problem(ERROR, r["_row"], _col(t, party_field, "Part"), None,
+                          "Tilldelade medel behöver en part: " + PARTY_HELP)
+        elif item and party:
+            t.problem(WARNING, r["_row"], _col(t, party_field, "Part"), party,
+                      f"part anges bara för Tilldelade medel och läses inte för posten {ECONOMY_ITEMS[item]}")
+        if item and r.get("year") and not r.get("_skip"):
+            key = (fold(r.get("association") or ""), r["year"], item, fold(r["party"] or ""))
+            _duplicate(t, seen, key, r, _col(t, "category", "Post"), ECONOMY_ITEMS[item],
+                       "samma post (år, post och part), som annars skulle räknas två gånger,")
+    _write_back(t, records)
+
+
+def _write_back(t: ParsedTable, records: list[dict]) -> None:
+    """The economy's decided fields into the frame, which etl.load writes from."""
+    t.frame["actual"] = _objects([r.get("actual") for r in records])
+    t.frame["party_group"] = _objects([r.get("party_group") for r in records])
+    parties = [r.get("party") for r in records]
+    index: dict[str, int] = {}
+    codes = np.array([-1 if p is None else index.setdefault(p, len(index)) for p in parties], np.int64)
+    t.frame["party"] = categorical(codes, list(index))
+    t.frame["_skip"] = np.array([bool(r.get("_skip")) for r in records], bool)
+
+
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), object)
+    out[:] = values
+    return out
+
+
+ECONOMY_LABEL = "förbundets ekonomi"
+
+
+def _percent(x: float) -> str:
+    return f"{x * 100:.1f}".replace(".", ",") + " %"
+
+
+def _allocation_shares(tables: list[ParsedTable]) -> None:
+    """A warning where a year's allocated funds are not shared 50/25/25 between state, region and municipalities."""
+    years: dict[tuple, list[tuple[ParsedTable, dict]]] = defaultdict(list)
+    for t in tables:
+        for r in t.records:
+            if r.get("category") == "allocated" and r.get("party_group") and r.get("year") and not r.get("_skip"):
+                years[(t.source, fold(r.get("association") or ""), r["year"])].append((t, r))
+    for (_, _, year), rows in years.items():
+        sums = dict.fromkeys(PARTY_SHARES, 0.0)
+        for _, r in rows:
+            amount = r["actual"] if r.get("actual") is not None else r["budget"]
+            sums[r["party_group"]] += float(amount)
+        total = sum(sums.values())
+        if not total or all(abs(sums[g] / total - share) <= SHARE_TOLERANCE for g, share in PARTY_SHARES.items()):
+            continue
+        t, r = rows[0]
+        shares = ", ".join(f"{PARTIES[g]} {_percent(sums[g] / total)}" for g in PARTY_SHARES)
+        t.problem(WARNING, r["_row"], _col(t, "category", "Post"), ECONOMY_ITEMS["allocated"],
+                  f"tilldelade medel för {year} fördelas {shares}; enligt finsamlagen bidrar staten genom "
+                  "Försäkringskassan med hälften och regionen och kommunerna med en fjärdedel var (50/25/25). "
+                  "Kontrollera beloppen (filen läses in ändå)")
+
+
+def _directions(tables: list[ParsedTable]) -> None:
+    """Within one call: an initiative is individual (participants, anonymous counts) or structural (counts), not both."""
+    register: dict[str, tuple[ParsedTable, dict]] = {}
+    individual: dict[str, tuple[ParsedTable, dict]] = {}
+    for t in tables:
+        if t.kind == "initiatives" and "direction" in t.frame.columns:  # a register: a few rows
+            for r in t.records:
+                if r.get("initiative") and r.get("direction"):
+                    register.setdefault(fold(r["initiative"]), (t, r))
+        elif t.kind in {"participants", "anonymous"} and t.size:  # maybe a million rows: each initiative's first
+            key = folded(t.get("initiative"))
+            codes, first = np.unique(np.asarray(key.codes), return_index=True)
+            rows = t.get("_row").to_numpy()
+            for c, i in zip(codes.tolist(), first.tolist()):
+                if c >= 0:
+                    individual.setdefault(key.categories[c], (t, {"_row": int(rows[i])}))
+    reported: set[str] = set()
+    for t in tables:
+        if t.kind != "structural":
+            continue
+        for r in t.records:
+            key = fold(r.get("initiative") or "")
+            if not key or key in reported:
+                continue
+            reg = register.get(key)
+            if reg and reg[1]["direction"] == "individual":
+                why = f"är individinriktad enligt insatsregistret ({_place(t, reg)})"
+            elif key in individual:
+                why = f"har deltagare med individuppgifter ({_place(t, individual[key])})"
+            else:
+                continue
+            reported.add(key)
+            t.problem(ERROR, r["_row"], _col(t, "initiative", "Insats"), r["initiative"],
+                      f"insatsen {why} och kan inte också räknas som strukturövergripande; {DIRECTION_BOTH}")
+    for key, (t, r) in register.items():
+        if r["direction"] == "structural" and key in individual and key not in reported:
+            t.problem(ERROR, r["_row"], _col(t, "direction", "Inriktning"), r["initiative"],
+                      f"insatsen anges som strukturövergripande men har deltagare med individuppgifter "
+                      f"({_place(t, individual[key])}); {DIRECTION_BOTH}")
+
+
+def _place(t: ParsedTable, other: tuple[ParsedTable, dict]) -> str:
+    """Where another table's row is, as a message names it: the row, or the file (and sheet) and row."""
+    o, r = other
+    if o.source == t.source:
+        return _where(t, (o, r["_row"]))
+    return f"{o.place}, rad {r['_row']}"

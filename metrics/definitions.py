@@ -3,8 +3,8 @@
 Modelled on dbt's metric blocks. Pages take their help texts from here, the board deck its
 footnotes, the README its table of definitions (`python -m metrics.definitions` prints it;
 a test keeps the README in step). The SQL that computes a figure lives in metrics/facts.py
-(who counts in a period), metrics/people.py and metrics/cost.py; the names here are the
-names those functions use for their rows and columns.
+(who counts in a period), metrics/people.py, metrics/cost.py, metrics/followup.py and
+metrics/economy.py; the names here are the names those functions use for their rows and columns.
 """
 from __future__ import annotations
 
@@ -77,6 +77,39 @@ _FIGURES = [
     Figure("cost_per_positive_exit", "Kostnad per avslut till arbete/studier",
            "Kostnad (utfall, annars budget) delat med insatsens avslut till arbete eller studier samma kalenderår.",
            KRONOR, "cost", "exited_positive", by_sex=False, compare=None),
+    # the national follow-up and the association's economy (metrics/followup.py, metrics/economy.py)
+    Figure("structural_participants", "Deltagare i strukturövergripande insatser",
+           "Det antal deltagare en strukturövergripande insats rapporterar för året, utan kön och utan "
+           "uppgifter om enskilda. Räknas aldrig in i deltagare, nya eller avslutade ovan.", COUNT,
+           by_sex=False, compare=None),
+    Figure("target_participants", "Budgeterat antal deltagare",
+           "Insatsregistrets planerade antal deltagare per år.", COUNT, by_sex=False, compare=None),
+    Figure("allocated", "Tilldelade medel",
+           "Vad förbundets parter tilldelat förbundet för året (utfall, annars budget): staten genom "
+           "Försäkringskassan hälften, regionen en fjärdedel och kommunerna tillsammans en fjärdedel. Avviker "
+           "fördelningen från 50/25/25 med mer än 0,1 procentenhet flaggas det.", KRONOR,
+           by_sex=False, compare=None),
+    Figure("administration", "Administration",
+           "Förbundets administrativa kostnader för året: utfallet, annars budgeten.", KRONOR,
+           by_sex=False, compare=None),
+    Figure("used", "Använda medel",
+           "Insatsernas kostnad (utfall, annars budget) och administrationen samma år.", KRONOR,
+           by_sex=False, compare=None),
+    Figure("administration_share", "Administrationens andel",
+           "Administrationen delat med använda medel samma år, över de år som har uppgift både om "
+           "administrationen och om insatsernas kostnad.",
+           SHARE, "administration", "used", by_sex=False, compare=None),
+    Figure("equity_start", "Eget kapital vid årets början",
+           "Förbundets eget kapital vid årets (periodens första års) början, enligt förbundets ekonomifil.", KRONOR,
+           by_sex=False, compare=None),
+    Figure("equity_end", "Eget kapital vid årets slut",
+           "Förbundets eget kapital vid årets (periodens sista års) slut, enligt förbundets ekonomifil.", KRONOR,
+           by_sex=False, compare=None),
+    Figure("cost_per_participant_with_administration", "Kostnad per deltagare inklusive administration",
+           "Som kostnad per deltagare, med insatsens del av administrationen lagd till kostnaden. Årets "
+           "administration fördelas på årets insatser i proportion till deras kostnad (utfall, annars budget); "
+           "även strukturövergripande insatser bär sin del.", KRONOR,
+           "cost + andel av administrationen", "participants", by_sex=False, compare=None),
 ]
 
 FIGURES: dict[str, Figure] = {f.name: f for f in _FIGURES}

@@ -6,10 +6,12 @@ from metrics.suppress import label, legend
 from auth.roles import INDIVIDUAL_ROWS, TABLE_DOWNLOADS
 from render.text import describe
 from ui import access, protection
-from ui.data import run
+from ui.data import cursor, run
 from render.tables import (ENROLLMENTS, INDIVIDUAL_WARNING, csv_bytes, display_formats, enrollment_table, excel_bytes,
                         export_tables, file_stem, meta, slug)
 from render.format import fmt_int, format_table
+from render.uppfoljning import file_name as followup_file_name
+from render.uppfoljning import followup_workbook
 from ui.layout import filters_or_stop, page_header
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,6 +56,29 @@ with right:
 with st.expander(f"Förhandsvisa: {choice}"):
     spec = {c: (protection.fmt_count if k == "int" else k) for c, k in display_formats(chosen).items()}
     st.dataframe(format_table(chosen, spec), hide_index=True, width="stretch")
+
+st.divider()
+st.subheader("Uppföljning Finsam")
+year = f.end.year
+st.caption(f"Den nationella uppföljningen för {year} i en arbetsbok med samma upplägg som formuläret: bladen "
+           "Individinriktade insatser (deltagare per kön, budget, utfall, budgeterat antal deltagare), "
+           "Strukturövergripande insatser och Förbundet (tilldelade medel per part, administration, eget kapital). "
+           + ("" if f.is_calendar_year else "Den gäller hela kalenderåret. ")
+           + "Alla insatser, oavsett urvalet i sidopanelen. Antalen är exakta, utan skydd för små tal, eftersom "
+             "uppföljningen kräver dem: filen är för inrapportering, inte för publicering.")
+
+
+def followup() -> bytes:
+    cur = cursor()
+    try:
+        return followup_workbook(cur, year)
+    finally:
+        cur.close()
+
+
+if not access.protection_forced():
+    st.download_button("Ladda ned Uppföljning Finsam (Excel)", data=followup, file_name=followup_file_name(year),
+                       mime=XLSX, on_click="ignore", key="export_uppfoljning", icon=":material/download:")
 
 if not access.may(INDIVIDUAL_ROWS):  # issue 11: the rows below are for handläggare and up
     st.stop()

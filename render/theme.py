@@ -70,13 +70,18 @@ BUDGET_COLOR = "#6C8EBF"
 ACTUAL_COLOR = "#1D3557"
 MIXED_COST_COLOR = "#86577F"  # over several years, some on actual and some on budget
 PER_STARTED_COLOR = "#23744A"
+ALLOCATED_COLOR = "#8A6A12"  # what the parties allocated (the Ekonomi page)
+EQUITY_COLOR = "#5B4B8A"  # the association's equity
 MONEY_COLORS = {"budget": BUDGET_COLOR, "actual": ACTUAL_COLOR, "mixed": MIXED_COST_COLOR,
-                "per_started": PER_STARTED_COLOR}
+                "per_started": PER_STARTED_COLOR, "allocated": ALLOCATED_COLOR, "equity": EQUITY_COLOR}
 
 # Values the data contract names, fixed so that the common ones never share a hashed colour.
 KNOWN_CATEGORY_COLORS: dict[str, dict[str, str]] = {
     "category": {"Personal": "#5C3D2E", "Lokaler": "#A6763C", "Övrigt": "#7A8C6E", "Totalt": "#5A5A5A"},
     "funder": {"Förbundet": "#2E4A62", "ESF": "#D0743C", "Medfinansiering": "#4E9A8A"},
+    # where the association's money goes (the Ekonomi page)
+    "use": {"Individinriktade insatser": "#2C5F7C", "Strukturövergripande insatser": "#5E9C8F",
+            "Administration": "#A0522D"},
 }
 
 # Fallback for categories no palette names (new cost categories, funders): earth and slate tones, apart
@@ -91,6 +96,7 @@ _KINDS = {
     "agency": AGENCY_COLORS, "remittent": AGENCY_COLORS,
     "category": KNOWN_CATEGORY_COLORS["category"], "kostnadsslag": KNOWN_CATEGORY_COLORS["category"],
     "funder": KNOWN_CATEGORY_COLORS["funder"], "finansiär": KNOWN_CATEGORY_COLORS["funder"],
+    "use": KNOWN_CATEGORY_COLORS["use"],
 }
 _REASON_KINDS = {"exit_reason", "reason", "avslutsorsak"}
 

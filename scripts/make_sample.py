@@ -23,12 +23,16 @@ from openpyxl import Workbook
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "sample"
 OWNED = ["deltagare_2023-2025.xlsx", "deltagare_jobbstegen.csv", "anonyma_deltagare.csv",
-         "budget_2023-2025.xlsx", "insatser.xlsx", "README.md"]
+         "budget_2023-2025.xlsx", "insatser.xlsx", "strukturovergripande_deltagare.csv", "forbundets_ekonomi.xlsx",
+         "README.md"]
 SEED = 20260115
 EXPORT = dt.date(2026, 1, 15)
 FIXED_TS = dt.datetime(2026, 1, 15, 8, 0, 0)
 FORBUND = "Samordningsförbundet Mälardalen Syd"
 rng = random.Random(SEED)
+# The association's economy (added for the national follow-up) draws from a stream of its own, so that every
+# figure of the files that came before it stays what it was.
+follow_rng = random.Random(SEED + 13)
 
 # Referring units per agency; an initiative's `town` makes local units three times as likely.
 UNITS = {
@@ -289,11 +293,18 @@ def active_months(spec: dict, year: int) -> int:
     return max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
 
 
-def write_budget_xlsx() -> None:
+# A structural initiative: competence and collaboration for the parties' staff; counts of participants only. It
+# has no budget lines here, so that the budget file, and every figure of the pages from before it, stay as they were.
+STRUCTURAL = "Samverkan Sörmland"
+STRUCTURAL_COUNTS = {2023: 142, 2024: 186, 2025: 211}
+
+
+def write_budget_xlsx() -> dict[int, list[list]]:
     yearly = {"Steg till arbete": 2_800_000, "Hälsokraft": 2_700_000, "Spira": 2_200_000, "MIA Vidare": 2_600_000,
               "Unga Vägar": 2_500_000, "Kvinnokraft": 2_300_000, "Jobbstegen": 2_450_000}  # full-year budget
     wb = Workbook()
     wb.remove(wb.active)
+    lines_by_year: dict[int, list[list]] = {}
     for year in (2023, 2024, 2025):
         lines = []
         for name, spec in INITIATIVES.items():
@@ -311,6 +322,7 @@ def write_budget_xlsx() -> None:
                 no_actual = year == 2025 and name in ("MIA Vidare", "Unga Vägar")
                 actual = None if no_actual else int(round(budget * rng.uniform(0.82, 1.05), -2 if year == 2025 else 0))
                 lines.append([name, year, cat, funder, budget, actual])
+        lines_by_year[year] = lines
         tot_b, tot_a = sum(l[4] for l in lines), sum(l[5] or 0 for l in lines)
         ws = wb.create_sheet(f"Budget {year}")
         if year == 2023:  # plain numbers in kronor
@@ -327,6 +339,7 @@ def write_budget_xlsx() -> None:
                             *[l[:4] + [tkr(l[4]), tkr(l[5])] for l in lines],
                             ["Totalt", None, None, None, tkr(tot_b), tkr(tot_a)]], first_width=18)
     save_xlsx(wb, OUT / "budget_2023-2025.xlsx")
+    return lines_by_year
 
 
 def swedish_amount(v: float) -> str:
@@ -355,14 +368,76 @@ def write_register_xlsx() -> None:
         owner, partners, end, women, positive = meta[name]
         years = ((spec["end"] or dt.date(2025, 12, 31)) - spec["start"]).days / 365.25
         planned = 5 * round(spec["n"] / years * rng.uniform(0.9, 1.25) / 5)
-        body.append([name, owner, partners, spec["start"], end, planned, women, positive])
+        body.append([name, owner, partners, spec["start"], end, planned, women, positive, "Individinriktad",
+                     TARGET_GROUPS[name], "Ja" if name == "Unga Vägar" else "Nej"])
+    body.append([STRUCTURAL, "Samordningsförbundet Mälardalen Syd", "Försäkringskassan, Arbetsförmedlingen, "
+                 "Region Sörmland, kommunerna", dt.date(2023, 1, 1), dt.date(2026, 12, 31), 180, None, None,
+                 "Strukturövergripande", TARGET_GROUPS[STRUCTURAL], "Nej"])
     wb = Workbook()
     ws = wb.active
     ws.title = "Insatser"
     write_rows(ws, [["Insats", "Insatsägare", "Samverkansparter", "Startdatum", "Slutdatum",
-                     "Planerat antal deltagare", "Mål andel kvinnor", "Mål andel till arbete/studier"], *body],
+                     "Planerat antal deltagare", "Mål andel kvinnor", "Mål andel till arbete/studier", "Inriktning",
+                     "Målgrupp", "ESF-finansierad"], *body],
                date_cols={3, 4}, first_width=18)
     save_xlsx(wb, OUT / "insatser.xlsx")
+
+
+TARGET_GROUPS = {
+    "Steg till arbete": "Sjukskrivna 20–64 år som behöver samordnat stöd för att närma sig arbete",
+    "Hälsokraft": "Personer med långvarig psykisk ohälsa eller smärta",
+    "Spira": "Unga vuxna med aktivitetsersättning",
+    "MIA Vidare": "Arbetslösa med försörjningsstöd, långt från arbetsmarknaden",
+    "Unga Vägar": "Unga 16–29 år som varken arbetar eller studerar",
+    "Kvinnokraft": "Utrikesfödda kvinnor långt från arbetsmarknaden",
+    "Jobbstegen": "Personer med försörjningsstöd som behöver arbetslivsinriktad rehabilitering",
+    STRUCTURAL: "Personal hos Försäkringskassan, Arbetsförmedlingen, regionen och kommunerna",
+}
+
+
+def write_structural_csv() -> None:
+    rows = [["Insats", "År", "Antal deltagare"], *[[STRUCTURAL, y, n] for y, n in STRUCTURAL_COUNTS.items()]]
+    write_csv(OUT / "strukturovergripande_deltagare.csv", rows, "utf-8-sig")
+
+
+# The association's economy: what the parties allocate (50/25/25, the municipalities' quarter split between them),
+# the administration, and the equity that follows from what was used.
+ALLOCATED = {2023: 18_000_000, 2024: 19_000_000, 2025: 19_600_000}
+MUNICIPALITIES = {"Eskilstuna kommun": 0.45, "Nyköpings kommun": 0.25, "Katrineholms kommun": 0.18,
+                  "Flens kommun": 0.12}
+ADMINISTRATION = {2023: 2_100_000, 2024: 2_150_000, 2025: 2_200_000}
+EQUITY_2023 = 4_200_000
+
+
+def write_economy_xlsx(lines_by_year: dict[int, list[list]]) -> None:
+    rows, equity = [], EQUITY_2023
+    for year, allocated in ALLOCATED.items():
+        parts = {"Försäkringskassan": allocated // 2, "Region Sörmland": allocated // 4}
+        quarter = allocated - sum(parts.values())
+        towns = {k: int(round(quarter * v)) for k, v in MUNICIPALITIES.items()}
+        towns["Flens kommun"] += quarter - sum(towns.values())
+        parts |= towns
+        rows += [[year, "Tilldelade medel", party, amount, amount] for party, amount in parts.items()]
+        admin = int(round(ADMINISTRATION[year] * follow_rng.uniform(0.92, 1.04), -2))
+        rows.append([year, "Administration", None, ADMINISTRATION[year], admin])
+        cost: dict[str, list] = {}
+        for line in lines_by_year[year]:
+            cost.setdefault(line[0], []).append(line)
+        used = admin
+        for ls in cost.values():  # an initiative's cost is its actual, else its budget (as metrics/cost.py counts)
+            actual = [l[5] for l in ls if l[5] is not None]
+            used += sum(actual) if actual else sum(l[4] for l in ls)
+        rows.append([year, "Eget kapital vid årets början", None, None, equity])
+        equity += allocated - used
+        rows.append([year, "Eget kapital vid årets slut", None, None, equity])
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Ekonomi"
+    write_rows(ws, [[f"{FORBUND} – ekonomi 2023–2025"], [], ["År", "Post", "Part", "Budget", "Utfall"], *rows],
+               first_width=8)
+    for col, width in zip("BCDE", [30, 24, 14, 14]):
+        ws.column_dimensions[col].width = width
+    save_xlsx(wb, OUT / "forbundets_ekonomi.xlsx")
 
 
 README = """# Exempeldata / Sample data
@@ -385,8 +460,10 @@ def main() -> None:
     write_participants_xlsx(rows)
     write_jobbstegen_csv(rows)
     write_anonymous_csv()
-    write_budget_xlsx()
+    lines_by_year = write_budget_xlsx()
     write_register_xlsx()
+    write_structural_csv()
+    write_economy_xlsx(lines_by_year)
     (OUT / "README.md").write_text(README, encoding="utf-8", newline="\n")
     print(f"{len(rows)} inskrivningar skrivna till {OUT}")
 

@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from etl.load import ensure_database  # noqa: E402
 from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle  # noqa: E402
 
-PATHS = ["", "inflode", "jamstalldhet", "avslut", "kostnad"]
+PATHS = ["", "inflode", "jamstalldhet", "avslut", "kostnad", "ekonomi"]
 
 
 def main() -> None:

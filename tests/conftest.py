@@ -6,7 +6,7 @@ import io
 import os
 import subprocess
 import sys
-from core.database import connect_read
+from core.database import connect_read, connect_write
 from pathlib import Path
 
 import openpyxl
@@ -94,3 +94,26 @@ def small_con(small_db):
     con = connect_read(small_db)
     yield con
     con.close()
+
+
+def made_before_issue_13(src: Path, dst: Path) -> Path:
+    """A copy of `src` as a database written before issue 13 looks: no structural_counts or economy_lines, no
+    direction, target group or ESF in the register. Copied table by table into a new file, as DuckDB would
+    have written it (a DROP leaves free blocks that a size check can take for truncation)."""
+    import duckdb
+
+    tmp = dst.with_suffix(".tmp")
+    tmp.write_bytes(src.read_bytes())
+    with connect_write(tmp) as con:
+        con.execute("DROP TABLE structural_counts; DROP TABLE economy_lines")
+        for column in ("direction", "target_group", "esf"):
+            con.execute(f"ALTER TABLE initiatives DROP COLUMN {column}")
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{tmp}' AS src (READ_ONLY)")
+        con.execute(f"ATTACH '{dst}' AS dst")
+        con.execute("COPY FROM DATABASE src TO dst")
+    finally:
+        con.close()
+    tmp.unlink()
+    return dst

@@ -332,8 +332,8 @@ def test_case_7_a_hidden_sheet_of_lists_is_skipped_with_a_notice(tmp_path, db):
                                            "Listor": ("hidden", [["Kvinna"], ["Man"]])})
     result = loaded([path], db)
     assert [(p.severity, p.sheet, p.message) for p in result.problems] == [
-        ("notis", "Listor", "bladet är dolt och känns inte igen som deltagare, anonyma deltagare, budget eller "
-                            "insatsregister och hoppas över")]
+        ("notis", "Listor", "bladet är dolt och känns inte igen som deltagare, anonyma deltagare, budget, "
+                            "insatsregister, strukturövergripande insatser eller förbundets ekonomi och hoppas över")]
 
 
 def test_case_8_two_tables_side_by_side_are_refused(tmp_path, db):

@@ -54,8 +54,8 @@ def test_unrecognised_sheet_is_skipped_with_a_notice(tmp_path):
     assert result.ok
     [notice] = result.problems
     assert (notice.severity, notice.file, notice.sheet, notice.row) == ("notis", "mixed.xlsx", "Anteckningar", None)
-    assert notice.message == ("bladet känns inte igen som deltagare, anonyma deltagare, budget eller insatsregister "
-                              "och hoppas över")
+    assert notice.message == ("bladet känns inte igen som deltagare, anonyma deltagare, budget, insatsregister, "
+                              "strukturövergripande insatser eller förbundets ekonomi och hoppas över")
 
 
 def test_title_lines_and_blank_rows_above_the_header(tmp_path):

@@ -62,9 +62,11 @@ def test_file_with_no_known_table(tmp_path):
     path = write_csv(tmp_path / "adresser.csv", [["Namn", "Telefon"], ["Eva", "070-1234567"]])
     assert [(p.severity, p.file, p.message) for p in problems(path)] == [
         ("fel", "adresser.csv", "filen innehåller ingen tabell som känns igen (deltagare, anonyma deltagare, "
-                                "budget eller insatsregister); kontrollera rubrikraden"),
+                                "budget, insatsregister, strukturövergripande insatser eller förbundets ekonomi); "
+                                "kontrollera rubrikraden"),
         ("notis", "adresser.csv",
-         "bladet känns inte igen som deltagare, anonyma deltagare, budget eller insatsregister och hoppas över"),
+         "bladet känns inte igen som deltagare, anonyma deltagare, budget, insatsregister, strukturövergripande "
+         "insatser eller förbundets ekonomi och hoppas över"),
     ]
 
 

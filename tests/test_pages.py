@@ -9,14 +9,15 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from etl.load import SCHEMA, ensure_database
+from etl.load import SCHEMA, ensure_database, load_files
 from metrics import Filters
 from metrics.catalog import default_year
 from metrics.people import headline
-from render.format import fmt_int, fmt_pct
+from render.format import fmt_int, fmt_kr, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["pages/oversikt.py", "pages/inflode.py", "pages/jamstalldhet.py", "pages/avslut.py", "pages/kostnad.py"]
+PAGES = ["pages/oversikt.py", "pages/inflode.py", "pages/jamstalldhet.py", "pages/avslut.py", "pages/kostnad.py",
+         "pages/ekonomi.py"]
 
 
 @pytest.fixture(scope="module")
@@ -345,3 +346,71 @@ def test_protected_association_comparison_hides_a_small_one_and_its_complement(n
     assert not at.exception, at.exception
     col = at.dataframe[0].value["Deltagare"]
     assert (col == -1).sum() == 1 and (col == -2).sum() == 1  # Förbund 3 (3 people) and the one that would give it
+
+
+# ---------------------------------------------------------------- Ekonomi (issue 13)
+
+def test_ekonomi_opens_with_the_metrics_figures_on_the_sample(sample_db, monkeypatch):
+    from metrics.economy import summary
+
+    at = app(sample_db, monkeypatch, "pages/ekonomi.py", year="2024")
+    assert not at.exception, at.exception
+    with connect_read(sample_db) as con:
+        s = summary(con, Filters.year(2024))
+    assert s["allocated"] and s["equity_end"]  # the sample has an economy file
+    assert metric(at, "Tilldelade medel").value == fmt_kr(s["allocated"])
+    assert metric(at, "Använda medel").value == fmt_kr(s["used"])
+    assert metric(at, "Eget kapital vid årets slut").value == fmt_kr(s["equity_end"])
+    assert metric(at, "Administrationens andel").value == fmt_pct(s["administration_share"])
+    assert len(at.get("plotly_chart")) == 4
+    assert not at.warning or all("50/25/25" not in w.value for w in at.warning)
+
+
+@pytest.fixture(scope="module")
+def economy_db(tmp_path_factory):
+    from tests.test_metrics_economy import economy_files
+
+    directory = tmp_path_factory.mktemp("ekonomi")
+    assert load_files(economy_files(directory / "files"), directory / "e.duckdb").ok
+    return directory / "e.duckdb"
+
+
+def test_ekonomi_key_figures_and_the_administration_switch(economy_db, monkeypatch):
+    """The small association's economy (tests/test_metrics_economy.py), counted by hand there."""
+    at = app(economy_db, monkeypatch, "pages/ekonomi.py", year="2021")
+    assert not at.exception, at.exception
+    assert [metric(at, k).value for k in ("Tilldelade medel", "Använda medel", "Eget kapital vid årets slut",
+                                          "Administrationens andel")] == [
+        fmt_kr(2_000_000), fmt_kr(1_240_000), fmt_kr(350_000), fmt_pct(240_000 / 1_240_000)]
+    assert metric(at, "Kostnad per deltagare inkl. administration").value == fmt_kr((595_201.24 + 372_000) / 15)
+    shown = at.dataframe[-1].value.set_index("Insats")
+    assert shown.loc["Alfa", "Andel av administrationen"] == pytest.approx(115_200.24)
+    at.toggle(key="ekonomi_admin").set_value(False).run()
+    assert metric(at, "Kostnad per deltagare").value == fmt_kr((480_001 + 300_000) / 15)
+    assert "Andel av administrationen" not in at.dataframe[-1].value.columns
+
+
+def test_ekonomi_flags_shares_off_50_25_25(tmp_path, monkeypatch):
+    from tests.conftest import write_small_association, write_xlsx
+
+    files = write_small_association(tmp_path / "files")
+    files.append(write_xlsx(tmp_path / "e.xlsx", {"E": [["År", "Post", "Part", "Utfall"],
+                                                        [2021, "Tilldelade medel", "FK", 600],
+                                                        [2021, "Tilldelade medel", "Regionen", 300],
+                                                        [2021, "Tilldelade medel", "Kommunerna", 100]]}))
+    assert load_files(files, tmp_path / "e.duckdb").ok
+    at = app(tmp_path / "e.duckdb", monkeypatch, "pages/ekonomi.py", year="2021")
+    assert not at.exception, at.exception
+    assert any("inte 50/25/25" in w.value and "2021" in w.value for w in at.warning)
+    assert "Staten 60,0" in " ".join(c.value for c in at.caption)
+
+
+def test_ekonomi_on_a_database_made_before_it(economy_db, tmp_path, monkeypatch):
+    from tests.conftest import made_before_issue_13
+
+    old = made_before_issue_13(economy_db, tmp_path / "old.duckdb")
+    at = app(old, monkeypatch, "pages/ekonomi.py", year="2021")
+    assert not at.exception, at.exception
+    assert any("inga uppgifter om förbundets ekonomi" in i.value for i in at.info)
+    at = app(old, monkeypatch, "pages/kostnad.py", year="2021")  # and the other pages as before
+    assert not at.exception, at.exception

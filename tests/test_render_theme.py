@@ -97,6 +97,8 @@ SETS = {
     "exit_reason": EXIT_REASON_COLORS,
     "category": KNOWN_CATEGORY_COLORS["category"],
     "funder": KNOWN_CATEGORY_COLORS["funder"],
+    "use": KNOWN_CATEGORY_COLORS["use"],
+    "money": theme.MONEY_COLORS,
 }
 
 
@@ -150,7 +152,8 @@ def test_one_colour_one_meaning_across_dimensions():
     sets = {"sex": set(SEX_COLORS.values()) - {theme.TOTAL_COLOR}, "agency": set(AGENCY_COLORS.values()),
             "exit": set(EXIT_REASON_COLORS.values()), "money": set(theme.MONEY_COLORS.values()),
             "category": set(KNOWN_CATEGORY_COLORS["category"].values()),
-            "funder": set(KNOWN_CATEGORY_COLORS["funder"].values()), "fallback": set(CATEGORY_PALETTE)}
+            "funder": set(KNOWN_CATEGORY_COLORS["funder"].values()), "fallback": set(CATEGORY_PALETTE),
+            "use": set(KNOWN_CATEGORY_COLORS["use"].values())}
     for (a, ca), (b, cb) in itertools.combinations(sets.items(), 2):
         assert not (ca & cb) - {MISSING_COLOR}, (a, b, (ca & cb) - {MISSING_COLOR})
     assert HIGHLIGHT_COLOR not in sets["sex"] | sets["agency"] | sets["exit"]  # a flag is an outline, not a colour

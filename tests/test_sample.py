@@ -30,7 +30,9 @@ def test_sample_loads_without_errors(tmp_path):
     result = load_files(sample_files(), tmp_path / "s.duckdb", sample=True)
     assert result.ok
     assert [str(p) for p in result.problems if p.severity == "fel"] == []
-    assert {k for f in result.files for k in f.kinds} == {"participants", "anonymous", "budget", "initiatives"}
+    # issue 13 added a structural initiative's counts and the association's economy to the sample
+    assert {k for f in result.files for k in f.kinds} == {"participants", "anonymous", "budget", "initiatives",
+                                                           "structural", "economy"}
     con = connect_read(tmp_path / "s.duckdb")
     try:
         assert con.execute("SELECT value FROM meta WHERE key = 'source'").fetchall() == [("sample",)]

@@ -24,7 +24,7 @@ PASSWORDS = {"lisa": ("läsare", "lisas-lösen-Ö1"), "hanna": ("handläggare", 
              "adam": ("administratör", "adams-lösen-Ö3")}
 AGGREGATE = {"pages/oversikt.py": "Översikt", "pages/inflode.py": "Inflöde per remittent",
              "pages/jamstalldhet.py": "Jämställdhet", "pages/avslut.py": "Avslut och resultat",
-             "pages/kostnad.py": "Kostnad per deltagare"}
+             "pages/kostnad.py": "Kostnad per deltagare", "pages/ekonomi.py": "Ekonomi"}
 RESTRICTED = {"pages/export.py": "Export", "pages/data.py": "Data", "pages/konton.py": "Konton och logg"}
 ALLOWED = {  # role -> the restricted pages it may open (every role opens the aggregate pages)
     "läsare": set(),
@@ -35,7 +35,8 @@ URLS = {"pages/export.py": "export", "pages/data.py": "data", "pages/konton.py":
 BOARD_PACK = "Styrelseunderlag (PowerPoint)"
 TABLE_CSV = "Ladda ned tabellen (CSV)"
 ROWS = ("Ladda ned deltagarrader (Excel)", "Ladda ned deltagarrader (CSV)")
-EXPORTS = ("Ladda ned alla tabeller (Excel)", TABLE_CSV, *ROWS)
+FOLLOWUP = "Ladda ned Uppföljning Finsam (Excel)"  # issue 13: exact counts, for handläggare and up
+EXPORTS = ("Ladda ned alla tabeller (Excel)", TABLE_CSV, FOLLOWUP, *ROWS)
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +196,7 @@ def test_each_role_sees_exactly_its_pages_and_downloads(env, menus, name):
     menu = dict(menus[-1])
     visible = {p for p in RESTRICTED if menu[URLS[p]] == "visible"}
     assert visible == ALLOWED[role]
-    assert all(menu[path] == "visible" for path in ("", "inflode", "jamstalldhet", "avslut", "kostnad"))
+    assert all(menu[path] == "visible" for path in ("", "inflode", "jamstalldhet", "avslut", "kostnad", "ekonomi"))
     # Översikt: the board pack (sidebar) for every role; the CSV under each chart's table for handläggare and up
     assert set(downloads(at)) == ({BOARD_PACK} if role == "läsare" else {BOARD_PACK, TABLE_CSV})
     assert downloads(at).count(BOARD_PACK) == 1
@@ -516,3 +517,27 @@ def test_no_password_is_stored_or_logged_in_clear(env, caplog, capfd):
             assert password not in text, f"{name}'s password in the {where}"
             assert ("fel-" + password) not in text, where
     assert audit.UNKNOWN_NAME in log_page
+
+
+def test_the_follow_up_download_is_the_years_workbook(no_signin, deferred, sample_db):
+    """Issue 13: /export's Uppföljning Finsam builds, when clicked, the same workbook as `etl report --format
+    uppfoljning` for the selected year (a tertial: its calendar year)."""
+    import io
+
+    import openpyxl
+
+    from core.database import connect_read
+    from render.uppfoljning import followup_workbook
+
+    open_page(app(tertial="2024-2"), "pages/export.py")
+    [build] = [b for name, b in deferred.items() if name == "uppfoljning-finsam-2024.xlsx"]
+
+    def cells(data: bytes) -> dict:
+        wb = openpyxl.load_workbook(io.BytesIO(data))
+        return {ws.title: [r for r in ws.iter_rows(values_only=True) if r[0] not in ("Skapad",)] for ws in wb}
+
+    with connect_read(sample_db) as con:
+        expected = cells(followup_workbook(con, 2024))
+    got = cells(build())
+    assert got == expected
+    assert [r[0] for r in got["Strukturövergripande insatser"][1:]] == ["Samverkan Sörmland"]
