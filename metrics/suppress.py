@@ -206,6 +206,7 @@ class Protection:
     dim_sets: dict[tuple[str, frozenset[str]], bool]  # (measure, dims) in the cube -> split by sex too
     ctx: Context
     withdrawn: frozenset[tuple[Key, str]] = frozenset()  # (margin, dimension): lines too small to show at all
+    withdrawn_cells: frozenset[Key] = frozenset()  # the parts of a derived count (positive exits) withdrawn
     _rows: np.ndarray | None = field(default=None, repr=False)  # relation matrix over unknowns, per component
     _solver: dict = field(default_factory=dict, repr=False)
 
@@ -234,7 +235,7 @@ class Protection:
         if parts is None:
             return SECONDARY, -1
         value = sum(self.value(p) for p in parts)
-        if self.withdrawn and any(self._withdrawn(p) for p in parts):
+        if (self.withdrawn or self.withdrawn_cells) and any(self._withdrawn(p) for p in parts):
             return SECONDARY, value  # part of a line too small to show: none of its cells, zeros included
         unknown = [p for p in parts if self._unknown(p)]
         if not unknown:  # visible cells (never 1 … threshold − 1) and zeros
@@ -278,6 +279,8 @@ class Protection:
 
     def _withdrawn(self, k: Key) -> bool:
         """Whether `k` lies in a withdrawn line: its margin without one of its dimensions (or its sex)."""
+        if k in self.withdrawn_cells:
+            return True
         if not self.withdrawn:
             return False
         if k[2] != "total" and ((k[0], k[1], "total"), "sex") in self.withdrawn:
@@ -405,33 +408,38 @@ def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = 
     values = {k: v for k, v in values.items() if v != 0}
     published = {k for k in published if k in values}
     relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in relations if t in values]
-    status, withdrawn = _suppress(values, published, priority, relations_l, threshold)
+    status, withdrawn, withdrawn_cells = _suppress(values, published, priority, relations_l, threshold)
     p = Protection(f.start, f.end, threshold, values, published, status, relations_l, dim_sets, ctx,
-                   frozenset(withdrawn))
+                   frozenset(withdrawn), frozenset(withdrawn_cells))
     p.published = {k for k in published if not p._withdrawn(k)}
     return p
 
 
-def _split(total: Key, part: Key) -> str:
-    """The dimension a relation splits its margin by: the one the part has and the margin lacks, or sex."""
+def _split(total: Key, part: Key) -> str | None:
+    """The dimension a relation splits its margin by: sex, or the one the part has and the margin lacks; None
+    for a derived count (positive exits as the sum of their reasons: same dimensions, same sex)."""
+    if part[2] != total[2]:
+        return "sex"
     extra = {d for d, _ in part[1]} - {d for d, _ in total[1]}
-    return extra.pop() if extra else "sex"
+    return extra.pop() if extra else None
 
 
 # ---------------------------------------------------------------- deciding
 
 def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, int],
               relations: list[tuple[Key, tuple[Key, ...]]], t: int
-              ) -> tuple[dict[Key, str], set[tuple[str, frozenset[str]]]]:
+              ) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key]]:
     """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds.
 
     Where nothing visible is left to hide and a count can still be worked out by the marks alone (an
     initiative with four exits, one for each of four reasons: four `<5` that are each at least 1 under
     a `<5` total), the line is withdrawn: none of its cells is shown, not even its zeros, so nothing
-    says which are at least 1. Returns (status, withdrawn lines as (margin, dimension)).
+    says which are at least 1. Returns (status, withdrawn lines as (margin, dimension), and the cells
+    withdrawn as parts of a derived count, which is no line of its own).
     """
     published = set(published)  # withdrawing a line changes it; the caller's set stays as built
     withdrawn: set[tuple[Key, str]] = set()
+    withdrawn_cells: set[Key] = set()
     status = {k: PRIMARY for k in published if 0 < values[k] < t}
     members = [(tot, *parts) for tot, parts in relations]
     by_cell: dict[Key, list[int]] = defaultdict(list)
@@ -535,12 +543,17 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
     def withdraw(k: Key) -> bool:
         """Withdraw the smallest line `k` is a part of (never a whole table); whether there was one."""
         lines = [i for i in by_cell[k] if members[i][0] != k and members[i][0] in values]
-        lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in withdrawn]
+        lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in withdrawn
+                 and not set(relations[i][1]) <= withdrawn_cells]
         if not lines:
             return False
         i = min(lines, key=lambda i: (values[members[i][0]], -len(members[i][0][1]), members[i][0]))
         tot, parts = relations[i]
-        withdrawn.add((tot, _split(tot, k)))
+        split = _split(tot, k)
+        if split is None:
+            withdrawn_cells.update(parts)
+        else:
+            withdrawn.add((tot, split))
         for c in parts:
             published.discard(c)
             status.pop(c, None)
@@ -569,7 +582,7 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         auditor = _Auditor(values, published, status, relations, t)
         dirty.update(status)
         repair()
-    return status, withdrawn
+    return status, withdrawn, withdrawn_cells
 
 
 class _Auditor:

@@ -169,3 +169,14 @@ def test_publication_covers_what_the_pages_show():
     for needed in [("participants", ("initiative",)), ("started", ("agency",)), ("exited", ("reason",)),
                    ("started", ("initiative", "agency")), ("exited", ("initiative", "reason"))]:
         assert needed in tables
+
+
+def test_no_small_count_is_ever_visible_not_even_under_a_withdrawn_derived_count(small_db):
+    """The small association of 2021 has two exits to work, both women: the sex line under them is withdrawn and so
+    is reason 1 as the one part of the derived count "positive" — its total of 2 is hidden too, never shown."""
+    with connect_read(small_db) as con:
+        p = protect_period(con, Filters.year(2021), 5)
+    small = [k for k, v in p.values.items() if 0 < v < 5]
+    assert small and all(p.kind(k) != VISIBLE for k in small)
+    assert p.cell("exited", {"reason": "1"}, "total") == (SECONDARY, 2)
+    assert p.cell("exited", {"reason": "positive"}, "total")[0] != VISIBLE
