@@ -44,12 +44,14 @@ OBSERVE = """() => { const app = document.querySelector("[data-testid='stApp']")
   window.__obs = new MutationObserver(recs => { for (const r of recs) {
       if (r.oldValue === 'running' || r.target.getAttribute('data-test-script-state') === 'running') window.__ran = true; } });
   window.__obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true}); }"""
-# True once every Plotly chart on the page has drawn its SVG and the count has held still for 300 ms.
+# True once every Plotly chart on the page has drawn its SVG and the count has held still (300 ms; 1,5 s
+# while no chart is there, as the chart component is loaded lazily). window.__drawSince is then the moment,
+# in ms since the navigation began, when the last chart was drawn.
 CHARTS_DRAWN = """() => { const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
   const drawn = charts.filter(c => c.querySelector('.main-svg')).length;
   const key = charts.length + ':' + drawn, now = performance.now();
   if (window.__drawKey !== key) { window.__drawKey = key; window.__drawSince = now; return false; }
-  return drawn === charts.length && now - window.__drawSince >= 300; }"""
+  return drawn === charts.length && now - window.__drawSince >= (charts.length ? 300 : 1500); }"""
 RERUN_DONE = """() => window.__ran === true && document.querySelector("[data-testid='stApp']") === window.__app
   && window.__app.getAttribute('data-test-script-state') === 'notRunning'"""
 
@@ -182,12 +184,15 @@ def visit(browser, url: str, timeout_s: float = 180, nav_title: str | None = Non
         seconds = time.perf_counter() - t0
         try:
             page.wait_for_function(CHARTS_DRAWN, timeout=timeout_s * 1000, polling=50)
-            drawn = time.perf_counter() - t0 - 0.3
+            drawn = max(seconds, page.evaluate("window.__drawSince") / 1000)
         except Exception:
             drawn = None
         v = Visit(seconds, drawn, page.get_by_test_id("stException").count(),
                   page.locator("[data-testid='stAlertContentError']").count(),
                   page.get_by_test_id("stPlotlyChart").count())
+        if v.exceptions:
+            text = " ".join(page.get_by_test_id("stException").first.inner_text().split())
+            v.error = f"exception on the page: {text[:160]}"
         if nav_title and page.get_by_test_id("stSidebarNav").get_by_text(nav_title, exact=True).count() == 0:
             v.error = WRONG_PAGE
         return v
@@ -220,8 +225,8 @@ def measure_pages(base: str, targets: dict[str, str], reps: int, timeout_s: floa
                     "median": statistics.median(times) if times else None,
                     "drawn": statistics.median(drawn) if drawn else None,
                     "charts": max([v.charts for v in [first, *warm]]),
-                    "failures": [v.error or f"{v.exceptions} exceptions, {v.error_alerts} error boxes"
-                                 for v in [first, *warm] if not v.ok],
+                    "failures": _counted([v.error or f"{v.exceptions} exceptions, {v.error_alerts} error boxes"
+                                          for v in [first, *warm] if not v.ok]),
                 }
                 print(f"    {label:<40} first {_s(first.seconds)}  warm median {_s(out[label]['median'])}"
                       f"  charts drawn {_s(out[label]['drawn'])}"
@@ -229,6 +234,11 @@ def measure_pages(base: str, targets: dict[str, str], reps: int, timeout_s: floa
         finally:
             browser.close()
     return out
+
+
+def _counted(messages: list[str]) -> list[str]:
+    """Each distinct message once, with how many visits it happened in."""
+    return [f"{messages.count(m)} × {m}" for m in dict.fromkeys(messages)]
 
 
 def _s(x: float | None) -> str:
@@ -255,6 +265,23 @@ class Step:
     def ok(self) -> bool:
         return self.error is None and self.exceptions == 0 and self.error_alerts == 0
 
+    @property
+    def failure(self) -> str | None:
+        """What went wrong, in one of a few kinds (None when the step went well)."""
+        if self.ok:
+            return None
+        if self.exceptions or self.error_alerts:
+            return "exception or error box on the page"
+        if self.error.startswith("connection"):
+            return "lost connection to the server"
+        if self.error == WRONG_PAGE:
+            return "page without the app's navigation"
+        if "click" in self.error and "Timeout" in self.error:
+            return "a link or widget could not be clicked within a minute (the tab was busy)"
+        if "Timeout" in self.error:
+            return "the page was not ready within the time limit"
+        return "other: " + self.error[:80]
+
 
 @dataclass
 class LoadUnderSessions:
@@ -277,12 +304,12 @@ def session_plan(i: int, pages: list[tuple[str, str]], year: int, years: list[in
     path = lambda k: pages[(i + k) % n][0]  # noqa: E731
     title = lambda k: pages[(i + k) % n][1]  # noqa: E731
     opening = f"/{path(0)}?year={year}"
-    actions = [
+    actions = [  # the first four already switch page, year, period and an agency filter
         ("nav", title(1)),
         ("year", str(other[i % len(other)])),
-        ("nav", title(2)),
-        ("goto", f"/{path(3)}?from={first_year}-01-01&to={last_year}-12-31"),
-        ("goto", f"/{path(4)}?year={year}&agency=Försäkringskassan"),
+        ("goto", f"/{path(2)}?from={first_year}-01-01&to={last_year}-12-31"),
+        ("goto", f"/{path(3)}?year={year}&agency=Försäkringskassan"),
+        ("nav", title(4)),
         ("year", str(year)),
         ("nav", title(5)),
         ("goto", f"/{path(0)}?year={other[(i + 1) % len(other)]}&sex=women"),

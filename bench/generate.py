@@ -328,7 +328,8 @@ def _budget(rng, spec: Spec, i_name, i_start, i_end, counts, window) -> pd.DataF
     for i, name in enumerate(i_name):
         y0 = (EPOCH + dt.timedelta(days=int(i_start[i]))).year
         y1 = spec.last_year if i_end[i] < 0 else (EPOCH + dt.timedelta(days=int(i_end[i]))).year
-        yearly = max(300_000, counts[i] * 365 / max(window[i], 1) * per_start[i])
+        # a Finsam initiative costs from a few hundred thousand to some millions of kronor a year
+        yearly = min(max(300_000, counts[i] * 365 / max(window[i], 1) * per_start[i]), 9_000_000)
         split = [("Personal", "Förbundet", 0.76), ("Lokaler", "Förbundet", 0.10), ("Övrigt", "Förbundet", 0.14)]
         if esf[i]:
             split = [("Personal", "Förbundet", 0.46), ("Personal", "ESF", 0.30), *split[1:]]

@@ -350,11 +350,11 @@ def cost_by_dimension(F: Frames, f, dim: str) -> pd.DataFrame:
 
 
 def years(F: Frames) -> list[int]:
-    return sorted(set(F.enr.start.dt.year) | set(F.enr.end.dropna().dt.year), reverse=True)
+    return sorted(np.union1d(F.enr.start.dt.year.unique(), F.enr.end.dropna().dt.year.unique()).tolist(), reverse=True)
 
 
 def initiatives(F: Frames) -> list[str]:
-    return sorted(set(F.enr.initiative) | set(F.budget.initiative) | set(F.register.initiative))
+    return sorted(set(F.enr.initiative.unique()) | set(F.budget.initiative.unique()) | set(F.register.initiative))
 
 
 def latest_full_year(F: Frames) -> int:
