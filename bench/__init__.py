@@ -1,0 +1,1 @@
+"""Benchmarks at national scale (never asserted in tests): `python bench/national.py`."""
