@@ -357,8 +357,19 @@ def initiatives(F: Frames) -> list[str]:
     return sorted(set(F.enr.initiative.unique()) | set(F.budget.initiative.unique()) | set(F.register.initiative))
 
 
-def latest_full_year(F: Frames) -> int:
-    return int(F.enr.start.dt.year.max())
+def default_year(F: Frames, this_year: int) -> int:
+    found = sorted(set(F.enr.start.dt.year.dropna().astype(int)))
+    past = [y for y in found if y <= this_year]
+    return max(past) if past else min(found)
+
+
+def associations(F: Frames) -> list[str]:
+    return sorted(a for a in F.enr.association.unique() if a)
+
+
+def initiative_owners(F: Frames) -> dict[str, str]:
+    pairs = F.enr.loc[F.enr.association != "", ["initiative", "association"]].drop_duplicates()
+    return {i: ", ".join(sorted(g)) for i, g in pairs.groupby("initiative").association}
 
 
 def status(F: Frames) -> dict:

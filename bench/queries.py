@@ -65,7 +65,10 @@ class Query:
 SIDEBAR = [
     Query("years", M0("catalog.years"), P0("years")),
     Query("initiatives", M0("catalog.initiatives"), P0("initiatives")),
-    Query("latest_full_year", M0("catalog.latest_full_year"), P0("latest_full_year")),
+    Query("default_year", lambda con, f: importlib.import_module("metrics.catalog").default_year(con, f.end.year),
+          lambda F, f: pw.default_year(F, f.end.year)),
+    Query("associations", M0("catalog.associations"), P0("associations")),
+    Query("initiative_owners", M0("catalog.initiative_owners"), P0("initiative_owners")),
     Query("status", M0("catalog.status"), P0("status")),
 ]
 HEADLINE = Query("headline", M("people.headline"), P("headline"))
