@@ -343,13 +343,43 @@ def _cube(con: duckdb.DuckDBPyConnection, f: Filters, spec: TableSpec) -> pd.Dat
     return con.execute(sql, params).df()
 
 
+SEVERAL_ASSOCIATIONS = ("Skyddet för små tal gäller ett förbund i taget. Välj ett förbund i sidopanelen; förbunden "
+                        "jämförs sida vid sida på sidan Förbund.")
+
+
+class SeveralAssociations(ValueError):
+    """The whole would span several associations: protected figures are decided one association at a time.
+
+    Each association reports on its own, and its whole is solved in about a second; one problem over a
+    region's or the nation's associations, with the sums over them that a reader could set against each
+    association's own pages, grows far faster than their number (five of them took a minute, eighty did
+    not finish), so protected views over several associations are not offered (README, *Protection*).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(SEVERAL_ASSOCIATIONS)
+        self.message = SEVERAL_ASSOCIATIONS
+
+
+def spans_several_associations(con: duckdb.DuckDBPyConnection, f: Filters) -> bool:
+    """Whether the whole of `f` covers more than one named association."""
+    if f.associations:
+        return len(f.associations) > 1
+    (n,) = con.execute("""SELECT count(DISTINCT association) FROM (SELECT association FROM enrollments
+                          UNION SELECT association FROM anonymous_counts) WHERE association <> ''""").fetchone()
+    return n > 1
+
+
 def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = DEFAULT_THRESHOLD,
                    publication: tuple[TableSpec, ...] = PUBLICATION) -> Protection:
     """Decide, for the period of `f`, which cells every surface hides.
 
-    The whole is the period and the chosen associations (each association reports on its own);
+    The whole is the period and the chosen association (each association reports on its own);
     `f`'s initiatives, agencies and sexes play no part here: they narrow what is asked of it.
+    Raises SeveralAssociations where the whole would span more than one named association.
     """
+    if spans_several_associations(con, f):
+        raise SeveralAssociations()
     pos = frozenset(str(c) for (c,) in con.execute("SELECT code FROM exit_reasons WHERE positive").fetchall()) \
         or frozenset({"1"})
     ctx = Context(pos, pos | {WIDE_POSITIVE_EXTRA})

@@ -97,7 +97,7 @@ kpis([dict(label="Kostnad per deltagare" + (" inkl. administration" if with_admi
 
 def participants_as_shown(row):
     """The initiative-year's participants behind the cost per participant, as this reader may see them."""
-    p = protection.engine(Filters.year(int(row.year)))
+    p = protection.engine(Filters.year(int(row.year), associations=f.associations))
     if p is None:
         return row.participants
     kind, _ = p.cell("participants", {"initiative": row.initiative}, "total")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from metrics.catalog import status
-from metrics.suppress import label, legend
+from metrics.suppress import SEVERAL_ASSOCIATIONS, label, legend
 from auth.roles import INDIVIDUAL_ROWS, TABLE_DOWNLOADS
 from render.text import describe
 from ui import access, protection
@@ -33,6 +33,9 @@ protect = protect or access.protection_forced()
 if not protect:
     st.warning("Utan skydd för små tal kan enskilda personer gå att känna igen. Använd filen internt och "
                "skicka den inte vidare.", icon=":material/warning:")
+if protect and protection.several(f):
+    st.info(SEVERAL_ASSOCIATIONS, icon=":material/shield:")  # protected tables: one association at a time
+    st.stop()
 tables = run(export_tables, f, protect=protect, threshold=t)
 
 

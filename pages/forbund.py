@@ -14,7 +14,8 @@ RANKS = {"participants_total": "Deltagare", "positive_share": "Andel till arbete
          "per_participant": "Kostnad per deltagare", "women_share": "Andel kvinnor"}
 
 f = filters_or_stop()
-page_header("Förbund", "Förbunden sida vid sida: deltagare, resultat, kostnad och könsfördelning.", f)
+page_header("Förbund", "Förbunden sida vid sida: deltagare, resultat, kostnad och könsfördelning.", f,
+            several_associations=True)
 df = run(by_association, f)
 rows, total = df[df.association != TOTAL_ROW].reset_index(drop=True), df[df.association == TOTAL_ROW].iloc[0]
 if rows.empty:
@@ -42,8 +43,10 @@ if protection.enabled():
 kpis([
     dict(label="Förbund", value=fmt_int(len(rows)), by_sex="i urvalet"),
     dict(label="Deltagare, alla förbund", value=fmt_int(total.participants_total),
-         by_sex=f"Kvinnor {fmt_int(total.participants_women)} · Män {fmt_int(total.participants_men)} · "
-                f"Annat/okänt {fmt_int(total.participants_other)}"),
+         by_sex="Uppdelat på kön per förbund, under skydd för små tal" if protection.enabled() else
+                f"Kvinnor {fmt_int(total.participants_women)} · Män {fmt_int(total.participants_men)} · "
+                f"Annat/okänt {fmt_int(total.participants_other)}"),  # under protection: the sum would give away a
+                                                                       # hidden sex count of one association
     dict(label="Till arbete eller studier", value=fmt_pct(total.positive_share), by_sex="alla förbunds avslutade"),
     dict(label="Kostnad per deltagare", value=fmt_kr(total.per_participant), by_sex="alla förbund"),
 ])

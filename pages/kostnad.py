@@ -44,7 +44,7 @@ c["label"] = c.initiative if f.is_calendar_year else c.initiative + " " + c.year
 
 def counts_as_shown(row) -> dict:
     """The initiative-year's people behind the per-person costs, as this reader may see them."""
-    p = protection.engine(Filters.year(int(row.year)))
+    p = protection.engine(Filters.year(int(row.year), associations=f.associations))
     out = {}
     for col, measure, dims in (("participants", "participants", {}), ("started", "started", {}),
                                ("positive_exits", "exited", {"reason": "positive"})):
@@ -56,12 +56,13 @@ def counts_as_shown(row) -> dict:
     return out
 
 
-people = [counts_as_shown(r) for r in c.itertuples()]
-for col in ("participants", "started", "positive_exits"):
-    c[col] = [p[col] for p in people]
-for name, den in (("per_participant", "participants"), ("per_started", "started"),
-                  ("per_positive_exit", "positive_exits")):
-    c[name] = [protection.ratio(v, d) for v, d in zip(c[name], c[den])]
+if protection.enabled():  # row by row, through the engine; without protection every figure is as computed
+    people = [counts_as_shown(r) for r in c.itertuples()]
+    for col in ("participants", "started", "positive_exits"):
+        c[col] = [p[col] for p in people]
+    for name, den in (("per_participant", "participants"), ("per_started", "started"),
+                      ("per_positive_exit", "positive_exits")):
+        c[name] = [protection.ratio(v, d) for v, d in zip(c[name], c[den])]
 
 drawn = top_n(c.assign(total=c.cost.fillna(0))[["label", "budget", "actual", "per_participant", "per_started",
                                                 "basis", "total"]], "label", by="total") if len(c) > 16 else c

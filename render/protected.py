@@ -73,3 +73,18 @@ def pooled_people(years: pd.DataFrame, kind: Callable[[str, int], str], initiati
     if any(kind(i, int(y)) != VISIBLE for i, y in zip(rows.initiative, rows.year)):
         return hidden_code("secondary")
     return int(rows.participants.sum())
+
+
+def pooled_people_per_initiative(years: pd.DataFrame, kind: Callable[[str, int], str] | None) -> dict:
+    """`pooled_people` of every initiative at once (initiative -> count or hidden code): one pass over the
+    rows, where asking initiative by initiative filters the frame once per initiative (3 000 at national scale).
+    `kind` None: protection is off, every count is visible."""
+    rows = years[years.cost.notna() & (years.participants > 0)]
+    if rows.empty:
+        return {}
+    people = rows.groupby("initiative", sort=False).participants.sum()
+    if kind is None:
+        return {i: int(n) for i, n in people.items()}
+    hidden = pd.Series([kind(i, int(y)) != VISIBLE for i, y in zip(rows.initiative, rows.year)], index=rows.index)
+    any_hidden = hidden.groupby(rows.initiative, sort=False).any()
+    return {i: hidden_code("secondary") if any_hidden[i] else int(n) for i, n in people.items()}

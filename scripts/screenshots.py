@@ -1,9 +1,13 @@
 """Screenshot every page in headless Chromium, to look at what users see.
 
-    python scripts/screenshots.py [OUT_DIR] [QUERY]     e.g. python scripts/screenshots.py /tmp/shots "year=2024"
+    python scripts/screenshots.py [OUT_DIR] [QUERY] [PATHS]   e.g. python scripts/screenshots.py /tmp/shots "year=2024"
+
+SHOT_DB=path uses that database (read only) instead of a fresh one built from the sample; SHOT_HEIGHT sets
+the window's height.
 """
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -23,11 +27,14 @@ def main() -> None:
     query = sys.argv[2] if len(sys.argv) > 2 else ""
     paths = sys.argv[3].split(",") if len(sys.argv) > 3 else PATHS
     out.mkdir(parents=True, exist_ok=True)
-    db = Path(tempfile.mkdtemp()) / "finsam.duckdb"
-    ensure_database(db)
+    if os.environ.get("SHOT_DB"):
+        db = Path(os.environ["SHOT_DB"])
+    else:
+        db = Path(tempfile.mkdtemp()) / "finsam.duckdb"
+        ensure_database(db)
     with streamlit_server(db) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": int(__import__("os").environ.get("SHOT_HEIGHT", "2600"))})
+        page = browser.new_page(viewport={"width": 1440, "height": int(os.environ.get("SHOT_HEIGHT", "2600"))})
         for path in paths:
             page.goto(f"{url}/{path}?{query}")
             wait_idle(page)

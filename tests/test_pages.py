@@ -348,6 +348,65 @@ def test_protected_association_comparison_hides_a_small_one_and_its_complement(n
     assert (col == -1).sum() == 1 and (col == -2).sum() == 1  # Förbund 3 (3 people) and the one that would give it
 
 
+def test_protected_pages_over_several_associations_ask_for_one(network_db, monkeypatch):
+    """Protection decides one association at a time: over several, a page says so instead of showing figures;
+    with one association chosen it shows them; the comparison page keeps its own protected table."""
+    from metrics.suppress import SEVERAL_ASSOCIATIONS, SeveralAssociations, protect_period
+
+    for page in ("pages/oversikt.py", "pages/inflode.py", "pages/avslut.py", "pages/kostnad.py"):
+        at = app(network_db, monkeypatch, page, year="2025")
+        at.session_state["suppress"] = True
+        at.run()
+        assert not at.exception, at.exception
+        assert any(i.value == SEVERAL_ASSOCIATIONS for i in at.info), page
+        assert not at.metric and not at.dataframe, page  # no figure at all
+    at = app(network_db, monkeypatch, "pages/oversikt.py", year="2025", association="Förbund 2")
+    at.session_state["suppress"] = True
+    at.run()
+    assert not at.exception and not any(i.value == SEVERAL_ASSOCIATIONS for i in at.info)
+    assert metric(at, "Deltagare").value
+    with connect_read(network_db) as con:
+        with pytest.raises(SeveralAssociations):
+            protect_period(con, Filters.year(2025))
+        with pytest.raises(SeveralAssociations):
+            protect_period(con, Filters.year(2025, associations=("Förbund 1", "Förbund 2")))
+        assert protect_period(con, Filters.year(2025, associations=("Förbund 3",))).values
+    at = app(network_db, monkeypatch, "pages/forbund.py", year="2025")
+    at.session_state["suppress"] = True
+    at.run()
+    kpi = next(c.value for c in at.caption if "Uppdelat på kön per förbund" in c.value)
+    assert kpi and not any("Kvinnor" in c.value for c in at.caption if "alla förbund" in c.value)
+
+
+@pytest.fixture(scope="module")
+def many_db(tmp_path_factory):
+    """One association with 60 initiatives: long tables."""
+    from tests.protection_audit import generate, write_db
+
+    rows = generate(7, {f"Insats {i:02d}": 6 for i in range(60)})
+    return write_db(tmp_path_factory.mktemp("many") / "m.duckdb", rows)
+
+
+def test_a_long_table_is_searched_ordered_and_paged(many_db, monkeypatch):
+    from ui.layout import PAGE_ROWS
+
+    at = app(many_db, monkeypatch, "pages/jamstalldhet.py", year="2025")
+    assert not at.exception, at.exception
+    search = next(w for w in at.text_input if w.label == "Sök i tabellen")
+    key = search.key.removesuffix("_search")
+    table = next(d for d in at.dataframe if len(d.value) == PAGE_ROWS)  # the long one, one page of it
+    caption = next(c.value for c in at.caption if c.value.startswith("Rad 1–25 av"))
+    assert "sida 1 av" in caption
+    at.number_input(key=f"{key}_page").set_value(3).run()
+    assert any(c.value.startswith("Rad 51–") for c in at.caption)
+    at.text_input(key=f"{key}_search").input("Insats 07").run()  # literal text, letter case ignored
+    shown = next(d.value for d in at.dataframe if any("Insats 07" in str(v) for v in d.value.iloc[:, 0]))
+    assert len(shown) == 1 and any(c.value.startswith("Rad 1–1 av 1 som innehåller «Insats 07»") for c in at.caption)
+    at.text_input(key=f"{key}_search").input("*[(").run()  # a pattern is only text: no match, no error
+    assert not at.exception and any("Inga rader innehåller" in c.value for c in at.caption)
+    assert table is not None
+
+
 # ---------------------------------------------------------------- Ekonomi (issue 13)
 
 def test_ekonomi_opens_with_the_metrics_figures_on_the_sample(sample_db, monkeypatch):

@@ -77,6 +77,28 @@ def _cached(fn_name: str, version: float, args: tuple, kwargs: tuple):
 _REGISTRY: dict[str, object] = {}
 
 
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _shared(fn_name: str, version: float, args: tuple, kwargs: tuple):
+    fn = _REGISTRY[fn_name]
+    cur = cursor()
+    try:
+        return fn(cur, *args, **dict(kwargs))
+    finally:
+        cur.close()
+
+
+def run_shared(fn, *args, **kwargs):
+    """`run` for a result every session reads and none changes (a period's protection): one object in memory,
+    not a copy unpickled per call as st.cache_data hands out. What it returns must be treated as read-only."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    _REGISTRY[name] = fn
+    try:
+        return _shared(name, data_version(), args, tuple(sorted(kwargs.items())))
+    except duckdb.IOException:
+        st.error(BROKEN.format(reason="filen är skadad och kan inte läsas"))
+        st.stop()
+
+
 def run(fn, *args, **kwargs):
     """Call a metrics function `fn(con, *args, **kwargs)` through the cache for this data version."""
     name = f"{fn.__module__}.{fn.__qualname__}"

@@ -146,24 +146,27 @@ def _add_initiative() -> None:
         st.session_state.f_initiatives = [*st.session_state.f_initiatives, name]
 
 
-def initiative_label(name: str) -> str:
-    """'Insats 17-3 · Förbund 17' where the data names several associations, so a name says whose it is."""
+def initiative_labels() -> dict[str, str]:
+    """Initiative -> 'Insats 17-3 · Förbund 17' where the data names several associations, so a name says whose
+    it is; empty otherwise. Asked once per run: a picker formats thousands of options."""
     owners = run(initiative_owners) if len(run(list_associations)) > 1 else {}
-    return f"{name} · {owners[name]}" if name in owners else name
+    return {name: f"{name} · {owner}" for name, owner in owners.items()}
 
 
 def initiative_picker(names: list[str]) -> None:
     """Initiatives to narrow to. With many (a region, the national network), a search that adds the one
     chosen: Streamlit's multiselect adds every match on Enter, so "Insats 17-3" would also add 17-30 … 17-39."""
+    labels = initiative_labels()
+    label = lambda name: labels.get(name, name)  # noqa: E731
     if len(names) <= MANY:
         st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser", filter_mode="contains",
-                       format_func=initiative_label)
+                       format_func=label)
         return
     st.selectbox("Lägg till insats", [n for n in names if n not in st.session_state.f_initiatives],
                  index=None, key="f_initiative_add", placeholder=f"Sök bland {len(names)} insatser",
-                 on_change=_add_initiative, filter_mode="contains", format_func=initiative_label)
+                 on_change=_add_initiative, filter_mode="contains", format_func=label)
     st.multiselect("Insatser", list(dict.fromkeys([*st.session_state.f_initiatives])), key="f_initiatives",
-                   placeholder="Alla insatser", help="Ta bort en insats med krysset.", format_func=initiative_label)
+                   placeholder="Alla insatser", help="Ta bort en insats med krysset.", format_func=label)
 
 
 def notices() -> list[str]:

@@ -1,6 +1,7 @@
 """Shared page furniture: titles, key figures split by sex, charts with their table, empty states."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -9,7 +10,7 @@ from core.vocabulary import SEX_LABELS
 from metrics import Filters
 from metrics.catalog import association_name, status
 from render.files import to_csv_bytes
-from render.format import FORMATTERS, fmt_date
+from render.format import FORMATTERS, fmt_count, fmt_date, fmt_int
 from render.text import describe, md
 from render.theme import apply_theme
 
@@ -59,8 +60,12 @@ def _leave_pages_autodiscovery() -> None:
         st.rerun()
 
 
-def page_header(title: str, question: str, f: Filters) -> None:
-    """Title, the question the page answers, the selection in words, and what a reader must know first."""
+def page_header(title: str, question: str, f: Filters, *, several_associations: bool = False) -> None:
+    """Title, the question the page answers, the selection in words, and what a reader must know first.
+
+    Under protection a page over several associations stops with a plain message (metrics.suppress,
+    SeveralAssociations), unless it protects its own figures over associations (`several_associations`).
+    """
     st.title(title)
     st.caption(f"{question}  \n**Urval:** {md(describe(f))}")
     for text in notices():
@@ -70,6 +75,8 @@ def page_header(title: str, question: str, f: Filters) -> None:
                    icon=":material/science:")
     if protection.enabled():
         st.caption(protection.note())
+        if not several_associations:
+            protection.one_association_or_stop(f)
 
 
 def kpis(items: list[dict], columns: int | None = None) -> None:
@@ -106,13 +113,20 @@ def empty(message: str = "Det finns inga uppgifter för det här urvalet. Välj 
     st.info(message, icon=":material/search_off:")
 
 
+PAGE_ROWS = 25  # a longer table is searched and paged: 3 000 initiatives are no table to scroll
+
+
 def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str | None = None) -> None:
     """A sortable table: Swedish display strings over the raw numbers, so sorting stays numeric.
 
     Counts protection hides arrive as their codes (numeric, so the column still sorts) and print
-    as `<5` or `..`.
+    as `<5` or `..`. Beyond PAGE_ROWS rows, a search, an order and pages (`_paged`); the download
+    holds every row.
     """
     formats = formats or {}
+    whole = df
+    if len(df) > PAGE_ROWS:
+        df = _paged(df, key or "t_" + "_".join(map(str, df.columns))[:60])
     counts = [c for c, k in formats.items() if k == "int" and c in df.columns]
     fns = {c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}
     fns |= {c: protection.fmt_count for c in counts}  # hidden counts hold their codes: printed as <5 or ..
@@ -124,11 +138,48 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
         shown[c] = ["–" if pd.isna(x) else fn(x) for x in shown[c]]
     st.dataframe(shown.style.format(fns, na_rep="–"), hide_index=True, width="stretch", key=key)
     if key and access.may(TABLE_DOWNLOADS):  # issue 11: table downloads are for handläggare and up
-        csv = df.copy()
-        for c in counts:
-            csv[c] = [protection.fmt_count(x) if protection.is_hidden(x) else x for x in csv[c]]
-        st.download_button("Ladda ned tabellen (CSV)", data=to_csv_bytes(csv), file_name=f"{key}.csv",
+        t = protection.threshold()  # read now: the file is built when clicked, outside this run
+
+        def csv() -> bytes:
+            out = whole.copy()
+            for c in counts:
+                out[c] = [fmt_count(x, t) if protection.is_hidden(x) else x for x in out[c]]
+            return to_csv_bytes(out)
+
+        st.download_button("Ladda ned tabellen (CSV)", data=csv, file_name=f"{key}.csv",
                            mime="text/csv", key=f"dl_{key}", on_click="ignore")
+
+
+def _paged(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows to show of a long table: those containing the search text (any text column, letter case
+    ignored, taken literally), in the chosen order (the whole table's, not one page's), one page of them."""
+    search, order, page = st.columns([3, 3, 1], vertical_alignment="bottom")
+    query = search.text_input("Sök i tabellen", key=f"{key}_search", max_chars=100,
+                              placeholder="Till exempel ett namn").strip()
+    if query:
+        hit = np.zeros(len(df), bool)
+        for c in df.columns:
+            if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype):
+                hit |= df[c].astype(str).str.contains(query, case=False, regex=False, na=False).to_numpy()
+        df = df[hit]
+    orders = [None, *((c, asc) for c in df.columns for asc in (False, True))]
+    chosen = order.selectbox("Ordning", orders, key=f"{key}_order",
+                             format_func=lambda o: "Som tabellen visar" if o is None
+                             else f"{o[0]}, {'stigande' if o[1] else 'fallande'}")
+    if chosen is not None and chosen[0] in df.columns:
+        df = df.sort_values(chosen[0], ascending=chosen[1], kind="stable", na_position="last")
+    pages = max(1, -(-len(df) // PAGE_ROWS))
+    if not 1 <= st.session_state.get(f"{key}_page", 1) <= pages:
+        st.session_state[f"{key}_page"] = 1  # a narrower search has fewer pages
+    number = page.number_input("Sida", min_value=1, max_value=pages, step=1, key=f"{key}_page")
+    first = (int(number) - 1) * PAGE_ROWS
+    if df.empty:
+        st.caption(f"Inga rader innehåller «{md(query)}».")
+    else:
+        found = f" som innehåller «{md(query)}»" if query else ""
+        st.caption(f"Rad {fmt_int(first + 1)}–{fmt_int(min(first + PAGE_ROWS, len(df)))} av {fmt_int(len(df))}{found}, "
+                   f"sida {fmt_int(number)} av {fmt_int(pages)}.")
+    return df.iloc[first:first + PAGE_ROWS]
 
 
 def chart(fig: go.Figure, data: pd.DataFrame | None, *, key: str, formats: dict[str, str] | None = None,
@@ -156,6 +207,10 @@ def board_pack_button(f: Filters | None) -> None:
     from .data import cursor
 
     threshold = protection.threshold()  # read now: the file is built outside this run, where the session is gone
+    if protection.several(f):  # its counts are always protected, one association at a time
+        with st.sidebar:
+            st.caption("Styrelseunderlaget görs för ett förbund i taget: välj ett förbund ovan.")
+        return
 
     def build() -> bytes:
         cur = cursor()

@@ -13,13 +13,14 @@ import streamlit as st
 
 from core.vocabulary import SEX_COLUMNS
 from metrics import Filters
-from metrics.suppress import (DEFAULT_THRESHOLD, VISIBLE, Protection, hidden_code, is_hidden, legend,  # noqa: F401
-                              protect_period, share_visible)
+from metrics.suppress import (DEFAULT_THRESHOLD, SEVERAL_ASSOCIATIONS, VISIBLE, Protection,  # noqa: F401
+                              hidden_code, is_hidden, legend, protect_period, share_visible,
+                              spans_several_associations)
 from render.format import fmt_count as _fmt_count
-from render.protected import pooled_people
+from render.protected import pooled_people, pooled_people_per_initiative
 
 from . import access
-from .data import run
+from .data import run, run_shared
 
 
 def enabled() -> bool:
@@ -52,7 +53,20 @@ def engine(f: Filters) -> Protection | None:
     """The protection decided for the period of `f` (cached per data version), or None when protection is off."""
     if not enabled():
         return None
-    return run(protect_period, Filters(f.start, f.end, associations=f.associations), threshold())
+    one_association_or_stop(f)
+    return run_shared(protect_period, Filters(f.start, f.end, associations=f.associations), threshold())
+
+
+def several(f: Filters) -> bool:
+    """Whether the selection spans more than one association (then nothing protected can be shown for it)."""
+    return run(spans_several_associations, Filters(f.start, f.end, associations=f.associations))
+
+
+def one_association_or_stop(f: Filters) -> None:
+    """Stop the page with a plain message where protected figures would span several associations."""
+    if several(f):
+        st.info(SEVERAL_ASSOCIATIONS, icon=":material/shield:")  # a constant: no data in it
+        st.stop()
 
 
 def table(df: pd.DataFrame, measure: str, dims: Iterable[str], f: Filters,
@@ -101,8 +115,14 @@ def fmt_count(x) -> str:
 
 def cost_people(years: pd.DataFrame, f: Filters, initiative: str | None = None):
     """The participants a pooled cost per participant divides by, or a hidden code (render.protected.pooled_people)."""
+    if not enabled():
+        return pooled_people(years, lambda i, y: VISIBLE, initiative)
+    engines: dict[int, Protection | None] = {}
+
     def kind(i: str, y: int) -> str:
-        p = engine(Filters.year(y, associations=f.associations))
+        if y not in engines:
+            engines[y] = engine(Filters.year(y, associations=f.associations))
+        p = engines[y]
         return VISIBLE if p is None else p.cell("participants", {"initiative": i}, "total")[0]
 
     return pooled_people(years, kind, initiative)
@@ -110,4 +130,13 @@ def cost_people(years: pd.DataFrame, f: Filters, initiative: str | None = None):
 
 def cost_per_initiative(ini: pd.DataFrame, years: pd.DataFrame, f: Filters) -> list:
     """`per_participant` of each initiative row, or None where protection hides the participants under it."""
-    return [ratio(v, cost_people(years, f, name)) for name, v in zip(ini.initiative, ini.per_participant)]
+    engines: dict[int, Protection | None] = {}
+
+    def kind(i: str, y: int) -> str:
+        if y not in engines:
+            engines[y] = engine(Filters.year(y, associations=f.associations))
+        p = engines[y]
+        return VISIBLE if p is None else p.cell("participants", {"initiative": i}, "total")[0]
+
+    people = pooled_people_per_initiative(years, kind if enabled() else None)
+    return [ratio(v, people.get(name, 0)) for name, v in zip(ini.initiative, ini.per_participant)]
