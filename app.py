@@ -12,6 +12,7 @@ from ui.presentation import PRESENT_CSS, TOPICS
 from ui.presentation import render as render_slide
 
 st.set_page_config(page_title="Insatskollen", page_icon=":material/insights:", layout="wide")
+access.through_app()  # pages check this: a fresh server's first request may start a page without app.py
 
 problem = startup_problem()  # builds the database from the sample when there is none
 if problem:

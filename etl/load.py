@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -526,6 +527,11 @@ def _replace(con, f: FileResult, table: str, key: list[str], rows: list[dict], f
         return
     df = pd.DataFrame(rows)
     df["load_id"] = f.load_id
+    for c in df.columns[df.dtypes == object]:
+        if any(isinstance(v, Decimal) for v in df[c]):
+            # as text, cast by the INSERT to the table's DECIMAL(18, 2): DuckDB would type a column of Decimal
+            # objects from its first rows (DECIMAL(6, 2) for 1 500,00) and refuse a larger amount further down
+            df[c] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in df[c]]
     con.register("new_rows", df)
     cond = " AND ".join(f"t.{k} = n.{k}" for k in key)
     # only rows of earlier loads: two sheets of this call may share a key (one initiative-year)

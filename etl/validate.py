@@ -483,7 +483,9 @@ def _allocation_shares(tables: list[ParsedTable]) -> None:
     for (_, _, year), rows in years.items():
         sums = dict.fromkeys(PARTY_SHARES, 0.0)
         for _, r in rows:
-            amount = r["actual"] if r.get("actual") is not None else r["budget"]
+            amount = r.get("actual") if r.get("actual") is not None else r.get("budget")
+            if amount is None:
+                continue  # a refused amount: its own error names the cell
             sums[r["party_group"]] += float(amount)
         total = sum(sums.values())
         if not total or all(abs(sums[g] / total - share) <= SHARE_TOLERANCE for g, share in PARTY_SHARES.items()):

@@ -150,6 +150,29 @@ def test_deep_link_on_a_fresh_server_opens_that_page(tmp_path, browser):
         page.close()
 
 
+def test_several_deep_links_at_once_on_a_fresh_server_all_open_their_page(tmp_path, browser):
+    """Six bookmarks opened together as a fresh server's first requests: each page comes up through app.py (its
+    navigation and filters), not as Streamlit's pages/ auto-discovery would start it (bench/RESULTS.md found 4 of 6)."""
+    db = tmp_path / "finsam.duckdb"
+    ensure_database(db)
+    links = {"inflode": "Inflöde per remittent", "jamstalldhet": "Jämställdhet", "avslut": "Avslut och resultat",
+             "kostnad": "Kostnad per deltagare", "ekonomi": "Ekonomi", "export": "Export"}
+    with streamlit_server(db) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pages = {}
+        for path in links:  # started together: none waits for another
+            pages[path] = context.new_page()
+            pages[path].goto(f"{url}/{path}?year=2024", wait_until="commit")
+        for path, title in links.items():
+            page = pages[path]
+            page.locator("h1").first.wait_for(timeout=90_000)
+            wait_idle(page, 90_000)
+            assert page.locator("h1").first.inner_text().startswith(title), path
+            assert page.get_by_test_id("stSidebar").get_by_text("Urval").count() == 1, path  # app.py's filters
+            assert page.get_by_test_id("stSidebarNav").get_by_text("Översikt").count() == 1, path
+        context.close()
+
+
 def test_board_pack_downloads_from_the_sidebar(server, browser, tmp_path):
     from pptx import Presentation
 

@@ -307,3 +307,30 @@ def test_loading_the_same_files_twice_changes_nothing(tmp_path, db):
     before = db.read_bytes()
     result = load_files(files, db)
     assert result.ok and not result.changed and db.read_bytes() == before
+
+
+@pytest.mark.parametrize("column", ["Belopp", "Utfall", "Budget"])
+@pytest.mark.parametrize("value, words", [("-100", "negativt"), ("mycket", "går inte att tolka"),
+                                          ("12000000000", "orimligt stort")])
+def test_a_refused_amount_in_the_economy_is_named_at_its_cell(tmp_path, db, column, value, words):
+    """The 50/25/25 check skips an amount the parser refused: the refusal itself names file, row and column
+    (it used to end in an unexpected KeyError/TypeError without a place, and hid every other problem)."""
+    path = write_csv(tmp_path / "e.csv", [["År", "Post", "Part", column],
+                                          ["2024", "Tilldelade medel", "Försäkringskassan", value],
+                                          ["2024", "Tilldelade medel", "Region Sörmland", "500"],
+                                          ["2024", "Okänd post", "", "1"]])
+    found = errors(refused([path], db))
+    assert [(r, c) for _, _, r, c, _ in found] == [(2, column), (4, "Post")]
+    assert words in found[0][4]
+
+
+def test_budget_amounts_far_down_a_long_file_load_exactly(tmp_path, db):
+    """DuckDB types a column of Python Decimals from its first rows: 3 000 lines of 1 500,00 kr and a
+    12 000 000 kr line on row 2 900 must still load, to the öre."""
+    rows = [["Insats", "År", "Kostnadsslag", "Budget", "Utfall"]]
+    rows += [["Noll", str(2000 + i % 25), f"Post {i}", "1500", "1499,50"] for i in range(3000)]
+    rows[2900] = ["Noll", "2024", "Investering", "12000000", "11800000,25"]
+    loaded([write_csv(tmp_path / "b.csv", rows)], db)
+    assert query(db, "SELECT budget, actual FROM budget_lines WHERE category = 'Investering'") == [
+        (Decimal("12000000.00"), Decimal("11800000.25"))]
+    assert query(db, "SELECT count(*), sum(budget) FROM budget_lines") == [(3000, Decimal("16498500.00"))]

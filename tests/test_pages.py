@@ -241,12 +241,22 @@ def test_presentation_without_exits_opens(january_db, monkeypatch):
     ({"year": "²"}, "Året i länken"),
     ({"year": "99999999999999999999"}, "Året i länken"),
     ({"initiative": "<a href='x'>finns inte</a>"}, "insats i länken"),
+    ({"sex": "kvinna"}, "kön i länken"),
+    ({"agency": "FK"}, "remittent i länken"),
+    ({"association": "<b>Förbund X</b>"}, "förbund i länken"),
 ], ids=lambda q: str(q))
 def test_odd_links_open_with_a_notice(sample_db, monkeypatch, query, notice):
     at = app(sample_db, monkeypatch, **query)
     assert not at.exception, at.exception
     assert any(notice in i.value for i in at.info), [i.value for i in at.info]
     assert at.title[0].value == "Översikt"
+
+
+def test_a_link_may_name_sexes_and_agencies_as_people_write_them(sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch, year="2024", sex="Kvinnor", agency="försäkringskassan")
+    assert not at.exception and not at.info, [i.value for i in at.info]
+    assert at.session_state["f_sexes"] == ["women"] and at.session_state["f_agencies"] == ["Försäkringskassan"]
+    assert "kön\\: kvinnor" in at.caption[0].value  # escaped for Markdown
 
 
 @pytest.mark.parametrize("slide", ["²", "0", "99", "-1", "1.5", ""])

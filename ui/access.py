@@ -384,7 +384,7 @@ def check_page(page) -> None:
 
 def require(permission: str) -> Viewer:
     """At the top of a page that holds more than aggregates: refuse unless the viewer may."""
-    _leave_pages_autodiscovery()
+    leave_pages_autodiscovery()
     if not may(permission):
         _refuse(f"behörighet {permission!r}")
     return current()
@@ -400,13 +400,35 @@ def _refuse(detail: str) -> None:
     st.stop()
 
 
-def _leave_pages_autodiscovery() -> None:
-    """A page started by Streamlit's pages/ auto-discovery (a fresh server's first request) never went
-    through app.py's gate: hand the same URL to app.py (the same private call as ui/layout.py uses)."""
+_VIA_APP = "_via_app"
+_RERUNS = "_autodiscovery_reruns"
+
+
+def through_app() -> None:
+    """app.py marks the session: its pages run through its navigation, sign-in gate and filters."""
+    st.session_state[_VIA_APP] = True
+    st.session_state[_RERUNS] = 0  # the reruns below count only those in a row that did not reach app.py
+
+
+def leave_pages_autodiscovery() -> None:
+    """Run app.py after all where a page was started without it.
+
+    On a freshly started server the first requests run in Streamlit's old multipage mode until some
+    run calls st.navigation, so a bookmarked /kostnad starts pages/kostnad.py alone, without app.py's
+    sign-in gate and filters. Switching that mode off and rerunning hands the same URL to app.py's
+    st.navigation (private API, checked on Streamlit 1.67; tested end to end). Every session that
+    has not been through app.py reruns, not only the first: several links opened at once on a fresh
+    server all start in the old mode, and the first one to switch it off must not leave the others
+    behind. A few reruns at most, so a page run on its own (tests) goes on to refuse or stop.
+    """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if st.session_state.get(_VIA_APP) and not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    tries = st.session_state.get(_RERUNS, 0)
+    if tries < 3:
+        st.session_state[_RERUNS] = tries + 1
         st.rerun()
 
 

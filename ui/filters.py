@@ -87,12 +87,23 @@ def _init_from_url(years: list[int], names: list[str], default_year: int) -> Non
     st.session_state.setdefault("f_tertial", 1)
     associations = run(list_associations)
     st.session_state.f_associations = [a for a in qp.get_all("association") if a in associations]
+    if len(st.session_state.f_associations) < len(qp.get_all("association")):
+        _notice("Ett förbund i länken finns inte bland uppgifterna och har tagits bort ur urvalet.")
     st.session_state.setdefault("f_range", (dt.date(default_year, 1, 1), dt.date(default_year, 12, 31)))
     st.session_state.f_initiatives = [n for n in qp.get_all("initiative") if n in names]
     if len(st.session_state.f_initiatives) < len(qp.get_all("initiative")):
         _notice("En insats i länken finns inte bland uppgifterna och har tagits bort ur urvalet.")
-    st.session_state.f_agencies = [a for a in qp.get_all("agency") if a in AGENCY_OPTIONS]
-    st.session_state.f_sexes = [s for s in qp.get_all("sex") if s in SEX_OPTIONS]
+    agencies = {a.casefold(): a for a in AGENCY_OPTIONS}
+    st.session_state.f_agencies = [agencies[a.casefold()] for a in qp.get_all("agency") if a.casefold() in agencies]
+    if len(st.session_state.f_agencies) < len(qp.get_all("agency")):
+        _notice("En remittent i länken kunde inte läsas och har tagits bort ur urvalet; skriv till exempel "
+                "agency=Försäkringskassan.")
+    # the keys (sex=women) and the labels a person would write (sex=Kvinnor), letter case ignored
+    sexes = {k.casefold(): k for k in SEX_OPTIONS} | {label.casefold(): k for k, label in SEX_OPTIONS.items()}
+    st.session_state.f_sexes = list(dict.fromkeys(sexes[s.casefold()] for s in qp.get_all("sex")
+                                                  if s.casefold() in sexes))
+    if any(s.casefold() not in sexes for s in qp.get_all("sex")):
+        _notice("Ett kön i länken kunde inte läsas och har tagits bort ur urvalet; skriv sex=women, men eller other.")
     st.session_state._filters_ready = True
 
 

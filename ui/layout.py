@@ -35,29 +35,13 @@ def present() -> bool:
 
 def filters_or_stop() -> Filters:
     """The sidebar's Filters; stops the page with a plain message when there is no data at all."""
-    if "_filters" not in st.session_state:
-        _leave_pages_autodiscovery()
+    access.leave_pages_autodiscovery()
     f = st.session_state.get("_filters")
     if f is None:
         st.info("Databasen innehåller inga deltagare ännu. Läs in exporter på sidan Data (administratörer) eller med "
                 "`python -m etl load FIL …` (se README) så visas siffrorna här.")
         st.stop()
     return f
-
-
-def _leave_pages_autodiscovery() -> None:
-    """Run app.py after all: the page was started by Streamlit's pages/ auto-discovery.
-
-    On a freshly started server the first request runs in the old multipage mode until
-    some run calls st.navigation, so a bookmarked /kostnad starts pages/kostnad.py alone,
-    without app.py's filters. Switching that mode off and rerunning hands the same URL
-    to app.py's st.navigation (private API, checked on Streamlit 1.67; tested end to end).
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def page_header(title: str, question: str, f: Filters, *, several_associations: bool = False) -> None:
