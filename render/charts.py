@@ -273,7 +273,17 @@ def money_bars(df: pd.DataFrame, category: str, series: dict[str, tuple[str, str
 
 
 def stacked_money(df: pd.DataFrame, category: str, stack: str, title: str) -> go.Figure:
-    """Cost per category stacked by cost type or funder, each with its fixed colour and its amount."""
+    """Cost per category stacked by cost type or funder, each with its fixed colour and its amount.
+
+    Beyond TOP_N + 1 categories, the TOP_N largest by cost and one "Övriga (N)" adding up the rest per stack.
+    """
+    totals = df.groupby(category, sort=False).cost.sum(min_count=1).fillna(0)
+    if len(totals) > TOP_N + 1:
+        keep = set(totals.sort_values(ascending=False, kind="stable").index[:TOP_N])
+        rest = df[~df[category].isin(keep)]
+        others = rest.groupby(stack, sort=False, as_index=False).cost.sum(min_count=1)
+        others[category] = f"{OTHERS} ({len(totals) - TOP_N})"
+        df = pd.concat([df[df[category].isin(keep)], others], ignore_index=True)
     fig = go.Figure()
     cats_all = list(dict.fromkeys(df[category]))
     for v in df[stack].drop_duplicates():
@@ -321,10 +331,19 @@ def duration_boxes(stats: pd.DataFrame, min_n: int = 1) -> go.Figure:
     return fig
 
 
+_NOT_ADDITIVE = ("share", "per_", "target", "flag")  # column names of figures a sum would falsify
+
+
+def _additive(column: str) -> bool:
+    return not any(word in column for word in _NOT_ADDITIVE)
+
+
 def top_n(df: pd.DataFrame, category: str, n: int = TOP_N, by: str = "total") -> pd.DataFrame:
     """The `n` largest categories and one "Övriga" row adding up the rest, so no chart draws a smear of bars.
 
-    Hidden counts (codes) in the rest make that row's figures hidden too, as `..`.
+    Hidden counts (codes) in the rest make that row's figures hidden too, as `..`. Only quantities that add
+    up are summed (counts, kronor); a share, a target, an amount per person or a flag of the rest is not the
+    sum of the parts' values, so "Övriga" has none (the table under the chart has every row).
     """
     if len(df) <= n + 1:
         return df
@@ -336,6 +355,8 @@ def top_n(df: pd.DataFrame, category: str, n: int = TOP_N, by: str = "total") ->
         if c == category:
             continue
         col = rest[c]
-        if pd.api.types.is_numeric_dtype(col) or col.map(lambda v: isinstance(v, (int, float))).all():
+        if not _additive(c):
+            row[c] = False if c == "flag" else None
+        elif pd.api.types.is_numeric_dtype(col) or col.map(lambda v: isinstance(v, (int, float))).all():
             row[c] = -2 if col.map(is_hidden).any() else col.sum()
     return pd.concat([top, pd.DataFrame([row])], ignore_index=True)
