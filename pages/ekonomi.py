@@ -7,7 +7,7 @@ from metrics import Filters
 from metrics.definitions import describe
 from metrics.economy import by_year, cost_with_administration, pooled, summary
 from render.charts import money_bars, stacked_money
-from render.format import fmt_kr, fmt_pct
+from render.format import fmt_kr, fmt_pct, fmt_kr_kpi
 from render.text import md
 from render.theme import ACTUAL_COLOR, ALLOCATED_COLOR, EQUITY_COLOR
 from ui import protection
@@ -36,10 +36,10 @@ if not f.is_calendar_year:
 share_line = " · ".join(f"{PARTIES[g].split(' ')[0]} {fmt_pct(s['shares'][g])}" for g in PARTY_SHARES) \
     if s["allocated"] else None
 kpis([
-    dict(label="Tilldelade medel", value=fmt_kr(s["allocated"]), by_sex=share_line, help=describe("allocated")),
-    dict(label="Använda medel", value=fmt_kr(s["used"]), help=describe("used"),
+    dict(label="Tilldelade medel", value=fmt_kr_kpi(s["allocated"]), by_sex=share_line, help=describe("allocated")),
+    dict(label="Använda medel", value=fmt_kr_kpi(s["used"]), help=describe("used"),
          by_sex=f"{fmt_pct(s['used'] / s['allocated'])} av tilldelade medel" if s["used"] and s["allocated"] else None),
-    dict(label="Eget kapital vid årets slut", value=fmt_kr(s["equity_end"]), help=describe("equity_end"),
+    dict(label="Eget kapital vid årets slut", value=fmt_kr_kpi(s["equity_end"]), help=describe("equity_end"),
          by_sex=f"Vid årets början {fmt_kr(s['equity_start'])}" if s["equity_start"] is not None else None),
     dict(label="Administrationens andel", value=fmt_pct(s["administration_share"]), help=describe("administration_share"),
          by_sex=f"{fmt_kr(s['administration'])} i administration" if s["administration"] is not None else None),
@@ -90,7 +90,7 @@ cost_col = "cost_with_administration" if with_admin else "cost"
 per_col = "per_participant_with_administration" if with_admin else "per_participant"
 people = protection.cost_people(c.assign(cost=c[cost_col]), f)
 kpis([dict(label="Kostnad per deltagare" + (" inkl. administration" if with_admin else ""),
-           value=fmt_kr(protection.ratio(pooled(c, administration=with_admin)["per_participant"], people)),
+           value=fmt_kr_kpi(protection.ratio(pooled(c, administration=with_admin)["per_participant"], people)),
            help=describe("cost_per_participant_with_administration" if with_admin else "cost_per_participant"))],
      columns=2)
 

@@ -5,7 +5,7 @@ from metrics import Filters
 from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year, cost_summary
 from metrics.definitions import describe
 from render.charts import money_bars, stacked_money, top_n
-from render.format import fmt_kr, fmt_pct
+from render.format import fmt_int, fmt_kr, fmt_kr_kpi, fmt_pct
 from render.text import md
 from render.theme import ACTUAL_COLOR, BUDGET_COLOR, PER_STARTED_COLOR
 from ui import protection
@@ -28,16 +28,17 @@ summary = run(cost_summary, f)
 budget, actual = c.budget.dropna().sum(), c.actual.dropna().sum()
 per_participant = protection.ratio(summary["per_participant"], protection.cost_people(c, f))
 kpis([
-    dict(label="Kostnad", value=fmt_kr(summary["cost"]), by_sex="Utfall, annars budget", help=describe("cost")),
-    dict(label="Budget", value=fmt_kr(budget if c.budget.notna().any() else None), help=describe("budget")),
-    dict(label="Utfall", value=fmt_kr(actual if c.actual.notna().any() else None),
+    dict(label="Kostnad", value=fmt_kr_kpi(summary["cost"]), by_sex="Utfall, annars budget", help=describe("cost")),
+    dict(label="Budget", value=fmt_kr_kpi(budget if c.budget.notna().any() else None), help=describe("budget")),
+    dict(label="Utfall", value=fmt_kr_kpi(actual if c.actual.notna().any() else None),
          by_sex=None if not (c.budget.notna().any() and c.actual.notna().any())
          else f"{fmt_pct(actual / budget if budget else None)} av budgeten", help=describe("actual")),
-    dict(label="Kostnad per deltagare", value=fmt_kr(per_participant), help=describe("cost_per_participant")),
+    dict(label="Kostnad per deltagare", value=fmt_kr_kpi(per_participant), help=describe("cost_per_participant")),
 ])
 if summary["budget_only"]:
-    st.caption("Endast budget, inget utfall, finns för: " + ", ".join(map(md, summary["budget_only"]))
-               + ". Där räknas kostnaden på budgeten (randiga staplar).")
+    only = summary["budget_only"]  # a region's list runs to hundreds: the first ten, and how many more
+    named = ", ".join(map(md, only[:10])) + (f" och {fmt_int(len(only) - 10)} till (se tabellen)" if len(only) > 10 else "")
+    st.caption(f"Endast budget, inget utfall, finns för: {named}. Där räknas kostnaden på budgeten (randiga staplar).")
 
 c["label"] = c.initiative if f.is_calendar_year else c.initiative + " " + c.year.astype(str)
 
@@ -66,6 +67,9 @@ if protection.enabled():  # row by row, through the engine; without protection e
 
 drawn = top_n(c.assign(total=c.cost.fillna(0))[["label", "budget", "actual", "per_participant", "per_started",
                                                 "basis", "total"]], "label", by="total") if len(c) > 16 else c
+if len(drawn) < len(c):  # the rest's sum would dwarf the largest 15 on a kronor axis: the table has them
+    drawn = drawn.iloc[:-1]
+    st.caption(f"Diagrammen visar de {fmt_int(len(drawn))} största av {fmt_int(len(c))} (kostnad); tabellerna har alla.")
 chart(money_bars(drawn, "label", {"budget": ("Budget", BUDGET_COLOR), "actual": ("Utfall", ACTUAL_COLOR)},
                  "Budget och utfall per insats" + ("" if f.is_calendar_year else " och år")),
       None, key="kostnad_budget_utfall")

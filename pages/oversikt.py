@@ -7,7 +7,7 @@ from metrics.cost import cost_by_initiative_year, cost_per_initiative, cost_summ
 from metrics.definitions import describe
 from metrics.people import by_initiative, headline
 from render.charts import sex_bars, top_n
-from render.format import fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
+from render.format import fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp, fmt_kr_kpi
 from render.text import md, period_label
 from ui import protection
 from ui.data import run
@@ -97,7 +97,7 @@ kpis([
          by_sex="Inga avslut ännu under perioden." if no_exits else
          "Orsak 1 eller 2 (fortsatt rehabilitering).  \n" + sex_line(wide, fmt_pct),
          delta=share_change("positive_wide_share", wide["total"]), help=describe("positive_wide_share")),
-    dict(label="Kostnad per deltagare", value=fmt_kr(per_participant),
+    dict(label="Kostnad per deltagare", value=fmt_kr_kpi(per_participant),
          by_sex="Utfall, annars budget, delat med deltagarna",
          delta=None if per_participant is None or key.loc["cost_per_participant", "change"] is None
          else f"{fmt_kr(key.loc['cost_per_participant', 'change'], signed=True)} {against}",

@@ -275,15 +275,14 @@ def money_bars(df: pd.DataFrame, category: str, series: dict[str, tuple[str, str
 def stacked_money(df: pd.DataFrame, category: str, stack: str, title: str) -> go.Figure:
     """Cost per category stacked by cost type or funder, each with its fixed colour and its amount.
 
-    Beyond TOP_N + 1 categories, the TOP_N largest by cost and one "Övriga (N)" adding up the rest per stack.
+    Beyond TOP_N + 1 categories, the TOP_N largest by cost, and the title says so: the rest's sum on the same
+    kronor axis would dwarf them (the chart's table has every category).
     """
     totals = df.groupby(category, sort=False).cost.sum(min_count=1).fillna(0)
     if len(totals) > TOP_N + 1:
         keep = set(totals.sort_values(ascending=False, kind="stable").index[:TOP_N])
-        rest = df[~df[category].isin(keep)]
-        others = rest.groupby(stack, sort=False, as_index=False).cost.sum(min_count=1)
-        others[category] = f"{OTHERS} ({len(totals) - TOP_N})"
-        df = pd.concat([df[df[category].isin(keep)], others], ignore_index=True)
+        df = df[df[category].isin(keep)]
+        title = f"{title}: de {TOP_N} största av {len(totals)}"
     fig = go.Figure()
     cats_all = list(dict.fromkeys(df[category]))
     for v in df[stack].drop_duplicates():

@@ -118,6 +118,16 @@ def fmt_kr(x: Any, decimals: int = 0, *, signed: bool = False) -> str:
     return _fmt(x, decimals, "kr", signed=signed)
 
 
+def fmt_kr_kpi(x: Any) -> str:
+    """A key figure in kronor that fits its box: exact up to 999 999 999 kr, then '33,65 mdkr' (a region's or
+    the nation's costs over many years); the tables below it keep the exact amount."""
+    try:
+        big = x is not None and not pd.isna(x) and abs(float(x)) >= 1_000_000_000
+    except (TypeError, ValueError):
+        big = False
+    return _fmt(x, 2, "mdkr", scale=Decimal("0.000000001")) if big else fmt_kr(x)
+
+
 def fmt_tkr(x: Any, decimals: int = 0, *, signed: bool = False) -> str:
     """Kronor shown in thousands: budgets read better as '2 411 tkr' than as seven digits."""
     return _fmt(x, decimals, "tkr", signed=signed, scale=Decimal("0.001"))

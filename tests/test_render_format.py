@@ -194,3 +194,13 @@ def test_format_table_accepts_functions_and_duplicate_columns():
 def test_format_table_refuses_unknown_kind():
     with pytest.raises(ValueError, match="procent"):
         format_table(pd.DataFrame({"a": [1]}), {"a": "procent"})
+
+
+def test_a_key_figure_in_kronor_fits_its_box():
+    from render.format import fmt_kr_kpi
+
+    plain = lambda s: s.replace("\xa0", " ")  # noqa: E731 - the formats use no-break spaces
+    assert plain(fmt_kr_kpi(19_000_000)) == "19 000 000 kr"  # an association's year: exact
+    assert plain(fmt_kr_kpi(999_999_999)) == "999 999 999 kr"
+    assert plain(fmt_kr_kpi(33_652_146_893)) == "33,65 mdkr"  # the nation over 15 years
+    assert fmt_kr_kpi(None) == "–" and fmt_kr_kpi(float("nan")) == "–"
