@@ -110,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         result = load_files(args.files, db, actor=cli_actor(), on_change=audit_log(db))
         _print_result(result, checking=False)
         return 0 if result.ok else 1
-    if args.command in ("undo", "history") and not db.exists():
+    if args.command == "history" and not db.exists():
         say(f"FEL: {db}: databasen finns inte; kontrollera sökvägen (--db eller FINSAM_DB)", sys.stderr)
-        return 1  # a mistyped path is not a reason to build a sample database there
+        return 1  # a mistyped path is not a reason to build a sample database there (undo says so itself)
     if args.command == "undo":
         undone = history.undo(db, args.load_id, actor=cli_actor(), on_change=audit_log(db))
         say(undone.message, sys.stdout if undone.ok else sys.stderr)
