@@ -79,14 +79,21 @@ DIMENSIONS = {
 TIME_DIMENSIONS = {"month", "quarter", "tertial", "year"}
 
 
+def period_sql(dim: str, date: str) -> str | None:
+    """A month, quarter or tertial of `date` as its label ('2024-05', '2024-K2', '2024-T2'); None for another dim."""
+    if dim == "month":
+        return f"strftime({date}, '%Y-%m')"
+    if dim == "quarter":
+        return f"CAST(year({date}) AS VARCHAR) || '-K' || CAST(quarter({date}) AS VARCHAR)"
+    if dim == "tertial":
+        return f"CAST(year({date}) AS VARCHAR) || '-T' || CAST((month({date}) - 1) // 4 + 1 AS VARCHAR)"
+    return None
+
+
 def _dim_sql(dim: str, measure: str) -> str:
     d = EVENT_DATE[measure]
-    if dim == "month":
-        return f"strftime({d}, '%Y-%m') AS month"
-    if dim == "quarter":
-        return f"CAST(year({d}) AS VARCHAR) || '-K' || CAST(quarter({d}) AS VARCHAR) AS quarter"
-    if dim == "tertial":
-        return f"CAST(year({d}) AS VARCHAR) || '-T' || CAST((month({d}) - 1) // 4 + 1 AS VARCHAR) AS tertial"
+    if (period := period_sql(dim, d)) is not None:
+        return f"{period} AS {dim}"
     if dim == "year":
         return f"year({d}) AS year"
     return dim

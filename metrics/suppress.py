@@ -49,7 +49,7 @@ import pandas as pd
 
 from core.vocabulary import SEX_COLUMNS, WIDE_POSITIVE_EXTRA
 
-from .facts import FACTS_SQL
+from .facts import EVENT_DATE, FACTS_SQL, MEASURES, period_sql
 from .filters import Filters
 
 DEFAULT_THRESHOLD = 5
@@ -158,25 +158,10 @@ PUBLICATION: tuple[TableSpec, ...] = (
 )
 FILTER_DIMS = ("initiative", "agency")  # a selection narrows these (and sex)
 
-_MEASURE_SQL = {
-    "participants": "is_participant",
-    "started": "is_started",
-    "exited": "is_exited",
-    "no_consent": "is_participant AND NOT consent",
-}
-_EVENT = {"started": "start_date", "exited": "end_date", "participants": "start_date", "no_consent": "start_date"}
-
-
 def _dim_sql(dim: str, measure: str) -> str:
-    d = _EVENT[measure]
-    if dim == "month":
-        return f"CASE WHEN anonymous THEN '{NO_DATE}' ELSE strftime({d}, '%Y-%m') END"
-    if dim == "quarter":
-        return (f"CASE WHEN anonymous THEN '{NO_DATE}' "
-                f"ELSE CAST(year({d}) AS VARCHAR) || '-K' || CAST(quarter({d}) AS VARCHAR) END")
-    if dim == "tertial":
-        return (f"CASE WHEN anonymous THEN '{NO_DATE}' "
-                f"ELSE CAST(year({d}) AS VARCHAR) || '-T' || CAST((month({d}) - 1) // 4 + 1 AS VARCHAR) END")
+    """A dimension as text; an anonymous count's period is NO_DATE (it carries only a year)."""
+    if (period := period_sql(dim, EVENT_DATE[measure])) is not None:
+        return f"CASE WHEN anonymous THEN '{NO_DATE}' ELSE {period} END"
     return f"CAST({dim} AS VARCHAR)"
 
 
@@ -333,7 +318,7 @@ def _cube(con: duckdb.DuckDBPyConnection, f: Filters, spec: TableSpec) -> pd.Dat
     names = [f"d{i}" for i in range(len(dims))]
     sql = f"""
         WITH facts AS ({FACTS_SQL}),
-        rows AS (SELECT {cols + ', ' if cols else ''}sex, n FROM facts WHERE {_MEASURE_SQL[spec.measure]})
+        rows AS (SELECT {cols + ', ' if cols else ''}sex, n FROM facts WHERE {MEASURES[spec.measure]})
         SELECT {''.join(n + ', ' for n in names)}sex, CAST(sum(n) AS BIGINT) AS v,
                {''.join(f'GROUPING({n}) AS g{i}, ' for i, n in enumerate(names))}GROUPING(sex) AS gs
         FROM rows GROUP BY CUBE ({', '.join([*names, 'sex'])})

@@ -3,7 +3,6 @@ import pandas as pd
 import streamlit as st
 
 from core.vocabulary import DIRECTION_SHEETS, PARTIES, PARTY_SHARES
-from metrics import Filters
 from metrics.definitions import describe
 from metrics.economy import by_year, cost_with_administration, pooled, summary
 from render.charts import money_bars, stacked_money
@@ -95,9 +94,12 @@ kpis([dict(label="Kostnad per deltagare" + (" inkl. administration" if with_admi
      columns=2)
 
 
+engine_of = protection.year_engines(f)  # once per year, not per row
+
+
 def participants_as_shown(row):
     """The initiative-year's participants behind the cost per participant, as this reader may see them."""
-    p = protection.engine(Filters.year(int(row.year), associations=f.associations))
+    p = engine_of(row.year)
     if p is None:
         return row.participants
     kind, _ = p.cell("participants", {"initiative": row.initiative}, "total")

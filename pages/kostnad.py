@@ -1,7 +1,6 @@
 """Kostnad per deltagare: what does each initiative cost, per participant and per result?"""
 import streamlit as st
 
-from metrics import Filters
 from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year, cost_summary
 from metrics.definitions import describe
 from render.charts import money_bars, stacked_money, top_n
@@ -43,9 +42,12 @@ if summary["budget_only"]:
 c["label"] = c.initiative if f.is_calendar_year else c.initiative + " " + c.year.astype(str)
 
 
+engine_of = protection.year_engines(f)  # once per year, not per row
+
+
 def counts_as_shown(row) -> dict:
     """The initiative-year's people behind the per-person costs, as this reader may see them."""
-    p = protection.engine(Filters.year(int(row.year), associations=f.associations))
+    p = engine_of(row.year)
     out = {}
     for col, measure, dims in (("participants", "participants", {}), ("started", "started", {}),
                                ("positive_exits", "exited", {"reason": "positive"})):

@@ -64,50 +64,47 @@ def cursor() -> duckdb.DuckDBPyConnection:
     return cur
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def _cached(fn_name: str, version: float, args: tuple, kwargs: tuple):
-    fn = _REGISTRY[fn_name]
+_REGISTRY: dict[str, object] = {}
+
+
+def _call(fn_name: str, args: tuple, kwargs: tuple):
+    """The registered metrics function on a cursor of its own."""
     cur = cursor()
     try:
-        return fn(cur, *args, **dict(kwargs))
+        return _REGISTRY[fn_name](cur, *args, **dict(kwargs))
     finally:
         cur.close()
 
 
-_REGISTRY: dict[str, object] = {}
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(fn_name: str, version: float, args: tuple, kwargs: tuple):
+    return _call(fn_name, args, kwargs)
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
 def _shared(fn_name: str, version: float, args: tuple, kwargs: tuple):
-    fn = _REGISTRY[fn_name]
-    cur = cursor()
+    return _call(fn_name, args, kwargs)
+
+
+def _through(cache, fn, args: tuple, kwargs: dict):
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    _REGISTRY[name] = fn
     try:
-        return fn(cur, *args, **dict(kwargs))
-    finally:
-        cur.close()
+        return cache(name, data_version(), args, tuple(sorted(kwargs.items())))
+    except duckdb.IOException:  # a file damaged beyond what the check at start-up sees: no traceback, no path
+        st.error(BROKEN.format(reason="filen är skadad och kan inte läsas"))
+        st.stop()
 
 
 def run_shared(fn, *args, **kwargs):
     """`run` for a result every session reads and none changes (a period's protection): one object in memory,
     not a copy unpickled per call as st.cache_data hands out. What it returns must be treated as read-only."""
-    name = f"{fn.__module__}.{fn.__qualname__}"
-    _REGISTRY[name] = fn
-    try:
-        return _shared(name, data_version(), args, tuple(sorted(kwargs.items())))
-    except duckdb.IOException:
-        st.error(BROKEN.format(reason="filen är skadad och kan inte läsas"))
-        st.stop()
+    return _through(_shared, fn, args, kwargs)
 
 
 def run(fn, *args, **kwargs):
     """Call a metrics function `fn(con, *args, **kwargs)` through the cache for this data version."""
-    name = f"{fn.__module__}.{fn.__qualname__}"
-    _REGISTRY[name] = fn
-    try:
-        return _cached(name, data_version(), args, tuple(sorted(kwargs.items())))
-    except duckdb.IOException:  # a file damaged beyond what the check at start-up sees: no traceback, no path
-        st.error(BROKEN.format(reason="filen är skadad och kan inte läsas"))
-        st.stop()
+    return _through(_cached, fn, args, kwargs)
 
 
 def several_associations() -> bool:

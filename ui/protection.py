@@ -113,30 +113,38 @@ def fmt_count(x) -> str:
     return _fmt_count(x, threshold())
 
 
+def year_engines(f: Filters):
+    """`engine` of each calendar year of `f`'s associations, asked once per year: costs are per initiative and
+    year, and a page asks it for thousands of initiative-years."""
+    engines: dict[int, Protection | None] = {}
+
+    def of(y: int) -> Protection | None:
+        if y not in engines:
+            engines[y] = engine(Filters.year(int(y), associations=f.associations))
+        return engines[y]
+
+    return of
+
+
+def _participants_kind(f: Filters):
+    """(initiative, year) -> whether that initiative-year's participant count is visible, hidden and how."""
+    of = year_engines(f)
+
+    def kind(i: str, y: int) -> str:
+        p = of(y)
+        return VISIBLE if p is None else p.cell("participants", {"initiative": i}, "total")[0]
+
+    return kind
+
+
 def cost_people(years: pd.DataFrame, f: Filters, initiative: str | None = None):
     """The participants a pooled cost per participant divides by, or a hidden code (render.protected.pooled_people)."""
     if not enabled():
         return pooled_people(years, lambda i, y: VISIBLE, initiative)
-    engines: dict[int, Protection | None] = {}
-
-    def kind(i: str, y: int) -> str:
-        if y not in engines:
-            engines[y] = engine(Filters.year(y, associations=f.associations))
-        p = engines[y]
-        return VISIBLE if p is None else p.cell("participants", {"initiative": i}, "total")[0]
-
-    return pooled_people(years, kind, initiative)
+    return pooled_people(years, _participants_kind(f), initiative)
 
 
 def cost_per_initiative(ini: pd.DataFrame, years: pd.DataFrame, f: Filters) -> list:
     """`per_participant` of each initiative row, or None where protection hides the participants under it."""
-    engines: dict[int, Protection | None] = {}
-
-    def kind(i: str, y: int) -> str:
-        if y not in engines:
-            engines[y] = engine(Filters.year(y, associations=f.associations))
-        p = engines[y]
-        return VISIBLE if p is None else p.cell("participants", {"initiative": i}, "total")[0]
-
-    people = pooled_people_per_initiative(years, kind if enabled() else None)
+    people = pooled_people_per_initiative(years, _participants_kind(f) if enabled() else None)
     return [ratio(v, people.get(name, 0)) for name, v in zip(ini.initiative, ini.per_participant)]
