@@ -36,14 +36,6 @@ st.metric("Deltagare", "1 234")
 st.plotly_chart(go.Figure(go.Bar(x=["Kvinnor", "Män", "Annat/okänt"], y=[612, 598, 24])))
 '''
 
-# Watches the run state, so that a rerun in the same session (a widget, a page link) is timed
-# to its end even when it is too quick for a poll to see it running.
-OBSERVE = """() => { const app = document.querySelector("[data-testid='stApp']");
-  window.__ran = false; window.__app = app;
-  if (window.__obs) return;
-  window.__obs = new MutationObserver(recs => { for (const r of recs) {
-      if (r.oldValue === 'running' || r.target.getAttribute('data-test-script-state') === 'running') window.__ran = true; } });
-  window.__obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true}); }"""
 # True once every Plotly chart on the page has drawn its SVG and the count has held still (300 ms; 1,5 s
 # while no chart is there, as the chart component is loaded lazily). window.__drawSince is then the moment,
 # in ms since the navigation began, when the last chart was drawn.
@@ -52,10 +44,6 @@ CHARTS_DRAWN = """() => { const charts = [...document.querySelectorAll("[data-te
   const key = charts.length + ':' + drawn, now = performance.now();
   if (window.__drawKey !== key) { window.__drawKey = key; window.__drawSince = now; return false; }
   return drawn === charts.length && now - window.__drawSince >= (charts.length ? 300 : 1500); }"""
-RERUN_DONE = """() => window.__ran === true && document.querySelector("[data-testid='stApp']") === window.__app
-  && window.__app.getAttribute('data-test-script-state') === 'notRunning'"""
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -331,15 +319,50 @@ async def _errors(page, nav_title: str) -> tuple[int, int, str | None]:
 CLICK_MS = 60_000  # a link or a widget that cannot be clicked within a minute is a failure in itself
 
 
-async def _act(page, base: str, kind: str, target: str, timeout_ms: float) -> None:
+class Runs:
+    """The app's script runs that reached their end, counted from the session's websocket.
+
+    A click that starts a rerun is timed to the end of that run. The page's run-state attribute cannot tell:
+    under load the browser gets "running" and "finished" together, React draws only the last state, and a
+    watcher of the attribute never sees the run (the 20-session run of 2026-11-23 counted ten page switches as
+    hung that had finished). Streamlit's own message for the end of a run (ForwardMsg script_finished) can.
+    A run cut short by a rerun it asked for is not an end.
+    """
+
+    def __init__(self, page) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self._msg = ForwardMsg
+        self.ended = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload) -> None:
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        try:
+            msg = self._msg.FromString(bytes(payload))
+        except Exception:  # noqa: BLE001 - not a message of ours
+            return
+        if msg.WhichOneof("type") == "script_finished" and msg.script_finished != self._msg.FINISHED_EARLY_FOR_RERUN:
+            self.ended += 1
+
+    async def after(self, before: int, timeout_ms: float) -> None:
+        """Wait until a run has ended since the count was `before`."""
+        t_end = time.perf_counter() + timeout_ms / 1000
+        while self.ended <= before:
+            if time.perf_counter() > t_end:
+                raise TimeoutError(f"no script run ended within {timeout_ms / 1000:.0f} s")
+            await asyncio.sleep(0.02)
+
+
+async def _act(page, runs: Runs, base: str, kind: str, target: str, timeout_ms: float) -> None:
+    """One step, timed to the end of the run it starts and the page drawn (the app's run state notRunning)."""
+    if kind not in ("open", "goto"):
+        await page.wait_for_selector(READY, timeout=timeout_ms)
+    before = runs.ended
     if kind in ("open", "goto"):
         await page.goto(base + target, timeout=timeout_ms)
-        await page.wait_for_selector(READY, timeout=timeout_ms)
-        await page.evaluate(OBSERVE)
-        return
-    await page.wait_for_selector(READY, timeout=timeout_ms)
-    await page.evaluate(OBSERVE)
-    if kind == "nav":
+    elif kind == "nav":
         await page.get_by_test_id("stSidebarNav").get_by_text(target, exact=True).click(timeout=CLICK_MS)
     elif kind == "year":
         box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="År")
@@ -347,7 +370,8 @@ async def _act(page, base: str, kind: str, target: str, timeout_ms: float) -> No
         await page.get_by_role("option", name=target, exact=True).click(timeout=CLICK_MS)
     else:
         raise ValueError(kind)
-    await page.wait_for_function(RERUN_DONE, timeout=timeout_ms, polling=50)
+    await runs.after(before, timeout_ms)
+    await page.wait_for_selector(READY, timeout=timeout_ms)
 
 
 async def _sessions(server: Server, pages, year: int, years: list[int], first_year: int, last_year: int,
@@ -355,8 +379,10 @@ async def _sessions(server: Server, pages, year: int, years: list[int], first_ye
                     timeout_s: float, wall_cap_s: float, shots: Path | None = None) -> LoadUnderSessions:
     from playwright.async_api import async_playwright
 
-    if shots is not None:
+    if shots is not None:  # this run's pictures of failed steps only
         shots.mkdir(parents=True, exist_ok=True)
+        for old in shots.glob("*.png"):
+            old.unlink()
 
     res = LoadUnderSessions(sessions, rss_before_mb=server.rss_mb())
     t_phase = time.perf_counter()  # reset once the warm-up visit is done
@@ -399,6 +425,7 @@ async def _sessions(server: Server, pages, year: int, years: list[int], first_ye
         opening, actions = session_plan(i, pages, year, years, first_year, last_year)
         ctx = await browser.new_context(viewport=VIEWPORT)
         page = await ctx.new_page()
+        runs = Runs(page)
         plan = [("open", opening)] + [actions[k % len(actions)] for k in range(max_steps)]
         after_load_steps = 0
         try:
@@ -412,7 +439,7 @@ async def _sessions(server: Server, pages, year: int, years: list[int], first_ye
                 step = Step(i, k, kind, target, None, began, after_swap=after)
                 t0 = time.perf_counter()
                 try:
-                    await _act(page, server.url, kind, target, timeout_ms)
+                    await _act(page, runs, server.url, kind, target, timeout_ms)
                     step.seconds = time.perf_counter() - t0
                 except Exception as exc:
                     step.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"

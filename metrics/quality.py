@@ -135,14 +135,17 @@ _SQL = {
 _PARAMS = {"no_budget": {"as_of"}, "budget_without_participants": {"as_of"}, "long_enrollments": {"as_of", "max_years"}}
 
 
-def rows(con: duckdb.DuckDBPyConnection, key: str, *, as_of: dt.date, max_years: int = DEFAULT_MAX_YEARS) -> pd.DataFrame:
-    """The rows behind one check: enrollments for the individual checks, initiatives (and years) for the others."""
+def rows(con: duckdb.DuckDBPyConnection, key: str, *, as_of: dt.date, max_years: int = DEFAULT_MAX_YEARS,
+         limit: int | None = None) -> pd.DataFrame:
+    """The rows behind one check: enrollments for the individual checks, initiatives (and years) for the others;
+    the first `limit` of them in the check's order (a national database has tens of thousands behind one check)."""
     if key not in _SQL:
         raise ValueError(f"unknown data-quality check {key!r}")
     if key == "unmapped_referrers" and not _has(con, "referrer_units"):
         return con.execute(f"SELECT {_ROW_COLUMNS} FROM enrollments WHERE FALSE").df()  # loaded before the table existed
     given = {"as_of": as_of, "max_years": int(max_years)}
-    return con.execute(_SQL[key], {k: given[k] for k in _PARAMS.get(key, ())}).df()
+    sql = _SQL[key] if limit is None else f"SELECT * FROM ({_SQL[key]}) LIMIT {int(limit)}"
+    return con.execute(sql, {k: given[k] for k in _PARAMS.get(key, ())}).df()
 
 
 def summary(con: duckdb.DuckDBPyConnection, *, as_of: dt.date, max_years: int = DEFAULT_MAX_YEARS) -> pd.DataFrame:

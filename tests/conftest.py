@@ -56,6 +56,16 @@ def write_csv(path: Path, rows: list[list], delimiter: str = ";", encoding: str 
     return path
 
 
+def open_tables(at):
+    """Open every chart's "Visa som tabell" (drawn only when opened) and run again, as a reader clicking them."""
+    keys = [e.key for e in at.expander if e.key and str(e.key).endswith("_as_table")]
+    for key in keys:
+        at.session_state[key] = True
+    if keys:
+        at.run()
+    return at
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     """`python -m etl ...` in a fresh process, from the repository root."""
     env = {k: v for k, v in os.environ.items() if k != "FINSAM_DB"}

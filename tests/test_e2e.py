@@ -53,6 +53,47 @@ def test_navigation_reaches_every_view_in_one_click(server, browser):
     page.close()
 
 
+def test_a_charts_table_opens_with_its_rows_and_download(server, browser):
+    """Drawn when opened: one click shows the table under the chart, and its CSV."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/inflode?year=2024")
+    wait_idle(page)
+    box = page.get_by_test_id("stExpander").filter(has_text="Visa som tabell").first
+    assert box.get_by_test_id("stDataFrame").count() == 0
+    box.get_by_text("Visa som tabell").click()
+    box.get_by_test_id("stDataFrame").wait_for(timeout=30_000)
+    wait_idle(page)
+    assert box.get_by_text("Ladda ned tabellen (CSV)").count() == 1
+    assert page.get_by_test_id("stException").count() == 0
+    page.close()
+
+
+def test_the_sidebar_shows_the_year_the_page_uses_after_a_switch_with_sessions_at_once(server, browser):
+    """With several sessions switching pages at once, the year box showed the first year in its list (2026) above
+    a page for 2024, and choosing that year then did nothing; every switch must keep what the page uses."""
+    pages = []
+    for i in range(8):  # eight people opening a page at once, each in a browser of their own
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        page.goto(f"{server}/{PATHS[i % 4]}?year=2024&agency=Arbetsförmedlingen", wait_until="commit")
+        pages.append(page)
+    targets = ["Jämställdhet", "Avslut och resultat", "Kostnad per deltagare", "Inflöde per remittent"]
+    for i, page in enumerate(pages):  # each switches page as soon as its page is there, the others still running
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
+        page.get_by_test_id("stSidebarNav").get_by_text(targets[i % 4], exact=True).click()
+    for page in pages:
+        page.wait_for_function("() => !location.search.includes('x') && document.querySelector("
+                               "\"[data-testid='stApp']\").getAttribute('data-test-script-state') === 'notRunning'")
+        page.wait_for_timeout(1500)
+        wait_idle(page)
+        year_box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="År")
+        assert year_box.locator("input").input_value() == "2024", page.url
+        assert "Arbetsförmedlingen" in page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(
+            has_text="Remittent").inner_text()
+        assert "year=2024" in page.url
+    for page in pages:
+        page.context.close()
+
+
 def _font_px(page, selector: str) -> float:
     return page.evaluate(
         """(sel) => { const el = document.querySelector(sel); return el ? parseFloat(getComputedStyle(el).fontSize) : 0; }""",
@@ -242,12 +283,22 @@ def test_typing_one_initiative_among_many_selects_that_one(browser, tmp_path):
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.goto(f"{url}/?year=2025")
         wait_idle(page)
-        box = page.get_by_test_id("stSidebar").locator("[data-testid=stSelectbox]").filter(has_text="Lägg till insats")
+        box = page.get_by_test_id("stSidebar").get_by_test_id("stTextInput").filter(has_text="Lägg till insats")
         box.locator("input").click()
         page.keyboard.type("Insats 17-3")
-        page.wait_for_timeout(300)
         page.keyboard.press("Enter")
         page.wait_for_function("() => location.search.includes('initiative=')", timeout=30_000)
         wait_idle(page)
         assert page.url.count("initiative=") == 1 and "initiative=Insats+17-3" in page.url
+        assert box.locator("input").input_value() == ""  # ready for the next one
+        # a part of a name offers the matches to choose from, and choosing one adds that one
+        box.locator("input").fill("17-3")
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        page.get_by_test_id("stSidebar").get_by_placeholder("Välj bland 10 träffar").click()
+        assert page.get_by_role("option").count() == 10  # 17-30 … 17-39; 17-3 is chosen already
+        page.get_by_role("option", name="Insats 17-35", exact=True).click()
+        page.wait_for_function("() => location.search.includes('Insats+17-35')", timeout=30_000)
+        wait_idle(page)
+        assert page.url.count("initiative=") == 2
         page.close()

@@ -80,6 +80,9 @@ def test_the_rows_behind_the_checks(con):
     assert [tuple(r) for r in rows("missing_from_register").values] == [("Delta", "budget, deltagare")]
     assert list(rows("long_enrollments").participant_id) == ["RAR-A05"]
     assert float(rows("long_enrollments").years[0]) == 2.5
+    # the first rows in the check's order, for a page at national scale
+    first = quality.rows(con, "no_budget", as_of=AS_OF, max_years=2, limit=2)
+    assert [tuple(r) for r in first[["initiative", "year"]].values] == [("Alfa", 2022), ("Beta", 2019)]
 
 
 def test_referrer_units_unmapped_first(con):

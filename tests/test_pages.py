@@ -9,6 +9,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import open_tables
+
 from etl.load import SCHEMA, ensure_database, load_files
 from metrics import Filters
 from metrics.catalog import default_year
@@ -35,7 +37,8 @@ def empty_db(tmp_path_factory):
     return db
 
 
-def app(db, monkeypatch, page=None, **query) -> AppTest:
+def app(db, monkeypatch, page=None, tables=True, **query) -> AppTest:
+    """The app on `page`, with every chart's table opened (`tables`)."""
     monkeypatch.setenv("FINSAM_DB", str(db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     for k, v in query.items():
@@ -44,7 +47,7 @@ def app(db, monkeypatch, page=None, **query) -> AppTest:
     if page:
         at.switch_page(page)
         at.run()
-    return at
+    return open_tables(at) if tables else at
 
 
 def metric(at: AppTest, label: str):
@@ -183,12 +186,24 @@ def test_pages_agree_with_the_annual_report(sample_db, monkeypatch):
     assert metric(at, "Avslutade").value == fmt_int(report["exited"]["total"])
     assert metric(at, "Utan samtycke").value == fmt_int(report["no_consent"])
     at.switch_page("pages/inflode.py")
-    at.run()
+    open_tables(at.run())
     table = at.dataframe[1].value.set_index("Remittent")  # the agency × sex table
     for agency in table.index.drop("Totalt"):
         expected = sum(ini["referrers"].get(agency, {}).get("total", 0) for ini in report["initiatives"].values())
         assert table.loc[agency, "Totalt"] == expected
     assert table.loc["Totalt", "Kvinnor"] == report["started"]["women"]
+
+
+def test_a_charts_table_is_drawn_only_when_opened(sample_db, monkeypatch):
+    """Closed, "Visa som tabell" sends nothing (at national scale four hidden tables per page cost the browser
+    time on every visit); opened, it holds the chart's table and its download."""
+    at = app(sample_db, monkeypatch, "pages/inflode.py", tables=False, year="2024")
+    boxes = [e for e in at.expander if e.label == "Visa som tabell"]
+    assert len(boxes) >= 2 and not any(len(e.dataframe) for e in boxes)
+    open_tables(at)
+    boxes = [e for e in at.expander if e.label == "Visa som tabell"]
+    assert all(len(e.dataframe) == 1 for e in boxes)
+    assert not at.exception
 
 
 def test_app_builds_the_database_from_the_sample_when_missing(tmp_path, monkeypatch):
@@ -415,6 +430,43 @@ def test_a_long_table_is_searched_ordered_and_paged(many_db, monkeypatch):
     at.text_input(key=f"{key}_search").input("*[(").run()  # a pattern is only text: no match, no error
     assert not at.exception and any("Inga rader innehåller" in c.value for c in at.caption)
     assert table is not None
+
+
+def test_among_many_initiatives_a_search_adds_the_one_named_and_offers_the_rest(many_db, monkeypatch):
+    """60 initiatives: no list of every one goes to the browser; the exact name is added on Enter, a part of a
+    name offers its matches, a search for nothing says so (as text, not Markdown)."""
+    at = app(many_db, monkeypatch, year="2025")
+    assert not at.exception, at.exception
+    assert not [w for w in at.selectbox if w.key == "f_initiative_add"]  # nothing offered before a search
+    at.text_input(key="f_initiative_query").input(" insats 07 ").run()  # letter case and spaces ignored
+    assert at.multiselect(key="f_initiatives").value == ["Insats 07"]
+    assert at.text_input(key="f_initiative_query").value == ""
+    assert at.query_params["initiative"] in ("Insats 07", ["Insats 07"])
+    at.text_input(key="f_initiative_query").input("Insats 1").run()  # ten matches: chosen from a list
+    offered = at.selectbox(key="f_initiative_add")
+    assert offered.options == [f"Insats {i}" for i in range(10, 20)]
+    offered.select("Insats 15").run()
+    assert at.multiselect(key="f_initiatives").value == ["Insats 07", "Insats 15"]
+    assert "Insats 15" not in at.selectbox(key="f_initiative_add").options
+    at.text_input(key="f_initiative_query").input("Insats").run()  # 58 left: the first 50 offered, and said so
+    assert len(at.selectbox(key="f_initiative_add").options) == 50
+    at.text_input(key="f_initiative_query").input("*finns [inte]*").run()
+    assert not at.exception
+    assert any(c.value == "Ingen insats innehåller «\\*finns \\[inte\\]\\*»." for c in at.caption), \
+        [c.value for c in at.caption]
+
+
+def test_initiative_matches_ignores_case_spaces_and_the_chosen():
+    from ui.filters import initiative_matches
+
+    names = ["Insats 17-3", "Insats 17-30", "Jobbet", "jobbet 2"]
+    labels = {"Insats 17-3": "Insats 17-3 · Förbund 17", "Insats 17-30": "Insats 17-30 · Förbund 17"}
+    assert initiative_matches("  insats 17-3 ", names, labels) == (["Insats 17-3"], ["Insats 17-3", "Insats 17-30"])
+    assert initiative_matches("förbund 17", names, labels) == ([], ["Insats 17-3", "Insats 17-30"])
+    assert initiative_matches("Insats 17-3 · Förbund 17", names, labels)[0] == ["Insats 17-3"]
+    assert initiative_matches("jobbet", names, labels, ["Jobbet"]) == ([], ["jobbet 2"])
+    assert initiative_matches("   ", names, labels) == ([], [])
+    assert initiative_matches(".*", names, labels) == ([], [])  # taken literally
 
 
 # ---------------------------------------------------------------- Ekonomi (issue 13)

@@ -16,6 +16,8 @@ import pytest
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import open_tables
+
 from core.database import connect_read
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_WORDS, UNKNOWN_REASON
 from metrics import Filters
@@ -150,7 +152,7 @@ def page_seen(db, monkeypatch, f: Filters | None) -> list[Seen]:
     for label, measure in (("Deltagare", "participants"), ("Nya deltagare", "started"), ("Avslutade", "exited")):
         out.append(seen(measure, {}, "total", f, metrics[label].replace("\u00a0", ""), f"page {label}"))
     at.switch_page("pages/inflode.py")
-    at.run()
+    open_tables(at.run())
     for d in at.dataframe:
         df = d.value
         if "Remittent" in df.columns and "Kvinnor" in df.columns and "Insats" not in df.columns:

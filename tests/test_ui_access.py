@@ -14,6 +14,8 @@ import streamlit
 from streamlit.runtime.context import ContextProxy, StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import open_tables
+
 from auth import accounts, audit
 from auth.throttle import THROTTLE
 from etl.load import ensure_database
@@ -191,7 +193,7 @@ def menus(monkeypatch):
 @pytest.mark.parametrize("name", list(PASSWORDS))
 def test_each_role_sees_exactly_its_pages_and_downloads(env, menus, name):
     role = PASSWORDS[name][0]
-    at = sign_in(app(year="2024"), name)
+    at = open_tables(sign_in(app(year="2024"), name))
     assert not at.exception, at.exception
     menu = dict(menus[-1])
     visible = {p for p in RESTRICTED if menu[URLS[p]] == "visible"}
@@ -202,7 +204,7 @@ def test_each_role_sees_exactly_its_pages_and_downloads(env, menus, name):
     assert downloads(at).count(BOARD_PACK) == 1
 
     for page, title in AGGREGATE.items():
-        at = open_page(at, page)
+        at = open_tables(open_page(at, page))
         assert not at.exception, at.exception
         assert titles(at)[0] == title
         assert set(downloads(at, at.main)) == (set() if role == "läsare" else {TABLE_CSV}), page

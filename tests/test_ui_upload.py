@@ -303,6 +303,17 @@ def test_the_quality_tab_counts_and_rows(env):
     assert unmapped and unmapped[0]["Deltagar-ID"].tolist() == ["RAR-A07"]
 
 
+def test_the_quality_tab_shows_the_first_rows_of_a_long_check_and_says_so(env, monkeypatch):
+    from ui import quality
+
+    monkeypatch.setattr(quality, "SHOWN_ROWS", 1)  # a national database has tens of thousands behind a check
+    at = data_page(env)
+    assert not at.exception, at.exception
+    shown = [c.value for c in at.caption if c.value.startswith("Visar de 1 första av")]
+    assert shown, [c.value for c in at.caption]
+    assert all(len(df.value) <= 1 for df in at.dataframe if "Insats" in df.value.columns and "År" in df.value.columns)
+
+
 def test_an_uploaded_file_name_cannot_leave_the_temporary_directory():
     from ui.upload import safe_file_name
 

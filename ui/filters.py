@@ -17,7 +17,8 @@ from metrics.catalog import initiative_owners
 from metrics.catalog import initiatives as list_initiatives
 from metrics.catalog import default_year as find_default_year
 from metrics.catalog import years as list_years
-from render.text import SEX_OPTIONS
+from render.format import fmt_int
+from render.text import SEX_OPTIONS, md
 
 from . import access
 from .data import run
@@ -107,6 +108,22 @@ def _init_from_url(years: list[int], names: list[str], default_year: int) -> Non
     st.session_state._filters_ready = True
 
 
+SIDEBAR_KEYS = ("f_mode", "f_range", "f_year", "f_tertial", "f_associations", "f_initiative_query", "f_initiatives",
+                "f_agencies", "f_sexes", "suppress", "suppress_threshold")
+
+
+def _send_values_again() -> None:
+    """Give each sidebar widget its value from the script on every run, so the browser shows what the page uses.
+
+    After a page switch the browser may have dropped what it knew of the sidebar's widgets and then draws their
+    defaults: with 20 sessions on one server, every switch showed År 2025 above a page for 2021, and choosing
+    2025 then did nothing (seen by bench/national.py). A value set by the script is sent with the widget.
+    """
+    for key in SIDEBAR_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def sidebar() -> Filters | None:
     """Draw the filters; return the chosen Filters, or None when the database holds no people."""
     years = run(list_years)
@@ -125,6 +142,7 @@ def sidebar() -> Filters | None:
     if st.session_state.get("f_mode") not in MODES:
         st.session_state.f_mode = MODE_YEAR
     associations = run(list_associations)
+    _send_values_again()
     with st.sidebar:
         st.header("Urval")
         st.selectbox("Period", MODES, key="f_mode",
@@ -149,6 +167,7 @@ def sidebar() -> Filters | None:
 
 
 MANY = 30  # beyond this many initiatives, a search adds one at a time
+SHOWN = 50  # matches offered at once: a browser has no use for a list of 3 000 options on every page
 
 
 def _add_initiative() -> None:
@@ -164,18 +183,51 @@ def initiative_labels() -> dict[str, str]:
     return {name: f"{name} · {owner}" for name, owner in owners.items()}
 
 
+def initiative_matches(query: str, names: list[str], labels: dict[str, str],
+                       chosen: list[str] = ()) -> tuple[list[str], list[str]]:
+    """(exact, matches) for a search: the names whose name or label is the text itself, letter case and
+    surrounding spaces ignored, and those whose label contains it, in name order, leaving out the chosen."""
+    q = query.strip().casefold()
+    if not q:
+        return [], []
+    taken = set(chosen)
+    hits = [n for n in names if n not in taken and q in labels.get(n, n).casefold()]
+    exact = [n for n in hits if q in (n.casefold(), labels.get(n, n).casefold())]
+    return exact, hits
+
+
+def _search_initiative(names: list[str], labels: dict[str, str]) -> None:
+    """Enter in the search: the initiative the text names — its exact name, or the only match — is added at once."""
+    exact, hits = initiative_matches(st.session_state.get("f_initiative_query", ""), names, labels,
+                                     st.session_state.f_initiatives)
+    one = exact if len(exact) == 1 else hits if len(hits) == 1 else []
+    if one:
+        st.session_state.f_initiatives = [*st.session_state.f_initiatives, one[0]]
+        st.session_state.f_initiative_query = ""
+
+
 def initiative_picker(names: list[str]) -> None:
-    """Initiatives to narrow to. With many (a region, the national network), a search that adds the one
-    chosen: Streamlit's multiselect adds every match on Enter, so "Insats 17-3" would also add 17-30 … 17-39."""
+    """Initiatives to narrow to. With many (a region, the national network), a search field, then a list of at
+    most SHOWN matches to choose from: Streamlit's multiselect adds every match on Enter ("Insats 17-3" would also
+    add 17-30 … 17-39), and a list of every initiative goes to the browser on every page (150 kB for 3 000)."""
     labels = initiative_labels()
     label = lambda name: labels.get(name, name)  # noqa: E731
     if len(names) <= MANY:
         st.multiselect("Insatser", names, key="f_initiatives", placeholder="Alla insatser", filter_mode="contains",
                        format_func=label)
         return
-    st.selectbox("Lägg till insats", [n for n in names if n not in st.session_state.f_initiatives],
-                 index=None, key="f_initiative_add", placeholder=f"Sök bland {len(names)} insatser",
-                 on_change=_add_initiative, filter_mode="contains", format_func=label)
+    query = st.text_input("Lägg till insats", key="f_initiative_query", placeholder=f"Sök bland {fmt_int(len(names))} insatser",
+                          on_change=_search_initiative, args=(names, labels), max_chars=200,
+                          help="Skriv en del av namnet (eller förbundet) och tryck Enter. Ett namn som stämmer "
+                               "läggs till direkt; annars väljer du bland träffarna.")
+    _, hits = initiative_matches(query, names, labels, st.session_state.f_initiatives)
+    if query.strip() and not hits:
+        st.caption(f"Ingen insats innehåller «{md(query.strip())}».")
+    elif hits:
+        st.selectbox("Träffar", hits[:SHOWN], index=None, key="f_initiative_add", on_change=_add_initiative,
+                     format_func=label, label_visibility="collapsed",
+                     placeholder=f"Välj bland {fmt_int(len(hits))} träffar" if len(hits) <= SHOWN
+                     else f"Välj bland de {SHOWN} första av {fmt_int(len(hits))} träffar; skriv mer för färre")
     st.multiselect("Insatser", list(dict.fromkeys([*st.session_state.f_initiatives])), key="f_initiatives",
                    placeholder="Alla insatser", help="Ta bort en insats med krysset.", format_func=label)
 

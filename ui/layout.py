@@ -172,9 +172,11 @@ def chart(fig: go.Figure, data: pd.DataFrame | None, *, key: str, formats: dict[
     st.plotly_chart(apply_theme(fig, present=present()), width="stretch", key=f"chart_{key}")
     if caption:
         st.caption(caption)
-    if data is not None and not present():
-        with st.expander("Visa som tabell"):
-            table(data, formats, key=key)
+    if data is not None and not present():  # drawn when opened: a closed one costs neither server nor browser
+        box = st.expander("Visa som tabell", key=f"{key}_as_table", on_change="rerun")
+        if box.open:
+            with box:
+                table(data, formats, key=key)
 
 
 def rename_sex(df: pd.DataFrame) -> pd.DataFrame:
