@@ -1,6 +1,8 @@
 """Insatskollen: what the association's money does. `streamlit run app.py`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from auth.roles import BOARD_PACK, PRESENTATION
@@ -11,7 +13,9 @@ from ui.layout import BASE_CSS, board_pack_button, data_status
 from ui.presentation import PRESENT_CSS, TOPICS
 from ui.presentation import render as render_slide
 
-st.set_page_config(page_title="Insatskollen", page_icon=":material/insights:", layout="wide")
+# A local icon: a Material icon here is fetched from fonts.gstatic.com by every browser, telling Google who opens the app
+st.set_page_config(page_title="Insatskollen", page_icon=str(Path(__file__).parent / "ui" / "assets" / "favicon.png"),
+                   layout="wide")
 access.through_app()  # pages check this: a fresh server's first request may start a page without app.py
 
 problem = startup_problem()  # builds the database from the sample when there is none

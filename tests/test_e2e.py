@@ -94,6 +94,23 @@ def test_the_sidebar_shows_the_year_the_page_uses_after_a_switch_with_sessions_a
         page.context.close()
 
 
+def test_no_request_leaves_the_server(server, browser):
+    """Every browser opening the app asks only the app's server: no font, icon or script from elsewhere tells a
+    third party who reads the association's figures (the Material page icon came from fonts.gstatic.com)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    elsewhere: list[str] = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
+    for path in ("/?year=2024", "/inflode?year=2024", "/?year=2024&present=1"):
+        page.goto(server + path)
+        wait_idle(page)
+        page.locator("[data-testid=stPlotlyChart] .main-svg").first.wait_for(state="attached", timeout=30_000)
+        page.wait_for_timeout(1000)
+    icon = page.evaluate("() => [...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    page.close()
+    assert elsewhere == []
+    assert icon and all(h.startswith((server, "data:")) for h in icon), icon
+
+
 def _font_px(page, selector: str) -> float:
     return page.evaluate(
         """(sel) => { const el = document.querySelector(sel); return el ? parseFloat(getComputedStyle(el).fontSize) : 0; }""",
