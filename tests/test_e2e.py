@@ -76,13 +76,13 @@ def test_the_sidebar_shows_the_year_the_page_uses_after_a_switch_with_sessions_a
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         page.goto(f"{server}/{PATHS[i % 4]}?year=2024&agency=Arbetsförmedlingen", wait_until="commit")
         pages.append(page)
-    targets = ["Jämställdhet", "Avslut och resultat", "Kostnad per deltagare", "Inflöde per remittent"]
+    targets = [("Jämställdhet", "jamstalldhet"), ("Avslut och resultat", "avslut"),
+               ("Kostnad per deltagare", "kostnad"), ("Inflöde per remittent", "inflode")]
     for i, page in enumerate(pages):  # each switches page as soon as its page is there, the others still running
         page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
-        page.get_by_test_id("stSidebarNav").get_by_text(targets[i % 4], exact=True).click()
-    for page in pages:
-        page.wait_for_function("() => !location.search.includes('x') && document.querySelector("
-                               "\"[data-testid='stApp']\").getAttribute('data-test-script-state') === 'notRunning'")
+        page.get_by_test_id("stSidebarNav").get_by_text(targets[i % 4][0], exact=True).click()
+    for i, page in enumerate(pages):
+        page.wait_for_function(f"() => location.pathname.endsWith('/{targets[i % 4][1]}')", timeout=60_000)
         page.wait_for_timeout(1500)
         wait_idle(page)
         year_box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="År")
