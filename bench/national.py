@@ -542,7 +542,9 @@ def render(r: dict) -> str:
         floor = B["floor"]["median"]
         lines += ["", "## Pages in the browser", "",
                   "Time from navigation until Streamlit's running indicator is gone "
-                  "(`[data-testid='stApp'][data-test-script-state='notRunning']`), each visit in a fresh headless "
+                  "(`[data-testid='stApp'][data-test-script-state='notRunning']`, noted in the page by an observer of "
+                  "that attribute, as Playwright's own wait polls every 500 ms after the first few), each visit in a "
+                  "fresh headless "
                   "Chromium tab (its own browser context) against `streamlit run app.py` on this machine. *First* is "
                   f"the first visit with that filter (the page's queries not yet in st.cache_data); *warm* the median "
                   f"of the {a['reps']} visits after it. The floor is a trivial Streamlit page (one `st.metric`, one "

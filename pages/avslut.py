@@ -67,8 +67,7 @@ chart(reason_bars(per_shown[per_shown.initiative.isin(order)].merge(totals, on="
       caption="Med skydd för små tal visas avslutsorsak per insats utan uppdelning på kön." if protection.enabled()
       else None)
 
-ini["share"] = [protection.ratio(v, d, n) for v, d, n in
-                zip(ini.positive_share_total, ini.exited_total, ini.exited_positive_total)]
+ini["share"] = protection.ratios(ini.positive_share_total, ini.exited_total, ini.exited_positive_total)
 goal = run(targets_summary, f)["positive_share"] if not (f.sexes or f.agencies) else None
 has_target = ini.target_positive_share.notna().any()
 chart(share_bars(top_n(ini[["initiative", "share", "target_positive_share", "exited_total"]], "initiative",

@@ -108,7 +108,7 @@ def participants_as_shown(row):
 
 c["label"] = c.initiative if f.is_calendar_year else c.initiative + " " + c.year.astype(str)
 c["participants"] = [participants_as_shown(r) for r in c.itertuples()]
-c["shown_per"] = [protection.ratio(v, n) for v, n in zip(c[per_col], c.participants)]
+c["shown_per"] = protection.ratios(c[per_col], c.participants)
 chart(money_bars(c, "label", {"shown_per": ("Per deltagare" + (" inkl. administration" if with_admin else ""),
                                             ACTUAL_COLOR)},
                  "Kostnad per deltagare" + (" inklusive administration" if with_admin else "")), None,

@@ -6,7 +6,7 @@ from metrics.definitions import describe
 from metrics.people import (DEFAULT_WOMEN_TARGET, LARGE_GAP, age_by_sex, by_sex_per_initiative, headline,
                             reason_shares, women_share_vs_target)
 from render.charts import grouped_sex_bars, reason_share_by_sex, sex_bars, share_bars, top_n
-from render.format import fmt_pct, fmt_pp
+from render.format import fmt_int, fmt_pct, fmt_pp
 from render.text import md
 from render.theme import SEX_COLORS
 from ui import protection
@@ -14,6 +14,7 @@ from ui.data import run
 from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, kpis, page_header, rename_sex
 
 MEASURES = {"participants": "Deltagare", "started": "Nya", "exited": "Avslutade"}
+FLAGS_NAMED = 10
 
 f = filters_or_stop()
 page_header("Jämställdhet", "Kvinnor, män och annat/okänt kön bland deltagare, nya och avslutade.", f)
@@ -50,7 +51,7 @@ st.subheader("Andel kvinnor per insats")
 w = run(women_share_vs_target, f)
 w = w[w.total > 0].reset_index(drop=True)
 w_shown = protection.table(w[["initiative", *SEXES, "total"]], "participants", ["initiative"], f.with_(sexes=()))
-w["women_share"] = [protection.ratio(v, d, n) for v, d, n in zip(w.women_share, w_shown.total, w_shown.women)]
+w["women_share"] = protection.ratios(w.women_share, w_shown.total, w_shown.women)
 registered = ~w.target_is_default
 w["flag"] = [bool(r) and s is not None and abs(s - tg) > LARGE_GAP for r, s, tg in zip(registered, w.women_share, w.target)]
 w["shown_target"] = [tg if r else None for r, tg in zip(registered, w.target)]
@@ -70,9 +71,12 @@ chart(share_bars(drawn, "initiative", "women_share", "Andel kvinnor bland deltag
       + ("Streckad linje: 50 %, för insatser utan mål i registret. " if any_default else "")
       + (f"Svart ram: mer än {fmt_pp(LARGE_GAP).lstrip('+')} från målet i registret." if w.flag.any() else ""))
 flagged = w[w.flag]
-if len(flagged):
+if len(flagged):  # named up to FLAGS_NAMED; a national selection can flag hundreds, and the table has them all
+    more = len(flagged) - FLAGS_NAMED
     st.warning("Stor avvikelse från målet i insatsregistret: " + ", ".join(
-        f"{md(r.initiative)} ({fmt_pct(r.women_share)} mot målet {fmt_pct(r.target)})" for r in flagged.itertuples()))
+        f"{md(r.initiative)} ({fmt_pct(r.women_share)} mot målet {fmt_pct(r.target)})"
+        for r in flagged.head(FLAGS_NAMED).itertuples())
+        + (f" och {fmt_int(more)} till (kolumnen Flagga i tabellen *Visa som tabell*)." if more > 0 else ""))
 
 st.subheader("Avslutsorsak per kön")
 r = run(reason_shares, f)

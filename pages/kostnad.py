@@ -65,7 +65,7 @@ if protection.enabled():  # row by row, through the engine; without protection e
         c[col] = [p[col] for p in people]
     for name, den in (("per_participant", "participants"), ("per_started", "started"),
                       ("per_positive_exit", "positive_exits")):
-        c[name] = [protection.ratio(v, d) for v, d in zip(c[name], c[den])]
+        c[name] = protection.ratios(c[name], c[den])
 
 drawn = top_n(c.assign(total=c.cost.fillna(0))[["label", "budget", "actual", "per_participant", "per_started",
                                                 "basis", "total"]], "label", by="total") if len(c) > 16 else c

@@ -114,12 +114,12 @@ for prefix in ("participants", "started", "exited"):
     ini = protection.prefixed(ini, prefix, prefix, ["initiative"], f)
 ini = protection.prefixed(ini, "exited", "exited_positive", ["initiative"], f, fixed={"reason": "positive"})
 ini = protection.prefixed(ini, "exited", "exited_positive_wide", ["initiative"], f, fixed={"reason": "positive_wide"})
-ini["positive_share_total"] = [protection.ratio(v, d, n) for v, d, n in
-                               zip(ini.positive_share_total, ini.exited_total, ini.exited_positive_total)]
-ini["positive_wide_share_total"] = [protection.ratio(v, d, n) for v, d, n in
-                                    zip(ini.positive_wide_share_total, ini.exited_total, ini.exited_positive_wide_total)]
-ini["women_share"] = [protection.ratio(v, d, n) if not f.sexes else None
-                      for v, d, n in zip(ini.women_share, ini.participants_total, ini.participants_women)]
+ini["positive_share_total"] = protection.ratios(ini.positive_share_total, ini.exited_total,
+                                               ini.exited_positive_total)
+ini["positive_wide_share_total"] = protection.ratios(ini.positive_wide_share_total, ini.exited_total,
+                                                    ini.exited_positive_wide_total)
+ini["women_share"] = (protection.ratios(ini.women_share, ini.participants_total, ini.participants_women)
+                      if not f.sexes else [None] * len(ini))
 ini["per_participant"] = protection.cost_per_initiative(ini, years, f)
 
 people = ini.rename(columns=lambda c: c.replace("participants_", "") if c.startswith("participants_") else c)

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.vocabulary import AGENCY_ORDER, SEX_LABELS, SEXES
-from metrics.suppress import DEFAULT_THRESHOLD, is_hidden, kind_of, mark
+from metrics.suppress import DEFAULT_THRESHOLD, HIDDEN_PRIMARY, HIDDEN_SECONDARY, is_hidden, kind_of, mark
 
 from .format import fmt_int, fmt_kr, fmt_pct
 from .text import chart_text
@@ -346,7 +346,7 @@ def top_n(df: pd.DataFrame, category: str, n: int = TOP_N, by: str = "total") ->
     """
     if len(df) <= n + 1:
         return df
-    key = df[by].map(lambda v: -1 if is_hidden(v) else v)
+    key = df[by].mask(_hidden(df[by]), -1)
     order = key.sort_values(ascending=False, kind="stable").index
     top, rest = df.loc[order[:n]], df.loc[order[n:]]
     row = {category: f"{OTHERS} ({len(rest)})"}
@@ -357,5 +357,13 @@ def top_n(df: pd.DataFrame, category: str, n: int = TOP_N, by: str = "total") ->
         if not _additive(c):
             row[c] = False if c == "flag" else None
         elif pd.api.types.is_numeric_dtype(col) or col.map(lambda v: isinstance(v, (int, float))).all():
-            row[c] = -2 if col.map(is_hidden).any() else col.sum()
+            row[c] = -2 if _hidden(col).any() else col.sum()
     return pd.concat([top, pd.DataFrame([row])], ignore_index=True)
+
+
+def _hidden(col: pd.Series) -> pd.Series:
+    """`is_hidden` of each value, column-wise where the column is numeric (the codes are numbers): a national
+    table has thousands of rows, and top_n asks it of every column."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        return col.isin([HIDDEN_PRIMARY, HIDDEN_SECONDARY])
+    return col.map(is_hidden).astype(bool)

@@ -57,8 +57,9 @@ def write_csv(path: Path, rows: list[list], delimiter: str = ";", encoding: str 
 
 
 def open_tables(at):
-    """Open every chart's "Visa som tabell" (drawn only when opened) and run again, as a reader clicking them."""
-    keys = [e.key for e in at.expander if e.key and str(e.key).endswith("_as_table")]
+    """Open every lazy expander (a chart's "Visa som tabell", a data-quality check: drawn only when opened) and
+    run again, as a reader clicking them."""
+    keys = [e.key for e in at.expander if e.key and str(e.key).endswith(("_as_table", "_open"))]
     for key in keys:
         at.session_state[key] = True
     if keys:

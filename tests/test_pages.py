@@ -535,3 +535,19 @@ def test_ekonomi_on_a_database_made_before_it(economy_db, tmp_path, monkeypatch)
     assert any("inga uppgifter om förbundets ekonomi" in i.value for i in at.info)
     at = app(old, monkeypatch, "pages/kostnad.py", year="2021")  # and the other pages as before
     assert not at.exception, at.exception
+
+
+def test_jamstalldhet_names_ten_flagged_initiatives_and_counts_the_rest(many_db, tmp_path, monkeypatch):
+    import shutil
+
+    from core.database import connect_write
+
+    db = shutil.copy(many_db, tmp_path / "flags.duckdb")
+    with connect_write(db) as con:  # a register target no initiative is near: all 60 flagged
+        con.executemany("INSERT INTO initiatives (initiative, target_women_share, load_id) VALUES (?, 0.99, 1)",
+                        [(f"Insats {i:02d}",) for i in range(60)])
+    at = app(db, monkeypatch, "pages/jamstalldhet.py", tables=False, year="2025")
+    assert not at.exception, at.exception
+    warning = next(w.value for w in at.warning if w.value.startswith("Stor avvikelse från målet"))
+    assert warning.count("mot målet 99,0") == 10
+    assert warning.endswith(" och 50 till (kolumnen Flagga i tabellen *Visa som tabell*).")

@@ -38,3 +38,16 @@ def test_a_stacked_cost_chart_draws_the_largest_and_says_so():
     assert fig.layout.title.text.endswith(f"de {TOP_N} största av 40")
     personal = next(b for b in fig.data if b.name == "Personal")
     assert sorted(personal.x) == [100 * i + 5 for i in range(25, 40)]
+
+
+def test_hidden_column_wise_is_is_hidden_value_by_value():
+    import numpy as np
+
+    from metrics.suppress import HIDDEN_PRIMARY, HIDDEN_SECONDARY, is_hidden
+    from render.charts import _hidden
+
+    columns = [pd.Series([1, HIDDEN_PRIMARY, HIDDEN_SECONDARY, 3]), pd.Series([1.0, -1.0, np.nan, -2.0, -3.0]),
+               pd.Series([True, False]), pd.Series(["a", HIDDEN_PRIMARY, None, -2.0, "-1"], dtype=object),
+               pd.Series([], dtype=float), pd.Series([1, pd.NA, HIDDEN_PRIMARY], dtype="Int64")]
+    for col in columns:
+        assert _hidden(col).tolist() == [is_hidden(v) for v in col], col.tolist()

@@ -233,8 +233,10 @@ def test_template_is_registered_on_import():
 
 
 def test_apply_theme_sets_the_look_and_keeps_the_page_settings():
-    fig = _bar_figure()
-    assert apply_theme(fig) is fig
+    page = _bar_figure()
+    before = page.to_dict()
+    fig = apply_theme(page)
+    assert page.to_dict() == before  # a new figure; the page's own is left as it was
     lay = fig.layout
     assert lay.font.size == 16 and "sans-serif" in lay.font.family
     assert lay.separators == ", "
@@ -254,8 +256,7 @@ def test_apply_theme_present_is_projector_sized_on_every_axis():
     fig = make_subplots(rows=1, cols=2)
     fig.add_bar(x=["a"], y=[1], row=1, col=1)
     fig.add_bar(x=["b"], y=[2], row=1, col=2)
-    apply_theme(fig, present=True)
-    lay = fig.layout
+    lay = apply_theme(fig, present=True).layout
     assert lay.font.size == 24
     for axis in (lay.xaxis, lay.yaxis, lay.xaxis2, lay.yaxis2):
         assert axis.tickfont.size >= 24
@@ -273,8 +274,40 @@ def test_top_margin_leaves_room_for_a_legend_that_wraps():
     few, many = _bar_figure(), _bar_figure()
     for i in range(6):
         many.add_bar(x=["a"], y=[1], name=f"Avslutsorsak med lång etikett {i}")
-    apply_theme(few), apply_theme(many)
+    few, many = apply_theme(few), apply_theme(many)
     assert many.layout.margin.t > few.layout.margin.t
-    single = go.Figure(go.Bar(x=["a"], y=[1], name="Ensam"))
-    apply_theme(single)
+    single = apply_theme(go.Figure(go.Bar(x=["a"], y=[1], name="Ensam")))
     assert single.layout.margin.t < few.layout.margin.t  # no title, no legend: no wasted space
+
+
+def _through_plotly_updates(fig: go.Figure, present: bool) -> go.Figure:
+    """The theme applied with Plotly's own validated updates: what apply_theme must equal, key for key."""
+    fig = go.Figure(fig)
+    fig.layout.template = pio.templates[theme.PRESENT_TEMPLATE_NAME if present else theme.TEMPLATE_NAME]
+    fig.update_layout(**theme._layout(present, fig))
+    fig.update_xaxes(**theme._axis(present))
+    fig.update_yaxes(**theme._axis(present))
+    return fig
+
+
+def _figures() -> dict[str, go.Figure]:
+    subplots = make_subplots(rows=1, cols=2)
+    subplots.add_bar(x=["a"], y=[1], row=1, col=1)
+    subplots.add_scatter(x=[1, 2], y=[2, 3], row=1, col=2, name="Linje")
+    titled = _bar_figure()
+    titled.update_layout(legend={"traceorder": "reversed"}, margin={"l": 200}, font={"color": "#FF0000"},
+                         xaxis={"range": [0, 3], "title": {"text": "X", "font": {"size": 9}}}, yaxis2={"overlaying": "y"})
+    return {
+        "bars": _bar_figure(), "page settings": titled, "subplots": subplots, "empty": go.Figure(),
+        "pie": go.Figure(go.Pie(labels=["a", "b", "a"], values=[1, 2, 3])),
+        "sankey": go.Figure(go.Sankey(node={"label": ["Före", "Efter"]}, link={"source": [0], "target": [1], "value": [4]})),
+    }
+
+
+@pytest.mark.parametrize("present", [False, True])
+@pytest.mark.parametrize("name", list(_figures()))
+def test_apply_theme_equals_plotlys_validated_updates(name, present):
+    fig = _figures()[name]
+    themed = apply_theme(fig, present=present)
+    assert themed.to_plotly_json() == _through_plotly_updates(fig, present).to_plotly_json()
+    go.Figure(themed.to_dict())  # and Plotly's validation accepts every value it set

@@ -20,7 +20,7 @@ from metrics.report import build_report
 from render.changes import preview_table
 from render.format import fmt_kr
 from render.text import md
-from tests.conftest import write_csv, write_small_association
+from tests.conftest import open_tables, write_csv, write_small_association
 from tests.test_etl_history import delta_budget, newer_alfa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ def db(env: Path) -> Path:
     return env / "data" / "f.duckdb"
 
 
-def data_page(env: Path, name: str = "adam", **query) -> AppTest:
+def data_page(env: Path, name: str = "adam", opened: bool = True, **query) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     for k, v in query.items():
         at.query_params[k] = v
@@ -70,7 +70,7 @@ def data_page(env: Path, name: str = "adam", **query) -> AppTest:
     at.text_input(key="signin_password").input(PASSWORDS[name][1])
     next(b for b in at.button if b.label == "Logga in").click().run()
     at.switch_page("pages/data.py")
-    return at.run()
+    return open_tables(at.run()) if opened else at.run()
 
 
 def upload(at: AppTest, *paths: Path) -> AppTest:
@@ -301,6 +301,13 @@ def test_the_quality_tab_counts_and_rows(env):
     unmapped = [df.value for df in at.dataframe if "Remittent" in df.value.columns
                 and set(df.value["Remittent"]) == {"Frivilligcentralen"}]
     assert unmapped and unmapped[0]["Deltagar-ID"].tolist() == ["RAR-A07"]
+
+
+def test_a_quality_check_draws_its_rows_only_when_opened(env):
+    at = data_page(env, opened=False)
+    assert "Utan samtycke: 1 inskrivning" in [e.label for e in at.expander]  # the count is in the label
+    assert not [df for df in at.dataframe if "Deltagar-ID" in df.value.columns]
+    assert [df for df in open_tables(at).dataframe if "Deltagar-ID" in df.value.columns]
 
 
 def test_the_quality_tab_shows_the_first_rows_of_a_long_check_and_says_so(env, monkeypatch):

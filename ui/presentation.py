@@ -158,7 +158,7 @@ def render() -> None:
         w = run(women_share_vs_target, f)
         w = w[w.total > 0].reset_index(drop=True)
         shown = protection.table(w[["initiative", *SEXES, "total"]], "participants", ["initiative"], f.with_(sexes=()))
-        w["share"] = [protection.ratio(v, d, n) for v, d, n in zip(w.women_share, shown.total, shown.women)]
+        w["share"] = protection.ratios(w.women_share, shown.total, shown.women)
         w["goal"] = [None if d else g for d, g in zip(w.target_is_default, w.target)]
         w = top_n(w[["initiative", "share", "goal", "total"]], "initiative", PRESENT_TOP)
         _chart(share_bars(w, "initiative", "share", "Andel kvinnor per insats", color=SEX_COLORS["women"],

@@ -100,13 +100,26 @@ def count(measure: str, dims: Mapping[str, object], sex: str, f: Filters, value)
     return value if kind == VISIBLE else hidden_code(kind)
 
 
-def ratio(value, denominator, *numerators):
-    """A share or an amount per person, or None where protection hides a count under it or too few stand behind it."""
+def _ratio(value, denominator, numerators, t: int | None):
     if value is None or pd.isna(value):
         return None
-    if not share_visible(denominator, hidden=any(is_hidden(n) for n in numerators), threshold=active()):
+    if not share_visible(denominator, hidden=any(is_hidden(n) for n in numerators), threshold=t):
         return None
     return value
+
+
+def ratio(value, denominator, *numerators):
+    """A share or an amount per person, or None where protection hides a count under it or too few stand behind it."""
+    return _ratio(value, denominator, numerators, active())
+
+
+def ratios(values: Iterable, denominators: Iterable, numerators: Iterable | None = None) -> list:
+    """`ratio` row by row, with the threshold looked up once: a page asks it for thousands of initiatives, and
+    each lookup reads the session's state (the role, the switch) again."""
+    t = active()
+    if numerators is None:
+        return [_ratio(v, d, (), t) for v, d in zip(values, denominators)]
+    return [_ratio(v, d, (n,), t) for v, d, n in zip(values, denominators, numerators)]
 
 
 def fmt_count(x) -> str:
@@ -147,4 +160,4 @@ def cost_people(years: pd.DataFrame, f: Filters, initiative: str | None = None):
 def cost_per_initiative(ini: pd.DataFrame, years: pd.DataFrame, f: Filters) -> list:
     """`per_participant` of each initiative row, or None where protection hides the participants under it."""
     people = pooled_people_per_initiative(years, _participants_kind(f) if enabled() else None)
-    return [ratio(v, people.get(name, 0)) for name, v in zip(ini.initiative, ini.per_participant)]
+    return ratios(ini.per_participant, [people.get(name, 0) for name in ini.initiative])

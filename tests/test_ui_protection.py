@@ -1,0 +1,27 @@
+"""ui/protection.py: `ratios` is `ratio` row by row, with the session's threshold read once."""
+import math
+
+import pytest
+
+from metrics.suppress import HIDDEN_PRIMARY, HIDDEN_SECONDARY
+from ui import protection
+
+VALUES = [0.5, None, math.nan, 0.25, 0.4, 1200.0, 0.1]
+DENOMINATORS = [10, 10, 10, 4, HIDDEN_PRIMARY, 20, None]  # hidden counts as the display tables hold them
+NUMERATORS = [5, 3, 2, 1, 2, HIDDEN_SECONDARY, 1]
+
+
+@pytest.mark.parametrize("threshold", [None, 5])
+def test_ratios_equal_ratio_row_by_row_and_read_the_threshold_once(monkeypatch, threshold):
+    asked = []
+    monkeypatch.setattr(protection, "active", lambda: asked.append(1) or threshold)
+    with_numerators = protection.ratios(VALUES, DENOMINATORS, NUMERATORS)
+    without = protection.ratios(VALUES, DENOMINATORS)
+    assert len(asked) == 2
+    assert with_numerators == [protection.ratio(v, d, n) for v, d, n in zip(VALUES, DENOMINATORS, NUMERATORS)]
+    assert without == [protection.ratio(v, d) for v, d in zip(VALUES, DENOMINATORS)]
+    if threshold is None:  # off: only a missing value is missing
+        assert with_numerators == [0.5, None, None, 0.25, 0.4, 1200.0, 0.1]
+    else:  # on: fewer than 5 behind it, a hidden count under it, or no denominator hides the share
+        assert with_numerators == [0.5, None, None, None, None, None, None]
+        assert without == [0.5, None, None, None, None, 1200.0, None]
