@@ -1,4 +1,5 @@
 """Jämställdhet: do women and men reach the initiatives, and leave them, on equal terms?"""
+import pandas as pd
 import streamlit as st
 
 from core.vocabulary import SEXES
@@ -71,6 +72,8 @@ chart(share_bars(drawn, "initiative", "women_share", "Andel kvinnor bland deltag
       + ("Streckad linje: 50 %, för insatser utan mål i registret. " if any_default else "")
       + (f"Svart ram: mer än {fmt_pp(LARGE_GAP).lstrip('+')} från målet i registret." if w.flag.any() else ""))
 flagged = w[w.flag]
+gap = (pd.to_numeric(flagged.women_share) - flagged.target).abs()
+flagged = flagged.loc[gap.sort_values(ascending=False, kind="stable").index]  # the furthest from its target first
 if len(flagged):  # named up to FLAGS_NAMED; a national selection can flag hundreds, and the table has them all
     more = len(flagged) - FLAGS_NAMED
     st.warning("Stor avvikelse från målet i insatsregistret: " + ", ".join(

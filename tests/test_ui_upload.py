@@ -61,7 +61,13 @@ def db(env: Path) -> Path:
     return env / "data" / "f.duckdb"
 
 
-def data_page(env: Path, name: str = "adam", opened: bool = True, **query) -> AppTest:
+def on_tab(at: AppTest, label: str) -> AppTest:
+    """Choose one of /data's tabs, as a click on it does: only the chosen tab is built (lazy tabs)."""
+    at.session_state["data_tab"] = label
+    return open_tables(at.run())
+
+
+def data_page(env: Path, name: str = "adam", opened: bool = True, tab: str | None = None, **query) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     for k, v in query.items():
         at.query_params[k] = v
@@ -70,7 +76,11 @@ def data_page(env: Path, name: str = "adam", opened: bool = True, **query) -> Ap
     at.text_input(key="signin_password").input(PASSWORDS[name][1])
     next(b for b in at.button if b.label == "Logga in").click().run()
     at.switch_page("pages/data.py")
-    return open_tables(at.run()) if opened else at.run()
+    at = at.run()
+    if tab:
+        at.session_state["data_tab"] = tab
+        at = at.run()
+    return open_tables(at) if opened else at
 
 
 def upload(at: AppTest, *paths: Path) -> AppTest:
@@ -224,6 +234,8 @@ def test_undo_on_the_page_restores_the_figures_exactly(env, tmp_path):
     at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"), delta_budget(tmp_path / "b.xlsx"))
     at = at.button(key="upload_load").click().run()
     assert report_of(db(env)) != before[2021]
+    assert frame(at, "Nr", "Kan ångras") is None  # the history tab is built when chosen
+    at = on_tab(at, "Historik och ångra")
     history = frame(at, "Nr", "Kan ångras")
     assert history["Nr"].tolist()[:2] == ["6", "5"] and history["Vem"].tolist()[:2] == ["adam", "adam"]
     assert history["Fil"].tolist()[:2] == ["b.xlsx", "n.xlsx"] and history["Ersatte"].tolist()[1] == \
@@ -269,7 +281,7 @@ def test_the_upload_limit_is_set_and_said(env):
 
 
 def test_the_mapping_tab_lists_unmapped_units_first(env):
-    at = data_page(env)
+    at = data_page(env, tab="Remittenter")
     units = frame(at, "Enhet", "Exakt regel")
     first = units.iloc[0]
     assert (first["Enhet"], first["Inskrivningar"], first["Räknas nu som"], first["Matchas av"]) == (
@@ -284,7 +296,7 @@ def test_the_mapping_tab_lists_unmapped_units_first(env):
 def test_edits_in_the_mapping_editor(env):
     from ui.mapping import NO_RULE, RULE, edits_between
 
-    original = frame(data_page(env), "Enhet", "Exakt regel")
+    original = frame(data_page(env, tab="Remittenter"), "Enhet", "Exakt regel")
     edited = original.copy()
     edited.loc[edited["Enhet"] == "Frivilligcentralen", RULE] = "Kommun"
     edited.loc[edited["Enhet"] == "FK", RULE] = NO_RULE
@@ -293,7 +305,7 @@ def test_edits_in_the_mapping_editor(env):
 
 
 def test_the_quality_tab_counts_and_rows(env):
-    at = data_page(env)
+    at = data_page(env, tab="Datakvalitet")
     labels = [e.label for e in at.expander if ":" in e.label][:7]
     assert labels[:2] == ["Avslutade utan avslutsorsak: 1 inskrivning", "Utan samtycke: 1 inskrivning"]
     assert labels[4] == "Remittenter utan mappning: 1 inskrivning"
@@ -303,8 +315,18 @@ def test_the_quality_tab_counts_and_rows(env):
     assert unmapped and unmapped[0]["Deltagar-ID"].tolist() == ["RAR-A07"]
 
 
+def test_only_the_chosen_tab_is_built(env):
+    at = data_page(env)  # Ladda upp, the first
+    assert at.file_uploader and frame(at, "Enhet", "Exakt regel") is None and frame(at, "Nr", "Kan ångras") is None
+    assert not [e for e in at.expander if e.label.startswith("Utan samtycke")]
+    at = on_tab(at, "Remittenter")
+    assert not at.file_uploader and frame(at, "Enhet", "Exakt regel") is not None
+    at = on_tab(at, "Datakvalitet")
+    assert [e for e in at.expander if e.label.startswith("Utan samtycke")] and frame(at, "Enhet", "Exakt regel") is None
+
+
 def test_a_quality_check_draws_its_rows_only_when_opened(env):
-    at = data_page(env, opened=False)
+    at = data_page(env, opened=False, tab="Datakvalitet")
     assert "Utan samtycke: 1 inskrivning" in [e.label for e in at.expander]  # the count is in the label
     assert not [df for df in at.dataframe if "Deltagar-ID" in df.value.columns]
     assert [df for df in open_tables(at).dataframe if "Deltagar-ID" in df.value.columns]
@@ -314,7 +336,7 @@ def test_the_quality_tab_shows_the_first_rows_of_a_long_check_and_says_so(env, m
     from ui import quality
 
     monkeypatch.setattr(quality, "SHOWN_ROWS", 1)  # a national database has tens of thousands behind a check
-    at = data_page(env)
+    at = data_page(env, tab="Datakvalitet")
     assert not at.exception, at.exception
     shown = [c.value for c in at.caption if c.value.startswith("Visar de 1 första av")]
     assert shown, [c.value for c in at.caption]
@@ -336,7 +358,7 @@ def test_without_the_individual_rows_permission_the_quality_tab_shows_counts_onl
 
     real = access.may
     monkeypatch.setattr(access, "may", lambda permission: permission != INDIVIDUAL_ROWS and real(permission))
-    at = data_page(env)
+    at = data_page(env, tab="Datakvalitet")
     assert not at.exception, at.exception
     assert "Avslutade utan avslutsorsak: 1 inskrivning" in [e.label for e in at.expander]
     assert not [df for df in at.dataframe if "Deltagar-ID" in df.value.columns]  # no enrollment rows at all
