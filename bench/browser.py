@@ -55,6 +55,8 @@ CHARTS_DRAWN = """() => { const charts = [...document.querySelectorAll("[data-te
   const key = charts.length + ':' + drawn, now = performance.now();
   if (window.__drawKey !== key) { window.__drawKey = key; window.__drawSince = now; return false; }
   return drawn === charts.length && now - window.__drawSince >= (charts.length ? 300 : 1500); }"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -57,9 +57,9 @@ def write_csv(path: Path, rows: list[list], delimiter: str = ";", encoding: str 
 
 
 def open_tables(at):
-    """Open every lazy expander (a chart's "Visa som tabell", a data-quality check: drawn only when opened) and
+    """Open every lazy expander (ui.layout.lazy_expander: a chart's "Visa som tabell", a data-quality check) and
     run again, as a reader clicking them."""
-    keys = [e.key for e in at.expander if e.key and str(e.key).endswith(("_as_table", "_open"))]
+    keys = [e.key for e in at.expander if e.key and str(e.key).endswith("_open")]
     for key in keys:
         at.session_state[key] = True
     if keys:

@@ -172,11 +172,19 @@ def chart(fig: go.Figure, data: pd.DataFrame | None, *, key: str, formats: dict[
     st.plotly_chart(apply_theme(fig, present=present()), width="stretch", key=f"chart_{key}")
     if caption:
         st.caption(caption)
-    if data is not None and not present():  # drawn when opened: a closed one costs neither server nor browser
-        box = st.expander("Visa som tabell", key=f"{key}_as_table", on_change="rerun")
-        if box.open:
+    if data is not None and not present():
+        box = lazy_expander("Visa som tabell", f"{key}_table")
+        if box:
             with box:
                 table(data, formats, key=key)
+
+
+def lazy_expander(label: str, key: str, **kwargs):
+    """An expander built only when opened (Streamlit's lazy expander: a click reruns the page), or None while it
+    is closed: a closed one costs neither the server nor the browser. Its key is `key` + "_open", which
+    tests/conftest.open_tables looks for."""
+    box = st.expander(label, key=f"{key}_open", on_change="rerun", **kwargs)
+    return box if box.open else None
 
 
 def rename_sex(df: pd.DataFrame) -> pd.DataFrame:

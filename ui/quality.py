@@ -15,6 +15,7 @@ from render.format import fmt_int
 
 from . import access
 from .data import run
+from .layout import lazy_expander
 
 SHOWN_ROWS = 500  # rows behind a check shown at once: the page went to the browser as 13 MB at national scale
 
@@ -30,10 +31,9 @@ def section() -> None:
     for check, r in zip(CHECKS, found.to_dict("records")):
         n = int(r["count"])
         label = f"{check.label}: {check.counted(fmt_int(n))}"
-        # Drawn when opened (Streamlit's lazy expander): closed, a check costs the page nothing
-        box = st.expander(label, icon=":material/check_circle:" if n == 0 else ":material/error:",
-                          key=f"quality_{check.key}_open", on_change="rerun")
-        if not box.open:
+        box = lazy_expander(label, f"quality_{check.key}",
+                            icon=":material/check_circle:" if n == 0 else ":material/error:")
+        if not box:
             continue
         with box:
             st.caption(check.explanation)
