@@ -128,3 +128,37 @@ def test_the_command_runs_without_the_browser(tmp_path):
     assert "**identical**" in text and "differences" not in text.split("### Correctness")[1]
     assert "| Översikt | 2021 |" in text and "| Export | 2021 |" in text
     assert "⚠" not in text  # every page query ran both ways (an error is marked ⚠ in its row)
+
+
+def test_every_year_click_in_the_session_plan_changes_the_year():
+    """Choosing the year already shown starts no run, so the bench would wait for one until its limit."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from bench.browser import session_plan
+
+    pages = [(f"p{k}", f"Sida {k}") for k in range(10)]
+    years = list(range(2025, 2010, -1))
+    for i in range(20):
+        opening, actions = session_plan(i, pages, 2021, years, 2011, 2025)
+        shown = parse_qs(urlsplit(opening).query)["year"][0]
+        for kind, target in actions * 3:  # the sessions cycle through the plan
+            if kind == "year":
+                assert target != shown, (i, kind, target)
+                shown = target
+            elif kind == "goto":
+                shown = parse_qs(urlsplit(target).query).get("year", [None])[0]
+
+
+def test_cpu_use_puts_this_process_under_the_driver_and_counts_only_from_the_first_look():
+    import time
+
+    from bench.browser import CpuUse
+
+    cpu = CpuUse(app_pid=-1)
+    cpu.sample()
+    assert cpu.seconds.get("driver", 0.0) == 0.0  # what was used before the first look is not the phase's
+    t0 = time.process_time()
+    while time.process_time() - t0 < 0.3:
+        pass
+    cpu.sample()
+    assert 0.2 <= cpu.seconds["driver"] <= 2.0
