@@ -13,7 +13,8 @@ Generates N enrollments over 80 associations (bench/generate.py) and measures, i
   browser  every page's ready time in a fresh headless-Chromium tab, one year and all years,
            against a trivial Streamlit page (one metric, one small Plotly chart) served the same way;
   sessions N simultaneous browser sessions switching pages and filters while `etl load` swaps in
-           a new database: median and 95th-percentile step time, failures, the app's memory.
+           a new database: median and 95th-percentile step time, failures, the app's memory, each
+           script run's time on the server and the CPU split (Chromium at idle priority).
 
 Only public entry points are used (the etl command line, the metrics functions, `streamlit run`
 app.py), so the benchmark keeps measuring while the loader and the pages change. Timings are
