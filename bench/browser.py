@@ -287,7 +287,7 @@ class Step:
         if self.error == WRONG_PAGE:
             return "page without the app's navigation"
         if "click" in self.error and "Timeout" in self.error:
-            return "a link or widget could not be clicked within a minute (the tab was busy)"
+            return "a link or widget could not be clicked within the time limit (the tab was busy)"
         if "Timeout" in self.error:
             return "the page was not ready within the time limit"
         return "other: " + self.error[:80]
@@ -367,7 +367,7 @@ class LoadUnderSessions:
     rss_open_mb: float | None = None  # with every session still open, after the last step
     wall: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by whom (CpuUse)
-    load_window: tuple[float, float | None] | None = None  # the load's start and end, Unix time
+    load_started: float | None = None  # Unix time; it ended load_seconds later
 
 
 def session_plan(i: int, pages: list[tuple[str, str]], year: int, years: list[int], first_year: int,
@@ -400,12 +400,6 @@ async def _errors(page, nav_title: str) -> tuple[int, int, str | None]:
     if await page.get_by_test_id("stSidebarNav").get_by_text(nav_title, exact=True).count() == 0:
         return exc, alerts, WRONG_PAGE
     return exc, alerts, None
-
-
-# A click waits for the tab to draw the widget, which is Chromium's work, not the app's: twenty tabs on two CPUs,
-# idle priority, have taken up to a minute to open the year box after a page switch while the app's run for it
-# took a second. A click has the limit a page has; a widget never drawn within it is still a failure.
-CLICK_MS = 300_000
 
 
 class Runs:
@@ -445,18 +439,22 @@ class Runs:
 
 
 async def _act(page, runs: Runs, base: str, kind: str, target: str, timeout_ms: float) -> None:
-    """One step, timed to the end of the run it starts and the page drawn (the app's run state notRunning)."""
+    """One step, timed to the end of the run it starts and the page drawn (the app's run state notRunning).
+
+    A click has the limit a page has: it waits for the tab to draw the widget, which is Chromium's work, not the
+    app's (twenty tabs on two CPUs at idle priority have taken up to a minute to open the year box after a page
+    switch while the app's run took a second). A widget never drawn within the limit is still a failure."""
     if kind not in ("open", "goto"):
         await page.wait_for_selector(READY, timeout=timeout_ms)
     before = runs.ended
     if kind in ("open", "goto"):
         await page.goto(base + target, timeout=timeout_ms)
     elif kind == "nav":
-        await page.get_by_test_id("stSidebarNav").get_by_text(target, exact=True).click(timeout=CLICK_MS)
+        await page.get_by_test_id("stSidebarNav").get_by_text(target, exact=True).click(timeout=timeout_ms)
     elif kind == "year":
         box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="År")
-        await box.click(timeout=CLICK_MS)
-        await page.get_by_role("option", name=target, exact=True).click(timeout=CLICK_MS)
+        await box.click(timeout=timeout_ms)
+        await page.get_by_role("option", name=target, exact=True).click(timeout=timeout_ms)
     else:
         raise ValueError(kind)
     await runs.after(before, timeout_ms)
@@ -504,13 +502,12 @@ async def _sessions(server: Server, pages, year: int, years: list[int], first_ye
         if load_cmd is None:
             load_done.set()
             return
-        t0, res.load_window = time.perf_counter(), (time.time(), None)
+        t0, res.load_started = time.perf_counter(), time.time()
         proc = await asyncio.create_subprocess_exec(*load_cmd, cwd=load_cwd, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.STDOUT)
         cpu.load_pid = proc.pid
         out, _ = await proc.communicate()
         res.load_seconds = time.perf_counter() - t0
-        res.load_window = (res.load_window[0], time.time())
         res.load_rc = proc.returncode
         res.load_output = out.decode(errors="replace")[-1500:]
         swapped_at.append(time.perf_counter() - t_phase)

@@ -341,8 +341,8 @@ def phase_sessions(db: Path, g: Generated, work: Path, year: int, first_year: in
     runs = [tuple(map(float, line.split("\t")[:3])) for line in run_log.read_text().splitlines() if line] \
         if run_log.exists() else []
     run_wall, run_cpu = [w for _, w, _ in runs], [c for _, _, c in runs]
-    a, z = res.load_window or (None, None)
-    during = [w for t, w, _ in runs if a is not None and z is not None and t + w >= a and t <= z]  # overlapping it
+    a, took = res.load_started, res.load_seconds
+    during = [w for t, w, _ in runs if a is not None and took is not None and t + w >= a and t <= a + took]
     times = [s.seconds for s in res.steps if s.seconds is not None]
     switch = [s.seconds for s in res.steps if s.seconds is not None and s.kind != "open"]
     failures = [s for s in res.steps if not s.ok]
