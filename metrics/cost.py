@@ -3,14 +3,15 @@
 Cost is not attributable to sex or agency, so those filters do not narrow it, and the
 denominators here are all participants of the initiative in the calendar year. The one
 definition of cost per participant (metrics/definitions.py) is `per_person` for one
-initiative-year and `_pooled` for several: every function below goes through them.
+initiative-year and `pooled_by` for several (`_pooled`: all of them as one group): every function below
+goes through them. The people behind the costs are counted for all the period's years in one query.
 """
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from .facts import counts
+from .facts import query_per_year
 from .filters import Filters
 from .people import positive_codes, share
 
@@ -30,21 +31,20 @@ def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> p
     """Participants, started and exits to work/studies per initiative and calendar year of the period.
 
     A whole calendar year each, whatever part of it the period covers, and never narrowed by sex
-    or agency: a year's cost is for all of that year's participants.
+    or agency: a year's cost is for all of that year's participants. One query for all the years.
     """
     pos, _ = positive_codes(con)
-    frames = []
-    for y in f.years:
-        fy = Filters.year(y, initiatives=f.initiatives)
-        p = counts(con, fy, "participants", ("initiative",))[["initiative", "total"]].rename(columns={"total": "participants"})
-        s = counts(con, fy, "started", ("initiative",))[["initiative", "total"]].rename(columns={"total": "started"})
-        r = counts(con, fy, "exited", ("initiative", "reason"))
-        e = (r[r.reason.isin(pos)].groupby("initiative", as_index=False)["total"].sum()
-             .rename(columns={"total": "positive_exits"}))
-        frames.append(p.merge(s, on="initiative", how="outer").merge(e, on="initiative", how="outer").assign(year=y))
-    if not frames:
-        return pd.DataFrame(columns=["initiative", *PEOPLE, "year"])
-    return pd.concat(frames, ignore_index=True)
+    return query_per_year(con, """
+        SELECT initiative,
+               CAST(coalesce(sum(n) FILTER (WHERE is_participant), 0) AS BIGINT) AS participants,
+               CAST(coalesce(sum(n) FILTER (WHERE is_started), 0) AS BIGINT) AS started,
+               CAST(coalesce(sum(n) FILTER (WHERE is_exited AND list_contains(CAST($positive AS VARCHAR[]), reason)), 0)
+                    AS BIGINT) AS positive_exits,
+               period_year AS year
+        FROM facts
+        WHERE is_participant OR is_started OR is_exited
+        GROUP BY initiative, period_year
+        """, Filters(f.start, f.end, initiatives=f.initiatives), {"positive": sorted(pos)})
 
 
 def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, people: pd.DataFrame | None = None
@@ -82,16 +82,33 @@ def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, people: 
         ["initiative", "year", "budget", "actual", "basis", "cost", *PEOPLE, *PER_PERSON]]
 
 
-def _pooled(rows: pd.DataFrame) -> dict:
-    """Cost per participant over several initiative-years: summed cost ÷ summed participants.
+def pooled_by(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Cost per participant over several initiative-years, per group of `by`: summed cost ÷ summed participants.
 
     Only initiative-years with both a cost figure and participants take part, on both sides,
     so that a year without cost does not make the association look cheaper than it is.
+    Columns `cost` (None where no year has one), `participants` and `per_participant`; column-wise, as a
+    national selection has thousands of initiatives.
     """
-    with_cost = rows[rows.cost.notna() & (rows.participants > 0)]
-    cost = float(with_cost.cost.sum()) if len(with_cost) else None
-    participants = int(with_cost.participants.sum())
-    return {"cost": cost, "participants": participants, "per_participant": per_person(cost, participants)}
+    counted = rows.cost.notna() & (rows.participants > 0)
+    parts = rows[by].assign(cost=rows.cost.astype("float64").where(counted),
+                            participants=rows.participants.where(counted, 0).astype("int64"))
+    out = parts.groupby(by, sort=True).agg(cost=("cost", lambda c: c.sum(min_count=1)),
+                                           participants=("participants", "sum")).reset_index()
+    out["per_participant"] = (out.cost / out.participants.where(out.participants > 0)).astype(object)
+    out[["cost", "per_participant"]] = out[["cost", "per_participant"]].astype(object).where(
+        out[["cost", "per_participant"]].notna(), None)
+    return out
+
+
+def _pooled(rows: pd.DataFrame) -> dict:
+    """`pooled_by` over all of `rows`: one cost per participant for the whole selection."""
+    one = pooled_by(rows.assign(_all=0), ["_all"])
+    if one.empty:
+        return {"cost": None, "participants": 0, "per_participant": None}
+    r = one.iloc[0]
+    return {"cost": None if r.cost is None else float(r.cost), "participants": int(r.participants),
+            "per_participant": None if r.per_participant is None else float(r.per_participant)}
 
 
 def cost_summary(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
@@ -109,12 +126,11 @@ def cost_per_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFr
     Basis is 'utfall', 'budget', or 'blandat' when the years differ.
     """
     df = cost_by_initiative_year(con, f)
-    rows = []
-    for name, g in df.groupby("initiative"):
-        bases = set(g.basis.dropna())
-        rows.append({"initiative": name, "basis": None if not bases else (bases.pop() if len(bases) == 1 else MIXED)}
-                    | _pooled(g))
-    return pd.DataFrame(rows, columns=["initiative", "cost", "basis", "participants", "per_participant"])
+    bases = df.groupby("initiative", sort=True).basis.agg(["nunique", "first"])
+    basis = bases["first"].where(bases["nunique"] == 1, MIXED).where(bases["nunique"] > 0, None)
+    out = pooled_by(df, ["initiative"]).merge(basis.rename("basis").reset_index(), on="initiative", how="left")
+    return out.astype({"cost": "float64", "per_participant": "float64"})[  # NaN where missing, as a table shows it
+        ["initiative", "cost", "basis", "participants", "per_participant"]]
 
 
 def cost_by_dimension(con: duckdb.DuckDBPyConnection, f: Filters, dim: str) -> pd.DataFrame:

@@ -13,10 +13,23 @@ from core.vocabulary import AGE_UNKNOWN, MISSING, UNKNOWN_REASON
 
 from .filters import Filters
 
-FACTS_SQL = f"""
-WITH enr AS (
+# every calendar year from $start's to $end's, each a period of its own
+_PERIOD_YEARS = """period_years AS (
+    SELECT y AS period_year, make_date(y, 1, 1) AS period_start, make_date(y, 12, 31) AS period_end
+    FROM range(year($start), year($end) + 1) AS t(y)
+),
+"""
+
+
+def _facts_sql(start: str, end: str, per_year: bool) -> str:
+    """The facts for the period `start`–`end` (SQL expressions). `per_year`: every row once per calendar year
+    of the relation `period_years`, the period being that year, so one query can count many years at once."""
+    years = " CROSS JOIN period_years" if per_year else ""
+    year = " period_year," if per_year else ""
+    return f"""
+WITH {_PERIOD_YEARS if per_year else ""}enr AS (
     SELECT
-        initiative, association,
+        initiative, association,{year}
         CASE sex WHEN 'woman' THEN 'women' WHEN 'man' THEN 'men' ELSE 'other' END AS sex,
         agency,
         coalesce(referrer_unit, '{MISSING}') AS unit,
@@ -34,23 +47,23 @@ WITH enr AS (
         start_date, end_date, consent, 1 AS n, FALSE AS anonymous,
         participant_id, age_at_start, referrer_unit, exit_reason, income_at_start AS income_start_raw,
         income_at_exit AS income_exit_raw, education AS education_raw,
-        start_date <= $end AND (end_date IS NULL OR end_date >= $start) AS is_participant,
-        start_date BETWEEN $start AND $end AS is_started,
-        coalesce(end_date BETWEEN $start AND $end, FALSE) AS is_exited
-    FROM enrollments
+        start_date <= {end} AND (end_date IS NULL OR end_date >= {start}) AS is_participant,
+        start_date BETWEEN {start} AND {end} AS is_started,
+        coalesce(end_date BETWEEN {start} AND {end}, FALSE) AS is_exited
+    FROM enrollments{years}
 ),
 anon AS (
     -- anonymous counts are participants and started in their year only, with no outcome
     SELECT
-        initiative, association, sex, '{MISSING}' AS agency, '{MISSING}' AS unit,
+        initiative, association,{year} sex, '{MISSING}' AS agency, '{MISSING}' AS unit,
         '{UNKNOWN_REASON}' AS reason, '{AGE_UNKNOWN}' AS age_group,
         '{MISSING}' AS income_at_start, '{MISSING}' AS income_at_exit, '{MISSING}' AS education,
         make_date(year, 1, 1) AS start_date, CAST(NULL AS DATE) AS end_date, FALSE AS consent,
         n, TRUE AS anonymous,
-        make_date(year, 1, 1) <= $end AND make_date(year, 12, 31) >= $start AS is_participant,
-        make_date(year, 1, 1) <= $end AND make_date(year, 12, 31) >= $start AS is_started,
+        make_date(year, 1, 1) <= {end} AND make_date(year, 12, 31) >= {start} AS is_participant,
+        make_date(year, 1, 1) <= {end} AND make_date(year, 12, 31) >= {start} AS is_started,
         FALSE AS is_exited
-    FROM (UNPIVOT anonymous_counts ON women, men, other INTO NAME sex VALUE n)
+    FROM (UNPIVOT anonymous_counts ON women, men, other INTO NAME sex VALUE n){years}
     WHERE n > 0
 ),
 facts AS (
@@ -62,6 +75,10 @@ WHERE (len(CAST($initiatives AS VARCHAR[])) = 0 OR list_contains(CAST($initiativ
   AND (len(CAST($sexes AS VARCHAR[])) = 0 OR list_contains(CAST($sexes AS VARCHAR[]), sex))
   AND (len(CAST($associations AS VARCHAR[])) = 0 OR list_contains(CAST($associations AS VARCHAR[]), association))
 """
+
+
+FACTS_SQL = _facts_sql("$start", "$end", per_year=False)
+YEARLY_FACTS_SQL = _facts_sql("period_start", "period_end", per_year=True)
 
 MEASURES = {
     "participants": "is_participant",
@@ -102,6 +119,14 @@ def _dim_sql(dim: str, measure: str) -> str:
 def query(con: duckdb.DuckDBPyConnection, sql: str, f: Filters, extra: dict | None = None) -> pd.DataFrame:
     """Run `sql` with the filtered facts available as the relation `facts`."""
     full = f"WITH facts AS ({FACTS_SQL})\n{sql}"
+    return con.execute(full, f.params() | (extra or {})).df()
+
+
+def query_per_year(con: duckdb.DuckDBPyConnection, sql: str, f: Filters, extra: dict | None = None
+                   ) -> pd.DataFrame:
+    """`query` over `facts` holding each calendar year of the period as a period of its own, told by `period_year`:
+    one query instead of one per year (cost per participant counts a whole calendar year each)."""
+    full = f"WITH facts AS ({YEARLY_FACTS_SQL})\n{sql}"
     return con.execute(full, f.params() | (extra or {})).df()
 
 

@@ -45,8 +45,7 @@ dim = grains[grain]
 series = run(inflow, f, dim)
 series_shown = protection.table(series, "started", [dim, "agency"], f, sexes=["total"])
 per_period = series.groupby(dim, as_index=False)["total"].sum().rename(columns={"total": "_total"})
-per_period["_total"] = [protection.count("started", {dim: q}, "total", f, v) for q, v in
-                        zip(per_period[dim], per_period._total)] if protection.enabled() else per_period._total
+per_period["_total"] = protection.counts("started", dim, per_period[dim], f, per_period._total)
 chart(agency_bars(series_shown.merge(per_period, on=dim), dim, f"Nya deltagare per {grain.lower()} och remittent",
                   axis_title="Nya deltagare", threshold=t),
       rename_sex(series_shown.rename(columns={dim: grain, "agency": "Remittent"}))[
@@ -69,8 +68,7 @@ st.subheader("Per insats")
 per = run(inflow_by_initiative, f)
 per_shown = protection.table(per, "started", ["initiative", "agency"], f, sexes=["total"])
 by_ini = per.groupby("initiative", as_index=False)["total"].sum().rename(columns={"total": "_total"})
-by_ini["_total"] = [protection.count("started", {"initiative": i}, "total", f, v)
-                    for i, v in zip(by_ini.initiative, by_ini._total)]
+by_ini["_total"] = protection.counts("started", "initiative", by_ini.initiative, f, by_ini._total)
 order = top_n(by_ini.rename(columns={"_total": "total"}), "initiative").initiative
 drawn = per_shown.merge(by_ini, on="initiative")
 drawn = drawn[drawn.initiative.isin(set(order))]

@@ -68,9 +68,9 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
                     + ":,d}<extra>" + chart_text(name) + "</extra>", **kw)
     if total and total in df:
         hidden_rest, hidden_text, end_text, end_at = [], [], [], []
-        for (_, row), shown in zip(df.iterrows(), visible_sum):
-            marks = [mark(kind_of(row[c]), threshold) for c, _, _ in series if c in df and is_hidden(row[c])]
-            t = row[total]
+        parts = [df[c].tolist() for c, _, _ in series if c in df]
+        for t, shown, *values in zip(df[total].tolist(), visible_sum, *parts):
+            marks = [mark(kind_of(v), threshold) for v in values if is_hidden(v)]
             if is_hidden(t):
                 hidden_rest.append(None)
                 hidden_text.append("")

@@ -251,6 +251,56 @@ def test_cost_by_initiative_year_over_two_years(small_con):
     assert _missing(beta_2020.basis) and _missing(beta_2020.per_participant)
 
 
+@pytest.mark.parametrize("period", [(2019, 1, 1, 2022, 12, 31), (2020, 3, 15, 2021, 5, 31), (2021, 7, 1, 2021, 7, 1)])
+def test_people_per_year_in_one_query_equal_the_counts_of_each_whole_year(small_con, period):
+    """metrics/facts.YEARLY_FACTS_SQL counts every year at once: each must equal facts.counts over that whole
+    calendar year (the one definition), whatever part of it the period covers, anonymous counts included."""
+    import datetime as dt
+
+    from metrics.cost import _people_per_initiative_year
+    from metrics.facts import counts
+    from metrics.people import positive_codes
+
+    f = Filters(dt.date(*period[:3]), dt.date(*period[3:]))
+    got = _people_per_initiative_year(small_con, f).set_index(["initiative", "year"]).sort_index()
+    pos, _ = positive_codes(small_con)
+    expected = {}
+    for y in f.years:
+        fy = Filters.year(y)
+        for r in counts(small_con, fy, "participants", ("initiative",)).itertuples():
+            expected.setdefault((r.initiative, y), [0, 0, 0])[0] = r.total
+        for r in counts(small_con, fy, "started", ("initiative",)).itertuples():
+            expected.setdefault((r.initiative, y), [0, 0, 0])[1] = r.total
+        for r in counts(small_con, fy, "exited", ("initiative", "reason")).itertuples():
+            if r.reason in pos:
+                expected.setdefault((r.initiative, y), [0, 0, 0])[2] += r.total
+    expected = {k: v for k, v in expected.items() if any(v)}
+    assert {k: list(v) for k, v in zip(got.index, got[["participants", "started", "positive_exits"]].values.tolist())
+            } == expected
+    assert expected  # the fixture has people in every tested period
+
+
+def test_cost_per_initiative_pools_each_initiative_as_cost_summary_pools_one(small_con):
+    """The column-wise pooling per initiative gives what the one pooling (cost_summary) gives for that initiative."""
+    from metrics.cost import cost_per_initiative
+
+    per = cost_per_initiative(small_con, Y2020_2021).set_index("initiative")
+    for name in ["Alfa", "Beta", "Gamma"]:
+        one = cost_summary(small_con, Filters(Y2020_2021.start, Y2020_2021.end, initiatives=(name,)))
+        row = per.loc[name]
+        assert int(row.participants) == one["participants"]
+        assert (_missing(row.cost), _missing(row.per_participant)) == (one["cost"] is None,
+                                                                        one["per_participant"] is None)
+        if one["cost"] is not None:
+            assert row.cost == one["cost"]
+        if one["per_participant"] is not None:
+            assert row.per_participant == pytest.approx(one["per_participant"])
+    # Beta: 2020 without cost (1 participant, left out on both sides), 2021 on budget: basis says budget
+    assert (per.loc["Beta", "participants"], per.loc["Beta", "basis"]) == (9, "budget")
+    # Gamma: a cost and nobody to divide it by
+    assert per.loc["Gamma", "participants"] == 0 and _missing(per.loc["Gamma", "per_participant"])
+
+
 def test_cost_is_not_narrowed_by_sex_or_agency(small_con):
     f = Filters.year(2021, sexes=("women",), agencies=("Kommun",))
     alfa = cost_by_initiative_year(small_con, f).set_index("initiative").loc["Alfa"]

@@ -25,3 +25,23 @@ def test_ratios_equal_ratio_row_by_row_and_read_the_threshold_once(monkeypatch, 
     else:  # on: fewer than 5 behind it, a hidden count under it, or no denominator hides the share
         assert with_numerators == [0.5, None, None, None, None, None, None]
         assert without == [0.5, None, None, None, None, 1200.0, None]
+
+
+def test_counts_equal_count_cell_by_cell_and_look_up_the_engine_once(monkeypatch):
+    """`counts` is `count` for many cells of one dimension; off, the values come back as they are."""
+    from metrics import Filters
+
+    class Engine:
+        def cell(self, measure, dims, sex, f):
+            return ("visible", 0) if dims["initiative"] != "Liten" else ("primary", 0)
+
+    f = Filters.year(2021)
+    keys, values = ["Stor", "Liten", "Mellan"], [40, 3, 12]
+    asked = []
+    monkeypatch.setattr(protection, "engine", lambda f_: asked.append(f_) or None)
+    assert protection.counts("started", "initiative", keys, f, values) == values
+    monkeypatch.setattr(protection, "engine", lambda f_: asked.append(f_) or Engine())
+    shown = protection.counts("started", "initiative", keys, f, values)
+    assert shown == [protection.count("started", {"initiative": k}, "total", f, v) for k, v in zip(keys, values)]
+    assert shown == [40, HIDDEN_PRIMARY, 12]
+    assert len(asked) == 2 + 3  # once per `counts`, once per `count`
