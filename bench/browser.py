@@ -213,37 +213,61 @@ def visit(browser, url: str, timeout_s: float = 180, nav_title: str | None = Non
 
 
 def measure_pages(base: str, targets: dict[str, str], reps: int, timeout_s: float = 180, warmup: str | None = None,
-                  nav_title: str | None = None) -> dict[str, dict]:
-    """For each label → URL: the first (cold-cache) visit, then `reps` warm visits, each in a fresh tab."""
+                  nav_title: str | None = None, floor: str | None = None) -> dict[str, dict]:
+    """For each label → URL: the first (cold-cache) visit, then `reps` warm visits, each in a fresh tab.
+
+    `floor`: the trivial page's URL (its own server). One floor visit goes before each warm visit, and all of them
+    make the entry FLOOR: the floor is then measured over the same minutes as the pages, and a drift of the
+    machine (another process, the CPU's clock) moves both alike instead of only one side of the ratio.
+    """
     from playwright.sync_api import sync_playwright
 
     out: dict[str, dict] = {}
+    floor_visits: list[Visit] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             if warmup:  # the server's first request runs in pages/ auto-discovery mode: not a page to time
                 visit(browser, base + warmup, timeout_s)
+            if floor:
+                visit(browser, floor, timeout_s)  # its server's first request too
+
+            def warm_visit(url: str) -> Visit:
+                if floor:
+                    floor_visits.append(visit(browser, floor, timeout_s))
+                return visit(browser, url, timeout_s, nav_title)
+
             for label, path in targets.items():
                 first = visit(browser, base + path, timeout_s, nav_title)
-                warm = [visit(browser, base + path, timeout_s, nav_title) for _ in range(reps)]
-                times = [v.seconds for v in warm if v.seconds is not None]
-                drawn = [v.drawn for v in warm if v.drawn is not None]
-                out[label] = {
-                    "path": path,
-                    "first": first.seconds,
-                    "warm": times,
-                    "median": statistics.median(times) if times else None,
-                    "drawn": statistics.median(drawn) if drawn else None,
-                    "charts": max([v.charts for v in [first, *warm]]),
-                    "failures": _counted([v.error or f"{v.exceptions} exceptions, {v.error_alerts} error boxes"
-                                          for v in [first, *warm] if not v.ok]),
-                }
+                warm = [warm_visit(base + path) for _ in range(reps)]
+                out[label] = _summary(path, first, warm)
                 print(f"    {label:<40} first {_s(first.seconds)}  warm median {_s(out[label]['median'])}"
                       f"  charts drawn {_s(out[label]['drawn'])}"
                       + (f"  FAILURES {out[label]['failures']}" if out[label]["failures"] else ""), flush=True)
         finally:
             browser.close()
+    if floor:
+        out[FLOOR] = _summary("/", None, floor_visits)
     return out
+
+
+FLOOR = "(floor)"
+
+
+def _summary(path: str, first: Visit | None, warm: list[Visit]) -> dict:
+    times = [v.seconds for v in warm if v.seconds is not None]
+    drawn = [v.drawn for v in warm if v.drawn is not None]
+    visits = [v for v in [first, *warm] if v is not None]
+    return {
+        "path": path,
+        "first": first.seconds if first else None,
+        "warm": times,
+        "median": statistics.median(times) if times else None,
+        "drawn": statistics.median(drawn) if drawn else None,
+        "charts": max([v.charts for v in visits] or [0]),
+        "failures": _counted([v.error or f"{v.exceptions} exceptions, {v.error_alerts} error boxes"
+                              for v in visits if not v.ok]),
+    }
 
 
 def _counted(messages: list[str]) -> list[str]:

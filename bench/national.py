@@ -297,22 +297,31 @@ def phase_queries(db: Path, g: Generated, periods: dict, repeat: int) -> dict:
     return result
 
 
+def _spread(xs: list[float]) -> str:
+    """'0.68–0.75 s, middle half 0.70–0.72 s' for a list of visit times."""
+    if not xs:
+        return "–"
+    q = statistics.quantiles(xs, n=4) if len(xs) > 1 else [xs[0]] * 3
+    return f"{min(xs):.2f}–{max(xs):.2f} s, middle half {q[0]:.2f}–{q[2]:.2f} s"
+
+
 def phase_browser(db: Path, work: Path, year: int, first_year: int, last_year: int, reps: int) -> dict:
     from bench import browser as b
 
     pages = b.app_pages()
     all_years = f"from={first_year}-01-01&to={last_year}-12-31"
-    with b.streamlit_server(b.floor_app(work / "floor"), work / "floor", work / "floor.log") as server:
-        log("    floor: a trivial page with one metric and one small Plotly chart")
-        floor = b.measure_pages(server.url, {"trivial page": "/"}, reps + 2)["trivial page"]
     targets = {}
     for path, title in pages:
         targets[f"{title}|{year}"] = f"/{path}?year={year}"
         targets[f"{title}|alla år"] = f"/{path}?{all_years}"
-    with b.streamlit_server(ROOT / "app.py", ROOT, work / "app.log", db) as server:
+    log("    floor: a trivial page with one metric and one small Plotly chart, a visit before each warm page visit")
+    with b.streamlit_server(b.floor_app(work / "floor"), work / "floor", work / "floor.log") as floor_server, \
+            b.streamlit_server(ROOT / "app.py", ROOT, work / "app.log", db) as server:
         rss_start = server.rss_mb()
-        measured = b.measure_pages(server.url, targets, reps, warmup=f"/?year={first_year}", nav_title=pages[0][1])
+        measured = b.measure_pages(server.url, targets, reps, warmup=f"/?year={first_year}", nav_title=pages[0][1],
+                                   floor=floor_server.url + "/")
         rss_after = server.rss_mb()
+    floor = measured.pop(b.FLOOR)
     return {"floor": floor, "pages": measured, "rss_start_mb": rss_start, "rss_after_mb": rss_after,
             "page_list": pages}
 
@@ -561,8 +570,10 @@ def render(r: dict) -> str:
                   "Chromium tab (its own browser context) against `streamlit run app.py` on this machine. *First* is "
                   f"the first visit with that filter (the page's queries not yet in st.cache_data); *warm* the median "
                   f"of the {a['reps']} visits after it. The floor is a trivial Streamlit page (one `st.metric`, one "
-                  "small Plotly bar chart) served and measured the same way: "
-                  f"**{sec(floor)}** (visits: {', '.join(f'{x:.2f}' for x in B['floor']['warm'])} s). *Charts drawn* "
+                  "small Plotly bar chart) served and measured the same way, by its own server, one visit before "
+                  "each warm page visit, so that it is measured over the same minutes as the pages: "
+                  f"**{sec(floor)}**, the median of {len(B['floor']['warm'])} visits ({_spread(B['floor']['warm'])}). "
+                  "*Charts drawn* "
                   "goes on until every Plotly chart on the page has drawn its SVG (the floor's: "
                   f"{sec(B['floor'].get('drawn'))}); Streamlit marks a page ready when its script has run, and the "
                   "browser draws the charts after that. *Drawn ÷ floor drawn* compares the two pages fully drawn "

@@ -162,3 +162,17 @@ def test_cpu_use_puts_this_process_under_the_driver_and_counts_only_from_the_fir
         pass
     cpu.sample()
     assert 0.2 <= cpu.seconds["driver"] <= 2.0
+
+
+def test_a_page_summary_takes_the_median_of_the_warm_visits_and_counts_every_failure():
+    """bench/browser._summary: the floor's visits (no first visit) and a page's are summed up alike."""
+    from bench.browser import Visit, _summary
+
+    first = Visit(2.0, charts=1)
+    warm = [Visit(0.9, 1.5, charts=2), Visit(None, error="TimeoutError: x"), Visit(0.7, 1.1, charts=2),
+            Visit(0.8, None, exceptions=1, charts=2)]
+    s = _summary("/inflode?year=2021", first, warm)
+    assert (s["first"], s["warm"], s["median"], s["drawn"], s["charts"]) == (2.0, [0.9, 0.7, 0.8], 0.8, 1.3, 2)
+    assert s["failures"] == ["1 × TimeoutError: x", "1 × 1 exceptions, 0 error boxes"]
+    floor = _summary("/", None, [Visit(0.7), Visit(0.75), Visit(0.72)])
+    assert (floor["first"], floor["median"], floor["failures"]) == (None, 0.72, [])
