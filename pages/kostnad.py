@@ -67,8 +67,10 @@ if protection.enabled():  # row by row, through the engine; without protection e
                       ("per_positive_exit", "positive_exits")):
         c[name] = protection.ratios(c[name], c[den])
 
-drawn = top_n(c.assign(total=c.cost.fillna(0))[["label", "budget", "actual", "per_participant", "per_started",
-                                                "basis", "total"]], "label", by="total") if len(c) > 16 else c
+amounts = {k: c[k].astype("float64") for k in ("budget", "actual", "cost")}  # NaN for missing: column-wise top_n
+drawn = top_n(c.assign(budget=amounts["budget"], actual=amounts["actual"], total=amounts["cost"].fillna(0))[
+    ["label", "budget", "actual", "per_participant", "per_started", "basis", "total"]], "label", by="total"
+              ) if len(c) > 16 else c
 if len(drawn) < len(c):  # the rest's sum would dwarf the largest 15 on a kronor axis: the table has them
     drawn = drawn.iloc[:-1]
     st.caption(f"Diagrammen visar de {fmt_int(len(drawn))} största av {fmt_int(len(c))} (kostnad); tabellerna har alla.")

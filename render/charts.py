@@ -356,7 +356,8 @@ def top_n(df: pd.DataFrame, category: str, n: int = TOP_N, by: str = "total") ->
         col = rest[c]
         if not _additive(c):
             row[c] = False if c == "flag" else None
-        elif pd.api.types.is_numeric_dtype(col) or col.map(lambda v: isinstance(v, (int, float))).all():
+        elif pd.api.types.is_numeric_dtype(col) or (not pd.api.types.is_string_dtype(col)  # names: not summed
+                                                     and col.map(lambda v: isinstance(v, (int, float))).all()):
             row[c] = -2 if _hidden(col).any() else col.sum()
     return pd.concat([top, pd.DataFrame([row])], ignore_index=True)
 

@@ -60,17 +60,17 @@ class Shown:
         return self._years[y]
 
 
-def pooled_people(years: pd.DataFrame, kind: Callable[[str, int], str], initiative: str | None = None):
+def pooled_people(years: pd.DataFrame, kind: Callable[[str, int], str] | None, initiative: str | None = None):
     """The participants a pooled cost per participant divides by (metrics.cost), or a hidden code.
 
     Cost is per initiative and calendar year, so its participants are each year's whole count of
     the initiative; `kind(initiative, year)` says whether that count is visible. The sum is shown
-    only where every part of it is.
+    only where every part of it is. `kind` None: protection is off, every count is visible.
     """
     rows = years[years.cost.notna() & (years.participants > 0)]
     if initiative is not None:
         rows = rows[rows.initiative == initiative]
-    if any(kind(i, int(y)) != VISIBLE for i, y in zip(rows.initiative, rows.year)):
+    if kind is not None and any(kind(i, int(y)) != VISIBLE for i, y in zip(rows.initiative, rows.year)):
         return hidden_code("secondary")
     return int(rows.participants.sum())
 

@@ -45,3 +45,19 @@ def test_counts_equal_count_cell_by_cell_and_look_up_the_engine_once(monkeypatch
     assert shown == [protection.count("started", {"initiative": k}, "total", f, v) for k, v in zip(keys, values)]
     assert shown == [40, HIDDEN_PRIMARY, 12]
     assert len(asked) == 2 + 3  # once per `counts`, once per `count`
+
+
+def test_pooled_people_without_protection_is_the_plain_sum_of_the_years_with_cost():
+    """render.protected.pooled_people: `kind` None (protection off) sums as if every count were visible; with a
+    hidden year under the pooled figure, the sum is hidden too."""
+    import pandas as pd
+
+    from metrics.suppress import VISIBLE
+    from render.protected import pooled_people, pooled_people_per_initiative
+
+    years = pd.DataFrame({"initiative": ["A", "A", "B", "B"], "year": [2020, 2021, 2020, 2021],
+                          "cost": [100.0, None, 50.0, 70.0], "participants": [10, 4, 3, 0]})
+    assert pooled_people(years, None) == pooled_people(years, lambda i, y: VISIBLE) == 13  # A 2021 and B 2021 out
+    assert pooled_people(years, None, "A") == 10
+    assert pooled_people(years, lambda i, y: "primary" if i == "B" else VISIBLE) == HIDDEN_SECONDARY
+    assert pooled_people_per_initiative(years, None) == {"A": 10, "B": 3}

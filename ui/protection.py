@@ -91,13 +91,15 @@ def prefixed(df: pd.DataFrame, measure: str, prefix: str, dims: Iterable[str], f
     return out
 
 
+def _shown(p: Protection, measure: str, dims: Mapping[str, object], sex: str, f: Filters, value):
+    kind, _ = p.cell(measure, dims, sex, f)
+    return value if kind == VISIBLE else hidden_code(kind)
+
+
 def count(measure: str, dims: Mapping[str, object], sex: str, f: Filters, value):
     """One count as shown: `value`, or its hidden code."""
     p = engine(f)
-    if p is None:
-        return value
-    kind, _ = p.cell(measure, dims, sex, f)
-    return value if kind == VISIBLE else hidden_code(kind)
+    return value if p is None else _shown(p, measure, dims, sex, f, value)
 
 
 def counts(measure: str, dim: str, keys: Iterable, f: Filters, values: Iterable, sex: str = "total") -> list:
@@ -106,11 +108,7 @@ def counts(measure: str, dim: str, keys: Iterable, f: Filters, values: Iterable,
     p = engine(f)
     if p is None:
         return list(values)
-    out = []
-    for k, v in zip(keys, values):
-        kind, _ = p.cell(measure, {dim: k}, sex, f)
-        out.append(v if kind == VISIBLE else hidden_code(kind))
-    return out
+    return [_shown(p, measure, {dim: k}, sex, f, v) for k, v in zip(keys, values)]
 
 
 def _ratio(value, denominator, numerators, t: int | None):
@@ -165,9 +163,7 @@ def _participants_kind(f: Filters):
 
 def cost_people(years: pd.DataFrame, f: Filters, initiative: str | None = None):
     """The participants a pooled cost per participant divides by, or a hidden code (render.protected.pooled_people)."""
-    if not enabled():
-        return pooled_people(years, lambda i, y: VISIBLE, initiative)
-    return pooled_people(years, _participants_kind(f), initiative)
+    return pooled_people(years, _participants_kind(f) if enabled() else None, initiative)
 
 
 def cost_per_initiative(ini: pd.DataFrame, years: pd.DataFrame, f: Filters) -> list:
