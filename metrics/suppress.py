@@ -422,7 +422,9 @@ def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = 
                         relations.add((d, tuple(sorted(parts))))
     values = {k: v for k, v in values.items() if v != 0}
     published = {k for k in published if k in values}
-    relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in relations if t in values]
+    # in a fixed order: the order of a set of strings changes with each process's hash seed, and with it which
+    # cells elimination hides, so a restart could show a second pattern to set against the first
+    relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in sorted(relations) if t in values]
     status, withdrawn, withdrawn_cells = _suppress(values, published, priority, relations_l, threshold)
     p = Protection(f.start, f.end, threshold, values, published, status, relations_l, dim_sets, ctx,
                    frozenset(withdrawn), frozenset(withdrawn_cells))
@@ -455,7 +457,7 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
     published = set(published)  # withdrawing a line changes it; the caller's set stays as built
     withdrawn: set[tuple[Key, str]] = set()
     withdrawn_cells: set[Key] = set()
-    status = {k: PRIMARY for k in published if 0 < values[k] < t}
+    status = {k: PRIMARY for k in sorted(published) if 0 < values[k] < t}
     members = [(tot, *parts) for tot, parts in relations]
     by_cell: dict[Key, list[int]] = defaultdict(list)
     for i, m in enumerate(members):
