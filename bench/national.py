@@ -11,7 +11,8 @@ Generates N enrollments over 80 associations (bench/generate.py) and measures, i
            on DataFrames held in memory, for one year and for all years, and the check that both
            give identical figures (bench/queries.py);
   browser  every page's ready time in a fresh headless-Chromium tab, one year and all years,
-           against a trivial Streamlit page (one metric, one small Plotly chart) served the same way;
+           against a trivial Streamlit page (one metric, one small Plotly chart) served the same way,
+           a visit to it before each warm page visit;
   sessions N simultaneous browser sessions switching pages and filters while `etl load` swaps in
            a new database: median and 95th-percentile step time, failures, the app's memory, each
            script run's time on the server and the CPU split (Chromium at idle priority).
