@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from .facts import query_per_year
+from .facts import query
 from .filters import Filters
 from .people import positive_codes, share
 
@@ -34,7 +34,7 @@ def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> p
     or agency: a year's cost is for all of that year's participants. One query for all the years.
     """
     pos, _ = positive_codes(con)
-    return query_per_year(con, """
+    return query(con, """
         SELECT initiative,
                CAST(coalesce(sum(n) FILTER (WHERE is_participant), 0) AS BIGINT) AS participants,
                CAST(coalesce(sum(n) FILTER (WHERE is_started), 0) AS BIGINT) AS started,
@@ -44,7 +44,7 @@ def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> p
         FROM facts
         WHERE is_participant OR is_started OR is_exited
         GROUP BY initiative, period_year
-        """, Filters(f.start, f.end, initiatives=f.initiatives), {"positive": sorted(pos)})
+        """, Filters(f.start, f.end, initiatives=f.initiatives), {"positive": sorted(pos)}, per_year=True)
 
 
 def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, people: pd.DataFrame | None = None
@@ -87,28 +87,26 @@ def pooled_by(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
     Only initiative-years with both a cost figure and participants take part, on both sides,
     so that a year without cost does not make the association look cheaper than it is.
-    Columns `cost` (None where no year has one), `participants` and `per_participant`; column-wise, as a
-    national selection has thousands of initiatives.
+    Columns `cost` (NaN where no year has one), `participants` and `per_participant` (NaN where either is
+    missing); column-wise, as a national selection has thousands of initiatives.
     """
     counted = rows.cost.notna() & (rows.participants > 0)
     parts = rows[by].assign(cost=rows.cost.astype("float64").where(counted),
                             participants=rows.participants.where(counted, 0).astype("int64"))
     out = parts.groupby(by, sort=True).agg(cost=("cost", lambda c: c.sum(min_count=1)),
                                            participants=("participants", "sum")).reset_index()
-    out["per_participant"] = (out.cost / out.participants.where(out.participants > 0)).astype(object)
-    out[["cost", "per_participant"]] = out[["cost", "per_participant"]].astype(object).where(
-        out[["cost", "per_participant"]].notna(), None)
+    out["per_participant"] = out.cost / out.participants.where(out.participants > 0)
     return out
 
 
 def _pooled(rows: pd.DataFrame) -> dict:
-    """`pooled_by` over all of `rows`: one cost per participant for the whole selection."""
+    """`pooled_by` over all of `rows`: one cost per participant for the whole selection (None where missing)."""
     one = pooled_by(rows.assign(_all=0), ["_all"])
     if one.empty:
         return {"cost": None, "participants": 0, "per_participant": None}
     r = one.iloc[0]
-    return {"cost": None if r.cost is None else float(r.cost), "participants": int(r.participants),
-            "per_participant": None if r.per_participant is None else float(r.per_participant)}
+    return {"cost": None if pd.isna(r.cost) else float(r.cost), "participants": int(r.participants),
+            "per_participant": None if pd.isna(r.per_participant) else float(r.per_participant)}
 
 
 def cost_summary(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
@@ -129,8 +127,7 @@ def cost_per_initiative(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFr
     bases = df.groupby("initiative", sort=True).basis.agg(["nunique", "first"])
     basis = bases["first"].where(bases["nunique"] == 1, MIXED).where(bases["nunique"] > 0, None)
     out = pooled_by(df, ["initiative"]).merge(basis.rename("basis").reset_index(), on="initiative", how="left")
-    return out.astype({"cost": "float64", "per_participant": "float64"})[  # NaN where missing, as a table shows it
-        ["initiative", "cost", "basis", "participants", "per_participant"]]
+    return out[["initiative", "cost", "basis", "participants", "per_participant"]]  # NaN where missing
 
 
 def cost_by_dimension(con: duckdb.DuckDBPyConnection, f: Filters, dim: str) -> pd.DataFrame:

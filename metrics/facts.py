@@ -116,17 +116,13 @@ def _dim_sql(dim: str, measure: str) -> str:
     return dim
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str, f: Filters, extra: dict | None = None) -> pd.DataFrame:
-    """Run `sql` with the filtered facts available as the relation `facts`."""
-    full = f"WITH facts AS ({FACTS_SQL})\n{sql}"
-    return con.execute(full, f.params() | (extra or {})).df()
+def query(con: duckdb.DuckDBPyConnection, sql: str, f: Filters, extra: dict | None = None, *,
+          per_year: bool = False) -> pd.DataFrame:
+    """Run `sql` with the filtered facts available as the relation `facts`.
 
-
-def query_per_year(con: duckdb.DuckDBPyConnection, sql: str, f: Filters, extra: dict | None = None
-                   ) -> pd.DataFrame:
-    """`query` over `facts` holding each calendar year of the period as a period of its own, told by `period_year`:
-    one query instead of one per year (cost per participant counts a whole calendar year each)."""
-    full = f"WITH facts AS ({YEARLY_FACTS_SQL})\n{sql}"
+    `per_year`: the facts hold each calendar year of the period as a period of its own, told by `period_year`,
+    so one query counts many years (cost per participant counts a whole calendar year each)."""
+    full = f"WITH facts AS ({YEARLY_FACTS_SQL if per_year else FACTS_SQL})\n{sql}"
     return con.execute(full, f.params() | (extra or {})).df()
 
 
