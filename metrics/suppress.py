@@ -41,7 +41,7 @@ import datetime as dt
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
@@ -52,7 +52,10 @@ from core.vocabulary import SEX_COLUMNS, WIDE_POSITIVE_EXTRA
 from .facts import EVENT_DATE, FACTS_SQL, MEASURES, period_sql
 from .filters import Filters
 
+import os
+_DEBUG = bool(os.environ.get("SUPPRESS_DEBUG"))
 DEFAULT_THRESHOLD = 5
+TRIALS = int(os.environ.get("SUPPRESS_TRIALS", "8"))
 VISIBLE, PRIMARY, SECONDARY = "visible", "primary", "secondary"
 SECONDARY_MARK = ".."  # Statistics Sweden's mark for a figure withheld to protect another
 NO_DATE = "∅"  # the time dimension of an anonymous count, which carries only a year
@@ -125,6 +128,7 @@ class TableSpec:
     priority: int = 1
     shown: Callable[[dict, "Context"], bool] | None = None
     by_sex: bool = True  # False: the table shows totals only (a cross of two categories, without sex)
+    spans: frozenset[str] = frozenset({"Y", "D", "T1", "T2", "T3"})  # the periods that show it (all still link)
 
 
 @dataclass(frozen=True)
@@ -140,45 +144,130 @@ def _positive_over_time(cell: dict, ctx: Context) -> bool:
 
 # Everything the app can show for a period without filters, under protection. Crosses of two
 # categories are shown without the sex split (their sex split is mostly small counts, and
-# protecting them would hide the key figures); months, referring units and income flows are
-# not shown under protection at all (pages say so).
+# protecting them would hide the key figures); months, quarters, referring units and income flows
+# are not shown under protection at all (pages say so): a series over time is shown by tertial,
+# which nests in every period of the year's grid (a quarter straddles two tertials).
+YEAR_ONLY = frozenset({"Y"})
+# The delår and the tertials show the key figures by initiative, agency and reason; crosses of two categories
+# and age groups are the year's only (a tertial's crosses are mostly small counts, and protecting them across
+# the grid would hide the key figures). A table a period does not show is still computed for it: its cells are
+# unknown to the reader, and how they add up to what is shown ties the periods together.
 PUBLICATION: tuple[TableSpec, ...] = (
     TableSpec("participants", ("initiative",), 0),
-    TableSpec("participants", ("age_group",), 1),
+    TableSpec("participants", ("age_group",), 1, spans=YEAR_ONLY),
     TableSpec("started", ("initiative",), 0),
     TableSpec("started", ("agency",), 0),
-    TableSpec("started", ("initiative", "agency"), 2, by_sex=False),
-    TableSpec("started", ("quarter", "agency"), 3, by_sex=False),
-    TableSpec("started", ("tertial", "agency"), 3, by_sex=False),
+    TableSpec("started", ("initiative", "agency"), 2, by_sex=False, spans=YEAR_ONLY),
+    TableSpec("started", ("tertial", "agency"), 3, by_sex=False, spans=YEAR_ONLY),
     TableSpec("exited", ("initiative",), 0),
     TableSpec("exited", ("reason",), 0),
-    TableSpec("exited", ("initiative", "reason"), 2, by_sex=False),
-    TableSpec("exited", ("quarter", "reason"), 3, _positive_over_time, by_sex=False),
+    TableSpec("exited", ("initiative", "reason"), 2, by_sex=False, spans=YEAR_ONLY),
+    TableSpec("exited", ("tertial", "reason"), 3, _positive_over_time, by_sex=False, spans=YEAR_ONLY),
     TableSpec("no_consent", ("initiative",), 1),
 )
+
+
+def _never(cell: dict, ctx: "Context") -> bool:
+    return False
+
+
+# Never shown: the flows by tertial that tie the periods of a year's grid together. A period's count of
+# started or exited is the sum of its tertials' (plus, for started, the year's anonymous counts, which
+# count in every part of their year); a period's participants are those open at its first day plus
+# those who start in it — and equally those who exit in it plus those still open after it. A reader
+# who sets the year, the delår and the tertials side by side knows all of this, so the engine does too.
+LINKS: tuple[TableSpec, ...] = (
+    TableSpec("started", ("initiative", "tertial"), 4, _never),
+    TableSpec("exited", ("initiative", "tertial"), 4, _never),
+    TableSpec("started_nc", ("initiative", "tertial"), 4, _never),
+    TableSpec("exited_nc", ("initiative", "tertial"), 4, _never),
+)
+# stock measure -> (its inflow, its outflow, the open-at-a-boundary count, the dimensions it is split by)
+STOCKS = {
+    "participants": ("started", "exited", "open", ("initiative",)),
+    "no_consent": ("started_nc", "exited_nc", "open_nc", ("initiative",)),
+}
+_MEASURE_SQL = MEASURES | {"started_nc": "is_started AND NOT consent", "exited_nc": "is_exited AND NOT consent"}
+_EVENT = EVENT_DATE | {"started_nc": "start_date", "exited_nc": "end_date"}
+_OPEN_SQL = {"open": "TRUE", "open_nc": "NOT consent"}
+
+# The periods of one year a reader can choose under protection, each a run of tertials: one grid, one decision.
+SPANS = {"Y": (1, 3), "D": (1, 2), "T1": (1, 1), "T2": (2, 2), "T3": (3, 3)}
+OFF_GRID = ("Med skydd för små tal visas styrelsens perioder, ett år i taget: helår, delår (januari–augusti) och "
+            "tertial. Ett eget datumintervall kunde ställas mot dem och ge bort dolda tal; välj en av dem under "
+            "Period i sidopanelen.")
+
+
+class OffGrid(ValueError):
+    """A period that is not one of the year's grid (helår, delår, tertial): nothing protected is shown for it."""
+
+    def __init__(self) -> None:
+        super().__init__(OFF_GRID)
+        self.message = OFF_GRID
+
+
+def span_of(f: Filters) -> str | None:
+    """The grid period `f` is ('Y', 'D', 'T1' …), or None for any other run of dates."""
+    if f.is_calendar_year:
+        return "Y"
+    if f.is_interim:
+        return "D"
+    n = f.tertial_number
+    return f"T{n}" if n else None
+
+
+def span_dates(year: int, span: str) -> tuple[dt.date, dt.date]:
+    a, b = SPANS[span]
+    return dt.date(year, 4 * a - 3, 1), (dt.date(year, 4 * b + 1, 1) - dt.timedelta(days=1) if b < 3
+                                         else dt.date(year, 12, 31))
+
+
+def _boundary(year: int, k: int) -> dt.date:
+    """The first day after tertial k (k = 0: the year's first day)."""
+    return dt.date(year + 1, 1, 1) if k == 3 else dt.date(year, 4 * k + 1, 1)
+
+
+def _tertial_label(year: int, k: int) -> str:
+    return f"{year}-T{k}"
+
+
 FILTER_DIMS = ("initiative", "agency")  # a selection narrows these (and sex)
 
 def _dim_sql(dim: str, measure: str) -> str:
     """A dimension as text; an anonymous count's period is NO_DATE (it carries only a year)."""
-    if (period := period_sql(dim, EVENT_DATE[measure])) is not None:
+    if (period := period_sql(dim, _EVENT[measure])) is not None:
         return f"CASE WHEN anonymous THEN '{NO_DATE}' ELSE {period} END"
     return f"CAST({dim} AS VARCHAR)"
 
 
 Key = tuple  # (measure, ((dim, value), …) sorted by dim, sex)
+SPAN = "span"  # the pseudo-dimension that says which period of the grid a count is of
+TIME_DIMS = frozenset({"tertial", "boundary"})
 
 
 def key(measure: str, dims: Mapping[str, object], sex: str) -> Key:
     return (measure, tuple(sorted((d, str(v)) for d, v in dims.items())), sex)
 
 
+def span_key(span: str, measure: str, dims: Mapping[str, object], sex: str) -> Key:
+    """A count of period `span`. A count by tertial (or open at a boundary) is the same count in every period
+    that shows it — the year's 2025-T1 is the tertial's own — so it carries no period, and the periods' sums
+    over such counts are what ties them together."""
+    if TIME_DIMS & set(dims):
+        return key(measure, dims, sex)
+    return key(measure, {**dims, SPAN: span}, sex)
+
+
 # ---------------------------------------------------------------- the engine
 
 @dataclass
 class Protection:
-    """The decision for one period: every cell's value and whether it is visible, `<5` or `..`.
+    """The decision for one year's grid, seen from one of its periods: every cell's value and whether it is
+    visible, `<5` or `..`.
 
-    Build it with `protect_period`; ask it with `cell`, `table` or `frame`.
+    Build it with `protect_period` (or `protect_year`, then `view`); ask it with `cell`, `table` or `frame`.
+    Every period of the year (`SPANS`) is a view of the same decision: the cells, relations and status are
+    shared, only the period a question is about differs.
     """
 
     start: dt.date
@@ -188,12 +277,22 @@ class Protection:
     published: set[Key]
     status: dict[Key, str]  # PRIMARY or SECONDARY for hidden published cells
     relations: list[tuple[Key, tuple[Key, ...]]]
-    dim_sets: dict[tuple[str, frozenset[str]], bool]  # (measure, dims) in the cube -> split by sex too
+    dim_sets: dict[tuple[str, str, frozenset[str]], bool]  # (period, measure, dims) shown -> split by sex too
     ctx: Context
     withdrawn: frozenset[tuple[Key, str]] = frozenset()  # (margin, dimension): lines too small to show at all
     withdrawn_cells: frozenset[Key] = frozenset()  # the parts of a derived count (positive exits) withdrawn
+    span: str = "Y"
     _rows: np.ndarray | None = field(default=None, repr=False)  # relation matrix over unknowns, per component
     _solver: dict = field(default_factory=dict, repr=False)
+
+    def view(self, span: str) -> "Protection":
+        """The same decision seen from another period of the year (it shares the cells, status and solver)."""
+        start, end = span_dates(self.start.year, span)
+        return replace(self, start=start, end=end, span=span)
+
+    def key(self, measure: str, dims: Mapping[str, object], sex: str) -> Key:
+        """The key of a count of this view's period."""
+        return span_key(self.span, measure, dims, sex)
 
     # -- the whole
 
@@ -250,17 +349,19 @@ class Protection:
             elif sex not in f.sexes:
                 return []
         needed = frozenset(dims) | {d for d, _ in (c[0] for c in choices)}
-        split = self.dim_sets.get((measure, needed))
+        split = self.dim_sets.get((self.span, measure, needed))
         if split is None or (not split and sexes != ["total"]):
             return None
         out = []
         for combo in itertools.product(*choices) if choices else [()]:
             for s in sexes:
-                out.append(key(measure, {**dims, **dict(combo)}, s))
+                out.append(self.key(measure, {**dims, **dict(combo)}, s))
         return out
 
     def _unknown(self, k: Key) -> bool:
-        return self.values.get(k, 0) != 0 and (k not in self.published or k in self.status)
+        """A count the reader does not see: hidden, or never shown (a shown zero is known; a zero never shown is not:
+        `values` holds the zeros of the never-shown counts that tie the periods together, and only those)."""
+        return k in self.values and (k not in self.published or k in self.status)
 
     def _withdrawn(self, k: Key) -> bool:
         """Whether `k` lies in a withdrawn line: its margin without one of its dimensions (or its sex)."""
@@ -270,7 +371,7 @@ class Protection:
             return False
         if k[2] != "total" and ((k[0], k[1], "total"), "sex") in self.withdrawn:
             return True
-        return any(((k[0], tuple(x for x in k[1] if x[0] != d), k[2]), d) in self.withdrawn for d, _ in k[1])
+        return any((m, d) in self.withdrawn for d, _ in k[1] for m in _margins(k, d))
 
     def _solver_for(self) -> "_Span":
         if "span" not in self._solver:
@@ -318,7 +419,7 @@ def _cube(con: duckdb.DuckDBPyConnection, f: Filters, spec: TableSpec) -> pd.Dat
     names = [f"d{i}" for i in range(len(dims))]
     sql = f"""
         WITH facts AS ({FACTS_SQL}),
-        rows AS (SELECT {cols + ', ' if cols else ''}sex, n FROM facts WHERE {MEASURES[spec.measure]})
+        rows AS (SELECT {cols + ', ' if cols else ''}sex, n FROM facts WHERE {_MEASURE_SQL[spec.measure]})
         SELECT {''.join(n + ', ' for n in names)}sex, CAST(sum(n) AS BIGINT) AS v,
                {''.join(f'GROUPING({n}) AS g{i}, ' for i, n in enumerate(names))}GROUPING(sex) AS gs
         FROM rows GROUP BY CUBE ({', '.join([*names, 'sex'])})
@@ -326,6 +427,153 @@ def _cube(con: duckdb.DuckDBPyConnection, f: Filters, spec: TableSpec) -> pd.Dat
     """
     params = Filters(f.start, f.end, associations=f.associations).params()
     return con.execute(sql, params).df()
+
+
+def _open_cube(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], measure: str,
+               dim: str) -> pd.DataFrame:
+    """Dated enrollments open at each tertial boundary of `year` (started before it, not ended before it), by `dim`
+    and sex with margins: the stock a period starts from and the one it leaves."""
+    bounds = ", ".join(f"('{_boundary(year, k).isoformat()}', DATE '{_boundary(year, k).isoformat()}')"
+                       for k in range(4))
+    sql = f"""
+        WITH facts AS ({FACTS_SQL}), b(label, d) AS (VALUES {bounds})
+        SELECT b.label AS d0, CAST({dim} AS VARCHAR) AS d1, sex, CAST(sum(n) AS BIGINT) AS v,
+               GROUPING({dim}) AS g1, GROUPING(sex) AS gs
+        FROM facts JOIN b ON start_date < b.d AND (end_date IS NULL OR end_date >= b.d)
+        WHERE NOT anonymous AND {_OPEN_SQL[measure]}
+        GROUP BY b.label, CUBE ({dim}, sex)
+    """
+    f = Filters(dt.date(year, 1, 1), dt.date(year, 12, 31), associations=associations)
+    return con.execute(sql, f.params()).df()
+
+
+SPAN_RANK = SPAN_LEVEL = {"Y": 0, "D": 1, "T1": 2, "T2": 2, "T3": 2}
+
+
+def _priority(span: str, cat: Mapping[str, object], table: int) -> int:
+    """Secondary suppression hides the cells of the tertials first, then the delår's, the year's last: the board's
+    annual figures are the ones most read. A count by tertial is a tertial's cell whichever period shows it."""
+    return 10 * (2 if TIME_DIMS & set(cat) else SPAN_RANK[span]) + table
+
+
+@dataclass
+class _Whole:
+    """The cells, what is shown of them, and how they add up, gathered over every period of the year."""
+
+    ctx: Context
+    publication: tuple[TableSpec, ...]
+    values: dict[Key, int] = field(default_factory=dict)
+    zeros: set[Key] = field(default_factory=set)
+    published: set[Key] = field(default_factory=set)
+    priority: dict[Key, int] = field(default_factory=dict)
+    relations: set[tuple[Key, tuple[Key, ...]]] = field(default_factory=set)
+
+    def unseen_zero(self, k: Key) -> None:
+        """A count that ties periods together and is zero, if no table shows it: the reader does not know it is zero."""
+        if k not in self.values and not self.showable(k):
+            self.put(k, 0, False, 40)
+            self.zeros.add(k)
+
+    def shows(self, spec: TableSpec, span: str, cat: Mapping[str, object]) -> bool:
+        """Whether period `span`'s table `spec` shows the cell of `cat`. A count by tertial is one count whichever
+        period has it, so it is shown where any period shows the table."""
+        in_period = bool(spec.spans) if TIME_DIMS & set(cat) else span in spec.spans
+        return in_period and NO_DATE not in cat.values() and (spec.shown is None or spec.shown(cat, self.ctx))
+
+    def showable(self, k: Key) -> bool:
+        """Whether some published table has this cell (then a zero is shown as 0, and known)."""
+        cat = {d: v for d, v in k[1] if d != SPAN}
+        span = dict(k[1]).get(SPAN, "Y")
+        return any(spec.measure == k[0] and set(cat) <= set(spec.dims) and (spec.by_sex or k[2] == "total")
+                   and self.shows(spec, span, cat) for spec in self.publication)
+
+    def put(self, k: Key, v: int, shown: bool, priority: int) -> None:
+        if k in self.values and self.values[k] != v:  # a count by tertial is one count, whichever period shows it
+            raise AssertionError(f"one cell, two values: {k} {self.values[k]} {v}")
+        self.values[k] = v
+        if shown:
+            self.published.add(k)
+        self.priority[k] = min(self.priority.get(k, 99), priority)
+
+    def add_cube(self, span: str, spec: TableSpec, rows: list[tuple[dict, str, int]]) -> None:
+        """One table of one period with its margins: each margin is the sum of its children along one dimension."""
+        cells: dict[Key, tuple[dict, str]] = {}
+        for cat, sex, v in rows:
+            k = span_key(span, spec.measure, cat, sex)
+            self.put(k, v, self.shows(spec, span, cat), _priority(span, cat, spec.priority))
+            cells[k] = (cat, sex)
+        children: dict[tuple[Key, str], list[Key]] = defaultdict(list)
+        for k, (cat, sex) in cells.items():
+            for d in cat:
+                parent = span_key(span, spec.measure, {x: v for x, v in cat.items() if x != d}, sex)
+                children[(parent, d)].append(k)
+            if sex != "total":
+                children[(span_key(span, spec.measure, cat, "total"), "sex")].append(k)
+        for (parent, _), kids in children.items():
+            self.relations.add((parent, tuple(sorted(kids))))
+        if spec.measure == "exited" and "reason" in spec.dims:
+            self._positive(span, spec, cells)
+
+    def _positive(self, span: str, spec: TableSpec, cells: dict[Key, tuple[dict, str]]) -> None:
+        """Derived exit counts: positive (codes 1) and positive_wide (1 + 2), wherever reason is split."""
+        groups: dict[tuple, dict[str, list[Key]]] = defaultdict(lambda: defaultdict(list))
+        for k, (cat, sex) in cells.items():
+            if "reason" in cat:
+                rest = tuple(sorted((d, v) for d, v in cat.items() if d != "reason"))
+                for name, codes in ((POSITIVE, self.ctx.positive), (POSITIVE_WIDE, self.ctx.wide)):
+                    if cat["reason"] in codes:
+                        groups[(rest, sex)][name].append(k)
+                    else:
+                        groups[(rest, sex)].setdefault(name, [])
+        for (rest, sex), by in groups.items():
+            for name, parts in by.items():
+                cat = {**dict(rest), "reason": name}
+                d = span_key(span, "exited", cat, sex)
+                self.put(d, sum(self.values[p] for p in parts), self.shows(spec, span, cat), _priority(span, cat, spec.priority))
+                if parts:
+                    self.relations.add((d, tuple(sorted(parts))))
+
+    def add_stock_links(self, year: int) -> None:
+        """Tie each period's stock (participants, no consent) to the flows and to the other periods.
+
+        For a period of tertials a…b: its count = those open at its first day + those who start in it, and = those
+        who exit in it + those still open after it (each plus the year's anonymous counts, which count in every
+        part of their year).
+        """
+        nodate = {"tertial": NO_DATE}
+        for stock, (inflow, outflow, open_, dims) in STOCKS.items():
+            cats = {(tuple((d, v) for d, v in k[1] if d not in (SPAN, "tertial", "boundary")), k[2])
+                    for k in self.values if k[0] in (stock, inflow, outflow, open_)}
+            cats = {(c, sx) for c, sx in cats if all(d in dims for d, _ in c)}
+            for span, (a, b) in SPANS.items():
+                for c, sx in sorted(cats):
+                    cat = dict(c)
+                    total = span_key(span, stock, cat, sx)
+                    anon = key(inflow, {**cat, **nodate}, sx)
+                    ins = [key(inflow, {**cat, "tertial": _tertial_label(year, k)}, sx) for k in range(a, b + 1)]
+                    outs = [key(outflow, {**cat, "tertial": _tertial_label(year, k)}, sx) for k in range(a, b + 1)]
+                    before = key(open_, {**cat, "boundary": _boundary(year, a - 1).isoformat()}, sx)
+                    after = key(open_, {**cat, "boundary": _boundary(year, b).isoformat()}, sx)
+                    for part in (before, after, anon, *ins, *outs):
+                        self.unseen_zero(part)
+                    self.relations.add((total, tuple(sorted([before, *ins, anon]))))
+                    self.relations.add((total, tuple(sorted([*outs, after, anon]))))
+
+
+
+def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = DEFAULT_THRESHOLD,
+                   publication: tuple[TableSpec, ...] = PUBLICATION) -> Protection:
+    """The decision for the period of `f`: its view of the decision for its year's grid (`protect_year`).
+
+    The whole is the year and the chosen association (each association reports on its own); `f`'s
+    initiatives, agencies and sexes play no part here: they narrow what is asked of it. Raises
+    SeveralAssociations where the whole would span more than one named association, and OffGrid for a
+    period that is not a year, its delår or a tertial.
+    """
+    span = span_of(f)
+    if span is None:
+        raise OffGrid()
+    return protect_year(con, f.start.year, f.associations, threshold, publication).view(span)
 
 
 SEVERAL_ASSOCIATIONS = ("Skyddet för små tal gäller ett förbund i taget. Välj ett förbund i sidopanelen; förbunden "
@@ -355,81 +603,99 @@ def spans_several_associations(con: duckdb.DuckDBPyConnection, f: Filters) -> bo
     return n > 1
 
 
-def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = DEFAULT_THRESHOLD,
-                   publication: tuple[TableSpec, ...] = PUBLICATION) -> Protection:
-    """Decide, for the period of `f`, which cells every surface hides.
+def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...] = (),
+                 threshold: int = DEFAULT_THRESHOLD, publication: tuple[TableSpec, ...] = PUBLICATION) -> Protection:
+    """Decide, once for the whole grid of `year` (helår, delår, three tertials), which cells every surface hides.
 
-    The whole is the period and the chosen association (each association reports on its own);
-    `f`'s initiatives, agencies and sexes play no part here: they narrow what is asked of it.
-    Raises SeveralAssociations where the whole would span more than one named association.
+    One linked problem: each period's tables are cells, and the flows by tertial tie them together, so no
+    combination of the periods a reader can choose pins a hidden count. Returns the year's view (`view`
+    gives the others). Raises SeveralAssociations where the whole would span more than one named association.
     """
-    if spans_several_associations(con, f):
+    associations = tuple(associations)
+    if spans_several_associations(con, Filters.year(year, associations=associations)):
         raise SeveralAssociations()
     pos = frozenset(str(c) for (c,) in con.execute("SELECT code FROM exit_reasons WHERE positive").fetchall()) \
         or frozenset({"1"})
     ctx = Context(pos, pos | {WIDE_POSITIVE_EXTRA})
-    values: dict[Key, int] = {}
-    published: set[Key] = set()
-    priority: dict[Key, int] = {}
-    relations: set[tuple[Key, tuple[Key, ...]]] = set()
-    dim_sets: dict[tuple[str, frozenset[str]], bool] = {}
+    whole = _Whole(ctx, publication)
+    dim_sets: dict[tuple[str, str, frozenset[str]], bool] = {}
     for spec in publication:
-        cube = _cube(con, f, spec)
         dims = list(spec.dims)
         for sub in itertools.chain.from_iterable(itertools.combinations(dims, r) for r in range(len(dims) + 1)):
-            dim_sets[(spec.measure, frozenset(sub))] = dim_sets.get((spec.measure, frozenset(sub)), False) or spec.by_sex
-        cells: dict[Key, tuple[dict, str]] = {}
-        for row in cube.itertuples(index=False):
-            if pd.isna(row.v):  # an empty period: the cube's grand total of nothing
-                continue
-            cat = {d: getattr(row, f"d{i}") for i, d in enumerate(dims) if not getattr(row, f"g{i}")}
-            sex = "total" if row.gs else row.sex
-            k = key(spec.measure, cat, sex)
-            values[k] = int(row.v)
-            cells[k] = (cat, sex)
-            if NO_DATE not in cat.values() and (spec.shown is None or spec.shown(cat, ctx)):
-                published.add(k)
-            priority[k] = min(priority.get(k, 99), spec.priority)
-        # relations: each margin equals the sum of its children along one dimension (sex included)
-        children: dict[tuple[Key, str], list[Key]] = defaultdict(list)
-        for k, (cat, sex) in cells.items():
-            for d in cat:
-                parent = key(spec.measure, {x: v for x, v in cat.items() if x != d}, sex)
-                children[(parent, d)].append(k)
-            if sex != "total":
-                children[(key(spec.measure, cat, "total"), "sex")].append(k)
-        for (parent, _), kids in children.items():
-            relations.add((parent, tuple(sorted(kids))))
-        # derived exit counts: positive (codes 1) and positive_wide (1 + 2), wherever reason is split
-        if spec.measure == "exited" and "reason" in spec.dims:
-            groups: dict[tuple, dict[str, list[Key]]] = defaultdict(lambda: defaultdict(list))
-            for k, (cat, sex) in cells.items():
-                if "reason" in cat:
-                    rest = tuple(sorted((d, v) for d, v in cat.items() if d != "reason"))
-                    for name, codes in ((POSITIVE, ctx.positive), (POSITIVE_WIDE, ctx.wide)):
-                        if cat["reason"] in codes:
-                            groups[(rest, sex)][name].append(k)
-                        else:
-                            groups[(rest, sex)].setdefault(name, [])
-            for (rest, sex), by in groups.items():
-                for name, parts in by.items():
-                    d = key("exited", {**dict(rest), "reason": name}, sex)
-                    values[d] = sum(values[p] for p in parts)
-                    if NO_DATE not in dict(rest).values() and (spec.shown is None or spec.shown({**dict(rest), "reason": name}, ctx)):
-                        published.add(d)
-                    priority[d] = min(priority.get(d, 99), spec.priority)
-                    if parts:
-                        relations.add((d, tuple(sorted(parts))))
-    values = {k: v for k, v in values.items() if v != 0}
-    published = {k for k in published if k in values}
+            for span in spec.spans:
+                k = (span, spec.measure, frozenset(sub))
+                dim_sets[k] = dim_sets.get(k, False) or spec.by_sex
+    for span in SPANS:
+        start, end = span_dates(year, span)
+        f = Filters(start, end, associations=associations)
+        for spec in (*publication, *LINKS):
+            if span not in spec.spans and not TIME_DIMS & set(spec.dims):
+                continue  # a table this period does not show, and that no flow ties to another period: nothing to add
+            cube = _cube(con, f, spec)
+            rows = []
+            for row in cube.itertuples(index=False):
+                if pd.isna(row.v):  # an empty period: the cube's grand total of nothing
+                    continue
+                cat = {d: getattr(row, f"d{i}") for i, d in enumerate(spec.dims) if not getattr(row, f"g{i}")}
+                rows.append((cat, "total" if row.gs else row.sex, int(row.v)))
+            whole.add_cube(span, spec, rows)
+    for _, _, open_, dims in STOCKS.values():
+        for dim in dims:
+            rows = []
+            for row in _open_cube(con, year, associations, open_, dim).itertuples(index=False):
+                cat = {"boundary": row.d0} | ({} if row.g1 else {dim: row.d1})
+                rows.append((cat, "total" if row.gs else row.sex, int(row.v)))
+            whole.add_cube("Y", TableSpec(open_, ("boundary", dim), 4, _never), rows)
+    whole.add_stock_links(year)
+    values = {k: v for k, v in whole.values.items() if v != 0 or k in whole.zeros}
+    published = {k for k in whole.published if values.get(k, 0) != 0}
     # in a fixed order: the order of a set of strings changes with each process's hash seed, and with it which
     # cells elimination hides, so a restart could show a second pattern to set against the first
-    relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in sorted(relations) if t in values]
-    status, withdrawn, withdrawn_cells = _suppress(values, published, priority, relations_l, threshold)
-    p = Protection(f.start, f.end, threshold, values, published, status, relations_l, dim_sets, ctx,
+    relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in sorted(whole.relations) if t in values]
+    # first the year on its own, as if no shorter period were shown; then the delår and the tertials around it
+    year_cells = {k for k in values if _level(k) == 0}
+    year_relations = [(t, parts) for t, parts in relations_l if t in year_cells and set(parts) <= year_cells]
+    *first_stage, year_published = _suppress({k: values[k] for k in year_cells}, published & year_cells,
+                                             whole.priority, year_relations, threshold)
+    published -= year_cells - year_published  # the year's withdrawn lines
+    status, withdrawn, withdrawn_cells, _ = _suppress(values, published, whole.priority, relations_l, threshold,
+                                                      min_level=1, before=tuple(first_stage))
+    first, last = span_dates(year, "Y")
+    p = Protection(first, last, threshold, values, published, status, relations_l, dim_sets, ctx,
                    frozenset(withdrawn), frozenset(withdrawn_cells))
     p.published = {k for k in published if not p._withdrawn(k)}
     return p
+
+
+def _level(k: Key) -> int:
+    """How far down the year's grid a count lies: the year 0, the delår 1, a tertial 2. A count is hidden to
+    protect another only at the other's level or below, so protecting a tertial never hides a figure of the
+    year: the board's annual figures are decided as if the tertials were not there, and each shorter period
+    gives way (its cells hidden, its lines withdrawn) where it would give something away."""
+    dims = dict(k[1])
+    if TIME_DIMS & set(dims):
+        return 2
+    return SPAN_LEVEL.get(dims.get(SPAN, "Y"), 0)
+
+
+KEY_FIGURES = frozenset({"participants", "started", "exited"})
+
+
+def _may_hide(c: Key, protected: Key) -> bool:
+    """Whether `c` may be hidden to protect `protected`: never a period's total of participants, started or exited
+    (the figure every view opens with; where it could give a count away, the lines below it give way instead),
+    and never a count higher up the year's grid than the one protected (`_level`)."""
+    if c[0] in KEY_FIGURES and c[2] == "total" and all(d == SPAN for d, _ in c[1]):
+        return False
+    return _level(c) >= max(1, _level(protected))
+
+
+def _margins(k: Key, d: str) -> list[Key]:
+    """The margins `k` is a part of along dimension `d`: without a time dimension, a count is one of each period."""
+    rest = tuple(x for x in k[1] if x[0] != d)
+    if d not in TIME_DIMS:
+        return [(k[0], rest, k[2])]
+    return [(k[0], tuple(sorted((*rest, (SPAN, span)))), k[2]) for span in SPANS]
 
 
 def _split(total: Key, part: Key) -> str | None:
@@ -444,20 +710,31 @@ def _split(total: Key, part: Key) -> str | None:
 # ---------------------------------------------------------------- deciding
 
 def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, int],
-              relations: list[tuple[Key, tuple[Key, ...]]], t: int
-              ) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key]]:
+              relations: list[tuple[Key, tuple[Key, ...]]], t: int, *, min_level: int = 0,
+              before: tuple[dict[Key, str], set[tuple[Key, str]], set[Key]] | None = None
+              ) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
     """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds.
+
+    `min_level` and `before`: the second stage of a year's grid. The year's own decision (`before`: status
+    and withdrawn lines) stands; only cells at `min_level` or below (`_level`) are hidden or withdrawn to
+    protect any hidden cell, the year's own included, and never a period's key total.
 
     Where nothing visible is left to hide and a count can still be worked out by the marks alone (an
     initiative with four exits, one for each of four reasons: four `<5` that are each at least 1 under
     a `<5` total), the line is withdrawn: none of its cells is shown, not even its zeros, so nothing
     says which are at least 1. Returns (status, withdrawn lines as (margin, dimension), and the cells
-    withdrawn as parts of a derived count, which is no line of its own).
+    withdrawn as parts of a derived count, which is no line of its own, and what is still published).
     """
     published = set(published)  # withdrawing a line changes it; the caller's set stays as built
-    withdrawn: set[tuple[Key, str]] = set()
-    withdrawn_cells: set[Key] = set()
-    status = {k: PRIMARY for k in sorted(published) if 0 < values[k] < t}
+    status0, withdrawn0, withdrawn_cells0 = before or ({}, set(), set())
+    withdrawn: set[tuple[Key, str]] = set(withdrawn0)
+    withdrawn_cells: set[Key] = set(withdrawn_cells0)
+    status = {k: PRIMARY for k in sorted(published) if 0 < values[k] < t} | status0
+
+    def may_hide(c: Key, protected: Key) -> bool:
+        """Whether `c` may be hidden to protect `protected` (see the docstring, and `_may_hide`)."""
+        return _level(c) >= max(min_level, _level(protected)) and (min_level == 0 or _may_hide(c, protected))
+
     members = [(tot, *parts) for tot, parts in relations]
     by_cell: dict[Key, list[int]] = defaultdict(list)
     for i, m in enumerate(members):
@@ -476,20 +753,37 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         cells rather than opening a new relation; then one large enough to give slack; then the smallest."""
         return (-priority.get(k, 1), -len(k[1]), k[2] == "total", opens(k, rel), values[k] < slack, values[k], k)
 
-    def hide_partner(*rels: int) -> Key | None:
-        """Hide the best visible cell of these relations (see `rank`)."""
-        candidates = {k for i in rels for k in members[i] if k in published and k not in status}
+    def hide_partner(protected: Key, *rels: int) -> Key | None:
+        """Hide the best visible cell of these relations (see `rank`) that may be hidden for `protected`."""
+        candidates = {k for i in rels for k in members[i] if k in published and k not in status
+                      and may_hide(k, protected)}
         if not candidates:
             return None
         pick = min(candidates, key=lambda k: rank(k, rels))
         status[pick] = SECONDARY
         return pick
 
-    def eliminate() -> list[Key]:
-        """Until no relation has a hidden cell as its only unknown (the others would give it away); the cells hidden."""
-        learned: set[Key] = set()  # unpublished cells the reader can work out
+    def eliminate(start: Iterable[Key] | None = None) -> list[Key]:
+        """Until no relation has a hidden cell as its only unknown (the others would give it away); the cells hidden.
+
+        `start`: only the relations of these cells to begin with (after hiding them), not all of them; the audit
+        that follows checks every hidden cell all the same."""
+        learned: dict[Key, int] = {}  # unpublished cells the reader can work out, and the relation that gives them
         hid: list[Key] = []
-        queue = list(range(len(members)))
+        queue = list(range(len(members))) if start is None else sorted({i for c in start for i in by_cell[c]})
+
+        def unlearn(c: Key) -> None:
+            """`c` was just hidden: what was worked out through it no longer is (nor what followed from that)."""
+            stack = [c]
+            while stack:
+                x = stack.pop()
+                for j in by_cell[x]:
+                    for y in members[j]:
+                        if learned.get(y) == j and y != x:
+                            del learned[y]
+                            stack.append(y)
+                            queue.extend(by_cell[y])
+
         while queue:
             i = queue.pop()
             open_ = [k for k in members[i] if (k in status or k not in published) and k not in learned]
@@ -497,12 +791,15 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
             if len(open_) == 1:
                 k = open_[0]
                 if k in status:
-                    picked = hide_partner(i)
+                    picked = hide_partner(k, i)
+                    if _DEBUG and picked and len(picked[1]) == 1:
+                        print("ELIM", picked, values[picked], "FOR", k, values[k], status.get(k), members[i][0])
                 else:
-                    learned.add(k)
+                    learned[k] = i
                     queue.extend(by_cell[k])
             if picked is not None:
                 hid.append(picked)
+                unlearn(picked)
                 queue.extend(j for j in by_cell[picked])
                 queue.append(i)
         return hid
@@ -526,28 +823,47 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
             todo = sorted(k for k in dirty if k in status)
             dirty.clear()
             failing = auditor.narrow(todo)
+            if _DEBUG:
+                print("ROUND", len(todo), len(failing), [f for f in failing if "positive" in str(f) and "T3" in str(f)])
             if not failing:
                 return
             changed = False
             for k in failing:
-                if not auditor.narrow([k]):
-                    continue  # an earlier repair in this round already mended it
-                candidates = _nearest_candidates(k)
+                if k not in status or not auditor.narrow([k]):
+                    continue  # an earlier repair in this round already mended it, or withdrew it
+                candidates = sorted((c for c in auditor.binding(k) if may_hide(c, k)), key=lambda c: rank(c, by_cell[k]))
+                near = True
+                if not candidates:
+                    candidates, near = _nearest_candidates(k)
                 pick = None
-                for c in candidates[:8]:  # the first that mends it, in order of preference
+                closure: list[Key] = []
+                for c in candidates[:TRIALS]:  # the first that mends it, in order of preference
                     status[c] = SECONDARY
-                    auditor.update(c)
+                    closure = eliminate([c])  # with what hiding it makes follow (a tertial's total beside its cell)
+                    for x in (c, *closure):
+                        auditor.update(x)
                     if not auditor.narrow([k], record=False):
                         pick = c
                         break
-                    del status[c]
-                    auditor.update(c)
+                    for x in (c, *closure):
+                        del status[x]
+                        auditor.update(x)
+                    closure = []
+                if pick is None and min_level > 0 and withdraw(k):
+                    # no one visible cell mends a count of a shorter period: hiding one anyway mostly hides what
+                    # the reader needs (a small line's marks alone can pin it across the grid); withdraw its line
+                    changed = True
+                    dirty.add(k)
+                    continue
                 if pick is None and candidates:
                     pick = candidates[0]
                     status[pick] = SECONDARY
                 if pick is not None:
+                    if _DEBUG and len(pick[1]) == 1:
+                        print("HIDE", pick, values[pick], "FOR", k, values[k], status.get(k), "near", near)
                     changed = True
-                    touched(pick)
+                    for x in (pick, *closure):
+                        touched(x)
                     dirty.add(k)
                 elif withdraw(k):
                     changed = True
@@ -559,14 +875,28 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
 
     def withdraw(k: Key) -> bool:
         """Withdraw the smallest line `k` is a part of (never a whole table); whether there was one."""
-        lines = [i for i in by_cell[k] if members[i][0] != k and members[i][0] in values]
+        lines = [i for i in by_cell[k] if members[i][0] != k and members[i][0] in values
+                 and all(c[0] == members[i][0][0] for c in members[i])  # a line of a table, not a link of flows
+                 and all(_level(c) >= min_level for c in relations[i][1])]
         lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in withdrawn
                  and not set(relations[i][1]) <= withdrawn_cells]
         if not lines:
-            return False
+            if min_level == 0 or k not in published:
+                return False
+            # a count of a shorter period that is no part of any line (positive exits, the sum of their codes):
+            # it alone is withdrawn, shown as `..` with no size said
+            withdrawn_cells.add(k)
+            published.discard(k)
+            status.pop(k, None)
+            touched(k)
+            for c in eliminate([k]):
+                touched(c)
+            return True
         i = min(lines, key=lambda i: (values[members[i][0]], -len(members[i][0][1]), members[i][0]))
         tot, parts = relations[i]
         split = _split(tot, k)
+        if _DEBUG:
+            print("WITHDRAW", tot, split, "FOR", k, values[k], status.get(k))
         if split is None:
             withdrawn_cells.update(parts)
         else:
@@ -579,27 +909,31 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
             touched(c)
         return True
 
-    def _nearest_candidates(k: Key) -> list[Key]:
-        """Visible cells in the relations of `k`, else of the hidden cells around it, ring by ring."""
+    def _nearest_candidates(k: Key) -> tuple[list[Key], bool]:
+        """Visible cells in the relations of `k`, else of the hidden cells around it, ring by ring; and whether
+        they are in `k`'s own relations."""
         seen_rel: set[int] = set()
         frontier = {k}
+        ring = 0
         while frontier:
             rels = {i for c in frontier for i in by_cell[c]} - seen_rel
             if not rels:
-                return []
+                return [], False
             seen_rel |= rels
-            found = {c for i in rels for c in members[i] if c in published and c not in status}
+            found = {c for i in rels for c in members[i] if c in published and c not in status
+                     and may_hide(c, k)}
             if found:
-                return sorted(found, key=lambda c: rank(c, by_cell[k]))
+                return sorted(found, key=lambda c: rank(c, by_cell[k])), ring == 0
             frontier = {c for i in rels for c in members[i] if c in status or c not in published}
-        return []
+            ring += 1
+        return [], False
 
     eliminate()
     if status:
         auditor = _Auditor(values, published, status, relations, t)
         dirty.update(status)
         repair()
-    return status, withdrawn, withdrawn_cells
+    return status, withdrawn, withdrawn_cells, published
 
 
 class _Auditor:
@@ -703,6 +1037,21 @@ class _Auditor:
         finally:
             if not record:
                 self.low, self.high = low, high
+
+    def binding(self, k: Key) -> list[Key]:
+        """The visible cells that hold `k` to its value: those with a reduced cost in its least or greatest value.
+        Hiding one of them is what can widen it; cells that merely lie near it cannot."""
+        out: set[Key] = set()
+        j = self.index[k]
+        for maximise in (False, True):
+            if self._solve(np.array([j]), np.ones(1), maximise=maximise) is None:
+                continue
+            duals = np.asarray(self.h.getSolution().col_dual)
+            for i in np.flatnonzero(np.abs(duals) > 1e-9):
+                c = self.cells[i]
+                if c in self.published and c not in self.status:
+                    out.add(c)
+        return sorted(out)
 
     def _record(self, solution: np.ndarray | None) -> None:
         if solution is not None:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS
 from metrics import Filters
-from metrics.suppress import VISIBLE, hidden_code, is_hidden, protect_period, share_visible
+from metrics.suppress import OffGrid, VISIBLE, hidden_code, is_hidden, protect_year, share_visible, span_of
 
 
 class Shown:
@@ -24,11 +24,15 @@ class Shown:
     """
 
     def __init__(self, con, f: Filters, threshold: int | None) -> None:
-        """`threshold=None`: protection off, every figure as the metrics layer gives it."""
+        """`threshold=None`: protection off, every figure as the metrics layer gives it. Raises OffGrid for a
+        protected period that is not a year, its delår or a tertial, and SeveralAssociations over several."""
         self.con, self.f, self.threshold = con, f, threshold
-        self.p = protect_period(con, Filters(f.start, f.end, associations=f.associations), threshold) \
-            if threshold is not None else None
         self._years: dict[int, object] = {}
+        self.p = None
+        if threshold is not None:
+            if span_of(f) is None:
+                raise OffGrid()
+            self.p = self.year(f.start.year).view(span_of(f))
 
     def count(self, measure: str, dims: Mapping[str, Any], sex: str, value, p=None, f=...):
         p = self.p if p is None else p
@@ -52,11 +56,10 @@ class Shown:
 
     def year(self, y: int):
         """The protection of one calendar year: cost counts are whole-year counts of an initiative."""
-        if self.p is None:
+        if self.threshold is None:
             return None
         if y not in self._years:
-            self._years[y] = protect_period(self.con, Filters.year(int(y), associations=self.f.associations),
-                                           self.threshold)
+            self._years[y] = protect_year(self.con, int(y), tuple(self.f.associations), self.threshold)
         return self._years[y]
 
 

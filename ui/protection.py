@@ -13,8 +13,8 @@ import streamlit as st
 
 from core.vocabulary import SEX_COLUMNS
 from metrics import Filters
-from metrics.suppress import (DEFAULT_THRESHOLD, SEVERAL_ASSOCIATIONS, VISIBLE, Protection,  # noqa: F401
-                              hidden_code, is_hidden, legend, protect_period, share_visible,
+from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS, VISIBLE, Protection,  # noqa: F401
+                              hidden_code, is_hidden, legend, protect_year, share_visible, span_of,
                               spans_several_associations)
 from render.format import fmt_count as _fmt_count
 from render.protected import pooled_people, pooled_people_per_initiative
@@ -50,11 +50,12 @@ def short_note() -> str:
 
 
 def engine(f: Filters) -> Protection | None:
-    """The protection decided for the period of `f` (cached per data version), or None when protection is off."""
+    """The protection of `f`'s period, or None when protection is off: the view of its year's grid, decided once
+    for the year, the delår and the tertials together (cached per data version, association and threshold)."""
     if not enabled():
         return None
     one_association_or_stop(f)
-    return run_shared(protect_period, Filters(f.start, f.end, associations=f.associations), threshold())
+    return run_shared(protect_year, f.start.year, tuple(f.associations), threshold()).view(span_of(f))
 
 
 def several(f: Filters) -> bool:
@@ -62,10 +63,20 @@ def several(f: Filters) -> bool:
     return run(spans_several_associations, Filters(f.start, f.end, associations=f.associations))
 
 
-def one_association_or_stop(f: Filters) -> None:
-    """Stop the page with a plain message where protected figures would span several associations."""
+def refusal(f: Filters) -> str | None:
+    """Why nothing protected can be shown for `f` (several associations, or a period off the year's grid), or None."""
     if several(f):
-        st.info(SEVERAL_ASSOCIATIONS, icon=":material/shield:")  # a constant: no data in it
+        return SEVERAL_ASSOCIATIONS
+    if span_of(f) is None:
+        return OFF_GRID
+    return None
+
+
+def one_association_or_stop(f: Filters) -> None:
+    """Stop the page with a plain message where protected figures would span several associations or a period
+    that is not the year, its delår or a tertial (one of these could be set against the others)."""
+    if (why := refusal(f)) is not None:
+        st.info(why, icon=":material/shield:")  # a constant: no data in it
         st.stop()
 
 
