@@ -27,7 +27,7 @@ from . import columns as fc
 from . import limits
 from .aliases import KIND_DETECTION, KINDS, display_name, match_header
 from .privacy import INVISIBLE, personnummer_cells
-from .problems import ERROR, NOTICE, Problem
+from .problems import ERROR, NOTICE, WARNING, Problem
 from .read import Table
 from .reference import exit_reasons
 from .xlsx import column_letters
@@ -533,6 +533,8 @@ def _field_parsers(kind: str):
             "women": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
             "men": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
             "other": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
+            # Inriktning = Strukturövergripande makes the counts a structural initiative's (see _counts_by_sex)
+            "direction": parse_direction,
         }
     if kind == "budget":
         return common | {
@@ -542,7 +544,8 @@ def _field_parsers(kind: str):
     if kind == "structural":
         return common | {
             "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year),
-            "participant_count": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
+            "participant_count": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=STRUCTURAL_MAX),
+            "direction": parse_direction,
         }
     if kind == "economy":
         return common | {
@@ -573,6 +576,10 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 SHOWN_PER_COLUMN = 100  # messages about one column (or one rule) of a table; the rest are counted
+STRUCTURAL_MAX = 100000  # participants of a structural initiative in a year
+# Fields held as dates, numbers or booleans: a column of one that its table's kind does not read is left out
+# (with a notice), not read as text that cannot be held so
+TYPED_FIELDS = DATE_FIELDS | INT_FIELDS | BOOL_FIELDS
 
 
 def normalise_table(table: Table) -> ParsedTable:
@@ -611,9 +618,133 @@ def normalise_table(table: Table) -> ParsedTable:
     if kind == "budget" and not ({"budget", "actual"} & set(columns)):
         parsed.problem(ERROR, header_row, "Budget", None,
                        "obligatorisk kolumn saknas: Budget eller Utfall (minst en av dem)")
+    if kind == "anonymous" and "participant_count" in columns:
+        _count_beside_sexes(parsed)
+    _unread_columns(parsed, label)
     data = _data_rows(parsed, table, header_idx, header, cols)
     _read_columns(parsed, table, data, cols)
+    if kind == "anonymous" and "direction" in columns:
+        _counts_by_sex(parsed)
+    elif kind == "structural" and "direction" in columns:
+        _structural_rows_individual(parsed)
     return parsed
+
+
+def _unread_columns(parsed: ParsedTable, label: str) -> None:
+    """A date, number or yes/no column its table's kind does not read (År in a participants file, Startdatum in
+    a budget) is left out with a notice: it is not stored, and as text it could not be held in its field."""
+    parsers = _field_parsers(parsed.kind)  # type: ignore[arg-type]
+    for fld, col in list(parsed.columns.items()):
+        if fld in TYPED_FIELDS and fld not in parsers:
+            del parsed.columns[fld]
+            parsed.problem(NOTICE, parsed.header_row, col.header, None,
+                           f"kolumnen {col.header} hör inte till en tabell med {label} och läses inte in")
+
+
+def _sex_headers(parsed: ParsedTable) -> list[str]:
+    return [parsed.columns[f].header for f in ("women", "men", "other") if f in parsed.columns]
+
+
+def _and(names: list[str]) -> str:
+    return " och ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+def _count_beside_sexes(parsed: ParsedTable) -> None:
+    """Antal deltagare (a structural initiative's count, without sex) beside Kvinnor/Män (anonymous participants by
+    sex): which kind of table it is, and which count holds, would be a guess. An error; the column is not read."""
+    col = parsed.columns.pop("participant_count")
+    sexes = _and(_sex_headers(parsed))
+    parsed.problem(ERROR, parsed.header_row, col.header, None,
+                   f"tabellen har både kolumnen {col.header} (antal deltagare i en strukturövergripande insats, utan "
+                   f"kön) och {sexes} (anonyma deltagare per kön), så det går inte att veta vilken sorts tabell det är "
+                   f"eller vilket antal som gäller. Anonyma deltagare i individinriktade insatser: ta bort kolumnen "
+                   f"{col.header}. Strukturövergripande insatser: ta bort {sexes} (de redovisas utan kön), eller "
+                   "ersätt kolumnen med Inriktning = Strukturövergripande, så läses summan av Kvinnor, Män och Annat "
+                   "som antal deltagare")
+
+
+def _counts_by_sex(parsed: ParsedTable) -> None:
+    """Counts by sex with an Inriktning column. Strukturövergripande on every row: a structural initiative's counts,
+    read as such (participants = Kvinnor + Män + Annat per initiative and year; structural counts carry no sex),
+    with a warning, never as anonymous individuals. Individinriktad or empty on every row: anonymous counts as
+    before. Both in one table: the rows that are not strukturövergripande are errors."""
+    direction = parsed.get("direction").to_numpy(dtype=object)
+    structural = direction == "structural"
+    if not structural.any():
+        return
+    header = parsed.columns["direction"].header
+    rows = parsed.get("_row").to_numpy()
+    first = int(rows[np.flatnonzero(structural)[0]])
+    other = ~structural & ~parsed.is_bad("direction")
+    if other.any():
+        at = np.flatnonzero(other)
+        for i in at[:SHOWN_PER_COLUMN]:
+            value = "Individinriktad" if direction[i] == "individual" else None
+            what = "är individinriktad" if value else "saknar inriktning"
+            parsed.problem(ERROR, int(rows[i]), header, value,
+                           f"raden {what}, men rad {first} är strukturövergripande. En tabell med Kvinnor och Män "
+                           "läses antingen som anonyma deltagare i individinriktade insatser eller som antal deltagare "
+                           "i strukturövergripande insatser, inte båda; lägg de strukturövergripande insatserna på ett "
+                           "eget blad eller i en egen fil (och ange inriktning på varje rad)")
+        if len(at) > SHOWN_PER_COLUMN:
+            parsed.problem(ERROR, int(rows[at[SHOWN_PER_COLUMN]]), header, None,
+                           f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är inte strukturövergripande")
+        return
+    sexes = _sex_headers(parsed)
+    frame, cols = parsed.frame, parsed.columns
+    women, men = parsed.get("women"), parsed.get("men")
+    missing = np.zeros(parsed.size, bool)
+    bad = np.zeros(parsed.size, bool)
+    for fld in ("women", "men", "other"):
+        bad |= parsed.is_bad(fld)
+    for fld, values in (("women", women), ("men", men)):
+        if fld in cols:
+            gone = values.isna().to_numpy() & ~bad
+            for i in np.flatnonzero(gone)[:SHOWN_PER_COLUMN]:
+                parsed.problem(ERROR, int(rows[i]), cols[fld].header, None,
+                               f"värde saknas i obligatorisk kolumn {cols[fld].header}")
+            missing |= gone
+    count = women.astype("Int64") + men.astype("Int64") + parsed.get("other").astype("Int64").fillna(0)
+    too_many = (count > STRUCTURAL_MAX).fillna(False).to_numpy(dtype=bool) & ~bad
+    for i in np.flatnonzero(too_many)[:SHOWN_PER_COLUMN]:
+        parsed.problem(ERROR, int(rows[i]), cols["women"].header if "women" in cols else header, str(count.iloc[i]),
+                       f"summan av {_and(sexes)} ska vara ett icke-negativt heltal mellan 0 och {STRUCTURAL_MAX}")
+    bad |= missing | too_many
+    count = count.mask(bad)
+    anchor = cols.get("women") or cols.get("men") or cols["direction"]
+    for fld in ("women", "men", "other", "direction"):
+        cols.pop(fld, None)
+        parsed.bad.pop(fld, None)
+        if fld in frame.columns:
+            del frame[fld]
+    frame["participant_count"] = count.astype("Int64")
+    cols["participant_count"] = Column(anchor.index, "participant_count", " + ".join(sexes), 1)
+    if bad.any():
+        parsed.bad["participant_count"] = bad
+    parsed.kind = "structural"
+    parsed.problem(WARNING, parsed.header_row, header, None,
+                   f"tabellen har {_and(sexes)}, men Inriktning är Strukturövergripande på varje rad, så den läses "
+                   f"som antal deltagare i strukturövergripande insatser, inte som anonyma deltagare: antalet per insats "
+                   f"och år är summan av {_and(sexes)}, uppdelningen på kön sparas inte (strukturövergripande insatser "
+                   "redovisas utan kön), och antalen räknas inte in bland deltagarna, de nya eller andelen kvinnor utan "
+                   "visas bara i Uppföljning Finsam. Är det anonyma deltagare i individinriktade insatser: ändra "
+                   "Inriktning till Individinriktad eller ta bort kolumnen")
+
+
+def _structural_rows_individual(parsed: ParsedTable) -> None:
+    """A row of structural counts (no sex) that Inriktning calls individinriktad: it is not a structural count."""
+    direction = parsed.get("direction").to_numpy(dtype=object)
+    rows = parsed.get("_row").to_numpy()
+    header = parsed.columns["direction"].header
+    at = np.flatnonzero(direction == "individual")
+    for i in at[:SHOWN_PER_COLUMN]:
+        parsed.problem(ERROR, int(rows[i]), header, "Individinriktad",
+                       "raden är individinriktad, men en tabell med Antal deltagare (utan kön) läses som "
+                       "strukturövergripande insatser. Individinriktade insatsers deltagare läses in per deltagare, "
+                       "eller som anonyma deltagare med kolumnerna Kvinnor och Män")
+    if len(at) > SHOWN_PER_COLUMN:
+        parsed.problem(ERROR, int(rows[at[SHOWN_PER_COLUMN]]), header, None,
+                       f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är individinriktade")
 
 
 class _Columns:
@@ -765,6 +896,7 @@ def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Co
         f = cols[j]
         values = f.values
         parser = parsers.get(fld, text)
+        amount = parser is parse_amount  # its values are amounts, not ids (etl.privacy: the 7–9-digit rule)
         if parser is parse_amount:
             parser = (lambda mult: lambda v: parse_amount(v, mult))(col.multiplier)
         # what is wrong with each distinct value: control characters or length, personnummer, or the parse
@@ -772,7 +904,7 @@ def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Co
         shown: dict[int, object] = {}
         for k, message in _unsafe_values(f).items():
             why[k], shown[k] = message, values[k]
-        for k, lost_zeros in _pnr_values(f, whole_number=fld in TEXT_FIELDS).items():
+        for k, lost_zeros in _pnr_values(f, whole_number=fld in TEXT_FIELDS, amount=amount).items():
             if k not in why:
                 why[k] = (PNR_ID if fld == "participant_id" else PNR_CELL) + (PNR_LOST_ZEROS if lost_zeros else "")
                 shown[k] = "(visas inte)"
@@ -805,7 +937,8 @@ def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Co
                     value, message = None, f"cell {column_letters(j)}{r}: {cell_faults[r]}"
                 else:
                     value, message = shown[codes[i]], why[codes[i]]
-                found.append((r, j, Problem(ERROR, parsed.file, parsed.sheet, r, col.header, value, message)))
+                found.append((r, j, Problem(ERROR, parsed.file, parsed.sheet, r, col.header, value, message,
+                                            amount=amount)))
             if len(at) > SHOWN_PER_COLUMN:
                 r = int(rows[at[SHOWN_PER_COLUMN]])
                 found.append((r, j, Problem(ERROR, parsed.file, parsed.sheet, r, col.header, None,
@@ -837,10 +970,11 @@ def _unsafe_values(f: fc.Factorised) -> dict[int, str]:
     return {positions[i]: message for i, message in _unsafe_text(values).items()}
 
 
-def _pnr_values(f: fc.Factorised, *, whole_number: bool) -> dict[int, bool]:
+def _pnr_values(f: fc.Factorised, *, whole_number: bool, amount: bool = False) -> dict[int, bool]:
     """Positions (in f.values) of values shaped like a personnummer, with `lost_zeros` (etl.privacy)."""
     values, positions = fc.candidates(f, f.maybe(fc.PNR_WHOLE_SUPERSET if whole_number else fc.PNR_SUPERSET))
-    return {positions[i]: lost for i, lost in personnummer_cells(values, whole_number=whole_number).items()}
+    return {positions[i]: lost
+            for i, lost in personnummer_cells(values, whole_number=whole_number, amount=amount).items()}
 
 
 def _unsafe_text(values: list[object]) -> dict[int, str]:

@@ -9,6 +9,13 @@ person. Two entry points:
   scanned as one string, so a million cells cost one regex pass, not a million).
 - `mask(text)`: the same shapes replaced by a placeholder; every message goes through it
   (etl.problems.safe_text), so no message can carry a number.
+
+The 7–9-digit rule (a personnummer from the 2000s that lost its leading zeros in a number cell,
+050115-5125 → 501155125) is a guess that fits ids and other text, where such a bare number has no
+other meaning. In an amount column it has one: `-1234567`, `−1 234 567 kr` or `301155125` is an amount.
+So both entry points take `amount=True` for a cell of an amount column: a value shaped like an amount
+(a sign, digits alone or in groups of three, decimals, `kr`) is then checked for the full shapes only
+(a date and four digits, 10 or 12 digits), which are refused and masked there as everywhere.
 """
 from __future__ import annotations
 
@@ -39,6 +46,9 @@ _FULL = re.compile(r"(?<!\d)(1[89]|20)?(\d\d)(\d\d)(\d\d)(?:\s+|[^\w\s]|_){0,3}(
 _NINE = re.compile(r"(?<!\d)(\d{9})(?!\d)")
 _PREFIX = r"(?:p\W{0,2}nr|pers(?:on)?\W{0,2}nr|personnummer|samordningsnr|samordningsnummer|s\W?nr)"
 _WHOLE_SHORT = re.compile(rf"(?i)^\W*(?:{_PREFIX}\W*)?(\d{{7,9}})(?:[.,]0+)?\W*$")
+# An amount as staff write one (etl.normalise.parse_amount): a minus sign (also U+2212) or parentheses, digits
+# alone or in groups of three (space, non-breaking space, dot, comma or apostrophe between), decimals, kr/SEK/:-.
+_AMOUNT = re.compile(r"(?i)^\(?[-\u2212]?\s*(?:\d+|\d{1,3}(?:[\s.,']\d{3})+)(?:[.,]\d+)?\s*(?:kr|sek|:-)?\.?\)?$")
 _JOIN = "\nZ\n"  # a letter between cells: no separator, so no match, spans two of them
 
 
@@ -98,9 +108,12 @@ def personnummer_positions(values: Iterable[object], *, whole_number: bool = Fal
     return sorted(personnummer_cells(values, whole_number=whole_number))
 
 
-def personnummer_cells(values: Iterable[object], *, whole_number: bool = False) -> dict[int, bool]:
+def personnummer_cells(values: Iterable[object], *, whole_number: bool = False,
+                       amount: bool = False) -> dict[int, bool]:
     """{index: lost_zeros} of the cells shaped like a personnummer; `lost_zeros` when only a bare number
     that may have lost its leading zeros matched (the message then says so).
+
+    `amount`: the cells are an amount column's; one written as an amount counts only by the full shapes.
 
     The column is joined into one string and scanned once; only a match is looked at in Python.
     """
@@ -124,12 +137,19 @@ def personnummer_cells(values: Iterable[object], *, whole_number: bool = False) 
         for m in _WHOLE_SHORT_LINES.finditer(joined):
             if _padded_is_real(m[1]):
                 hits.setdefault(cell(m.start(1)), True)
+    if amount:
+        hits = {k: lost for k, lost in hits.items() if not (lost and _AMOUNT.match(texts[k].strip()))}
     return hits
 
 
-def mask(text: str, *, whole_number: bool = False) -> str:
-    """`text` with every personnummer-shaped number replaced by a placeholder."""
+def mask(text: str, *, whole_number: bool = False, amount: bool = False) -> str:
+    """`text` with every personnummer-shaped number replaced by a placeholder.
+
+    `amount`: `text` is an amount column's value; written as an amount, only the full shapes are masked.
+    """
     text = _prepare(text)
+    if amount and _AMOUNT.match(text.strip()):
+        return _FULL.sub(lambda m: MASK if _full_match_is_real(m) else m[0], text)
     if whole_number and (w := _WHOLE_SHORT.match(text)) and _padded_is_real(w[1]):
         return MASK
     text = _FULL.sub(lambda m: MASK if _full_match_is_real(m) else m[0], text)
