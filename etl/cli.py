@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     p_rep.add_argument("--year", type=_year, required=True)
     p_rep.add_argument("--format", choices=["json", "xlsx", "uppfoljning"], default="json")
     p_rep.add_argument("--out", type=Path)
+    p_rep.add_argument("--association", "--forbund", action="append", default=[], metavar="FÖRBUND",
+                       help="bara det förbundets siffror (kan anges flera gånger; standard: hela databasen)")
     p_hist = sub.add_parser("history", help="visa historiken: inläsningar, ångringar och mappningsändringar")
     p_hist.add_argument("--db", type=Path)
     p_undo = sub.add_parser("undo", help="ångra en inläsning: återställ databasen till läget före den")
@@ -137,11 +139,21 @@ def main(argv: list[str] | None = None) -> int:
                                                         for c in history.changes(con)})
             say(table.to_string(index=False) if len(table) else "Ingenting har lästs in ännu.")
             return 0
+        associations = tuple(sorted(set(args.association)))
+        if associations:
+            from metrics.catalog import associations as named
+
+            unknown = [a for a in associations if a not in set(named(con))]
+            if unknown:
+                known = ", ".join(named(con)) or "inga (databasen har ingen Förbund-kolumn)"
+                say(f"FEL: förbundet {', '.join(map(repr, unknown))} finns inte i databasen; förbund i den: {known}",
+                    sys.stderr)
+                return 1
         if args.format == "uppfoljning":
-            return _followup(con, args.year, args.out)
+            return _followup(con, args.year, args.out, associations)
         from metrics.report import build_report
 
-        report = build_report(con, args.year)
+        report = build_report(con, args.year, associations)
         if args.format == "json":
             json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
@@ -159,12 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _followup(con, year: int, out: Path) -> int:
+def _followup(con, year: int, out: Path, associations: tuple[str, ...] = ()) -> int:
     """`report --format uppfoljning`: the national follow-up's workbook (render/uppfoljning.py)."""
     from render.uppfoljning import write_followup_xlsx
 
     try:
-        notes = write_followup_xlsx(con, year, out)
+        notes = write_followup_xlsx(con, year, out, associations)
     except OSError as exc:
         from core.database import describe_os_error
 
@@ -209,7 +221,9 @@ def _print_result(result: LoadResult, *, checking: bool) -> None:
             say(line, out)
     order = {ERROR: 0, WARNING: 1, NOTICE: 2}
     for p in sorted(result.problems, key=lambda p: (order[p.severity], p.file, p.sheet or "", p.row or 0)):
-        say(str(p), out)
+        # str(p) is masked by the Problem itself, which knows an amount's cell from an id's (etl.problems):
+        # masked again as a whole line, a negative amount -301155125 would read as a personnummer
+        print(str(p), file=out)
     errors = sum(p.severity == ERROR for p in result.problems)
     warnings = sum(p.severity == WARNING for p in result.problems)
     if errors:

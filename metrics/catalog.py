@@ -45,11 +45,37 @@ def associations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [a for (a,) in rows]
 
 
+def owners_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """The one definition of which association an initiative belongs to, as a SQL relation (initiative,
+    association): every association whose enrollments, anonymous counts or structural counts name the initiative.
+
+    Budget lines and the initiatives register carry no association; they belong to the associations that own
+    their initiative by this relation (an initiative named by no association's people belongs to none). A database
+    made before structural counts has no such table and reads as having none.
+    """
+    structural = " UNION SELECT initiative, association FROM structural_counts" \
+        if _has_table(con, "structural_counts") else ""
+    return ("SELECT initiative, association FROM enrollments UNION SELECT initiative, association "
+            f"FROM anonymous_counts{structural}")
+
+
+def owned_by(con: duckdb.DuckDBPyConnection, associations, column: str = "initiative") -> tuple[str, dict]:
+    """(SQL condition, parameters): `column` names an initiative owned by one of `associations` (`owners_sql`).
+
+    With no association chosen the condition is TRUE and needs no parameter (DuckDB refuses a parameter a query
+    does not use). Every query of budget lines narrowed by the association filter goes through here.
+    """
+    if not associations:
+        return "TRUE", {}
+    return (f"{column} IN (SELECT initiative FROM ({owners_sql(con)}) "
+            "WHERE list_contains(CAST($associations AS VARCHAR[]), association))",
+            {"associations": list(associations)})
+
+
 def initiative_owners(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Initiative -> the association(s) it belongs to, for labels when the data names several associations."""
+    """Initiative -> the association(s) it belongs to (`owners_sql`), for labels when the data names several."""
     rows = con.execute(
-        """SELECT initiative, string_agg(DISTINCT association, ', ' ORDER BY association) FROM
-             (SELECT initiative, association FROM enrollments UNION SELECT initiative, association FROM anonymous_counts)
+        f"""SELECT initiative, string_agg(DISTINCT association, ', ' ORDER BY association) FROM ({owners_sql(con)})
            WHERE association <> '' GROUP BY initiative"""
     ).fetchall()
     return dict(rows)
@@ -78,8 +104,12 @@ def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT * FROM load_history ORDER BY load_id DESC").df()
 
 
-def association_name(con: duckdb.DuckDBPyConnection) -> str:
-    """The association named in the exports (Förbund column), for titles; a neutral default otherwise."""
+def association_name(con: duckdb.DuckDBPyConnection, associations=()) -> str:
+    """The association named in the exports (Förbund column), for titles; a neutral default otherwise.
+
+    `associations`: the association filter; where it names associations, the title is theirs."""
+    if associations:
+        return ", ".join(associations)
     row = con.execute("SELECT min(association) FROM enrollments WHERE association <> ''").fetchone()
     return row[0] if row and row[0] else "Samordningsförbundet"
 

@@ -1,7 +1,9 @@
 """What the money buys: budget, actual cost and cost per participant per initiative and year.
 
 Cost is not attributable to sex or agency, so those filters do not narrow it, and the
-denominators here are all participants of the initiative in the calendar year. The one
+denominators here are all participants of the initiative in the calendar year. The association filter
+narrows both sides: budget lines to the initiatives the chosen associations own (metrics.catalog.owned_by,
+the one definition of ownership) and the people to the chosen associations' own. The one
 definition of cost per participant (metrics/definitions.py) is `per_person` for one
 initiative-year and `pooled_by` for several (`_pooled`: all of them as one group): every function below
 goes through them. The people behind the costs are counted for all the period's years in one query.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .catalog import owned_by, owners_sql
 from .facts import query
 from .filters import Filters
 from .people import positive_codes, share
@@ -27,15 +30,19 @@ def per_person(cost, people):
     return share(float(cost), int(people))
 
 
-def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, by_association: bool = False
+                                ) -> pd.DataFrame:
     """Participants, started and exits to work/studies per initiative and calendar year of the period.
 
     A whole calendar year each, whatever part of it the period covers, and never narrowed by sex
-    or agency: a year's cost is for all of that year's participants. One query for all the years.
+    or agency: a year's cost is for all of that year's participants. Narrowed by initiatives and
+    associations, as every people figure is. One query for all the years. `by_association`: one row per
+    association too (column `association`).
     """
     pos, _ = positive_codes(con)
-    return query(con, """
-        SELECT initiative,
+    group = "association, " if by_association else ""
+    return query(con, f"""
+        SELECT {group}initiative,
                CAST(coalesce(sum(n) FILTER (WHERE is_participant), 0) AS BIGINT) AS participants,
                CAST(coalesce(sum(n) FILTER (WHERE is_started), 0) AS BIGINT) AS started,
                CAST(coalesce(sum(n) FILTER (WHERE is_exited AND list_contains(CAST($positive AS VARCHAR[]), reason)), 0)
@@ -43,8 +50,35 @@ def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> p
                period_year AS year
         FROM facts
         WHERE is_participant OR is_started OR is_exited
-        GROUP BY initiative, period_year
-        """, Filters(f.start, f.end, initiatives=f.initiatives), {"positive": sorted(pos)}, per_year=True)
+        GROUP BY {group}initiative, period_year
+        """, Filters(f.start, f.end, initiatives=f.initiatives, associations=f.associations),
+        {"positive": sorted(pos)}, per_year=True)
+
+
+def _budget_lines(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "", by_association: bool = False
+                  ) -> pd.DataFrame:
+    """Budget and actual per initiative and year (and `by`: category or funder) of the period's years, of the
+    initiatives the chosen associations own (metrics.catalog.owned_by). `by_association`: one row per owning
+    association too (an initiative two associations name is each one's)."""
+    owned, params = owned_by(con, f.associations, "b.initiative")
+    join = f"JOIN ({owners_sql(con)}) o ON o.initiative = b.initiative" if by_association else ""
+    association = "o.association, " if by_association else ""
+    narrow = " AND list_contains(CAST($associations AS VARCHAR[]), o.association)" \
+        if by_association and f.associations else ""
+    extra = f", b.{by}" if by else ""
+    return con.execute(
+        f"""
+        SELECT {association}b.initiative, b.year{extra},
+               CAST(sum(b.budget) AS DOUBLE) AS budget,
+               CAST(sum(b.actual) AS DOUBLE) AS actual
+        FROM budget_lines b {join}
+        WHERE b.year BETWEEN $y0 AND $y1
+          AND (len(CAST($initiatives AS VARCHAR[])) = 0 OR list_contains(CAST($initiatives AS VARCHAR[]), b.initiative))
+          AND {owned}{narrow}
+        GROUP BY ALL
+        """,
+        {"y0": f.start.year, "y1": f.end.year, "initiatives": list(f.initiatives)} | params,
+    ).df()
 
 
 def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, people: pd.DataFrame | None = None
@@ -53,23 +87,26 @@ def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, people: 
 
     `cost` is the actual cost where any actual is given for the initiative-year, otherwise
     the budget, and `basis` says which ('utfall' or 'budget'). Missing stays missing (None).
-    `people`: the counts of `_people_per_initiative_year`, where the caller has them already.
+    Narrowed by the association filter: the chosen associations' initiatives (metrics.catalog.owned_by)
+    and their people. `people`: the counts of `_people_per_initiative_year`, where the caller has them already.
     """
-    lines = con.execute(
-        """
-        SELECT initiative, year,
-               CAST(sum(budget) AS DOUBLE) AS budget,
-               CAST(sum(actual) AS DOUBLE) AS actual
-        FROM budget_lines
-        WHERE year BETWEEN $y0 AND $y1
-          AND (len(CAST($initiatives AS VARCHAR[])) = 0 OR list_contains(CAST($initiatives AS VARCHAR[]), initiative))
-        GROUP BY initiative, year
-        """,
-        {"y0": f.start.year, "y1": f.end.year, "initiatives": list(f.initiatives)},
-    ).df()
+    lines = _budget_lines(con, f)
     if people is None:
         people = _people_per_initiative_year(con, f)
-    df = lines.merge(people, on=["initiative", "year"], how="outer")
+    return _cost_rows(lines, people, ["initiative", "year"])
+
+
+def cost_by_association_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """`cost_by_initiative_year` for every association at once (column `association`): the rows of association
+    `a` are exactly `cost_by_initiative_year(con, f.with_(associations=(a,)))`'s, in two queries for all of them
+    (the Förbund page compares eighty associations)."""
+    lines = _budget_lines(con, f, by_association=True)
+    people = _people_per_initiative_year(con, f, by_association=True)
+    return _cost_rows(lines, people, ["association", "initiative", "year"])
+
+
+def _cost_rows(lines: pd.DataFrame, people: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    df = lines.merge(people, on=keys, how="outer")
     for c in PEOPLE:
         df[c] = df[c].fillna(0).astype("int64")
     df["basis"] = [ACTUAL if pd.notna(a) else (BUDGET if pd.notna(b) else None) for a, b in zip(df.actual, df.budget)]
@@ -78,8 +115,8 @@ def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, people: 
         df[name] = [per_person(c, n) for c, n in zip(df.cost, df[den])]
     df = df.astype({"budget": object, "actual": object, "cost": object})
     df[["budget", "actual", "cost"]] = df[["budget", "actual", "cost"]].where(df[["budget", "actual", "cost"]].notna(), None)
-    return df.sort_values(["initiative", "year"]).reset_index(drop=True)[
-        ["initiative", "year", "budget", "actual", "basis", "cost", *PEOPLE, *PER_PERSON]]
+    return df.sort_values(keys).reset_index(drop=True)[
+        [*keys[:-2], "initiative", "year", "budget", "actual", "basis", "cost", *PEOPLE, *PER_PERSON]]
 
 
 def pooled_by(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -134,24 +171,11 @@ def cost_by_dimension(con: duckdb.DuckDBPyConnection, f: Filters, dim: str) -> p
     """Budget, actual and cost per initiative, year and cost category or funder.
 
     `cost` follows the initiative-year's basis: actual where the year has any actual, else budget.
+    Narrowed by initiatives and associations as `cost_by_initiative_year` is.
     """
     if dim not in {"category", "funder"}:
         raise ValueError(dim)
-    return con.execute(
-        f"""
-        WITH lines AS (
-            SELECT initiative, year, {dim},
-                   CAST(sum(budget) AS DOUBLE) AS budget, CAST(sum(actual) AS DOUBLE) AS actual
-            FROM budget_lines
-            WHERE year BETWEEN $y0 AND $y1
-              AND (len(CAST($initiatives AS VARCHAR[])) = 0
-                   OR list_contains(CAST($initiatives AS VARCHAR[]), initiative))
-            GROUP BY ALL
-        )
-        SELECT *,
-               CASE WHEN count(actual) OVER (PARTITION BY initiative, year) > 0 THEN coalesce(actual, 0)
-                    ELSE budget END AS cost
-        FROM lines ORDER BY initiative, year, {dim}
-        """,
-        {"y0": f.start.year, "y1": f.end.year, "initiatives": list(f.initiatives)},
-    ).df()
+    lines = _budget_lines(con, f, by=dim).sort_values(["initiative", "year", dim]).reset_index(drop=True)
+    has_actual = lines.actual.notna().groupby([lines.initiative, lines.year]).transform("any")
+    lines["cost"] = lines.actual.fillna(0).where(has_actual, lines.budget)
+    return lines[["initiative", "year", dim, "budget", "actual", "cost"]]

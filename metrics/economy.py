@@ -1,7 +1,9 @@
 """The association's economy per year: what the parties allocated, where the money went, the equity.
 
 Economy is the association's, not an initiative's: the initiative, agency and sex filters do not
-narrow it, and with several associations in one database it is their sum. An initiative's cost is
+narrow it. The association filter does: economy lines by their association, initiative costs by the
+initiatives the chosen associations own (metrics.catalog.owned_by); with several associations in one
+database and none chosen it is their sum. An initiative's cost is
 metrics/cost.py's one definition (actual, else budget, over every category and funder); the
 administration is its actual, else its budget. A database made before the economy file kind has
 no economy table and reads as having no economy figures.
@@ -17,6 +19,7 @@ import pandas as pd
 
 from core.vocabulary import PARTY_SHARES, SHARE_TOLERANCE
 
+from .catalog import owned_by
 from .cost import _pooled, cost_by_initiative_year, per_person
 from .filters import Filters
 from .followup import INDIVIDUAL, STRUCTURAL, _columns, directions
@@ -38,8 +41,9 @@ def has_economy(con: duckdb.DuckDBPyConnection) -> bool:
         con.execute("SELECT count(*) FROM economy_lines").fetchall()[0][0])
 
 
-def _lines(con: duckdb.DuckDBPyConnection, last_year: int) -> pd.DataFrame:
-    """Per year up to `last_year`: allocated per party group, administration, equity (None where not given)."""
+def _lines(con: duckdb.DuckDBPyConnection, last_year: int, associations=()) -> pd.DataFrame:
+    """Per year up to `last_year`: allocated per party group, administration, equity (None where not given), of
+    the chosen associations (all when none is chosen)."""
     if not _columns(con, "economy_lines"):
         return pd.DataFrame(columns=LINE_COLUMNS)
     groups = ", ".join(
@@ -53,13 +57,16 @@ def _lines(con: duckdb.DuckDBPyConnection, last_year: int) -> pd.DataFrame:
                CAST(sum(actual) FILTER (WHERE item = 'administration') AS DOUBLE) AS administration_actual,
                CAST(sum(coalesce(actual, budget)) FILTER (WHERE item = 'equity_start') AS DOUBLE) AS equity_start,
                CAST(sum(coalesce(actual, budget)) FILTER (WHERE item = 'equity_end') AS DOUBLE) AS equity_end
-        FROM economy_lines WHERE year <= $last GROUP BY year ORDER BY year
-    """, {"last": last_year}).df()
+        FROM economy_lines WHERE year <= $last{" AND list_contains(CAST($associations AS VARCHAR[]), association)"
+                                                 if associations else ""}
+        GROUP BY year ORDER BY year
+    """, {"last": last_year} | ({"associations": list(associations)} if associations else {})).df()
 
 
-def _initiative_costs(con: duckdb.DuckDBPyConnection, first: int, last: int) -> pd.DataFrame:
-    """Every initiative's cost per year (metrics/cost.py), with its direction; not narrowed by any filter."""
-    c = cost_by_initiative_year(con, Filters.year(first).with_(end=Filters.year(last).end))
+def _initiative_costs(con: duckdb.DuckDBPyConnection, first: int, last: int, associations=()) -> pd.DataFrame:
+    """Every initiative's cost per year (metrics/cost.py), with its direction; narrowed only by the associations."""
+    c = cost_by_initiative_year(con, Filters(Filters.year(first).start, Filters.year(last).end,
+                                             associations=tuple(associations)))
     c = c[c.cost.notna()].merge(directions(con), on="initiative", how="left")
     c["direction"] = c.direction.fillna(INDIVIDUAL)
     return c
@@ -72,13 +79,15 @@ def by_year(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     administration (what is known of the two); `administration_share` the administration's share of
     `used` where both are known; `shares_deviate` whether allocated funds are shared otherwise than 50/25/25.
     """
-    lines = _lines(con, f.end.year)
+    lines = _lines(con, f.end.year, f.associations)
+    owned, params = owned_by(con, f.associations)
     budget_years = [int(y) for (y,) in con.execute(
-        "SELECT DISTINCT year FROM budget_lines WHERE year <= ? ORDER BY year", [f.end.year]).fetchall()]
+        f"SELECT DISTINCT year FROM budget_lines WHERE year <= $last AND {owned} ORDER BY year",
+        {"last": f.end.year} | params).fetchall()]
     years = sorted({int(y) for y in lines.year} | set(budget_years))
     if not years:
         return pd.DataFrame(columns=YEAR_COLUMNS)
-    costs = _initiative_costs(con, years[0], years[-1])
+    costs = _initiative_costs(con, years[0], years[-1], f.associations)
     spent = costs.pivot_table(index="year", columns="direction", values="cost", aggfunc="sum")
     df = pd.DataFrame({"year": years}).merge(lines, on="year", how="left")
     for d in (INDIVIDUAL, STRUCTURAL):
@@ -131,9 +140,10 @@ def summary(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
     return out
 
 
-def association_year(con: duckdb.DuckDBPyConnection, year: int) -> dict:
-    """The association's figures of one calendar year, as the national follow-up asks for them."""
-    s = summary(con, Filters.year(year))
+def association_year(con: duckdb.DuckDBPyConnection, year: int, associations=()) -> dict:
+    """The association's figures of one calendar year, as the national follow-up asks for them (of the chosen
+    associations; all of the database's when none is chosen)."""
+    s = summary(con, Filters.year(year, associations=tuple(associations)))
     return {k: s[k] for k in ("allocated", *(f"allocated_{g}" for g in GROUPS), "administration_budget",
                               "administration_actual", "equity_start", "equity_end", "shares", "shares_deviate")}
 
@@ -144,7 +154,8 @@ def cost_with_administration(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.D
     `administration_share` = the year's administration × the initiative's cost ÷ every initiative's cost
     that year (structural ones included); `cost_with_administration` and `per_participant_with_administration`
     are None where the year has no administration figure or the initiative no cost. The initiative filter
-    narrows the rows, never the shares.
+    narrows the rows, never the shares; the association filter narrows both (the chosen associations' own
+    administration over their own initiatives).
     """
     rows = cost_by_initiative_year(con, f.with_(initiatives=()))
     admin = by_year(con, f).set_index("year").administration

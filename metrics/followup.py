@@ -95,14 +95,16 @@ def direction_conflicts(con: duckdb.DuckDBPyConnection, f: Filters) -> list[str]
 
     A structural initiative with enrollments, or an individual one with structural counts: the
     follow-up reports each under its direction only, so the rest would be left out. They should be
-    registered as two initiatives.
+    registered as two initiatives. Narrowed by the association filter (the chosen associations' data).
     """
     d = directions(con)
-    people = con.execute("""
+    mine = " AND list_contains(CAST($associations AS VARCHAR[]), association)" if f.associations else ""
+    people = con.execute(f"""
         SELECT DISTINCT initiative FROM enrollments
-        WHERE start_date <= $end AND (end_date IS NULL OR end_date >= $start)
-        UNION SELECT initiative FROM anonymous_counts WHERE year BETWEEN $y0 AND $y1
-    """, {"start": f.start, "end": f.end, "y0": f.start.year, "y1": f.end.year}).df()
-    counted = set(structural_participants(con, Filters(f.start, f.end)).initiative)
+        WHERE start_date <= $end AND (end_date IS NULL OR end_date >= $start){mine}
+        UNION SELECT initiative FROM anonymous_counts WHERE year BETWEEN $y0 AND $y1{mine}
+    """, {"start": f.start, "end": f.end, "y0": f.start.year, "y1": f.end.year}
+        | ({"associations": list(f.associations)} if f.associations else {})).df()
+    counted = set(structural_participants(con, Filters(f.start, f.end, associations=f.associations)).initiative)
     structural = set(d[d.direction == STRUCTURAL].initiative)
     return sorted((set(people.initiative) & structural) | (counted - structural))

@@ -70,8 +70,10 @@ def _reason_order(reason: str) -> int:
     return 99 if reason == UNKNOWN_REASON else int(reason)
 
 
-def build_report(con: duckdb.DuckDBPyConnection, year: int) -> dict:
-    f = Filters.year(year)
+def build_report(con: duckdb.DuckDBPyConnection, year: int, associations=()) -> dict:
+    """The report of `year`; `associations`: one association's (or several's) of a database of many, its people
+    and the initiatives it owns (metrics.catalog.owned_by), else the whole database's."""
+    f = Filters.year(year, associations=tuple(associations))
     names, rows = query_rows(con, REPORT_SQL, f)  # REPORT_SQL goes on from the facts CTE: ", per_group AS …"
     col = {n: i for i, n in enumerate(names)}
 

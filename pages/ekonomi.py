@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from core.vocabulary import DIRECTION_SHEETS, PARTIES, PARTY_SHARES
+from metrics.catalog import associations as list_associations
 from metrics.definitions import describe
 from metrics.economy import by_year, cost_with_administration, pooled, summary
 from render.charts import money_bars, stacked_money
@@ -16,9 +17,15 @@ from ui.layout import chart, empty, filters_or_stop, kpis, page_header, table
 f = filters_or_stop()
 page_header("Ekonomi", "Vad parterna tilldelade, vart pengarna gick, hur det egna kapitalet utvecklas och vad en "
                        "deltagare kostar med administrationen.", f)
-if f.agencies or f.sexes or f.associations:
-    st.info("Förbundets ekonomi delas inte upp på kön, remittent eller förbund; de filtren påverkar inte sidan.",
+if f.agencies or f.sexes:
+    st.info("Förbundets ekonomi delas inte upp på kön eller remittent; de filtren påverkar inte sidan.",
             icon=":material/info:")
+if f.associations:
+    st.caption(f"Ekonomin för {md(', '.join(f.associations))}: förbundets egna ekonomirader och kostnaderna för "
+               "förbundets insatser (de som förbundets deltagare eller deltagarantal gäller).")
+elif len(run(list_associations)) > 1:
+    st.info("Databasen har flera förbund och inget är valt: sidan visar deras ekonomi sammanlagd. Välj ett förbund i "
+            "sidopanelen för ett förbunds ekonomi.", icon=":material/info:")
 if f.initiatives:
     st.info("Valda insatser begränsar bara tabellen med kostnad per deltagare; förbundets ekonomi gäller alla insatser.",
             icon=":material/info:")

@@ -4,7 +4,7 @@ import streamlit as st
 from metrics.catalog import status
 from metrics.suppress import SEVERAL_ASSOCIATIONS, label, legend
 from auth.roles import INDIVIDUAL_ROWS, TABLE_DOWNLOADS
-from render.text import describe
+from render.text import describe, md
 from ui import access, protection
 from ui.data import cursor, run
 from render.tables import (ENROLLMENTS, INDIVIDUAL_WARNING, csv_bytes, display_formats, enrollment_table, excel_bytes,
@@ -67,21 +67,24 @@ st.caption(f"Den nationella uppföljningen för {year} i en arbetsbok med samma 
            "Individinriktade insatser (deltagare per kön, budget, utfall, budgeterat antal deltagare), "
            "Strukturövergripande insatser och Förbundet (tilldelade medel per part, administration, eget kapital). "
            + ("" if f.is_calendar_year else "Den gäller hela kalenderåret. ")
-           + "Alla insatser, oavsett urvalet i sidopanelen. Antalen är exakta, utan skydd för små tal, eftersom "
+           + (f"Förbundets alla insatser ({md(', '.join(f.associations))}), oavsett övriga val i sidopanelen. "
+              if f.associations else "Alla insatser, oavsett urvalet i sidopanelen. ")
+           + "Antalen är exakta, utan skydd för små tal, eftersom "
              "uppföljningen kräver dem: filen är för inrapportering, inte för publicering.")
 
 
 def followup() -> bytes:
     cur = cursor()
     try:
-        return followup_workbook(cur, year)
+        return followup_workbook(cur, year, f.associations)
     finally:
         cur.close()
 
 
 if not access.protection_forced():
-    st.download_button("Ladda ned Uppföljning Finsam (Excel)", data=followup, file_name=followup_file_name(year),
-                       mime=XLSX, on_click="ignore", key="export_uppfoljning", icon=":material/download:")
+    st.download_button("Ladda ned Uppföljning Finsam (Excel)", data=followup,
+                       file_name=followup_file_name(year, f.associations), mime=XLSX, on_click="ignore",
+                       key="export_uppfoljning", icon=":material/download:")
 
 if not access.may(INDIVIDUAL_ROWS):  # issue 11: the rows below are for handläggare and up
     st.stop()

@@ -7,10 +7,13 @@ equity), after a first sheet `Urval` saying what the file is. Every figure is a 
 participants are metrics/facts.py's (participants in the year, anonymous counts included), budget and
 outcome metrics/cost.py's year totals over categories and funders, the rest metrics/followup.py's and
 metrics/economy.py's. The counts are exact, not protected: the national follow-up needs them as they are.
+In a database of several associations, `associations` makes it one association's (or several's) follow-up:
+its people, the initiatives it owns (metrics.catalog.owned_by), their money and its own economy lines.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,9 +44,9 @@ def _money(x) -> float | None:
     return None if x is None or pd.isna(x) else round(float(x), 2)
 
 
-def followup_tables(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame]:
+def followup_tables(con: duckdb.DuckDBPyConnection, year: int, associations=()) -> dict[str, pd.DataFrame]:
     """The three sheets of the year, with the national form's headers; a missing figure stays empty (None)."""
-    f = Filters.year(year)
+    f = Filters.year(year, associations=tuple(associations))
     direction = directions(con).set_index("initiative").direction
     people = counts(con, f, "participants", ("initiative",)).set_index("initiative")
     cost = cost_by_initiative_year(con, f).set_index("initiative")[["budget", "actual"]]
@@ -76,7 +79,7 @@ def followup_tables(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.D
         if n is None and not has_money(name):
             continue
         structural.append({INITIATIVE: name, COUNT: None if n is None else int(n), **money(name)})
-    a = association_year(con, year)
+    a = association_year(con, year, f.associations)
     rows = [(f"Tilldelade medel, {PARTIES[g][0].lower()}{PARTIES[g][1:]}", a[f"allocated_{g}"]) for g in GROUPS]
     rows += [("Tilldelade medel, totalt", a["allocated"]),
              ("Administrativa kostnader, budget", a["administration_budget"]),
@@ -98,15 +101,15 @@ FORMATS = {
 }
 
 
-def notes(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
+def notes(con: duckdb.DuckDBPyConnection, year: int, associations=()) -> list[str]:
     """What the reader of the file must know before copying it: shares off 50/25/25, initiatives of both kinds."""
     out = []
-    a = association_year(con, year)
+    a = association_year(con, year, associations)
     if a["shares_deviate"]:
         shares = ", ".join(f"{PARTIES[g]} {fmt_pct(a['shares'][g])}" for g in GROUPS)
         out.append(f"De tilldelade medlen fördelas {shares}, inte 50/25/25 som finsamlagen anger. Kontrollera "
                    "förbundets ekonomifil.")
-    both = direction_conflicts(con, Filters.year(year))
+    both = direction_conflicts(con, Filters.year(year, associations=tuple(associations)))
     if both:
         out.append("Insatser med uppgifter av båda slagen (deltagare med individuppgifter och antal för "
                    "strukturövergripande insatser) redovisas bara under sin inriktning: " + ", ".join(both)
@@ -114,12 +117,12 @@ def notes(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
     return out
 
 
-def followup_workbook(con: duckdb.DuckDBPyConnection, year: int) -> bytes:
-    tables = followup_tables(con, year)
+def followup_workbook(con: duckdb.DuckDBPyConnection, year: int, associations=()) -> bytes:
+    tables = followup_tables(con, year, associations)
     loaded = status(con)["last_load"]
     meta = {
         "Rapport": f"Uppföljning Finsam {year}",
-        "Förbund": association_name(con),
+        "Förbund": association_name(con, associations),
         "Period": f"{year}-01-01 – {year}-12-31",
         "Deltagare": "Deltagare under året (inskrivna någon gång under året), anonymt registrerade medräknade; "
                      "exakta antal, utan skydd för små tal",
@@ -127,16 +130,21 @@ def followup_workbook(con: duckdb.DuckDBPyConnection, year: int) -> bytes:
         "Data inläst": loaded or "–",
         "Skapad": dt.datetime.now(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
     }
-    for i, text in enumerate(notes(con, year), start=1):
+    for i, text in enumerate(notes(con, year, associations), start=1):
         meta[f"Obs {i}"] = text
     return to_excel_bytes(tables, meta=meta, formats=FORMATS)
 
 
-def write_followup_xlsx(con: duckdb.DuckDBPyConnection, year: int, out: Path) -> list[str]:
+def write_followup_xlsx(con: duckdb.DuckDBPyConnection, year: int, out: Path, associations=()) -> list[str]:
     """Write the workbook to `out`; returns the notes, for the command line to print."""
-    Path(out).write_bytes(followup_workbook(con, year))
-    return notes(con, year)
+    Path(out).write_bytes(followup_workbook(con, year, associations))
+    return notes(con, year, associations)
 
 
-def file_name(year: int) -> str:
+def file_name(year: int, associations=()) -> str:
+    """`uppfoljning-finsam-2021.xlsx`, with the association where one is chosen (`…-2021-forbund-2.xlsx`)."""
+    if len(associations) == 1:
+        slug = re.sub(r"[^a-z0-9]+", "-", associations[0].lower().translate(str.maketrans("åäö", "aao"))).strip("-")
+        if slug:
+            return f"uppfoljning-finsam-{year}-{slug[:40]}.xlsx"
     return f"uppfoljning-finsam-{year}.xlsx"

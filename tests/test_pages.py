@@ -366,13 +366,16 @@ def test_the_association_filter_narrows_every_figure(network_db, monkeypatch):
     assert "Förbund 2" in at.caption[0].value
 
 
-def test_protected_association_comparison_hides_a_small_one_and_its_complement(network_db, monkeypatch):
+def test_protected_association_comparison_hides_a_small_one_and_the_whole(network_db, monkeypatch):
+    """Each association as its own pages show it (Förbund 3: 2 people, `<5`), and the whole, which less the two
+    visible associations would give Förbund 3's count, hidden too (tests/test_associations_filter.py in full)."""
     at = app(network_db, monkeypatch, "pages/forbund.py", year="2025", suppress="1")
     at.session_state["suppress"] = True
     at.run()
     assert not at.exception, at.exception
-    col = at.dataframe[0].value["Deltagare"]
-    assert (col == -1).sum() == 1 and (col == -2).sum() == 1  # Förbund 3 (3 people) and the one that would give it
+    col = at.dataframe[0].value.set_index("Förbund")["Deltagare"]
+    assert col["Förbund 3"] == -1 and col["Alla förbund"] == -2
+    assert (col[["Förbund 1", "Förbund 2"]] > 0).all()
 
 
 def test_protected_pages_over_several_associations_ask_for_one(network_db, monkeypatch):
