@@ -21,13 +21,14 @@ _PERIOD_YEARS = """period_years AS (
 """
 
 
-def _facts_sql(start: str, end: str, per_year: bool) -> str:
-    """The facts for the period `start`–`end` (SQL expressions). `per_year`: every row once per calendar year
-    of the relation `period_years`, the period being that year, so one query can count many years at once."""
+def _facts_sql(start: str, end: str, per_year: bool, periods: str = _PERIOD_YEARS) -> str:
+    """The facts for the period `start`–`end` (SQL expressions). `per_year`: every row once per period of the
+    relation `period_years` (by default each calendar year of $start–$end; `periods` may name others), so one query
+    can count many periods at once."""
     years = " CROSS JOIN period_years" if per_year else ""
     year = " period_year," if per_year else ""
     return f"""
-WITH {_PERIOD_YEARS if per_year else ""}enr AS (
+WITH {periods if per_year else ""}enr AS (
     SELECT
         initiative, association,{year}
         CASE sex WHEN 'woman' THEN 'women' WHEN 'man' THEN 'men' ELSE 'other' END AS sex,
@@ -79,6 +80,14 @@ WHERE (len(CAST($initiatives AS VARCHAR[])) = 0 OR list_contains(CAST($initiativ
 
 FACTS_SQL = _facts_sql("$start", "$end", per_year=False)
 YEARLY_FACTS_SQL = _facts_sql("period_start", "period_end", per_year=True)
+
+
+def periods_facts_sql(periods: list[tuple[str, object, object]]) -> str:
+    """The facts once per named period (name, first day, last day), the name in `period_year`: one query counts
+    every period of a year's grid (metrics/suppress.py)."""
+    rows = ", ".join(f"('{name}', DATE '{a.isoformat()}', DATE '{b.isoformat()}')" for name, a, b in periods)
+    cte = f"period_years AS (SELECT * FROM (VALUES {rows}) AS t(period_year, period_start, period_end)),\n"
+    return _facts_sql("period_start", "period_end", per_year=True, periods=cte)
 
 MEASURES = {
     "participants": "is_participant",

@@ -49,13 +49,13 @@ import pandas as pd
 
 from core.vocabulary import SEX_COLUMNS, WIDE_POSITIVE_EXTRA
 
-from .facts import EVENT_DATE, FACTS_SQL, MEASURES, period_sql
+from .facts import EVENT_DATE, FACTS_SQL, MEASURES, period_sql, periods_facts_sql
 from .filters import Filters
 
 import os
 _DEBUG = bool(os.environ.get("SUPPRESS_DEBUG"))
 DEFAULT_THRESHOLD = 5
-TRIALS = int(os.environ.get("SUPPRESS_TRIALS", "8"))
+TRIALS = 3  # candidates tried, each with an LP, before a count is protected another way
 VISIBLE, PRIMARY, SECONDARY = "visible", "primary", "secondary"
 SECONDARY_MARK = ".."  # Statistics Sweden's mark for a figure withheld to protect another
 NO_DATE = "∅"  # the time dimension of an anonymous count, which carries only a year
@@ -413,19 +413,24 @@ class Protection:
 
 # ---------------------------------------------------------------- building the whole
 
-def _cube(con: duckdb.DuckDBPyConnection, f: Filters, spec: TableSpec) -> pd.DataFrame:
+def _cube(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], spec: TableSpec,
+          spans: Iterable[str]) -> pd.DataFrame:
+    """Table `spec` with all its margins, for each of `spans` of `year` at once (column `span`)."""
     dims = list(spec.dims)
     cols = ", ".join(f"{_dim_sql(d, spec.measure)} AS d{i}" for i, d in enumerate(dims))
     names = [f"d{i}" for i in range(len(dims))]
+    facts = periods_facts_sql([(s, *span_dates(year, s)) for s in spans])
     sql = f"""
-        WITH facts AS ({FACTS_SQL}),
-        rows AS (SELECT {cols + ', ' if cols else ''}sex, n FROM facts WHERE {_MEASURE_SQL[spec.measure]})
-        SELECT {''.join(n + ', ' for n in names)}sex, CAST(sum(n) AS BIGINT) AS v,
+        WITH facts AS ({facts}),
+        rows AS (SELECT period_year AS span, {cols + ', ' if cols else ''}sex, n FROM facts
+                 WHERE {_MEASURE_SQL[spec.measure]})
+        SELECT span, {''.join(n + ', ' for n in names)}sex, CAST(sum(n) AS BIGINT) AS v,
                {''.join(f'GROUPING({n}) AS g{i}, ' for i, n in enumerate(names))}GROUPING(sex) AS gs
-        FROM rows GROUP BY CUBE ({', '.join([*names, 'sex'])})
+        FROM rows GROUP BY span, CUBE ({', '.join([*names, 'sex'])})
         {'' if spec.by_sex else 'HAVING GROUPING(sex) = 1'}
     """
-    params = Filters(f.start, f.end, associations=f.associations).params()
+    params = {k: v for k, v in Filters.year(year, associations=associations).params().items()
+              if k not in ("start", "end")}  # each period brings its own dates
     return con.execute(sql, params).df()
 
 
@@ -625,20 +630,17 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
             for span in spec.spans:
                 k = (span, spec.measure, frozenset(sub))
                 dim_sets[k] = dim_sets.get(k, False) or spec.by_sex
-    for span in SPANS:
-        start, end = span_dates(year, span)
-        f = Filters(start, end, associations=associations)
-        for spec in (*publication, *LINKS):
-            if span not in spec.spans and not TIME_DIMS & set(spec.dims):
-                continue  # a table this period does not show, and that no flow ties to another period: nothing to add
-            cube = _cube(con, f, spec)
-            rows = []
-            for row in cube.itertuples(index=False):
-                if pd.isna(row.v):  # an empty period: the cube's grand total of nothing
-                    continue
-                cat = {d: getattr(row, f"d{i}") for i, d in enumerate(spec.dims) if not getattr(row, f"g{i}")}
-                rows.append((cat, "total" if row.gs else row.sex, int(row.v)))
-            whole.add_cube(span, spec, rows)
+    for spec in (*publication, *LINKS):
+        # a table a period does not show, and that no flow ties to another period, adds nothing for that period
+        spans = [s for s in SPANS if s in spec.spans or TIME_DIMS & set(spec.dims)]
+        rows: dict[str, list] = {s: [] for s in spans}
+        for row in _cube(con, year, associations, spec, spans).itertuples(index=False):
+            if pd.isna(row.v):  # an empty period: the cube's grand total of nothing
+                continue
+            cat = {d: getattr(row, f"d{i}") for i, d in enumerate(spec.dims) if not getattr(row, f"g{i}")}
+            rows[row.span].append((cat, "total" if row.gs else row.sex, int(row.v)))
+        for span in spans:
+            whole.add_cube(span, spec, rows[span])
     for _, _, open_, dims in STOCKS.values():
         for dim in dims:
             rows = []
@@ -881,7 +883,7 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in withdrawn
                  and not set(relations[i][1]) <= withdrawn_cells]
         if not lines:
-            if min_level == 0 or k not in published:
+            if min_level == 0 or _level(k) < min_level or k not in published:
                 return False
             # a count of a shorter period that is no part of any line (positive exits, the sum of their codes):
             # it alone is withdrawn, shown as `..` with no size said

@@ -82,12 +82,14 @@ chart(share_bars(top_n(ini[["initiative", "share", "target_positive_share", "exi
       caption="Svarta streck: insatsregistrets mål." if has_target else "Insatsregistret har inga mål för andelen.")
 
 st.subheader("Över tid")
-grains = {"Kvartal": "quarter"} if protection.enabled() else {"Kvartal": "quarter", "Månad": "month", "År": "year"}
+grains = {"Tertial": "tertial"} if protection.enabled() else {"Kvartal": "quarter", "Månad": "month", "År": "year"}
+if st.session_state.get("avslut_grain") not in grains:  # a grain chosen before protection was switched on
+    st.session_state.pop("avslut_grain", None)
 grain = st.radio("Tidsindelning", list(grains), horizontal=True, key="avslut_grain")
 dim = grains[grain]
 ts = run(positive_share_over_time, f, dim)
 sexes = (*SEXES, "total")
-if protection.enabled():  # the whole shows exits per quarter in total only
+if protection.enabled():  # the whole shows exits per tertial in total only
     sexes = ("total",)
     for q in range(len(ts)):
         den = protection.count("exited", {dim: ts[dim].iloc[q]}, "total", f, ts["exited_total"].iloc[q])

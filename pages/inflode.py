@@ -38,7 +38,10 @@ if len(missing):
 kpis(items, columns=3)
 
 st.subheader("Över tid")
-grains = {"Tertial": "tertial", "Kvartal": "quarter"} | ({} if protection.enabled() else {"Månad": "month"})
+# under protection a series is by tertial only: tertials nest in every period of the year's grid, a quarter does not
+grains = {"Tertial": "tertial"} | ({} if protection.enabled() else {"Kvartal": "quarter", "Månad": "month"})
+if st.session_state.get("inflode_grain") not in grains:  # a grain chosen before protection was switched on
+    st.session_state.pop("inflode_grain", None)
 grain = st.radio("Tidsindelning", list(grains), horizontal=True, key="inflode_grain",
                  help="Tertial: styrelsens uppföljningsperioder, jan–apr, maj–aug och sep–dec.")
 dim = grains[grain]
@@ -53,7 +56,8 @@ chart(agency_bars(series_shown.merge(per_period, on=dim), dim, f"Nya deltagare p
           [grain, "Remittent", "Kvinnor", "Män", "Annat/okänt", "Totalt"]],
       key="inflode_tid", formats=SEX_FORMATS,
       caption="Anonymt registrerade deltagare har bara ett år och saknas därför i tidsserien; de ingår i tabellen "
-              "nedan." + (" Med skydd för små tal visas tertial och kvartal som totaler, utan uppdelning på kön." if
+              "nedan." + (" Med skydd för små tal visas tertialen som totaler, utan uppdelning på kön (kvartal och månader visas inte: "
+                          "de kunde ställas mot styrelsens perioder och ge bort dolda tal)." if
                          protection.enabled() else ""))
 
 st.subheader("Remittenter och kön")

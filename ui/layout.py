@@ -205,11 +205,15 @@ def board_pack_button(f: Filters | None) -> None:
         with st.sidebar:
             st.caption("Styrelseunderlaget görs för ett förbund i taget: välj ett förbund ovan.")
         return
+    if protection.span_of(f) is None:  # and for the periods of the year's grid only
+        with st.sidebar:
+            st.caption("Styrelseunderlaget görs för styrelsens perioder: helår, delår eller tertial.")
+        return
 
     def build() -> bytes:
         cur = cursor()
         try:
-            return build_board_pack(cur, f, association=association_name(cur), threshold=threshold)
+            return build_board_pack(cur, f, association=association_name(cur, f.associations), threshold=threshold)
         finally:
             cur.close()
 
