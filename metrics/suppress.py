@@ -52,8 +52,6 @@ from core.vocabulary import SEX_COLUMNS, WIDE_POSITIVE_EXTRA
 from .facts import EVENT_DATE, FACTS_SQL, MEASURES, period_sql, periods_facts_sql
 from .filters import Filters
 
-import os
-_DEBUG = bool(os.environ.get("SUPPRESS_DEBUG"))
 DEFAULT_THRESHOLD = 5
 TRIALS = 3  # candidates tried, each with an LP, before a count is protected another way
 VISIBLE, PRIMARY, SECONDARY = "visible", "primary", "secondary"
@@ -179,6 +177,8 @@ def _never(cell: dict, ctx: "Context") -> bool:
 LINKS: tuple[TableSpec, ...] = (
     TableSpec("started", ("initiative", "tertial"), 4, _never),
     TableSpec("exited", ("initiative", "tertial"), 4, _never),
+    TableSpec("started", ("agency", "tertial"), 4, _never),
+    TableSpec("exited", ("reason", "tertial"), 4, _never),
     TableSpec("started_nc", ("initiative", "tertial"), 4, _never),
     TableSpec("exited_nc", ("initiative", "tertial"), 4, _never),
 )
@@ -561,8 +561,25 @@ class _Whole:
                     after = key(open_, {**cat, "boundary": _boundary(year, b).isoformat()}, sx)
                     for part in (before, after, anon, *ins, *outs):
                         self.unseen_zero(part)
-                    self.relations.add((total, tuple(sorted([before, *ins, anon]))))
-                    self.relations.add((total, tuple(sorted([*outs, after, anon]))))
+                    started, exited = span_key(span, inflow, cat, sx), span_key(span, outflow, cat, sx)
+                    if started in self.values or exited in self.values or total in self.values:
+                        # the same in the period's own terms, so that the year alone (decided first) knows them too:
+                        # its count = those open at its first day + its started = its exited + those open after it
+                        first, rest = span_key(span, "open_at_start", {**cat, "of": stock}, sx), \
+                            span_key(span, "open_at_end", {**cat, "of": stock}, sx)
+                        for helper, value, parts in ((first, self.values.get(total, 0) - self.values.get(started, 0),
+                                                      (before,)),
+                                                     (rest, self.values.get(total, 0) - self.values.get(exited, 0),
+                                                      (after, anon))):
+                            self.put(helper, value, False, 40)
+                            if value == 0:
+                                self.zeros.add(helper)
+                            self.relations.add((helper, tuple(sorted(parts))))
+                        self.relations.add((total, tuple(sorted([first, started]))))
+                        self.relations.add((total, tuple(sorted([exited, rest]))))
+                    else:
+                        self.relations.add((total, tuple(sorted([before, *ins, anon]))))
+                        self.relations.add((total, tuple(sorted([*outs, after, anon]))))
 
 
 
@@ -627,7 +644,8 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     for spec in publication:
         dims = list(spec.dims)
         for sub in itertools.chain.from_iterable(itertools.combinations(dims, r) for r in range(len(dims) + 1)):
-            for span in spec.spans:
+            # a count by tertial is one count in every period that holds its tertial
+            for span in (SPANS if TIME_DIMS & set(sub) else spec.spans):
                 k = (span, spec.measure, frozenset(sub))
                 dim_sets[k] = dim_sets.get(k, False) or spec.by_sex
     for spec in (*publication, *LINKS):
@@ -733,9 +751,10 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
     withdrawn_cells: set[Key] = set(withdrawn_cells0)
     status = {k: PRIMARY for k in sorted(published) if 0 < values[k] < t} | status0
 
-    def may_hide(c: Key, protected: Key) -> bool:
-        """Whether `c` may be hidden to protect `protected` (see the docstring, and `_may_hide`)."""
-        return _level(c) >= max(min_level, _level(protected)) and (min_level == 0 or _may_hide(c, protected))
+    def may_hide(c: Key, protected: Key, totals: bool = False) -> bool:
+        """Whether `c` may be hidden to protect `protected` (see the docstring, and `_may_hide`); `totals`: a
+        shorter period's key total too, when nothing else holds a count of the year."""
+        return _level(c) >= max(min_level, _level(protected)) and (min_level == 0 or totals or _may_hide(c, protected))
 
     members = [(tot, *parts) for tot, parts in relations]
     by_cell: dict[Key, list[int]] = defaultdict(list)
@@ -794,8 +813,6 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                 k = open_[0]
                 if k in status:
                     picked = hide_partner(k, i)
-                    if _DEBUG and picked and len(picked[1]) == 1:
-                        print("ELIM", picked, values[picked], "FOR", k, values[k], status.get(k), members[i][0])
                 else:
                     learned[k] = i
                     queue.extend(by_cell[k])
@@ -825,15 +842,20 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
             todo = sorted(k for k in dirty if k in status)
             dirty.clear()
             failing = auditor.narrow(todo)
-            if _DEBUG:
-                print("ROUND", len(todo), len(failing), [f for f in failing if "positive" in str(f) and "T3" in str(f)])
             if not failing:
                 return
             changed = False
             for k in failing:
                 if k not in status or not auditor.narrow([k]):
                     continue  # an earlier repair in this round already mended it, or withdrew it
-                candidates = sorted((c for c in auditor.binding(k) if may_hide(c, k)), key=lambda c: rank(c, by_cell[k]))
+                binding = auditor.binding(k)
+                candidates = sorted((c for c in binding if may_hide(c, k)), key=lambda c: rank(c, by_cell[k]))
+                if not candidates and min_level > 0 and _level(k) < min_level:
+                    # a count of the year held by the shorter periods' totals: one of those gives way; held by the
+                    # year's own figures alone (through how the periods tie together), one of those
+                    candidates = sorted((c for c in binding if may_hide(c, k, totals=True)),
+                                        key=lambda c: rank(c, by_cell[k])) or \
+                        sorted((c for c in binding if _level(c) >= _level(k)), key=lambda c: rank(c, by_cell[k]))
                 near = True
                 if not candidates:
                     candidates, near = _nearest_candidates(k)
@@ -851,7 +873,7 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                         del status[x]
                         auditor.update(x)
                     closure = []
-                if pick is None and min_level > 0 and withdraw(k):
+                if pick is None and (min_level > 0 or not near) and withdraw(k):
                     # no one visible cell mends a count of a shorter period: hiding one anyway mostly hides what
                     # the reader needs (a small line's marks alone can pin it across the grid); withdraw its line
                     changed = True
@@ -861,8 +883,6 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                     pick = candidates[0]
                     status[pick] = SECONDARY
                 if pick is not None:
-                    if _DEBUG and len(pick[1]) == 1:
-                        print("HIDE", pick, values[pick], "FOR", k, values[k], status.get(k), "near", near)
                     changed = True
                     for x in (pick, *closure):
                         touched(x)
@@ -883,7 +903,7 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in withdrawn
                  and not set(relations[i][1]) <= withdrawn_cells]
         if not lines:
-            if min_level == 0 or _level(k) < min_level or k not in published:
+            if _level(k) < min_level or k not in published:
                 return False
             # a count of a shorter period that is no part of any line (positive exits, the sum of their codes):
             # it alone is withdrawn, shown as `..` with no size said
@@ -897,8 +917,6 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         i = min(lines, key=lambda i: (values[members[i][0]], -len(members[i][0][1]), members[i][0]))
         tot, parts = relations[i]
         split = _split(tot, k)
-        if _DEBUG:
-            print("WITHDRAW", tot, split, "FOR", k, values[k], status.get(k))
         if split is None:
             withdrawn_cells.update(parts)
         else:
