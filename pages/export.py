@@ -2,7 +2,7 @@
 import streamlit as st
 
 from metrics.catalog import status
-from metrics.suppress import SEVERAL_ASSOCIATIONS, label, legend
+from metrics.suppress import label, legend
 from auth.roles import INDIVIDUAL_ROWS, TABLE_DOWNLOADS
 from render.text import describe, md
 from ui import access, protection
@@ -19,7 +19,8 @@ CSV = "text/csv"
 
 f = filters_or_stop()
 access.require(TABLE_DOWNLOADS)  # issue 11: the page is for handläggare and up (app.py checks too)
-page_header("Export", "Tabellerna för urvalet i sidopanelen som Excel eller CSV, för förbundets personal.", f)
+page_header("Export", "Tabellerna för urvalet i sidopanelen som Excel eller CSV, för förbundets personal.", f,
+            own_protection=True)  # the switch below decides: the rows and the follow-up are never protected
 loaded = run(status)
 t = protection.threshold()
 
@@ -33,32 +34,34 @@ protect = protect or access.protection_forced()
 if not protect:
     st.warning("Utan skydd för små tal kan enskilda personer gå att känna igen. Använd filen internt och "
                "skicka den inte vidare.", icon=":material/warning:")
-if protect and protection.several(f):
-    st.info(SEVERAL_ASSOCIATIONS, icon=":material/shield:")  # protected tables: one association at a time
-    st.stop()
-tables = run(export_tables, f, protect=protect, threshold=t)
+# protected tables: one association at a time, and only for the year, its delår or a tertial
+refused = protection.refusal(f) if protect else None
+if refused is not None:
+    st.info(refused, icon=":material/shield:")  # a constant: no data in it
+    if not access.protection_forced():
+        st.caption("Utan skydd för små tal (rutan ovan) kan tabellerna laddas ned för urvalet.")
+else:
+    tables = run(export_tables, f, protect=protect, threshold=t)
 
+    def workbook() -> bytes:
+        return excel_bytes(tables, meta(f, loaded, protect=protect, threshold=t), t)
 
-def workbook() -> bytes:
-    return excel_bytes(tables, meta(f, loaded, protect=protect, threshold=t), t)
-
-
-left, right = st.columns(2)
-with left:
-    st.download_button("Ladda ned alla tabeller (Excel)", data=workbook,
-                       file_name=f"{file_stem(f, 'sammanstallning')}.xlsx", mime=XLSX, on_click="ignore",
-                       key="export_xlsx", type="primary", icon=":material/download:", width="stretch")
-    st.caption("Ett blad per tabell och först bladet Urval med filtren, exporttid och när data lästes in.")
-with right:
-    choice = st.selectbox("Tabell som CSV", list(tables), key="export_csv_table")
-    chosen = tables[choice]
-    st.download_button("Ladda ned tabellen (CSV)", data=lambda: csv_bytes(chosen, t),
-                       file_name=f"{file_stem(f, slug(choice))}.csv", mime=CSV, on_click="ignore",
-                       key="export_csv", icon=":material/download:", width="stretch")
-    st.caption("Semikolonseparerad med decimalkomma: öppnas i kolumner i svenska Excel.")
-with st.expander(f"Förhandsvisa: {choice}"):
-    spec = {c: (protection.fmt_count if k == "int" else k) for c, k in display_formats(chosen).items()}
-    st.dataframe(format_table(chosen, spec), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.download_button("Ladda ned alla tabeller (Excel)", data=workbook,
+                           file_name=f"{file_stem(f, 'sammanstallning')}.xlsx", mime=XLSX, on_click="ignore",
+                           key="export_xlsx", type="primary", icon=":material/download:", width="stretch")
+        st.caption("Ett blad per tabell och först bladet Urval med filtren, exporttid och när data lästes in.")
+    with right:
+        choice = st.selectbox("Tabell som CSV", list(tables), key="export_csv_table")
+        chosen = tables[choice]
+        st.download_button("Ladda ned tabellen (CSV)", data=lambda: csv_bytes(chosen, t),
+                           file_name=f"{file_stem(f, slug(choice))}.csv", mime=CSV, on_click="ignore",
+                           key="export_csv", icon=":material/download:", width="stretch")
+        st.caption("Semikolonseparerad med decimalkomma: öppnas i kolumner i svenska Excel.")
+    with st.expander(f"Förhandsvisa: {choice}"):
+        spec = {c: (protection.fmt_count if k == "int" else k) for c, k in display_formats(chosen).items()}
+        st.dataframe(format_table(chosen, spec), hide_index=True, width="stretch")
 
 st.divider()
 st.subheader("Uppföljning Finsam")

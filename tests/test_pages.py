@@ -557,3 +557,121 @@ def test_jamstalldhet_names_ten_flagged_initiatives_and_counts_the_rest(many_db,
     shares = [float(x.replace(",", ".")) for x in re.findall(r"\(([0-9,]+)\xa0% mot målet 99,0", warning)]
     assert len(shares) == 10 and shares == sorted(shares)  # the furthest from the target (99 %) first
     assert warning.endswith(" och 50 till (kolumnen Flagga i tabellen *Visa som tabell*).")
+
+
+# ---------------------------------------------------------------- protection: the year's grid only
+
+OFF_GRID_LINK = {"from": "2025-02-01", "to": "2025-06-30"}
+GRID_LINKS = {"helår": {"year": "2025"}, "delår": {"delar": "2025"},
+              **{f"tertial {n}": {"tertial": f"2025-{n}"} for n in (1, 2, 3)}}
+PROTECTED_PAGES = [*PAGES, "pages/export.py"]
+AGGREGATE_DOWNLOADS = {"Ladda ned alla tabeller (Excel)", "Ladda ned tabellen (CSV)"}
+ROW_DOWNLOADS = {"Ladda ned deltagarrader (Excel)", "Ladda ned deltagarrader (CSV)", "Ladda ned Uppföljning Finsam (Excel)"}
+BOARD_PACK = "Styrelseunderlag (PowerPoint)"
+
+
+def protected(db, monkeypatch, page=None, **query) -> AppTest:
+    """`app` with protection on, as the link's suppress=1 sets it (and the switch, which AppTest drops after a
+    page switch)."""
+    at = app(db, monkeypatch, page, **query, suppress="1")
+    at.session_state["suppress"] = True
+    return open_tables(at.run())
+
+
+def downloads(at: AppTest) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")]
+
+
+def refused_off_grid(at: AppTest) -> bool:
+    from metrics.suppress import OFF_GRID
+
+    return any(i.value == OFF_GRID for i in at.info)
+
+
+def small_counts_shown(at: AppTest) -> list:
+    """Counts 1–4 in the by-sex columns of the page's tables: none may be shown under protection."""
+    cols = ["Kvinnor", "Män", "Annat/okänt", "Totalt"]
+    out = []
+    for d in at.dataframe:
+        for c in cols:
+            if c in d.value.columns:
+                values = d.value[c]
+                if values.dtype.kind in "iuf":
+                    out += [(c, v) for v in values if 1 <= v <= 4]
+    return out
+
+
+@pytest.mark.parametrize("page", PROTECTED_PAGES)
+def test_a_custom_period_under_protection_says_so_on_every_page(sample_db, monkeypatch, page):
+    """A from–to that is not the year, its delår or a tertial could be set against them: under protection every page
+    says so in Swedish (metrics.suppress.OFF_GRID) and shows no figure, never a traceback."""
+    at = protected(sample_db, monkeypatch, page, **OFF_GRID_LINK)
+    assert not at.exception, at.exception
+    assert refused_off_grid(at), [i.value for i in at.info]
+    assert not at.metric and not at.get("plotly_chart") and not at.dataframe
+    assert BOARD_PACK not in downloads(at)  # the board pack is for the board's periods only
+    assert any("styrelsens perioder" in c.value for c in at.sidebar.caption)
+    if page == "pages/export.py":
+        assert not AGGREGATE_DOWNLOADS & set(downloads(at))  # nothing protected to download
+        assert ROW_DOWNLOADS <= set(downloads(at))  # the rows and the follow-up are never protected: still there
+
+
+def test_a_custom_period_under_protection_leaves_the_export_unprotected_when_asked(sample_db, monkeypatch):
+    """The export's own switch is on by default: a custom period without the sidebar's switch is refused too (it
+    raised OffGrid), and with the export's switch off the tables are offered, unprotected."""
+    at = app(sample_db, monkeypatch, "pages/export.py", **OFF_GRID_LINK)
+    assert not at.exception, at.exception
+    assert refused_off_grid(at)
+    assert not AGGREGATE_DOWNLOADS & set(downloads(at)) and ROW_DOWNLOADS <= set(downloads(at))
+    at.checkbox(key="export_protect").uncheck().run()
+    assert not at.exception, at.exception
+    assert not refused_off_grid(at)
+    assert AGGREGATE_DOWNLOADS | ROW_DOWNLOADS <= set(downloads(at))
+    assert any("Utan skydd för små tal" in w.value for w in at.warning)
+
+
+def test_a_custom_period_under_protection_says_so_in_the_presentation(sample_db, monkeypatch):
+    """Presentation mode is always protected: a custom period gives the sentence on every slide, with the way on and
+    the way out still at the foot."""
+    at = app(sample_db, monkeypatch, present="1", **OFF_GRID_LINK)
+    for title in ("Översikt", "Inflöde per remittent", "Jämställdhet", "Avslut och resultat", "Kostnad per deltagare"):
+        assert not at.exception, (title, at.exception)
+        assert at.title[0].value == title
+        assert refused_off_grid(at), title
+        assert not at.metric and not at.get("plotly_chart"), title
+        at.button(key="next_slide").click().run()
+    assert at.title[0].value == "Översikt"
+    at.button(key="stop_present").click().run()
+    assert not at.exception and "present" not in at.query_params
+
+
+def test_a_custom_period_under_protection_says_so_on_the_association_page(network_db, monkeypatch):
+    """Förbund protects its own figures over associations, but for the year's grid only."""
+    at = protected(network_db, monkeypatch, "pages/forbund.py", **OFF_GRID_LINK)
+    assert not at.exception, at.exception
+    assert refused_off_grid(at)
+    assert not at.metric and not at.dataframe
+
+
+@pytest.mark.parametrize("period", GRID_LINKS)
+@pytest.mark.parametrize("page", PROTECTED_PAGES)
+def test_the_years_grid_under_protection_runs_on_every_page(sample_db, monkeypatch, page, period):
+    at = protected(sample_db, monkeypatch, page, **GRID_LINKS[period])
+    assert not at.exception, at.exception
+    assert not refused_off_grid(at)
+    assert BOARD_PACK in downloads(at)
+    assert not small_counts_shown(at), small_counts_shown(at)
+    if page == "pages/export.py":
+        assert AGGREGATE_DOWNLOADS | ROW_DOWNLOADS <= set(downloads(at))
+    else:
+        assert at.metric and at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("period", GRID_LINKS)
+def test_the_years_grid_under_protection_runs_in_the_presentation(sample_db, monkeypatch, period):
+    at = app(sample_db, monkeypatch, present="1", **GRID_LINKS[period])
+    for _ in range(5):
+        assert not at.exception, (at.title[0].value, at.exception)
+        assert not refused_off_grid(at) and at.metric, at.title[0].value
+        at.button(key="next_slide").click().run()
+    assert at.title[0].value == "Översikt"

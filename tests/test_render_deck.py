@@ -8,6 +8,7 @@ blocks on top of each other.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import shutil
@@ -216,6 +217,31 @@ def test_an_empty_period_gives_messages_not_charts(sample_con):
     deck = Presentation(io.BytesIO(build_board_pack(sample_con, Filters.year(2001))))
     for slide in list(deck.slides)[3:]:
         assert not charts(slide)
+
+
+@pytest.mark.parametrize("f", [Filters.interim(2021), Filters.tertial(2021, 1), Filters.tertial(2021, 3)], ids=str)
+def test_the_boards_shorter_periods_build_with_no_small_count_shown(small, f):
+    """The deck for a delår or a tertial: its key figures are what the engine shows for that period (the view of the
+    year's grid), and none of them is a count from 1 to 4."""
+    deck = Presentation(io.BytesIO(build_board_pack(small, f, association="Samordningsförbundet Test")))
+    rows = {r[0]: r[1:] for r in table_rows(deck.slides[1])[1:]}
+    show, h = Shown(small, f, 5), headline(small, f)
+    for measure, label in (("participants", "Deltagare"), ("started", "Nya deltagare"), ("exited", "Avslutade")):
+        want = [{-1: "<5", -2: ".."}.get(v, fmt_int(v)) for v in
+                (show.count(measure, {}, s, h.loc[measure, s]) for s in SEX_COLUMNS)]
+        assert rows[label] == want, label
+    assert not [c for r in rows.values() for c in r if c.isdigit() and 1 <= int(c) <= 4], rows
+
+
+@pytest.mark.parametrize("f", [Filters(dt.date(2021, 3, 1), dt.date(2021, 9, 30)),
+                               Filters(dt.date(2020, 1, 1), dt.date(2021, 12, 31))], ids=str)
+def test_a_deck_off_the_years_grid_is_refused_in_swedish(small, f):
+    """The deck is always protected, and protection shows the year, its delår and the tertials only."""
+    from metrics.suppress import OFF_GRID, OffGrid
+
+    with pytest.raises(OffGrid) as refused:
+        build_board_pack(small, f)
+    assert refused.value.message == OFF_GRID
 
 
 # ---------------------------------------------------------------- takeaways (pure)

@@ -315,7 +315,7 @@ def test_urval_sheet_lists_filters_export_and_load_time(small_con):
         return dt.datetime.now(zoneinfo.ZoneInfo("Europe/Stockholm")).replace(tzinfo=None)
 
     before = stockholm_now().replace(second=0, microsecond=0)
-    book = workbook(small_con, f, protect=True)
+    book = workbook(small_con, f, protect=False)  # a custom from–to is exported without protection only
     assert list(book)[0] == "Urval"
     assert book["Urval"][0] == ["Uppgift", "Värde"]
     urval = dict(book["Urval"][1:])
@@ -324,15 +324,35 @@ def test_urval_sheet_lists_filters_export_and_load_time(small_con):
     assert urval["Remittent (myndighet)"] == "Kommun"
     assert urval["Kön"] == "Kvinnor, Annat/okänt"
     assert "Alfa, Beta" in urval["Urval"] and "kommun" in urval["Urval"].lower()
-    assert urval["Skydd för små tal"].startswith("På")
+    assert urval["Skydd för små tal"].startswith("Av")
     exported = dt.datetime.strptime(urval["Exporterad"], "%Y-%m-%d %H:%M")
     assert before <= exported <= stockholm_now()
     last = status(small_con)["last_load"]
     assert last and urval["Data inlästa"] == fmt_datetime(last) == last[:16]
     assert urval["Datakälla"] == "Förbundets exporter"
+    # the same selection over a tertial, protected
+    tertial = Filters.tertial(2021, 2, initiatives=("Alfa", "Beta"), agencies=("Kommun",), sexes=("women", "other"))
+    urval = dict(workbook(small_con, tertial, protect=True)["Urval"][1:])
+    assert urval["Period"] == "2021-05-01 – 2021-08-31" and urval["Insatser"] == "Alfa, Beta"
+    assert urval["Skydd för små tal"].startswith("På")
     book = workbook(small_con, Y2021, protect=False)
     urval = dict(book["Urval"][1:])
     assert urval["Insatser"] == "Alla insatser" and urval["Kön"] == "Alla" and urval["Skydd för små tal"].startswith("Av")
+
+
+@pytest.mark.parametrize("f", [Filters(dt.date(2021, 3, 1), dt.date(2021, 9, 30)),
+                               Filters(dt.date(2021, 3, 1), dt.date(2022, 6, 30)),
+                               Filters(dt.date(2021, 1, 1), dt.date(2021, 6, 30)),
+                               Filters(dt.date(2021, 1, 1), dt.date(2022, 12, 31))], ids=str)
+def test_a_protected_export_is_refused_off_the_years_grid(small_con, f):
+    """Under protection only the year, its delår and the tertials are shown: a custom from–to could be set against
+    them. The export says so in Swedish (metrics.suppress.OffGrid), and without protection it is exported."""
+    from metrics.suppress import OFF_GRID, OffGrid
+
+    with pytest.raises(OffGrid) as refused:
+        export_tables(small_con, f, protect=True, threshold=5)
+    assert refused.value.message == OFF_GRID and str(refused.value) == OFF_GRID
+    assert export_tables(small_con, f, protect=False, threshold=5)[PER_INITIATIVE] is not None
 
 
 def test_meta_is_plain_text(sample_con):
@@ -430,12 +450,15 @@ def check_nothing_recomputable(book):
                 assert not hidden(r[den_col]) and r[den_col] >= 5, (r, per_col)
 
 
-@pytest.mark.parametrize("f", [None, "2021", "women", "range"])
+@pytest.mark.parametrize("f", [None, "2021", "women", "delar", "tertial"])
 def test_protected_export_hides_small_counts_and_what_gives_them_away(sample_con, small_con, f):
     year = default_year(sample_con, 2026)
+    # a custom from–to is refused under protection (test_a_protected_export_is_refused_off_the_years_grid): the
+    # shorter periods are the year's delår and tertials
     for con, filters in ((sample_con, {None: Filters.year(year), "2021": Filters.year(year - 1),
                                        "women": Filters.year(year, sexes=("women",)),
-                                       "range": Filters(dt.date(year - 1, 7, 1), dt.date(year, 6, 30))}[f]),
+                                       "delar": Filters.interim(year),
+                                       "tertial": Filters.tertial(year, 2)}[f]),
                          (small_con, Y2021)):
         book = workbook(con, filters, protect=True)
         check_no_small_counts(book)

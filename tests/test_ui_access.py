@@ -320,6 +320,28 @@ def test_protection_is_forced_for_a_reader(env, sample_db, name, protected):
         assert counts.isin([3, 4]).any().any()
 
 
+def test_a_reader_choosing_a_custom_period_gets_the_sentence_not_a_traceback(env):
+    """A läsare is always protected, and protection shows the year, its delår and the tertials only: choosing
+    "Eget intervall" in the sidebar gives every page the plain sentence (metrics.suppress.OFF_GRID)."""
+    import datetime as dt
+
+    from metrics.suppress import OFF_GRID
+    from ui.filters import MODE_RANGE
+
+    at = sign_in(app(year="2025"), "lisa")
+    at.sidebar.selectbox(key="f_mode").set_value(MODE_RANGE).run()
+    at.sidebar.date_input(key="f_range").set_value((dt.date(2025, 2, 1), dt.date(2025, 6, 30))).run()
+    assert not at.exception, at.exception
+    assert any(i.value == OFF_GRID for i in at.info) and not at.metric
+    for page, title in AGGREGATE.items():
+        at = open_page(at, page)
+        assert not at.exception, (page, at.exception)
+        assert titles(at) == [title]
+        assert any(i.value == OFF_GRID for i in at.info), page
+        assert not at.metric and not at.dataframe and not at.get("plotly_chart"), page
+    assert "Styrelseunderlag (PowerPoint)" not in downloads(at)
+
+
 # --------------------------------------------------------------------------- slowing, idle time
 
 def test_failed_sign_ins_are_slowed(env, monkeypatch):

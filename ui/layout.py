@@ -44,11 +44,14 @@ def filters_or_stop() -> Filters:
     return f
 
 
-def page_header(title: str, question: str, f: Filters, *, several_associations: bool = False) -> None:
+def page_header(title: str, question: str, f: Filters, *, several_associations: bool = False,
+                own_protection: bool = False) -> None:
     """Title, the question the page answers, the selection in words, and what a reader must know first.
 
-    Under protection a page over several associations stops with a plain message (metrics.suppress,
-    SeveralAssociations), unless it protects its own figures over associations (`several_associations`).
+    Under protection a page over several associations, or over a period that is not the year, its delår or a
+    tertial, stops with a plain message (metrics.suppress: SeveralAssociations, OffGrid). A page that protects its
+    own figures over associations (`several_associations`) stops only for such a period; a page with its own
+    switch for protection (`own_protection`: the staff export) decides for itself.
     """
     st.title(title)
     st.caption(f"{question}  \n**Urval:** {md(describe(f))}")
@@ -59,7 +62,11 @@ def page_header(title: str, question: str, f: Filters, *, several_associations: 
                    icon=":material/science:")
     if protection.enabled():
         st.caption(protection.note())
-        if not several_associations:
+        if own_protection:
+            pass
+        elif several_associations:
+            protection.on_grid_or_stop(f)
+        else:
             protection.one_association_or_stop(f)
 
 

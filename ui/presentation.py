@@ -122,6 +122,11 @@ def render() -> None:
     t = protection.threshold()
     st.title(TOPICS[i][1])
     st.caption(f"Urval: {md(describe(f))}")
+    if protection.enabled() and (why := protection.refusal(f)) is not None:
+        # several associations, or a period off the year's grid: nothing protected to show, but the way on and out
+        st.info(why, icon=":material/shield:")  # a constant: no data in it
+        navigation()
+        return
     h = run(headline, f)
 
     def row(measure: str) -> dict:

@@ -72,6 +72,14 @@ def refusal(f: Filters) -> str | None:
     return None
 
 
+def on_grid_or_stop(f: Filters) -> None:
+    """Stop the page with a plain message where `f` is not the year, its delår or a tertial: the check a page that
+    protects its own figures over several associations (Förbund) still needs."""
+    if span_of(f) is None:
+        st.info(OFF_GRID, icon=":material/shield:")  # a constant: no data in it
+        st.stop()
+
+
 def one_association_or_stop(f: Filters) -> None:
     """Stop the page with a plain message where protected figures would span several associations or a period
     that is not the year, its delår or a tertial (one of these could be set against the others)."""
