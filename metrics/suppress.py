@@ -677,9 +677,11 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     year_relations = [(t, parts) for t, parts in relations_l if t in year_cells and set(parts) <= year_cells]
     *first_stage, year_published = _suppress({k: values[k] for k in year_cells}, published & year_cells,
                                              whole.priority, year_relations, threshold)
-    published -= year_cells - year_published  # the year's withdrawn lines
+    gone = (published & year_cells) - year_published  # the year's withdrawn lines
+    published -= gone
     status, withdrawn, withdrawn_cells, _ = _suppress(values, published, whole.priority, relations_l, threshold,
-                                                      min_level=1, before=tuple(first_stage))
+                                                      min_level=1, before=tuple(first_stage),
+                                                      guarded={c for c in gone if 0 < values[c] < threshold})
     first, last = span_dates(year, "Y")
     p = Protection(first, last, threshold, values, published, status, relations_l, dim_sets, ctx,
                    frozenset(withdrawn), frozenset(withdrawn_cells))
@@ -731,8 +733,8 @@ def _split(total: Key, part: Key) -> str | None:
 
 def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, int],
               relations: list[tuple[Key, tuple[Key, ...]]], t: int, *, min_level: int = 0,
-              before: tuple[dict[Key, str], set[tuple[Key, str]], set[Key]] | None = None
-              ) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
+              before: tuple[dict[Key, str], set[tuple[Key, str]], set[Key]] | None = None,
+              guarded: set[Key] | None = None) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
     """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds.
 
     `min_level` and `before`: the second stage of a year's grid. The year's own decision (`before`: status
@@ -750,11 +752,11 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
     withdrawn: set[tuple[Key, str]] = set(withdrawn0)
     withdrawn_cells: set[Key] = set(withdrawn_cells0)
     status = {k: PRIMARY for k in sorted(published) if 0 < values[k] < t} | status0
+    guarded = set(guarded or ())  # small counts of withdrawn lines: printed `..`, audited like hidden ones
 
-    def may_hide(c: Key, protected: Key, totals: bool = False) -> bool:
-        """Whether `c` may be hidden to protect `protected` (see the docstring, and `_may_hide`); `totals`: a
-        shorter period's key total too, when nothing else holds a count of the year."""
-        return _level(c) >= max(min_level, _level(protected)) and (min_level == 0 or totals or _may_hide(c, protected))
+    def may_hide(c: Key, protected: Key) -> bool:
+        """Whether `c` may be hidden to protect `protected` (see the docstring, and `_may_hide`)."""
+        return _level(c) >= max(min_level, _level(protected)) and (min_level == 0 or _may_hide(c, protected))
 
     members = [(tot, *parts) for tot, parts in relations]
     by_cell: dict[Key, list[int]] = defaultdict(list)
@@ -833,29 +835,27 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         cells that already held still hold: only the new ones and those still failing are audited again.
         """
         auditor.update(k)
-        if k in status:
+        if k in status or k in guarded:
             dirty.add(k)
 
     def repair() -> None:
         """Audit; hide one more cell for each hidden cell that is too narrow (the first that mends it)."""
         for _ in range(10_000):  # each round hides at least one more cell, so this ends
-            todo = sorted(k for k in dirty if k in status)
+            todo = sorted(k for k in dirty if k in status or k in guarded)
             dirty.clear()
             failing = auditor.narrow(todo)
             if not failing:
                 return
             changed = False
             for k in failing:
-                if k not in status or not auditor.narrow([k]):
+                if (k not in status and k not in guarded) or not auditor.narrow([k]):
                     continue  # an earlier repair in this round already mended it, or withdrew it
                 binding = auditor.binding(k)
                 candidates = sorted((c for c in binding if may_hide(c, k)), key=lambda c: rank(c, by_cell[k]))
                 if not candidates and min_level > 0 and _level(k) < min_level:
-                    # a count of the year held by the shorter periods' totals: one of those gives way; held by the
-                    # year's own figures alone (through how the periods tie together), one of those
-                    candidates = sorted((c for c in binding if may_hide(c, k, totals=True)),
-                                        key=lambda c: rank(c, by_cell[k])) or \
-                        sorted((c for c in binding if _level(c) >= _level(k)), key=lambda c: rank(c, by_cell[k]))
+                    # a count of the year held by the year's own figures and the shorter periods' totals (through
+                    # how the periods tie together): one of the year's figures gives way, as in the year alone
+                    candidates = sorted((c for c in binding if _level(c) == _level(k)), key=lambda c: rank(c, by_cell[k]))
                 near = True
                 if not candidates:
                     candidates, near = _nearest_candidates(k)
@@ -903,8 +903,8 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in withdrawn
                  and not set(relations[i][1]) <= withdrawn_cells]
         if not lines:
-            if _level(k) < min_level or k not in published:
-                return False
+            if _level(k) < min_level or k not in published or not _may_hide(k, k):
+                return False  # (a period's key total is never withdrawn)
             # a count of a shorter period that is no part of any line (positive exits, the sum of their codes):
             # it alone is withdrawn, shown as `..` with no size said
             withdrawn_cells.add(k)
@@ -924,6 +924,8 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         for c in parts:
             published.discard(c)
             status.pop(c, None)
+            if 0 < values[c] < t:
+                guarded.add(c)  # printed `..`, it must not be worked out either
             touched(c)
         for c in eliminate():
             touched(c)
@@ -949,9 +951,10 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
         return [], False
 
     eliminate()
-    if status:
+    if status or guarded:
         auditor = _Auditor(values, published, status, relations, t)
         dirty.update(status)
+        dirty.update(guarded)
         repair()
     return status, withdrawn, withdrawn_cells, published
 
