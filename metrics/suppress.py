@@ -198,12 +198,33 @@ OFF_GRID = ("Med skydd för små tal visas styrelsens perioder, ett år i taget:
             "Period i sidopanelen.")
 
 
+YEAR_ONLY_MESSAGE = ("Med skydd för små tal visas bara helåret för det här urvalet: förbundets delår och tertial "
+                     "är för många små tal för att skyddas tillsammans med helåret utan att ge bort dolda tal. "
+                     "Välj Helår under Period i sidopanelen.")
+# The work the shorter periods may take, in LP solves times cells (the year's own decision always completes): past
+# it, the year is shown alone. A count of work, not of seconds, so the decision is the same on every machine;
+# 8 million is about ten seconds here (the sample's years take 5–8 million, 40 initiatives far more).
+GRID_BUDGET = 8_000_000
+
+
 class OffGrid(ValueError):
     """A period that is not one of the year's grid (helår, delår, tertial): nothing protected is shown for it."""
 
     def __init__(self) -> None:
         super().__init__(OFF_GRID)
         self.message = OFF_GRID
+
+
+class YearOnly(OffGrid):
+    """The year's shorter periods could not be protected within `GRID_BUDGET`: only the year is shown."""
+
+    def __init__(self) -> None:
+        ValueError.__init__(self, YEAR_ONLY_MESSAGE)
+        self.message = YEAR_ONLY_MESSAGE
+
+
+class _OverBudget(Exception):
+    pass
 
 
 def span_of(f: Filters) -> str | None:
@@ -282,11 +303,15 @@ class Protection:
     withdrawn: frozenset[tuple[Key, str]] = frozenset()  # (margin, dimension): lines too small to show at all
     withdrawn_cells: frozenset[Key] = frozenset()  # the parts of a derived count (positive exits) withdrawn
     span: str = "Y"
+    shorter: bool = True  # whether the delår and the tertials are shown (False: the year alone, see GRID_BUDGET)
     _rows: np.ndarray | None = field(default=None, repr=False)  # relation matrix over unknowns, per component
     _solver: dict = field(default_factory=dict, repr=False)
 
     def view(self, span: str) -> "Protection":
-        """The same decision seen from another period of the year (it shares the cells, status and solver)."""
+        """The same decision seen from another period of the year (it shares the cells, status and solver).
+        Raises YearOnly for a shorter period where only the year is shown."""
+        if span != "Y" and not self.shorter:
+            raise YearOnly()
         start, end = span_dates(self.start.year, span)
         return replace(self, start=start, end=end, span=span)
 
@@ -679,12 +704,19 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
                                              whole.priority, year_relations, threshold)
     gone = (published & year_cells) - year_published  # the year's withdrawn lines
     published -= gone
-    status, withdrawn, withdrawn_cells, _ = _suppress(values, published, whole.priority, relations_l, threshold,
-                                                      min_level=1, before=tuple(first_stage),
-                                                      guarded={c for c in gone if 0 < values[c] < threshold})
+    shorter = True
+    try:
+        status, withdrawn, withdrawn_cells, _ = _suppress(values, published, whole.priority, relations_l, threshold,
+                                                          min_level=1, before=tuple(first_stage),
+                                                          guarded={c for c in gone if 0 < values[c] < threshold},
+                                                          budget=GRID_BUDGET)
+    except _OverBudget:  # the year alone, as decided first: nothing of the shorter periods is shown
+        shorter = False
+        status, withdrawn, withdrawn_cells = first_stage
+        published = published & year_published
     first, last = span_dates(year, "Y")
     p = Protection(first, last, threshold, values, published, status, relations_l, dim_sets, ctx,
-                   frozenset(withdrawn), frozenset(withdrawn_cells))
+                   frozenset(withdrawn), frozenset(withdrawn_cells), shorter=shorter)
     p.published = {k for k in published if not p._withdrawn(k)}
     return p
 
@@ -734,7 +766,7 @@ def _split(total: Key, part: Key) -> str | None:
 def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, int],
               relations: list[tuple[Key, tuple[Key, ...]]], t: int, *, min_level: int = 0,
               before: tuple[dict[Key, str], set[tuple[Key, str]], set[Key]] | None = None,
-              guarded: set[Key] | None = None) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
+              guarded: set[Key] | None = None, budget: int | None = None) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
     """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds.
 
     `min_level` and `before`: the second stage of a year's grid. The year's own decision (`before`: status
@@ -841,6 +873,8 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
     def repair() -> None:
         """Audit; hide one more cell for each hidden cell that is too narrow (the first that mends it)."""
         for _ in range(10_000):  # each round hides at least one more cell, so this ends
+            if budget is not None and auditor.solves * len(auditor.cells) > budget:
+                raise _OverBudget()
             todo = sorted(k for k in dirty if k in status or k in guarded)
             dirty.clear()
             failing = auditor.narrow(todo)
@@ -848,6 +882,8 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                 return
             changed = False
             for k in failing:
+                if budget is not None and auditor.solves * len(auditor.cells) > budget:
+                    raise _OverBudget()
                 if (k not in status and k not in guarded) or not auditor.narrow([k]):
                     continue  # an earlier repair in this round already mended it, or withdrew it
                 binding = auditor.binding(k)
@@ -855,7 +891,8 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                 if not candidates and min_level > 0 and _level(k) < min_level:
                     # a count of the year held by the year's own figures and the shorter periods' totals (through
                     # how the periods tie together): one of the year's figures gives way, as in the year alone
-                    candidates = sorted((c for c in binding if _level(c) == _level(k)), key=lambda c: rank(c, by_cell[k]))
+                    candidates = sorted((c for c in binding if _level(c) == _level(k)), key=lambda c: rank(c, by_cell[k])) \
+                        or sorted((c for c in binding if _level(c) > _level(k)), key=lambda c: rank(c, by_cell[k]))
                 near = True
                 if not candidates:
                     candidates, near = _nearest_candidates(k)
@@ -997,6 +1034,7 @@ class _Auditor:
                       np.array(cols, dtype=np.int32), np.array(vals, dtype=float))
         self.h = h
         self.costed: np.ndarray = np.array([], dtype=np.int32)
+        self.solves = 0
         self.low = self.truth.copy()  # the least and greatest value seen in a feasible solution, per cell
         self.high = self.truth.copy()
         self.rng = np.random.default_rng(0)  # the same decision every time
@@ -1019,6 +1057,7 @@ class _Auditor:
         self.costed = idx.astype(np.int32)
         h.changeObjectiveSense(hs.ObjSense.kMaximize if maximise else hs.ObjSense.kMinimize)
         h.run()
+        self.solves += 1
         status = h.getModelStatus()
         if status == hs.HighsModelStatus.kOptimal:
             return np.asarray(h.getSolution().col_value)

@@ -212,9 +212,10 @@ def board_pack_button(f: Filters | None) -> None:
         with st.sidebar:
             st.caption("Styrelseunderlaget görs för ett förbund i taget: välj ett förbund ovan.")
         return
-    if protection.span_of(f) is None:  # and for the periods of the year's grid only
+    if (why := protection.refusal(f)) is not None:  # and for the periods of the year's grid only
         with st.sidebar:
-            st.caption("Styrelseunderlaget görs för styrelsens perioder: helår, delår eller tertial.")
+            st.caption("Styrelseunderlaget görs för styrelsens perioder: helår, delår eller tertial."
+                       if protection.span_of(f) is None else why)
         return
 
     def build() -> bytes:

@@ -13,7 +13,8 @@ import streamlit as st
 
 from core.vocabulary import SEX_COLUMNS
 from metrics import Filters
-from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS, VISIBLE, Protection,  # noqa: F401
+from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS, VISIBLE, YEAR_ONLY_MESSAGE,  # noqa: F401
+                              Protection,
                               hidden_code, is_hidden, legend, protect_year, share_visible, span_of,
                               spans_several_associations)
 from render.format import fmt_count as _fmt_count
@@ -64,11 +65,14 @@ def several(f: Filters) -> bool:
 
 
 def refusal(f: Filters) -> str | None:
-    """Why nothing protected can be shown for `f` (several associations, or a period off the year's grid), or None."""
+    """Why nothing protected can be shown for `f` (several associations, a period off the year's grid, or a shorter
+    period of a year whose grid shows the year alone), or None."""
     if several(f):
         return SEVERAL_ASSOCIATIONS
     if span_of(f) is None:
         return OFF_GRID
+    if span_of(f) != "Y" and not run_shared(protect_year, f.start.year, tuple(f.associations), threshold()).shorter:
+        return YEAR_ONLY_MESSAGE
     return None
 
 
