@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
+from core import derived
 from core.database import (DatabaseError, check_database, connect_read, connect_write, describe_duckdb_error,
                            describe_os_error)
 from core.paths import EXIT_REASONS_CSV
@@ -304,11 +305,12 @@ def derive_agencies(con: duckdb.DuckDBPyConnection, mapping: ReferrerMapping | N
 
 
 def build(target: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyConnection], Change], *,
-          floor: int, snapshot: str | None, no_database: bool) -> Change:
+          floor: int, snapshot: str | None, no_database: bool, derive: bool = True) -> Change:
     """Write `target` as `source` (or a new, empty database) changed by `mutate`, in one transaction.
 
     The change is recorded in the new file itself, with the name its snapshot will have. Used for
-    a real change (commit) and for a preview (etl.load.preview_files), so both write the same.
+    a real change (commit) and for a preview (etl.load.preview_files), so both write the same data; the tables
+    derived from it (core.derived) are dropped and, unless `derive` is False (a preview), derived anew.
     """
     if source is not None:
         shutil.copyfile(source, target)
@@ -318,6 +320,7 @@ def build(target: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyCo
         con.execute("BEGIN TRANSACTION")
         con.execute("INSERT OR REPLACE INTO meta VALUES ('last_id', ?)", [str(floor)])
         change = mutate(con)
+        derived.refresh(con, compute=derive)
         change.snapshot, change.no_database = snapshot, no_database
         _record(con, change)
         con.execute("COMMIT")

@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -47,8 +49,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core import derived
 from core.vocabulary import SEX_COLUMNS, WIDE_POSITIVE_EXTRA
 
+from . import catalog, decisions
 from .facts import EVENT_DATE, FACTS_SQL, MEASURES, period_sql, periods_facts_sql
 from .filters import Filters
 
@@ -657,10 +661,71 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     One linked problem: each period's tables are cells, and the flows by tertial tie them together, so no
     combination of the periods a reader can choose pins a hidden count. Returns the year's view (`view`
     gives the others). Raises SeveralAssociations where the whole would span more than one named association.
+    The decision the loader stored for exactly these cells (metrics.decisions) is read instead of solved anew.
     """
     associations = tuple(associations)
     if spans_several_associations(con, Filters.year(year, associations=associations)):
         raise SeveralAssociations()
+    grid = _grid(con, year, associations, publication)
+    decision = None
+    if publication is PUBLICATION:
+        text = decisions.stored(con, year, associations, threshold, grid.digest())
+        decision = decisions.decode(text) if text is not None else None
+    if decision is None:
+        decision = grid.decide(threshold)
+    return grid.protection(decision, threshold)
+
+
+@dataclass
+class _Grid:
+    """A year's cells, what is published of them and how they are related: what the decision is made over."""
+
+    year: int
+    values: dict[Key, int]
+    published: set[Key]
+    priority: dict[Key, int]
+    relations: list[tuple[Key, tuple[Key, ...]]]
+    dim_sets: dict[tuple[str, str, frozenset[str]], bool]
+    ctx: Context
+
+    def digest(self) -> str:
+        return decisions.cells_digest(self.values, self.published)
+
+    def decide(self, threshold: int) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key], bool]:
+        """(status, withdrawn lines, withdrawn cells, published, whether the shorter periods are shown)."""
+        values, published, relations_l = self.values, set(self.published), self.relations
+        # first the year on its own, as if no shorter period were shown; then the delår and the tertials around it
+        year_cells = {k for k in values if _level(k) == 0}
+        year_relations = [(t, parts) for t, parts in relations_l if t in year_cells and set(parts) <= year_cells]
+        *first_stage, year_published = _suppress({k: values[k] for k in year_cells}, published & year_cells,
+                                                 self.priority, year_relations, threshold)
+        gone = (published & year_cells) - year_published  # the year's withdrawn lines
+        published -= gone
+        shorter = True
+        try:
+            status, withdrawn, withdrawn_cells, _ = _suppress(values, published, self.priority, relations_l,
+                                                              threshold, min_level=1, before=tuple(first_stage),
+                                                              guarded={c for c in gone if 0 < values[c] < threshold},
+                                                              budget=GRID_BUDGET)
+        except _OverBudget:  # the year alone, as decided first: nothing of the shorter periods is shown
+            shorter = False
+            status, withdrawn, withdrawn_cells = first_stage
+            published = published & year_published
+        p = self.protection((status, withdrawn, withdrawn_cells, published, shorter), threshold)
+        return status, set(withdrawn), set(withdrawn_cells), p.published, shorter
+
+    def protection(self, decision, threshold: int) -> Protection:
+        status, withdrawn, withdrawn_cells, published, shorter = decision
+        first, last = span_dates(self.year, "Y")
+        p = Protection(first, last, threshold, self.values, set(published), dict(status), self.relations,
+                       self.dim_sets, self.ctx, frozenset(withdrawn), frozenset(withdrawn_cells), shorter=shorter)
+        p.published = {k for k in published if not p._withdrawn(k)}
+        return p
+
+
+def _grid(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...],
+          publication: tuple[TableSpec, ...]) -> _Grid:
+    """Every cell of the year's grid from the data: each period's tables, the flows by tertial and the stocks."""
     pos = frozenset(str(c) for (c,) in con.execute("SELECT code FROM exit_reasons WHERE positive").fetchall()) \
         or frozenset({"1"})
     ctx = Context(pos, pos | {WIDE_POSITIVE_EXTRA})
@@ -697,28 +762,50 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     # in a fixed order: the order of a set of strings changes with each process's hash seed, and with it which
     # cells elimination hides, so a restart could show a second pattern to set against the first
     relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in sorted(whole.relations) if t in values]
-    # first the year on its own, as if no shorter period were shown; then the delår and the tertials around it
-    year_cells = {k for k in values if _level(k) == 0}
-    year_relations = [(t, parts) for t, parts in relations_l if t in year_cells and set(parts) <= year_cells]
-    *first_stage, year_published = _suppress({k: values[k] for k in year_cells}, published & year_cells,
-                                             whole.priority, year_relations, threshold)
-    gone = (published & year_cells) - year_published  # the year's withdrawn lines
-    published -= gone
-    shorter = True
+    return _Grid(year, values, published, whole.priority, relations_l, dim_sets, ctx)
+
+
+PRECOMPUTE_SECONDS = 120.0
+
+
+def precompute_seconds() -> float:
+    """`$FINSAM_PROTECT_SECONDS`: how long a load may spend deciding protection ahead (default 120; 0: none)."""
+    raw = os.environ.get("FINSAM_PROTECT_SECONDS", "").strip().replace(",", ".")
     try:
-        status, withdrawn, withdrawn_cells, _ = _suppress(values, published, whole.priority, relations_l, threshold,
-                                                          min_level=1, before=tuple(first_stage),
-                                                          guarded={c for c in gone if 0 < values[c] < threshold},
-                                                          budget=GRID_BUDGET)
-    except _OverBudget:  # the year alone, as decided first: nothing of the shorter periods is shown
-        shorter = False
-        status, withdrawn, withdrawn_cells = first_stage
-        published = published & year_published
-    first, last = span_dates(year, "Y")
-    p = Protection(first, last, threshold, values, published, status, relations_l, dim_sets, ctx,
-                   frozenset(withdrawn), frozenset(withdrawn_cells), shorter=shorter)
-    p.published = {k for k in published if not p._withdrawn(k)}
-    return p
+        return max(0.0, float(raw)) if raw else PRECOMPUTE_SECONDS
+    except ValueError:
+        return PRECOMPUTE_SECONDS
+
+
+def precompute(con: duckdb.DuckDBPyConnection) -> None:
+    """Decide each year's grid at the standard threshold and store it (core.derived: run by the loader inside the
+    change that writes the data). The year a link opens and its previous year first, then the latest, each
+    association on its own where there are several;
+    past `precompute_seconds` the rest is left to the first reader who asks. Never raises: a decision that
+    cannot be made now is made when it is asked for."""
+    budget = precompute_seconds()
+    rows: list = []
+    try:
+        if budget > 0:
+            started = time.monotonic()
+            names = catalog.associations(con)
+            wholes = [()] if len(names) <= 1 else [(a,) for a in names]
+            # the year a link without one opens, and the one it is compared with, first
+            first = catalog.default_year(con, dt.date.today().year)
+            years = sorted(catalog.years(con), key=lambda y: (y not in (first, (first or 0) - 1), -y))
+            for year in years:
+                for associations in wholes:
+                    if time.monotonic() - started > budget:
+                        break
+                    grid = _grid(con, year, associations, PUBLICATION)
+                    decision = grid.decide(DEFAULT_THRESHOLD)
+                    rows.append((year, associations, DEFAULT_THRESHOLD, grid.digest(), decisions.encode(*decision)))
+    except Exception:  # noqa: BLE001 - deciding ahead only saves time; the reader decides what is not stored
+        pass
+    decisions.write(con, rows)
+
+
+derived.register(decisions.TABLE, precompute)
 
 
 def _level(k: Key) -> int:

@@ -29,6 +29,9 @@ def _sign_in_settings_of_the_tests(tmp_path_factory):
         # nor writes the referrer mapping shipped in data/: a test that saves one saves it here (it does not exist
         # until then, so data/referrers.csv is read)
         mp.setenv("FINSAM_REFERRERS", str(d / "referrers.csv"))
+        # loads decide no protection ahead (seconds per year): the tests that need it turn it on, and
+        # tests/test_metrics_decisions.py shows a stored decision is the one a reader would compute
+        mp.setenv("FINSAM_PROTECT_SECONDS", "0")
         yield
 
 

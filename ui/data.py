@@ -15,6 +15,7 @@ import streamlit as st
 from core.database import ALIAS, DatabaseError, attach_read, check_database
 from core.paths import default_db_path
 from etl.load import ensure_database
+from metrics import suppress as _registers_decisions  # noqa: F401 - the loader derives each year's protection (core.derived)
 
 # Shown instead of any page when the database cannot be used; the reason never names a server path.
 BROKEN = ("Databasen kan inte användas: {reason}. Be den som sköter Insatskollen att läsa in exporterna på nytt "

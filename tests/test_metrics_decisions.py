@@ -1,0 +1,163 @@
+"""The protection decisions the loader stores (metrics.decisions, core.derived): the same as a reader's own,
+used only for exactly the data they were made on, renewed by every change, and never needed."""
+from __future__ import annotations
+
+import pytest
+
+import metrics.suppress as S
+from core.database import connect_read, connect_write
+from etl import history
+from etl.load import load_files, preview_files
+from metrics import decisions
+from tests.conftest import write_small_association
+
+
+def _rows(db):
+    with connect_read(db) as con:
+        return con.execute("SELECT year, associations, threshold, engine FROM protection_decisions "
+                           "ORDER BY year").fetchall()
+
+
+def _same(a: S.Protection, b: S.Protection) -> bool:
+    return (a.status == b.status and a.published == b.published and a.withdrawn == b.withdrawn
+            and a.withdrawn_cells == b.withdrawn_cells and a.shorter == b.shorter and a.values == b.values)
+
+
+@pytest.fixture(scope="module")
+def decided(tmp_path_factory):
+    """The small association loaded with protection decided at load (read it only; copy it to change it)."""
+    d = tmp_path_factory.mktemp("decided")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FINSAM_PROTECT_SECONDS", "60")
+        result = load_files(write_small_association(d / "files"), d / "db.duckdb")
+    assert result.ok, result.problems
+    return d / "db.duckdb"
+
+
+def test_a_load_decides_every_year_and_the_reader_reads_what_it_would_compute(decided, monkeypatch):
+    with connect_read(decided) as con:
+        years = S.catalog.years(con)
+        assert [y for y, *_ in _rows(decided)] == sorted(years)
+        assert {(a, t, e) for _, a, t, e in _rows(decided)} == {("[]", S.DEFAULT_THRESHOLD, decisions.ENGINE)}
+        live = {}
+        for year in years:
+            grid = S._grid(con, year, (), S.PUBLICATION)
+            live[year] = grid.protection(grid.decide(S.DEFAULT_THRESHOLD), S.DEFAULT_THRESHOLD)
+
+        def no_solving(self, threshold):
+            raise AssertionError("solved although the load stored the decision")
+        monkeypatch.setattr(S._Grid, "decide", no_solving)
+        for year in years:
+            stored = S.protect_year(con, year)
+            assert _same(stored, live[year]), year
+            assert stored.view("T2").cell("started", {}, "total") == live[year].view("T2").cell("started", {}, "total")
+        # another threshold was not decided ahead: the reader solves it
+        with pytest.raises(AssertionError, match="solved"):
+            S.protect_year(con, years[0], threshold=S.DEFAULT_THRESHOLD + 1)
+
+
+def test_a_decision_is_used_only_for_the_cells_it_was_made_on(decided, tmp_path):
+    """A stored row whose digest or engine is another's (other data, another version of the engine) is not read."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(decided.read_bytes())
+    with connect_write(copy) as con:
+        year = con.execute("SELECT max(year) FROM protection_decisions").fetchone()[0]
+        # a decision that hides nothing, stored under this data's digest but by another engine, and one under
+        # this engine for other cells: neither may be read
+        grid = S._grid(con, year, (), S.PUBLICATION)
+        empty = decisions.encode({}, set(), set(), grid.published, True)
+        con.execute("DELETE FROM protection_decisions")
+        con.execute("INSERT INTO protection_decisions VALUES (?, '[]', ?, 'another-engine', ?, ?)",
+                    [year, S.DEFAULT_THRESHOLD, grid.digest(), empty])
+        con.execute("INSERT INTO protection_decisions VALUES (?, '[]', ?, ?, 'other-cells', ?)",
+                    [year, S.DEFAULT_THRESHOLD, decisions.ENGINE, empty])
+    with connect_read(copy) as con:
+        p = S.protect_year(con, year)
+        assert p.status, "a decision that hides nothing was read instead of solved"
+    with connect_read(decided) as con:
+        assert _same(p, S.protect_year(con, year))
+
+
+def test_every_change_renews_the_decisions_and_a_preview_derives_none(decided, tmp_path, monkeypatch):
+    monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "60")
+    db = tmp_path / "db.duckdb"
+    db.write_bytes(decided.read_bytes())
+    decided = db
+    before = {y: d for y, d in _decisions(decided)}
+    # a load that changes one participant's exit: the decision of its year is made on the new data
+    from tests.fixtures import small_association as s
+    files = write_small_association(tmp_path / "files2")
+    rows = [list(r) for r in s.PARTICIPANTS.values()]
+    from tests.conftest import write_xlsx
+    end, reason = s.PARTICIPANT_HEADER.index("Slutdatum"), s.PARTICIPANT_HEADER.index("Avslutsorsak")
+    changed = next(i for i, r in enumerate(rows) if r[end] and r[end].year == 2021)
+    rows[changed][end] = rows[changed][reason] = None  # still taking part
+    write_xlsx(files[1], {"Deltagare": [s.PARTICIPANT_HEADER, *rows]})
+    (tmp_path / "work").mkdir()
+    preview = preview_files([files[1]], decided, tmp_path / "work")
+    assert preview.after is not None, preview.result.problems
+    with connect_read(preview.after) as con:
+        assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'protection_decisions'"
+                               ).fetchone()[0]
+    result = load_files([files[1]], decided)
+    assert result.ok and result.changed, result.problems
+    after = dict(_decisions(decided))
+    assert set(after) == set(before)
+    assert any(after[y] != before[y] for y in after)
+    assert after[2021] != before[2021]
+    with connect_read(decided) as con:  # the changed year's stored decision is the one of its new data
+        grid = S._grid(con, 2021, (), S.PUBLICATION)
+        assert _same(S.protect_year(con, 2021), grid.protection(grid.decide(5), 5))
+    # undo: the restored data's decisions are back
+    undone = history.undo(decided, None, actor="test")
+    assert undone.ok, undone.message
+    assert dict(_decisions(decided)) == before
+
+
+def _decisions(db):
+    with connect_read(db) as con:
+        return con.execute("SELECT year, digest || decision FROM protection_decisions").fetchall()
+
+
+def test_nothing_decided_ahead_or_a_failure_deciding_leaves_the_load_whole(tmp_path, monkeypatch):
+    monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "0")
+    files = write_small_association(tmp_path / "files")
+    result = load_files(files, tmp_path / "none.duckdb")
+    assert result.ok and _rows(tmp_path / "none.duckdb") == []
+
+    monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "60")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in deciding ahead")
+    monkeypatch.setattr(S, "_grid", broken)
+    result = load_files(files, tmp_path / "broken.duckdb")
+    assert result.ok and result.changed and _rows(tmp_path / "broken.duckdb") == []
+    monkeypatch.undo()
+    with connect_read(tmp_path / "broken.duckdb") as con, connect_read(tmp_path / "none.duckdb") as other:
+        year = S.catalog.years(con)[0]
+        assert _same(S.protect_year(con, year), S.protect_year(other, year))
+
+
+@pytest.mark.parametrize("raw, seconds", [("", 120.0), ("0", 0.0), ("2,5", 2.5), ("-3", 0.0), ("många", 120.0)])
+def test_the_time_a_load_may_spend_deciding_ahead(raw, seconds, monkeypatch):
+    monkeypatch.setenv("FINSAM_PROTECT_SECONDS", raw)
+    assert S.precompute_seconds() == seconds
+
+
+def test_several_associations_are_decided_one_by_one(tmp_path, monkeypatch):
+    """Each association on its own (the whole of several is never protected); the derivation as a load runs it."""
+    monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "120")
+    from tests.test_associations_filter import rows as four_rows, write_db
+    db = write_db(tmp_path / "four.duckdb", four_rows())
+    with connect_write(db) as con:
+        S.precompute(con)
+    rows = _rows(db)
+    with connect_read(db) as con:
+        names = S.catalog.associations(con)
+        assert len(names) == 4
+        assert {a for _, a, _, _ in rows} == {decisions._assoc((n,)) for n in names}
+        assert len(rows) == 4 * len(S.catalog.years(con))
+        year = max(y for y, *_ in rows)
+        for n in names:
+            grid = S._grid(con, year, (n,), S.PUBLICATION)
+            assert _same(S.protect_year(con, year, (n,)), grid.protection(grid.decide(5), 5))
