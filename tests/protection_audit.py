@@ -367,7 +367,8 @@ def _var(*parts) -> tuple:
     return tuple(frozenset(p.items()) if isinstance(p, dict) else p for p in parts)
 
 
-def grid_tables(con, year: int, publication, positive: set[str], wide: set[str]) -> Tables:
+def grid_tables(con, year: int, publication, positive: set[str], wide: set[str], associations: tuple[str, ...] = ()
+                ) -> Tables:
     """Every cell the five periods of `year` publish, from the metrics layer, with all a reader knows of how
     they add up — written here from the data contract's definitions, not taken from the engine:
 
@@ -383,7 +384,7 @@ def grid_tables(con, year: int, publication, positive: set[str], wide: set[str])
     relations: list[tuple[Cell, list[Cell]]] = []
     free: set[Cell] = set()
     for span in GRID:
-        f = grid_filters(year, span)
+        f = grid_filters(year, span, associations=tuple(associations))
         one = tables_for(con, f, [s for s in publication if span in s.spans], positive, wide)
         for c, v in one.values.items():
             k = _retag(c, span)

@@ -5,6 +5,7 @@ import itertools
 import random
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from core.database import connect_read
@@ -256,3 +257,57 @@ def test_the_protection_pattern_is_the_same_in_every_process(tmp_path):
         outs.append(r.stdout)
     assert "secondary" in outs[0]  # the sample has cells hidden to protect others
     assert outs[0] == outs[1] == outs[2]
+
+
+def _of(c, a: str):
+    """An audit cell of association `a`: its table cells carry the association, its unseen flows too."""
+    if isinstance(c[0], str) and len(c) == 3 and isinstance(c[1], frozenset):
+        return (c[0], c[1] | {("association", a)}, c[2])
+    return (*c, ("association", a))
+
+
+def test_an_association_against_the_whole_pins_nothing(tmp_path):
+    """Several associations in one database: each one's five periods as its own pages show them, and the Förbund
+    page's whole (Alla förbund) for every period, read together in one LP — the whole less the visible
+    associations must not give a hidden count of one of them."""
+    from metrics.associations import by_association, total_label
+    from render.associations import COUNT_CELLS, protected_comparison
+    from tests.protection_audit import Tables
+
+    rows = []
+    for n, (a, sizes) in enumerate({"Norr": {"N1": 150, "N2": 80, "N3": 3},
+                                    "Syd": {"S1": 120, "S2": 90, "S3": 6}}.items()):
+        rows += [r | {"association": a, "id": f"{a}-{r['id']}"} for r in generate(40 + n, sizes)]
+    db = write_db(tmp_path / "three.duckdb", rows)
+    values, relations, free, seen, engines = {}, [], set(), [], {}
+    with connect_read(db) as con:
+        names = ["Norr", "Syd"]
+        for a in names:
+            p = engines[a] = protect_period(con, Filters.year(Y, associations=(a,)), T)
+            t = grid_tables(con, Y, PUBLICATION, set(p.ctx.positive), set(p.ctx.wide), associations=(a,))
+            values |= {_of(c, a): v for c, v in t.values.items()}
+            relations += [(_of(tot, a), [_of(q, a) for q in parts]) for tot, parts in t.relations]
+            free |= {_of(c, a) for c in t.free}
+            seen += [Seen(tuple(_of(c, a) for c in s.cells), s.shown, f"{a} {s.label}") for s in seen_for(p, [])]
+        whole_seen = 0
+        for span in GRID:
+            f = grid_filters(Y, span)
+            df = by_association(con, f)
+            shown_df, _ = protected_comparison(
+                df, total_label(f), engine_of=lambda a: engines[a].view(span), pooled_people_of=lambda a: None,
+                selection_of=lambda a: f.with_(associations=(a,)), threshold=T)
+            whole = shown_df[shown_df.association == total_label(f)].iloc[0]
+            for col, (measure, dims, sex) in COUNT_CELLS.items():
+                value = whole[col]
+                if pd.api.types.is_number(value) and not pd.isna(value) and value >= 0:
+                    whole_seen += 1
+                    seen.append(Seen(tuple(_of(grid_cell(span, measure, dims, sex), a) for a in names),
+                                     str(int(value)), f"Alla förbund {span} {col}"))
+    assert whole_seen >= 5  # the whole shows most of its figures, so the test reads real sums
+    assert any(s.shown in ("<5", "..") for s in seen)
+
+    def gone(c) -> bool:
+        tag = [v for d, v in (c[1] if isinstance(c[1], frozenset) else ()) if d == "association"]
+        return bool(tag) and withdrawn(engines[tag[0]])((c[0], c[1] - {("association", tag[0])}, c[2]))
+    failures = audit(Tables(values, relations, free), seen, T, withdrawn=gone)
+    assert not failures, [(f[0].label, f[0].shown, f[1], f[2]) for f in failures[:10]]
