@@ -360,7 +360,11 @@ def initiatives(F: Frames) -> list[str]:
 def default_year(F: Frames, this_year: int) -> int:
     found = sorted(set(F.enr.start.dt.year.dropna().astype(int)))
     past = [y for y in found if y <= this_year]
-    return max(past) if past else min(found)
+    if not past:
+        return min(found)
+    last = max(F.enr.start.max(), F.enr.end.max())
+    complete = [y for y in past if not pd.isna(last) and last >= pd.Timestamp(y, 12, 31)]
+    return max(complete) if complete else max(past)
 
 
 def associations(F: Frames) -> list[str]:

@@ -1,6 +1,8 @@
 """What is in the database: years, initiatives, agencies and when it was last loaded."""
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 
@@ -20,10 +22,11 @@ def years(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def default_year(con: duckdb.DuckDBPyConnection, this_year: int) -> int | None:
-    """The view a link without a year opens: the newest year with participants that is not in the future.
+    """The view a link without a year opens: the newest *complete* year with participants, not in the future.
 
-    In January the current year has participants but hardly any exits; it is still the year the
-    director asks about, and the pages say plainly when a period has no exits yet.
+    A year is complete when the data reaches its last day (`coverage`): exports that end on 30 March 2022 open
+    on 2021, not on a quarter of 2022 with no exits and no cost. Where no year is complete yet (an association's
+    first year), the newest year with participants; the header says how far the data reaches either way.
     """
     rows = con.execute(
         """SELECT DISTINCT y FROM (SELECT year(start_date) AS y FROM enrollments UNION SELECT year FROM anonymous_counts)
@@ -33,7 +36,30 @@ def default_year(con: duckdb.DuckDBPyConnection, this_year: int) -> int | None:
     if not found:
         return None
     past = [y for y in found if y <= this_year]
-    return max(past) if past else min(found)
+    if not past:
+        return min(found)
+    last = coverage(con)["last"]
+    complete = [y for y in past if last is not None and last >= dt.date(y, 12, 31)]
+    return max(complete) if complete else max(past)
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> dict:
+    """The dates the participant data covers: {"first", "last"} (None without dated participants).
+
+    `last` is the latest start or exit. `first` is 1 January of the year of the earliest exit: an export holds
+    the participants of its period, so those who left before it are missing, and a year without a single exit
+    is only the tail of later exports (2020 in exports of 2021, its participants those still there in 2021).
+    Without any exit, the year of the first start. A period is fully covered when it lies within both (`covers`).
+    """
+    first_exit, first_start, last = con.execute(
+        "SELECT min(end_date), min(start_date), greatest(max(start_date), max(end_date)) FROM enrollments").fetchone()
+    first = first_exit or first_start
+    return {"first": dt.date(first.year, 1, 1) if first is not None else None, "last": last}
+
+
+def covers(cov: dict, start: dt.date, end: dt.date) -> bool:
+    """Whether the data covers every day of start … end (`coverage`)."""
+    return cov["first"] is not None and cov["first"] <= start and end <= cov["last"]
 
 
 def associations(con: duckdb.DuckDBPyConnection) -> list[str]:

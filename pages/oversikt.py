@@ -2,12 +2,14 @@
 import streamlit as st
 
 from core.vocabulary import SEXES
+from metrics.catalog import coverage, covers
 from metrics.compare import key_figures
 from metrics.cost import cost_by_initiative_year, cost_per_initiative, cost_summary
 from metrics.definitions import describe
 from metrics.people import by_initiative, headline
 from render.charts import sex_bars, top_n
-from render.format import fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp, fmt_kr_kpi
+from render.targets import below_targets
+from render.format import fmt_date_long, fmt_delta_int, fmt_int, fmt_kr, fmt_kr_kpi, fmt_pct, fmt_pp
 from render.text import md, period_label
 from ui import protection
 from ui.data import run
@@ -15,7 +17,9 @@ from ui.layout import chart, empty, filters_or_stop, kpis, page_header, present,
 
 f = filters_or_stop()
 prev = f.previous()
-page_header("Översikt", f"Deltagare, resultat och kostnad – jämfört med {period_label(prev)}.", f)
+previous_covered = covers(run(coverage), prev.start, prev.end)  # the same test as metrics.compare's
+page_header("Översikt", "Deltagare, resultat och kostnad" + (f" – jämfört med {period_label(prev)}." if previous_covered
+                                                             else "."), f)
 
 now = run(headline, f)
 if now.loc["participants", "total"] == 0:
@@ -24,7 +28,13 @@ if now.loc["participants", "total"] == 0:
 before = run(headline, prev)
 key = run(key_figures, f)  # now, the previous period and the targets, per key figure
 cost_now = run(cost_summary, f)
-against = f"mot {period_label(prev)}" if f.is_calendar_year else "mot föregående period"
+# the change alone on the card (a longer wording is cut on a laptop); the previous value in the line below it
+before_label = period_label(prev).capitalize()
+
+
+def before_line(value) -> str:
+    """'2024: 1 323' under a card, where the previous period is covered and its figure may be shown."""
+    return f"  \n{before_label}: {value}" if previous_covered and value is not None else ""
 
 
 def shown(measure: str, sex: str, period=f, frame=now):
@@ -36,9 +46,9 @@ def row(measure: str) -> dict:
     return {s: shown(measure, s) for s in (*SEXES, "total")}
 
 
-def share(measure: str, numerator: str, sex: str):
-    num = protection.count("exited", {"reason": numerator}, sex, f, now.loc[f"exited_{numerator}", sex])
-    return protection.ratio(now.loc[measure, sex], shown("exited", sex), num)
+def share(measure: str, numerator: str, sex: str, period=f, frame=now):
+    num = protection.count("exited", {"reason": numerator}, sex, period, frame.loc[f"exited_{numerator}", sex])
+    return protection.ratio(frame.loc[measure, sex], shown("exited", sex, period, frame), num)
 
 
 def count_change(measure: str) -> str | None:
@@ -46,28 +56,45 @@ def count_change(measure: str) -> str | None:
     a, b = shown(measure, "total"), shown(measure, "total", prev, before)
     if protection.is_hidden(a) or protection.is_hidden(b) or key.loc[measure, "change"] is None:
         return None
-    return f"{fmt_delta_int(key.loc[measure, 'change'])} {against}"
+    return fmt_delta_int(key.loc[measure, "change"])
 
 
-def share_change(measure: str, value) -> str | None:
+def count_before(measure: str) -> str:
+    return before_line(protection.fmt_count(shown(measure, "total", prev, before)))
+
+
+def share_change(measure: str, value, earlier) -> str | None:
+    """Against the target where there is one, else against the previous period where both shares may be shown
+    (each under its own period's protection: a change and one share give the other)."""
     gap, change = key.loc[measure, "gap"], key.loc[measure, "change"]
     if value is None:
         return None
     if gap is not None:
         return f"{fmt_pp(gap)} mot målet"
-    return None if change is None else f"{fmt_pp(change)} {against}"
+    return None if change is None or earlier is None else fmt_pp(change)
+
+
+def share_before(value, earlier) -> str:
+    return before_line(fmt_pct(earlier)) if value is not None and earlier is not None else ""
 
 
 participants, started, exited, no_consent = (row(m) for m in ("participants", "started", "exited", "no_consent"))
 positive = {s: share("positive_share", "positive", s) for s in (*SEXES, "total")}
 wide = {s: share("positive_wide_share", "positive_wide", s) for s in (*SEXES, "total")}
 women = protection.ratio(now.loc["women_share", "total"], participants["total"], participants["women"])
+# the previous period's shares as its own protection shows them
+positive_before = share("positive_share", "positive", "total", prev, before)
+wide_before = share("positive_wide_share", "positive_wide", "total", prev, before)
+women_before = protection.ratio(before.loc["women_share", "total"], shown("participants", "total", prev, before),
+                                shown("participants", "women", prev, before))
 no_exits = now.loc["exited", "total"] == 0
 
 # cost per participant rests on the participants of the initiative-years that have a cost
 years = run(cost_by_initiative_year, f)
 cost_people = protection.cost_people(years, f)
 per_participant = protection.ratio(cost_now["per_participant"], cost_people)
+per_participant_before = protection.ratio(key.loc["cost_per_participant", "before"],
+                                          protection.cost_people(run(cost_by_initiative_year, prev), prev))
 target = key.loc["participants", "target"]
 line = sex_line(participants, protection.fmt_count)
 if target is not None and not protection.is_hidden(participants["total"]):
@@ -79,32 +106,45 @@ if cost_now["budget_only"]:
     cost_help += " Endast budget finns för: " + ", ".join(map(md, cost_now["budget_only"])) + "."
 
 kpis([
-    dict(label="Deltagare", value=protection.fmt_count(participants["total"]), by_sex=line,
+    dict(label="Deltagare", value=protection.fmt_count(participants["total"]), by_sex=line + count_before("participants"),
          delta=count_change("participants"), help=describe("participants")),
     dict(label="Nya deltagare", value=protection.fmt_count(started["total"]),
-         by_sex=sex_line(started, protection.fmt_count), delta=count_change("started"), help=describe("started")),
+         by_sex=sex_line(started, protection.fmt_count) + count_before("started"), delta=count_change("started"),
+         help=describe("started")),
     dict(label="Avslutade", value=protection.fmt_count(exited["total"]),
-         by_sex=sex_line(exited, protection.fmt_count), delta=count_change("exited"), help=describe("exited")),
-    dict(label="Andel kvinnor", value=fmt_pct(women), by_sex="Bland periodens deltagare",
-         delta=share_change("women_share", women), help=describe("women_share")),
+         by_sex=sex_line(exited, protection.fmt_count) + count_before("exited"), delta=count_change("exited"),
+         help=describe("exited")),
+    dict(label="Andel kvinnor", value=fmt_pct(women), by_sex="Bland periodens deltagare" + share_before(women, women_before),
+         delta=share_change("women_share", women, women_before), help=describe("women_share")),
 ])
 kpis([
     dict(label="Till arbete eller studier", value="–" if no_exits else fmt_pct(positive["total"]),
          by_sex="Inga avslut ännu under perioden." if no_exits else
-         "Orsak 1, även aktivt arbetssökande.  \n" + sex_line(positive, fmt_pct),
-         delta=share_change("positive_share", positive["total"]), help=describe("positive_share")),
+         "Orsak 1, även aktivt arbetssökande.  \n" + sex_line(positive, fmt_pct)
+         + share_before(positive["total"], positive_before),
+         delta=share_change("positive_share", positive["total"], positive_before), help=describe("positive_share")),
     dict(label="Arbete, studier eller rehab.", value="–" if no_exits else fmt_pct(wide["total"]),
          by_sex="Inga avslut ännu under perioden." if no_exits else
-         "Orsak 1 eller 2 (fortsatt rehabilitering).  \n" + sex_line(wide, fmt_pct),
-         delta=share_change("positive_wide_share", wide["total"]), help=describe("positive_wide_share")),
+         "Orsak 1 eller 2 (fortsatt rehabilitering).  \n" + sex_line(wide, fmt_pct)
+         + share_before(wide["total"], wide_before),
+         delta=share_change("positive_wide_share", wide["total"], wide_before), help=describe("positive_wide_share")),
     dict(label="Kostnad per deltagare", value=fmt_kr_kpi(per_participant),
-         by_sex="Utfall, annars budget, delat med deltagarna",
-         delta=None if per_participant is None or key.loc["cost_per_participant", "change"] is None
-         else f"{fmt_kr(key.loc['cost_per_participant', 'change'], signed=True)} {against}",
+         by_sex="Utfall, annars budget, delat med deltagarna"
+         + (before_line(fmt_kr(per_participant_before)) if per_participant is not None
+            and per_participant_before is not None else ""),
+         delta=None if per_participant is None or per_participant_before is None
+         or key.loc["cost_per_participant", "change"] is None
+         else fmt_kr(key.loc["cost_per_participant", "change"], signed=True),
          delta_color="inverse", help=cost_help),
     dict(label="Utan samtycke", value=protection.fmt_count(no_consent["total"]),
          by_sex=sex_line(no_consent, protection.fmt_count), help=describe("no_consent")),
 ])
+
+if not previous_covered:
+    st.caption(f"Ingen jämförelse med {period_label(prev)}: uppgifterna täcker den perioden bara delvis "
+               f"(de börjar {fmt_date_long(run(coverage)['first'])}, så de som avslutades före dess saknas).")
+else:
+    st.caption(f"Förändringen på korten är mot {period_label(prev)}.")
 
 st.subheader("Per insats")
 ini = run(by_initiative, f)
@@ -148,3 +188,15 @@ if not present():
         "positive_share_total": "Till arbete/studier", "target_positive_share": "Mål arbete/studier",
         "positive_wide_share_total": "Arbete, studier eller rehab.", "per_participant": "Kostnad per deltagare",
         "basis": "Kostnad enligt"}), FORMATS, key="oversikt_resultat")
+
+st.subheader("Under målen")
+short = below_targets(ini, calendar_year=f.is_calendar_year and not (f.sexes or f.agencies))
+if f.sexes or f.agencies:
+    st.caption("Målen gäller hela insatser: de jämförs inte när urvalet är begränsat till kön eller remittent.")
+elif short.empty:
+    st.caption("Ingen insats med mål i insatsregistret ligger under sitt mål för perioden"
+               + ("." if f.is_calendar_year else " (målet för antal deltagare gäller per år och jämförs bara för helår)."))
+else:
+    st.caption("Insatser under insatsregistrets mål, störst avvikelse först. Målet för antal deltagare gäller per år "
+               "och jämförs bara för helår; dolda tal (skydd för små tal) jämförs inte.")
+    table(short, key="oversikt_under_mal")

@@ -170,6 +170,20 @@ def fmt_date(d: Any) -> str:
     return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
 
 
+MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+          "november", "december")
+
+
+def fmt_date_long(d: Any) -> str:
+    """'30 mars 2022': a date in a sentence a reader reads aloud (tables keep ISO, `fmt_date`)."""
+    if is_missing(d):
+        return DASH
+    v = _as_datetime(d)
+    if v is None:
+        return str(d)
+    return f"{v.day} {MONTHS[v.month - 1]} {v.year}"
+
+
 def fmt_datetime(d: Any) -> str:
     """'2021-03-05 14:30', e.g. when data were loaded; a plain date gets no invented time."""
     if is_missing(d):

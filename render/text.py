@@ -12,7 +12,7 @@ import re
 from core.vocabulary import SEX_LABELS, SEXES
 from metrics import Filters
 
-from .format import fmt_date
+from .format import fmt_date, fmt_date_long
 
 SEX_OPTIONS = {s: SEX_LABELS[s] for s in SEXES}  # the sexes a reader can filter on
 
@@ -44,6 +44,19 @@ def period_label(f: Filters) -> str:
     if f.is_interim:
         return f"delår jan–aug {f.start.year}"
     return f"{fmt_date(f.start)} – {fmt_date(f.end)}"
+
+
+def coverage_line(cov: dict, f: Filters | None = None) -> str | None:
+    """'Data t.o.m. 30 mars 2022', and what of the chosen period `f` the data do not reach (metrics.catalog.coverage)."""
+    if cov.get("last") is None:
+        return None
+    text = f"Data t.o.m. {fmt_date_long(cov['last'])}"
+    if f is not None and f.end > cov["last"] >= f.start:
+        text += f": {period_label(f)} är inte avslutat i uppgifterna, så siffrorna gäller bara fram till dess"
+    elif f is not None and cov.get("first") is not None and f.start < cov["first"] <= f.end:
+        text += (f"; uppgifterna börjar {fmt_date_long(cov['first'])}, så {period_label(f)} täcks bara delvis "
+                 "(de som avslutades före dess saknas)")
+    return text + "."
 
 
 def period_title(f: Filters) -> str:

@@ -31,3 +31,43 @@ def test_missing_stays_missing(small_con):
     k = key_figures(small_con, Filters.year(2019))  # only B2 (started 2019-05-01): no exits, no cost
     assert k.loc["positive_share", "now"] is None and k.loc["positive_share", "change"] is None
     assert k.loc["cost_per_participant", "now"] is None
+
+
+def _stub_and_tail(tmp_path):
+    """Exports of 2021 taken on 30 March 2022: 2020 only as the tail (those still there in 2021), 2022 a stub."""
+    import datetime as dt
+
+    from tests.protection_audit import generate, write_db
+
+    rows = generate(5, {"Alfa": 80, "Beta": 30}, year=2021)
+    rows += [{"initiative": "Alfa", "sex": "woman", "start": dt.date(2022, 3, 30), "end": None, "age": 30,
+              "agency": "Försäkringskassan", "reason": None, "consent": True, "id": "stub"}]
+    return write_db(tmp_path / "stub.duckdb", rows)
+
+
+def test_what_the_data_cover_and_the_year_a_link_opens(tmp_path):
+    import datetime as dt
+
+    from core.database import connect_read
+    from metrics.catalog import coverage, covers, default_year
+
+    with connect_read(_stub_and_tail(tmp_path)) as con:
+        cov = coverage(con)
+        assert cov == {"first": dt.date(2021, 1, 1), "last": dt.date(2022, 3, 30)}
+        assert default_year(con, 2026) == 2021  # not the stub 2022
+        assert default_year(con, 2021) == 2021
+        assert covers(cov, dt.date(2021, 1, 1), dt.date(2021, 12, 31))
+        assert not covers(cov, dt.date(2020, 1, 1), dt.date(2020, 12, 31))
+        assert not covers(cov, dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+
+
+def test_no_comparison_with_a_period_the_data_cover_only_in_part(tmp_path, small_con):
+    from core.database import connect_read
+
+    with connect_read(_stub_and_tail(tmp_path)) as con:
+        k = key_figures(con, Y2021)
+        assert not k.previous_covered.any()
+        assert k.loc["participants", "now"] > 0 and k.loc["participants", "before"] is None
+        assert k.loc["participants", "change"] is None and k.loc["cost_per_participant", "change"] is None
+    # the small association's 2020 has exits of its own: covered, compared
+    assert key_figures(small_con, Y2021).previous_covered.all()

@@ -17,7 +17,7 @@ from etl.load import SCHEMA, ensure_database, load_files
 from metrics import Filters
 from metrics.catalog import default_year
 from metrics.people import headline
-from render.format import fmt_int, fmt_kr, fmt_pct
+from render.format import fmt_delta_int, fmt_int, fmt_kr, fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["pages/oversikt.py", "pages/inflode.py", "pages/jamstalldhet.py", "pages/avslut.py", "pages/kostnad.py",
@@ -236,9 +236,12 @@ def january_db(tmp_path_factory):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_a_year_without_exits_opens_with_a_plain_sentence(january_db, monkeypatch, page):
-    at = app(january_db, monkeypatch, page)
+    this_year = dt.date.today().year
+    # without a year in the link: the last complete year (issue 23), never a future one nor the stub of this one
+    assert f"**Urval:** {this_year - 1}" in app(january_db, monkeypatch, page, tables=False).caption[0].value
+    at = app(january_db, monkeypatch, page, year=str(this_year))
     assert not at.exception, at.exception
-    assert str(dt.date.today().year) in at.caption[0].value  # the latest year, never a future one
+    assert f"**Urval:** {this_year}" in at.caption[0].value
     if page in ("pages/oversikt.py", "pages/avslut.py"):
         texts = [x.value for x in [*at.caption, *at.info, *at.markdown]]
         assert any("Inga avslut ännu" in t for t in texts), texts
@@ -675,3 +678,34 @@ def test_the_years_grid_under_protection_runs_in_the_presentation(sample_db, mon
         assert not refused_off_grid(at) and at.metric, at.title[0].value
         at.button(key="next_slide").click().run()
     assert at.title[0].value == "Översikt"
+
+
+def test_a_stub_year_opens_on_the_last_complete_year_and_says_how_far_the_data_reach(tmp_path, monkeypatch):
+    """Issue 23: exports ending 30 March 2022 open on 2021 (not a quarter of 2022 with no exits), the header says
+    'Data t.o.m. 30 mars 2022', and 2021 is not compared with 2020, the exports' tail."""
+    from tests.test_metrics_compare import _stub_and_tail
+
+    db = _stub_and_tail(tmp_path)
+    at = app(db, monkeypatch, tables=False)
+    assert not at.exception
+    assert at.session_state["f_year"] == 2021
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")  # Markdown's escapes
+    assert "Data t.o.m. 30 mars 2022." in captions
+    assert "Ingen jämförelse med 2020" in captions
+    assert all(not m.delta for m in at.metric if m.label in ("Deltagare", "Nya deltagare", "Avslutade"))
+    assert metric(at, "Deltagare").value == "110"  # 2021, not the stub
+    # the stub year chosen: the header says it is not complete
+    at.selectbox(key="f_year").set_value(2022).run()
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "2022 är inte avslutat i uppgifterna" in captions
+    assert "Förändringen på korten är mot 2021." in captions
+
+
+def test_the_cards_show_the_previous_years_value_and_the_change(sample_db, monkeypatch):
+    at = app(sample_db, monkeypatch, tables=False, year="2025")
+    h, before = figures(sample_db, Filters.year(2025)), figures(sample_db, Filters.year(2024))
+    card = metric(at, "Deltagare")
+    assert card.delta == fmt_delta_int(h.loc["participants", "total"] - before.loc["participants", "total"])
+    captions = " ".join(c.value for c in at.caption)
+    assert f"2024: {fmt_int(before.loc['participants', 'total'])}" in captions
+    assert "Under målen" in [s.value for s in at.subheader]

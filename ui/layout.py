@@ -8,10 +8,10 @@ import streamlit as st
 
 from core.vocabulary import SEX_LABELS
 from metrics import Filters
-from metrics.catalog import association_name, status
+from metrics.catalog import association_name, coverage, status
 from render.files import to_csv_bytes
 from render.format import FORMATTERS, fmt_count, fmt_date, fmt_int
-from render.text import describe, md
+from render.text import coverage_line, describe, md
 from render.theme import apply_theme
 
 from auth.roles import TABLE_DOWNLOADS
@@ -54,7 +54,8 @@ def page_header(title: str, question: str, f: Filters, *, several_associations: 
     switch for protection (`own_protection`: the staff export) decides for itself.
     """
     st.title(title)
-    st.caption(f"{question}  \n**Urval:** {md(describe(f))}")
+    covered = coverage_line(run(coverage), f)  # how far the data reach: the director must not read a stub year as a year
+    st.caption(f"{question}  \n**Urval:** {md(describe(f))}" + (f"  \n{md(covered)}" if covered else ""))
     for text in notices():
         st.info(text, icon=":material/link:")
     if run(status)["source"] == "sample":

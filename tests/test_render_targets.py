@@ -1,0 +1,42 @@
+"""render/targets.py: the initiatives below their targets, with the gap, from the rows a page shows."""
+from __future__ import annotations
+
+import pandas as pd
+
+from metrics.suppress import HIDDEN_PRIMARY, HIDDEN_SECONDARY
+from render.format import fmt_delta_int, fmt_pct, fmt_pp
+from render.targets import below_targets
+
+ROWS = pd.DataFrame([
+    # initiative, participants, planned, women share, its target, to work, its target
+    ("Alfa", 12, 20, 0.40, 0.50, 0.30, 0.25),
+    ("Beta", 45, 50, 0.55, 0.50, None, 0.30),     # to-work share withheld: no gap
+    ("Gamma", HIDDEN_PRIMARY, 10, None, 0.50, 0.10, 0.20),  # a hidden count gives no gap
+    ("Delta", 30, None, 0.20, None, 0.50, 0.40),  # no targets in the register
+    ("Epsilon", HIDDEN_SECONDARY, 40, 0.45, 0.50, 0.20, None),
+], columns=["initiative", "participants_total", "target_participants", "women_share", "target_women_share",
+            "positive_share_total", "target_positive_share"])
+
+
+def test_each_shortfall_once_with_its_gap_the_largest_first():
+    df = below_targets(ROWS, calendar_year=True)
+    assert [tuple(r) for r in df.itertuples(index=False)] == [
+        # 12 of 20 planned is further off than 45 of 50
+        ("Alfa", "Deltagare per år", "12", "20", fmt_delta_int(-8)),
+        ("Beta", "Deltagare per år", "45", "50", fmt_delta_int(-5)),
+        ("Alfa", "Andel kvinnor", fmt_pct(0.40), fmt_pct(0.50), fmt_pp(-0.10)),
+        ("Epsilon", "Andel kvinnor", fmt_pct(0.45), fmt_pct(0.50), fmt_pp(-0.05)),
+        ("Gamma", "Till arbete/studier", fmt_pct(0.10), fmt_pct(0.20), fmt_pp(-0.10)),
+    ]
+    assert fmt_pp(-0.10).endswith("procentenheter") and fmt_pct(0.4).startswith("40,0")
+
+
+def test_the_yearly_participant_target_is_compared_only_for_a_year():
+    df = below_targets(ROWS, calendar_year=False)
+    assert "Deltagare per år" not in set(df["Mål för"]) and len(df) == 3
+
+
+def test_nothing_below_gives_an_empty_list_with_its_columns():
+    df = below_targets(ROWS.assign(target_participants=1, target_women_share=0.1, target_positive_share=0.05),
+                       calendar_year=True)
+    assert df.empty and list(df.columns) == ["Insats", "Mål för", "Utfall", "Mål", "Avvikelse"]
