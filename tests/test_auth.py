@@ -296,3 +296,35 @@ def test_several_processes_append_safely(tmp_path):
     counts = dict(con.execute("SELECT actor, count(*) FROM audit_log GROUP BY actor").fetchall())
     assert counts == {"p0": 40, "p1": 40, "p2": 40, "p3": 40}
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# --------------------------------------------------------------------------- the open local mode's host names
+
+@pytest.mark.parametrize("host, local", [
+    ("localhost", True), ("localhost:8501", True), ("127.0.0.1:8610", True), ("[::1]:80", True), ("[::1]", True),
+    ("LOCALHOST", True), ("LocalHost:8501", True),
+    ("localhost.evil.com", False), ("localhost.evil.com:8501", False), ("127.0.0.1.nip.io", False),
+    ("127.0.0.1.nip.io:8501", False), ("evil.example:8610", False), ("", False), (None, False),
+    ("localhost.", False), ("localhost.:8501", False), ("::1", False), ("[::1].evil.com", False),
+    ("localhost:0", False), ("localhost:65536", False), ("localhost:", False), (" localhost", False),
+    ("localhost\n", False), ("localhost:8501 evil", False), ("user@localhost", False), ("127.0.0.2", False),
+    ("0.0.0.0", False), ("127.1", False), ("2130706433", False), ("localhost/x", False),
+])
+def test_only_this_machines_own_names_count_as_local_hosts(host, local):
+    """Issue 22 §1: the Host header of the open local mode; anything a rebinding attacker can own is refused."""
+    from ui.access import is_local_host
+
+    assert is_local_host(host) is local
+
+
+@pytest.mark.parametrize("origin, local", [
+    ("http://localhost:8501", True), ("https://127.0.0.1", True), ("http://[::1]:8501", True),
+    ("HTTP://LOCALHOST:8501", True),
+    ("http://evil.example:8610", False), ("http://localhost.evil.com:8501", False), ("null", False), ("", False),
+    ("http://localhost:8501/", False), ("localhost:8501", False), ("file://localhost", False),
+    ("http://127.0.0.1.nip.io", False), ("http://localhost.:8501", False),
+])
+def test_only_this_machines_own_pages_count_as_local_origins(origin, local):
+    from ui.access import is_local_origin
+
+    assert is_local_origin(origin) is local

@@ -430,6 +430,39 @@ def test_a_remote_request_is_refused_when_nothing_is_configured(no_signin, clien
     assert not at.sidebar.selectbox and not at.sidebar.warning
 
 
+@pytest.mark.parametrize("host, origin", [
+    ("evil.example:8610", "http://evil.example:8610"),  # DNS rebinding: the attacker's name points at 127.0.0.1
+    ("evil.example:8610", None),
+    ("localhost:8610", "http://evil.example:8610"),      # a foreign page's socket to the right name
+    ("localhost.evil.com:8610", "http://localhost.evil.com:8610"),
+    ("127.0.0.1.nip.io:8610", None),
+    ("localhost.:8610", None),
+    ("", None),
+    ("localhost:8610", "null"),
+])
+def test_this_machine_by_another_name_is_refused_when_nothing_is_configured(no_signin, client, host, origin):
+    """Issue 22 §1: from 127.0.0.1 itself, but asked for by a name that is not this machine's own."""
+    client(None, {"Host": host} | ({"Origin": origin} if origin else {}))
+    at = app(year="2024")
+    assert not at.exception, at.exception
+    assert titles(at) == ["Insatskollen visas bara på serverns egen dator"]
+    assert "localhost eller 127.0.0.1" in at.markdown[0].value
+    assert not at.metric and not at.get("plotly_chart") and not at.dataframe and not downloads(at)
+    for page in ("pages/export.py", "pages/data.py", "pages/konton.py"):
+        at = open_page(at, page)
+        assert titles(at) == ["Insatskollen visas bara på serverns egen dator"], page
+        assert not at.dataframe and not downloads(at) and not at.file_uploader, page
+
+
+@pytest.mark.parametrize("host, origin", [("localhost:8501", "http://localhost:8501"), ("127.0.0.1:8501", None),
+                                          ("[::1]:8501", "http://[::1]:8501"), ("LOCALHOST:8501", None)])
+def test_this_machine_by_its_own_name_is_served(no_signin, client, host, origin):
+    client(None, {"Host": host} | ({"Origin": origin} if origin else {}))
+    at = app(year="2024")
+    assert not at.exception, at.exception
+    assert titles(at)[0] == "Översikt" and at.metric
+
+
 @pytest.mark.parametrize("ip", [None, "127.0.0.2", "::ffff:127.0.0.1", "::1"])
 def test_this_machine_works_as_before_with_a_banner(no_signin, client, ip):
     client(ip)

@@ -20,6 +20,10 @@ is no client at all, as under AppTest); other loopback forms (127.0.0.2, ::ffff:
 checked with `ipaddress`. Uvicorn, under Streamlit, puts a proxy's X-Forwarded-For in place of
 the address when the proxy connects from 127.0.0.1, and any request carrying forwarding headers
 counts as remote, so a reverse proxy on the same machine cannot make the world look local.
+The address alone is not enough (issue 22): a web page the server's own user opens can point its
+own name at 127.0.0.1 (DNS rebinding) and talk to the app from this machine. Such a request names
+the attacker's host in Host and Origin, so the open mode also needs both to be exactly localhost,
+127.0.0.1 or [::1] (`is_local_host`, `is_local_origin`).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import hashlib
 import ipaddress
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -120,8 +125,44 @@ def is_local_address(ip: str | None) -> bool:
     return addr.is_loopback
 
 
+_LOCAL_NAME = r"(?:localhost|127\.0\.0\.1|\[::1\])(?::(?P<port>[0-9]{1,5}))?"
+_LOCAL_HOST = re.compile(_LOCAL_NAME, re.IGNORECASE)
+_LOCAL_ORIGIN = re.compile(r"https?://" + _LOCAL_NAME, re.IGNORECASE)
+
+
+def _local_name(pattern: re.Pattern, value: object) -> bool:
+    m = pattern.fullmatch(value) if isinstance(value, str) else None
+    return m is not None and (m["port"] is None or 0 < int(m["port"]) <= 65535)
+
+
+def is_local_host(host: object) -> bool:
+    """A Host header that names this machine and nothing else: localhost, 127.0.0.1 or [::1], any port.
+    Exact: no subdomain (localhost.evil.com), no name that merely contains one (127.0.0.1.nip.io), no
+    trailing dot; letter case is ignored, since host names have none."""
+    return _local_name(_LOCAL_HOST, host)
+
+
+def is_local_origin(origin: object) -> bool:
+    """An Origin header of a page served from this machine by one of the names is_local_host accepts."""
+    return _local_name(_LOCAL_ORIGIN, origin)
+
+
+def _local_names() -> bool:
+    """Whether the request's Host (and Origin, when sent) name this machine. A request without any
+    headers has no client at all (AppTest, a script run on the server): nothing was named."""
+    try:
+        headers = st.context.headers
+        if not len(headers):
+            return True
+        hosts, origins = headers.get_all("Host"), headers.get_all("Origin")
+    except Exception:  # no client: nothing was named
+        return True
+    return len(hosts) == 1 and is_local_host(hosts[0]) and all(is_local_origin(o) for o in origins)
+
+
 def is_local() -> bool:
-    return not _forwarded() and is_local_address(client_address())
+    """This machine, asked for by its own name: the open mode's only visitor."""
+    return not _forwarded() and is_local_address(client_address()) and _local_names()
 
 
 # --------------------------------------------------------------------------- the viewer
@@ -359,7 +400,8 @@ def _remote_refused() -> None:
     st.title("Insatskollen visas bara på serverns egen dator")
     st.markdown(
         "Ingen inloggning är inställd ännu, så Insatskollen visas bara i en webbläsare på datorn där den "
-        "körs – inte för andra datorer i nätverket.\n\n"
+        "körs, på adressen localhost eller 127.0.0.1 – inte för andra datorer i nätverket och inte under något "
+        "annat namn.\n\n"
         "**Så öppnar du den för fler:** den som sköter servern skapar ett konto per person, till exempel\n\n"
         "```\npython -m auth add anna --role administratör\n```\n\n"
         "(rollerna är läsare, handläggare och administratör), eller ställer in inloggning med organisationens "
