@@ -203,9 +203,9 @@ class Clock:
         return self.t
 
 
-def test_failures_for_a_name_double_the_wait():
+def test_failures_for_a_name_double_the_wait(tmp_path):
     clock = Clock()
-    th = Throttle(clock=clock)
+    th = Throttle(clock=clock, path=tmp_path / "audit.sqlite")
     for _ in range(3):
         assert th.wait("anna", "10.0.0.1") == 0
         th.failed("anna", "10.0.0.1")
@@ -225,16 +225,16 @@ def test_failures_for_a_name_double_the_wait():
     assert th.wait("anna", "10.0.0.1") == 0
 
 
-def test_failures_from_one_address_slow_every_name_from_it():
-    th = Throttle(clock=Clock())
+def test_failures_from_one_address_slow_every_name_from_it(tmp_path):
+    th = Throttle(clock=Clock(), path=tmp_path / "audit.sqlite")
     for i in range(10):
         th.failed(f"namn{i}", "203.0.113.7")
     assert th.wait("någon-ny", "203.0.113.7") == 1
     assert th.wait("någon-ny", "203.0.113.8") == 0
 
 
-def test_success_clears_the_name_but_not_the_address():
-    th = Throttle(clock=Clock())
+def test_success_clears_the_name_but_not_the_address(tmp_path):
+    th = Throttle(clock=Clock(), path=tmp_path / "audit.sqlite")
     for i in range(10):
         th.failed("anna", "203.0.113.7")
     th.succeeded("anna")
@@ -242,10 +242,99 @@ def test_success_clears_the_name_but_not_the_address():
     assert th.wait("anna", "203.0.113.7") > 0
 
 
-def test_the_throttle_keeps_no_name_in_clear():
-    th = Throttle(clock=Clock())
+def test_the_throttle_keeps_no_name_in_clear(tmp_path):
+    th = Throttle(clock=Clock(), path=tmp_path / "audit.sqlite")
     th.failed("mitt-hemliga-lösenord", None)
-    assert not any("mitt-hemliga-lösenord" in key for key in th._counts)
+    keys = [k for (k,) in sqlite3.connect(tmp_path / "audit.sqlite").execute("SELECT key FROM signin_throttle")]
+    assert sorted(k.split(":")[0] for k in keys) == ["adress", "namn"]
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("audit.sqlite*"))
+    assert "mitt-hemliga-lösenord".encode() not in stored
+
+
+# Issue 22 §2: look, count and check as one step, in the audit database that every replica shares.
+
+def _guessers(th_for, account_path: Path, n: int, password: str = "fel-gissning-123") -> tuple[list, list]:
+    """n threads guessing one account's password at once (a barrier lines them up); each its own Throttle
+    object when th_for gives one, as replicas of the app would. Returns (checked names, results)."""
+    import threading
+
+    checked, results, lock = [], [], threading.Lock()
+    barrier = threading.Barrier(n)
+
+    def check():
+        with lock:
+            checked.append(threading.current_thread().name)
+        return accounts.authenticate("anna", password, account_path)
+
+    def guess(i):
+        barrier.wait()
+        r = th_for(i).attempt("anna", "203.0.113.7", check)
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=guess, args=(i,), name=f"g{i}") for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return checked, results
+
+
+@pytest.fixture(scope="module")
+def anna_account(tmp_path_factory):
+    path = tmp_path_factory.mktemp("throttle_accounts") / "accounts.toml"
+    accounts.upsert("anna", ADMIN, "annas-rätta-lösen", path)
+    return path
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_concurrent_guesses_get_at_most_the_free_tries_checked(tmp_path, anna_account, replicas):
+    from auth.throttle import FREE_PER_NAME
+
+    throttles = [Throttle(path=tmp_path / "audit.sqlite") for _ in range(replicas)]
+    checked, results = _guessers(lambda i: throttles[i % replicas], anna_account, 10)
+    assert len(results) == 10
+    assert len(checked) == FREE_PER_NAME  # not 10: the other seven were told to wait, unchecked
+    assert sorted(wait > 0 for wait, _ in results) == [False] * FREE_PER_NAME + [True] * (10 - FREE_PER_NAME)
+    assert all(account is None for _, account in results)
+    (failures,) = sqlite3.connect(tmp_path / "audit.sqlite").execute(
+        "SELECT failures FROM signin_throttle WHERE key LIKE 'namn:%'").fetchone()
+    assert failures == FREE_PER_NAME
+
+
+def test_a_success_takes_its_reserved_try_back(tmp_path, anna_account):
+    """Counting a try before checking it must not make ten colleagues behind one address wait after their
+    ten good sign-ins, nor leave the right password counted as a failure."""
+    th = Throttle(path=tmp_path / "audit.sqlite")
+    for _ in range(12):
+        wait, account = th.attempt("anna", "203.0.113.7", lambda: accounts.authenticate(
+            "anna", "annas-rätta-lösen", anna_account))
+        assert wait == 0 and account is not None and account.name == "anna"
+    rows = dict(sqlite3.connect(tmp_path / "audit.sqlite").execute("SELECT key, failures FROM signin_throttle"))
+    assert rows == {"adress:203.0.113.7": 0}
+    assert th.wait("anna", "203.0.113.7") == 0
+
+
+def test_a_check_that_fails_takes_its_try_back(tmp_path):
+    th = Throttle(path=tmp_path / "audit.sqlite")
+
+    def broken():
+        raise accounts.AccountError("kontofilen kan inte läsas")
+
+    for _ in range(5):
+        with pytest.raises(accounts.AccountError):
+            th.attempt("anna", None, broken)
+    assert th.wait("anna", None) == 0
+
+
+def test_a_broken_throttle_file_checks_nothing(tmp_path):
+    blocker = tmp_path / "fil"
+    blocker.write_text("")
+    th = Throttle(path=blocker / "audit.sqlite")
+    called = []
+    with pytest.raises(audit.AuditError, match="granskningsloggen"):
+        th.attempt("anna", None, lambda: called.append(1))
+    assert called == []
 
 
 # --------------------------------------------------------------------------- the audit log

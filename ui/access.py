@@ -369,26 +369,29 @@ def _attempt_sign_in() -> None:
     except local_accounts.AccountError:
         known = None
     actor = known or audit.UNKNOWN_NAME  # an unknown name may be a password typed in the wrong field
-    wait = THROTTLE.wait(name, address)
+    try:  # look, count and check as one step, shared by every session and replica (auth/throttle.py)
+        wait, account = THROTTLE.attempt(name, address, lambda: local_accounts.authenticate(name, password))
+    except local_accounts.AccountError as e:
+        st.session_state[NOTICE_KEY] = ("error", str(e))
+        return
+    except audit.AuditError as e:  # no record of tries, no check: the guesser must not gain from a broken file
+        _LOG.warning("%s", e)
+        st.session_state[NOTICE_KEY] = ("error", "Inloggningen kan inte kontrolleras just nu, eftersom "
+                                                 "granskningsloggen inte kan skrivas. Försök igen om en stund eller "
+                                                 "kontakta förbundets administratör.")
+        return
+    finally:
+        del password
     if wait > 0:
         _audit(audit.SIGN_IN_THROTTLED, actor)
         seconds = math.ceil(wait)
         st.session_state[NOTICE_KEY] = ("error", f"För många misslyckade försök. Vänta {seconds} "
                                                  f"{'sekund' if seconds == 1 else 'sekunder'} och försök igen.")
         return
-    try:
-        account = local_accounts.authenticate(name, password)
-    except local_accounts.AccountError as e:
-        st.session_state[NOTICE_KEY] = ("error", str(e))
-        return
-    finally:
-        del password
     if account is None:
-        THROTTLE.failed(name, address)
         _audit(audit.SIGN_IN_FAILED, actor)
         st.session_state[NOTICE_KEY] = ("error", "Fel användarnamn eller lösenord.")
         return
-    THROTTLE.succeeded(name)
     now = time.time()
     st.session_state[SESSION_KEY] = {"name": account.name, "via": "konto", "stamp": _stamp(account),
                                      "signed_in": now, "last_seen": now}
