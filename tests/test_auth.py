@@ -170,12 +170,100 @@ default_role = "reader"
 """, encoding="utf-8")
     cfg = config.load(path)
     assert cfg.idle_minutes == 20
-    assert cfg.role_for({"email": "anna.berg@kommun.se"}) == ADMIN
-    assert cfg.role_for({"preferred_username": "ANNA.BERG@kommun.se"}) == ADMIN  # Entra's user name
-    assert cfg.role_for({"email": "x@kommun.se", "groups": ["g-read", "g-staff"]}) == STAFF  # highest group
-    assert cfg.role_for({"email": "styr@kommun.se", "groups": ["g-staff"]}) == READER  # the e-mail wins
-    assert cfg.role_for({"email": "ny@kommun.se"}) == READER  # default_role
-    assert cfg.identity({"email": "Anna.Berg@Kommun.se", "sub": "abc"}) == "anna.berg@kommun.se"
+
+    def role(**claims):
+        return cfg.role_for({"iss": ISS, "email_verified": True} | claims, {ISS})
+
+    assert role(email="anna.berg@kommun.se") == ADMIN
+    assert role(email="x@kommun.se", groups=["g-read", "g-staff"]) == STAFF  # highest group
+    assert role(email="styr@kommun.se", groups=["g-staff"]) == READER  # the e-mail wins
+    assert role(email="ny@kommun.se") == READER  # default_role
+    assert cfg.identity({"email": "Anna.Berg@Kommun.se", "email_verified": True, "sub": "abc"}) == "anna.berg@kommun.se"
+
+
+ISS = "https://login.example/tenant-1/v2.0"
+ROLES_TOML = """
+[oidc]
+default_role = ""
+[oidc.emails]
+"anna.berg@kommun.se" = "administratör"
+[oidc.groups]
+"g-staff" = "handläggare"
+"""
+
+
+@pytest.mark.parametrize("claims, role", [
+    ({"email": "anna.berg@kommun.se", "email_verified": True}, ADMIN),
+    ({"email": "ANNA.Berg@kommun.se ", "email_verified": "true"}, ADMIN),  # a provider that sends the text
+    # issue 22 §3: a user name that is an administrator's e-mail gives nothing, alone or beside another e-mail
+    ({"preferred_username": "anna.berg@kommun.se"}, ""),
+    ({"upn": "anna.berg@kommun.se", "email_verified": True}, ""),
+    ({"preferred_username": "anna.berg@kommun.se", "email": "mallory@evil.example", "email_verified": True}, ""),
+    ({"unique_name": "anna.berg@kommun.se", "name": "anna.berg@kommun.se"}, ""),
+    # an e-mail the provider does not vouch for
+    ({"email": "anna.berg@kommun.se"}, ""),
+    ({"email": "anna.berg@kommun.se", "email_verified": False}, ""),
+    ({"email": "anna.berg@kommun.se", "email_verified": "false"}, ""),
+    ({"email": "anna.berg@kommun.se", "email_verified": 1}, ""),
+    ({"email": "anna.berg@kommun.se", "email_verified": None}, ""),
+    # groups still count without an e-mail (a group id is the directory's own)
+    ({"preferred_username": "anna.berg@kommun.se", "groups": ["g-staff"]}, STAFF),
+    ({"email": "anna.berg@kommun.se", "groups": ["g-staff"]}, STAFF),  # unverified: the group's role, not admin
+])
+def test_oidc_roles_come_from_the_verified_email_only(tmp_path, claims, role):
+    path = tmp_path / "auth.toml"
+    path.write_text(ROLES_TOML, encoding="utf-8")
+    assert config.load(path).role_for({"iss": ISS} | claims, {ISS}) == role
+
+
+@pytest.mark.parametrize("iss", [None, "", "https://login.example/tenant-2/v2.0", "https://evil.example",
+                                 ISS + "/", ISS.upper(), ["https://login.example/tenant-1/v2.0"]])
+def test_oidc_roles_come_from_the_configured_issuer_only(tmp_path, iss):
+    path = tmp_path / "auth.toml"
+    path.write_text(ROLES_TOML, encoding="utf-8")
+    cfg = config.load(path)
+    claims = {"email": "anna.berg@kommun.se", "email_verified": True, "groups": ["g-staff"]}
+    assert cfg.role_for({"iss": ISS} | claims, {ISS}) == ADMIN  # the control
+    assert cfg.role_for(({"iss": iss} if iss is not None else {}) | claims, {ISS}) == ""
+    assert cfg.role_for({"iss": ISS} | claims, set()) == ""  # no issuer configured at all: nobody
+
+
+def test_the_issuer_in_auth_toml_wins_over_the_providers(tmp_path):
+    path = tmp_path / "auth.toml"
+    path.write_text('[oidc]\nissuer = "https://login.example/tenant-9/v2.0"\ndefault_role = "läsare"\n',
+                    encoding="utf-8")
+    cfg = config.load(path)
+    assert cfg.role_for({"iss": "https://login.example/tenant-9/v2.0"}, {ISS}) == READER
+    assert cfg.role_for({"iss": ISS}, {ISS}) == ""
+
+
+def test_a_configured_email_claim_and_verification_claim(tmp_path):
+    """Entra vouches for an e-mail's domain with the optional claim xms_edov, not email_verified."""
+    path = tmp_path / "auth.toml"
+    path.write_text(ROLES_TOML.replace("[oidc]\n", '[oidc]\nemail_verified_claim = "xms_edov"\n'), encoding="utf-8")
+    cfg = config.load(path)
+    assert cfg.role_for({"iss": ISS, "email": "anna.berg@kommun.se", "xms_edov": True}, {ISS}) == ADMIN
+    assert cfg.role_for({"iss": ISS, "email": "anna.berg@kommun.se", "email_verified": True}, {ISS}) == ""
+
+
+@pytest.mark.parametrize("claim", ["preferred_username", "upn", "UPN", "unique_name", "name"])
+def test_a_user_name_cannot_be_made_the_email_claim(tmp_path, claim):
+    path = tmp_path / "auth.toml"
+    path.write_text(f'[oidc]\nemail_claim = "{claim}"\n', encoding="utf-8")
+    with pytest.raises(config.ConfigError, match="email_claim"):
+        config.load(path)
+
+
+def test_an_unverified_name_is_marked_in_the_log():
+    cfg = config.SignInConfig()
+    assert cfg.identity({"preferred_username": "Anna.Berg@kommun.se"}) == "anna.berg@kommun.se (ej verifierad)"
+    assert cfg.identity({"email": "anna.berg@kommun.se"}) == "anna.berg@kommun.se (ej verifierad)"
+    assert cfg.identity({"sub": "abc"}) == "abc"
+
+
+def test_the_issuer_is_the_discovery_address_less_its_well_known_path():
+    assert config.issuer_of(ISS + "/.well-known/openid-configuration") == ISS
+    assert config.issuer_of("https://login.example/openid") is None and config.issuer_of(None) is None
 
 
 @pytest.mark.parametrize("content, message", [

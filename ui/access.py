@@ -69,6 +69,8 @@ class Setup:
     config: signin_config.SignInConfig = field(default_factory=signin_config.SignInConfig)
     providers: list = field(default_factory=list)  # OIDC providers: None for [auth] itself, else names
     error: str | None = None
+    issuers: frozenset = frozenset()  # the issuers the providers' server_metadata_url name
+
 
     @property
     def configured(self) -> bool:
@@ -89,9 +91,23 @@ def oidc_providers() -> list[str | None]:
     return found
 
 
+def oidc_issuers() -> frozenset[str]:
+    """The issuers named by the server_metadata_url of [auth] and each [auth.NAME] in secrets.toml: a token
+    from any other issuer gets no role (unless auth.toml's [oidc] issuer names the one to trust)."""
+    try:
+        section = st.secrets["auth"]
+    except (KeyError, FileNotFoundError):
+        return frozenset()
+    if not hasattr(section, "items"):
+        return frozenset()
+    found = {signin_config.issuer_of(section.get("server_metadata_url"))}
+    found |= {signin_config.issuer_of(v.get("server_metadata_url")) for _k, v in section.items() if hasattr(v, "get")}
+    return frozenset(i for i in found if i)
+
+
 def setup() -> Setup:
     try:
-        return Setup(local_accounts.load(), signin_config.load(), oidc_providers())
+        return Setup(local_accounts.load(), signin_config.load(), oidc_providers(), issuers=oidc_issuers())
     except (local_accounts.AccountError, signin_config.ConfigError) as e:
         return Setup(error=str(e))
 
@@ -210,7 +226,7 @@ def _resolve(s: Setup) -> tuple[Viewer | None, str]:
             name = s.config.identity(user)
             if session and session.get("via") == "oidc" and session.get("name") == name and expired:
                 return None, "expired"
-            role = s.config.role_for(user)
+            role = s.config.role_for(user, s.issuers)
             return (Viewer(name, role, "oidc"), "ok") if role else (None, "no_role")
     if session and session.get("via") == "konto":
         account = s.accounts.get(session.get("name"))
@@ -273,12 +289,15 @@ def _touch(viewer: Viewer) -> None:
     if viewer.via == "oidc" and not (isinstance(session, dict) and session.get("name") == viewer.name):
         session = {"name": viewer.name, "via": "oidc", "signed_in": now}
         _audit(audit.SIGN_IN, viewer.name, role=viewer.role, detail="via organisationens inloggning (OIDC)")
+    if viewer.via == "oidc":  # the claims the role was derived from, to derive it again when a file is built
+        session["claims"] = st.user.to_dict()
     session["last_seen"] = now
     st.session_state[SESSION_KEY] = session
 
 
 def _end_session(event: str | None, notice: str) -> None:
     session = st.session_state.pop(SESSION_KEY, None) or {}
+    session["ended"] = True  # a download button drawn before now builds nothing (guarded)
     if event:
         _audit(event, session.get("name", "?"))
     st.session_state[NOTICE_KEY] = ("info", notice)
@@ -477,32 +496,50 @@ def leave_pages_autodiscovery() -> None:
         st.rerun()
 
 
-def _still_allowed(viewer: Viewer, permission: str) -> bool:
-    """Checked again when a download is built: the account may have been removed or demoted since."""
+def _still_allowed(viewer: Viewer, permission: str, session: dict | None = None,
+                   issuers: frozenset = frozenset()) -> bool:
+    """Checked again when a download is built (issue 22 §4): the viewer's role is derived again from the
+    settings as they are now. A local account must still exist with the same password and a role that
+    may; an OIDC viewer's role is derived again from the claims the session signed in with and auth.toml
+    as it is now (`issuers`: the providers' issuers, taken with the session, since secrets.toml changes
+    only with a restart); a session signed out, ended or idle too long since the page was drawn gets nothing."""
     if not viewer.may(permission):
         return False
     try:
-        found = local_accounts.load()
-    except local_accounts.AccountError:
+        found, config = local_accounts.load(), signin_config.load()
+    except (local_accounts.AccountError, signin_config.ConfigError):
+        return False
+    if viewer.via == "ingen":  # sign-in configured since the page was drawn: sign in first
+        return not found and not oidc_providers()
+    if not isinstance(session, dict) or session.get("ended") or session.get("name") != viewer.name:
+        return False
+    if time.time() - float(session.get("last_seen", 0)) > config.idle_minutes * 60:
         return False
     if viewer.via == "konto":
         account = found.get(viewer.name)
-        return account is not None and permission in Viewer(account.name, account.role, "konto").permissions
-    if viewer.via == "ingen":  # sign-in configured since the page was drawn: sign in first
-        return not found and not oidc_providers()
-    return True
+        return (account is not None and _stamp(account) == session.get("stamp")
+                and permission in Viewer(account.name, account.role, "konto").permissions)
+    if viewer.via == "oidc":
+        claims = session.get("claims")
+        if not isinstance(claims, dict) or config.identity(claims) != viewer.name:
+            return False
+        return permission in Viewer(viewer.name, config.role_for(claims, issuers), "oidc").permissions
+    return False
 
 
 def guarded(build: Callable[[], bytes], permission: str, detail: str) -> Callable[[], bytes]:
     """A download's builder that checks the permission again when clicked and logs individual rows.
 
-    Streamlit runs a deferred download outside the session (no session state), so who asked is
-    taken now. Without the permission, or when the log cannot be written, no file is made.
+    Streamlit runs a deferred download outside the session (no session state), so who asked, and the
+    session's sign-in (the dict itself: signing out marks it ended), are taken now. Without the
+    permission, or when the log cannot be written, no file is made.
     """
     viewer, client = current(), client_address() or "lokal"
+    session = st.session_state.get(SESSION_KEY)
+    issuers = oidc_issuers() if viewer is not None and viewer.via == "oidc" else frozenset()
 
     def run() -> bytes:
-        if viewer is None or not _still_allowed(viewer, permission):
+        if viewer is None or not _still_allowed(viewer, permission, session, issuers):
             raise PermissionError("ingen behörighet för den här filen")
         data = build()
         if permission == INDIVIDUAL_ROWS:
@@ -516,6 +553,7 @@ def guarded(build: Callable[[], bytes], permission: str, detail: str) -> Callabl
 
 def _sign_out() -> None:
     session = st.session_state.pop(SESSION_KEY, None) or {}
+    session["ended"] = True  # a download button drawn before now builds nothing (guarded)
     v = current()
     _audit(audit.SIGN_OUT, session.get("name") or (v.name if v else "?"))
     st.session_state[NOTICE_KEY] = ("info", "Du är utloggad.")
