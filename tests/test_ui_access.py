@@ -620,6 +620,23 @@ def test_a_password_change_ends_what_the_page_offered(env, deferred):
     assert titles(at.run()) == ["Insatskollen"]
 
 
+def test_a_demoted_account_gets_no_table_either(env, deferred):
+    """Issue 22 §4: the unprotected tables (the workbook, a table's CSV, the follow-up with exact counts, the CSV
+    under a chart) are checked again when clicked, like the rows."""
+    at = open_page(sign_in(app(year="2024"), "hanna"), "pages/export.py")
+    at = open_tables(open_page(at, "pages/inflode.py"))
+    builders = {name: build for name, build in deferred.items()  # the board pack is for every role
+                if "deltagarrader" not in name and not name.endswith(".pptx")}
+    assert any(n.startswith("uppfoljning") for n in builders) and any(n.endswith(".csv") for n in builders)
+    assert len(builders) >= 4
+    for name, build in builders.items():
+        assert build(), name  # the control: each builds before the change
+    accounts.upsert("hanna", "läsare", PASSWORDS["hanna"][1], env / "accounts.toml")
+    for name, build in builders.items():
+        with pytest.raises(PermissionError):
+            build()
+
+
 def test_signing_out_ends_what_the_page_offered(env, deferred):
     at = open_page(sign_in(app(year="2024"), "hanna"), "pages/export.py")
     build = _rows_builder(deferred)
