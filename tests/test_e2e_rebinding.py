@@ -61,7 +61,7 @@ def _handshake(port: int, host: str, origin: str | None) -> int:
     """The HTTP status of a websocket handshake to the app, written by hand so that Host and Origin are exactly
     these (a client library sets its own Host)."""
     key = base64.b64encode(os.urandom(16)).decode()
-    lines = [f"GET /_stcore/stream HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
+    lines = ["GET /_stcore/stream HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
              f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: streamlit"]
     lines += [f"Origin: {origin}"] if origin else []
     with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:

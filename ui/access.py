@@ -400,7 +400,7 @@ def _attempt_sign_in() -> None:
                                                  "kontakta förbundets administratör.")
         return
     finally:
-        del password
+        password = ""  # forget it: the check above was its only use
     if wait > 0:
         _audit(audit.SIGN_IN_THROTTLED, actor)
         seconds = math.ceil(wait)
