@@ -7,8 +7,12 @@ role when signing in through the organisation's identity provider (OIDC, e.g. Mi
     [oidc]
     groups_claim = "groups"           # the ID-token claim holding group ids (Entra: "groups", or "roles")
     default_role = ""                 # role for anyone else who signs in ("" = nobody else gets in)
+    issuer = ""                       # the only issuer whose tokens get a role ("" = the one secrets.toml's
+                                      # server_metadata_url names: that URL less /.well-known/openid-configuration)
+    email_claim = "email"             # the claim looked up in [oidc.emails]
+    email_verified_claim = "email_verified"  # must be true for the e-mail to count (Entra: "xms_edov")
 
-    [oidc.emails]                     # e-mail (or Entra user name) -> role; wins over groups
+    [oidc.emails]                     # verified e-mail -> role; wins over groups
     "anna.berg@kommun.se" = "administratör"
 
     [oidc.groups]                     # group id -> role; the highest role of a person's groups counts
@@ -16,6 +20,11 @@ role when signing in through the organisation's identity provider (OIDC, e.g. Mi
 
 The file is optional (no file: 30 minutes, and no one gets a role through OIDC). A file that
 cannot be read is an error, so that a typo never opens the app wider than meant.
+
+Which claims count (issue 22 §3): a role comes only from a token of the configured issuer, and the
+e-mail table is asked only with the e-mail claim its provider vouches for (email_verified true).
+`preferred_username` and `upn` are names a user or a foreign directory can set to anything, often
+someone else's e-mail address, so they are never looked up and cannot be chosen as email_claim.
 """
 from __future__ import annotations
 
@@ -36,6 +45,22 @@ class ConfigError(ValueError):
     """Swedish, names the file and the setting."""
 
 
+UNTRUSTED_CLAIMS = frozenset({"preferred_username", "upn", "unique_name", "name", "nickname", "given_name",
+                              "family_name", "sub"})
+
+
+def issuer_of(server_metadata_url: object) -> str | None:
+    """The issuer a provider's discovery address names (OIDC Discovery: issuer + /.well-known/openid-configuration)."""
+    suffix = "/.well-known/openid-configuration"
+    if isinstance(server_metadata_url, str) and server_metadata_url.endswith(suffix):
+        return server_metadata_url[: -len(suffix)]
+    return None
+
+
+def _true(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
 @dataclass(frozen=True)
 class SignInConfig:
     idle_minutes: int = DEFAULT_IDLE_MINUTES
@@ -43,14 +68,32 @@ class SignInConfig:
     default_role: str = ""
     emails: dict[str, str] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
+    issuer: str = ""
+    email_claim: str = "email"
+    email_verified_claim: str = "email_verified"
 
-    def role_for(self, claims: dict) -> str:
-        """The role for an identity provider's claims: the e-mail's role if listed, else the highest
-        role of the person's groups, else default_role; "" for none."""
-        for key in ("email", "preferred_username", "upn"):
-            value = claims.get(key)
-            if isinstance(value, str) and value.strip().lower() in self.emails:
-                return self.emails[value.strip().lower()]
+    def trusted_issuer(self, claims: dict, issuers=()) -> bool:
+        """Whether the token comes from the configured issuer (auth.toml's, else one secrets.toml names)."""
+        allowed = {self.issuer} if self.issuer else {i for i in issuers if i}
+        iss = claims.get("iss")
+        return isinstance(iss, str) and iss in allowed
+
+    def verified_email(self, claims: dict) -> str | None:
+        """The e-mail claim, in lower case, when the provider says it is verified; else None."""
+        value = claims.get(self.email_claim)
+        if isinstance(value, str) and value.strip() and _true(claims.get(self.email_verified_claim)):
+            return value.strip().lower()
+        return None
+
+    def role_for(self, claims: dict, issuers=()) -> str:
+        """The role for an identity provider's claims: nothing unless the token is the configured issuer's;
+        then the verified e-mail's role if listed, else the highest role of the person's groups, else
+        default_role; "" for none."""
+        if not self.trusted_issuer(claims, issuers):
+            return ""
+        email = self.verified_email(claims)
+        if email is not None and email in self.emails:
+            return self.emails[email]
         found = claims.get(self.groups_claim) or []
         if isinstance(found, str):
             found = [found]
@@ -59,14 +102,18 @@ class SignInConfig:
             return max(roles, key=rank)
         return self.default_role
 
-    @staticmethod
-    def identity(claims: dict) -> str:
-        """How a person is named in the log and the sidebar: e-mail, else user name, else subject."""
-        for key in ("email", "preferred_username", "upn", "sub"):
+    def identity(self, claims: dict) -> str:
+        """How a person is named in the log and the sidebar: the verified e-mail; else a user name or an
+        unverified e-mail marked as such (it may be anyone's), else the subject."""
+        email = self.verified_email(claims)
+        if email is not None:
+            return email
+        for key in (self.email_claim, "preferred_username", "upn"):
             value = claims.get(key)
             if isinstance(value, str) and value.strip():
-                return value.strip().lower() if key != "sub" else value.strip()
-        return "?"
+                return f"{value.strip().lower()} (ej verifierad)"
+        value = claims.get("sub")
+        return value.strip() if isinstance(value, str) and value.strip() else "?"
 
 
 def _role(value, where: str) -> str:
@@ -109,4 +156,13 @@ def load(path: Path | None = None) -> SignInConfig:
             raise ConfigError(f"{path}: [oidc.{section}] ska vara en tabell")
         key = str.lower if section == "emails" else str
         maps[section] = {key(k.strip()): _role(v, f"{path}: [oidc.{section}] {k!r}") for k, v in table.items()}
-    return SignInConfig(idle, claim.strip(), default, maps["emails"], maps["groups"])
+    names = {}
+    for key, default_value in (("issuer", ""), ("email_claim", "email"), ("email_verified_claim", "email_verified")):
+        value = oidc.get(key, default_value)
+        if not isinstance(value, str) or (key != "issuer" and not value.strip()):
+            raise ConfigError(f"{path}: [oidc] {key} ska vara en text")
+        names[key] = value.strip()
+    if names["email_claim"].lower() in UNTRUSTED_CLAIMS:
+        raise ConfigError(f"{path}: [oidc] email_claim = {names['email_claim']!r} kan sättas av användaren eller en "
+                          "annan katalog och ger därför ingen roll; använd \"email\" (verifierad) eller roller per grupp")
+    return SignInConfig(idle, claim.strip(), default, maps["emails"], maps["groups"], **names)

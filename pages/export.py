@@ -3,7 +3,7 @@ import streamlit as st
 
 from metrics.catalog import status
 from metrics.suppress import label, legend
-from auth.roles import INDIVIDUAL_ROWS, TABLE_DOWNLOADS
+from auth.roles import INDIVIDUAL_ROWS, PROTECTION_OFF, TABLE_DOWNLOADS
 from render.text import describe, md
 from ui import access, protection
 from ui.data import cursor, run
@@ -48,14 +48,16 @@ else:
 
     left, right = st.columns(2)
     with left:
-        st.download_button("Ladda ned alla tabeller (Excel)", data=workbook,
+        st.download_button("Ladda ned alla tabeller (Excel)",  # issue 22: the role is checked again when clicked
+                           data=access.guarded(workbook, TABLE_DOWNLOADS, ""),
                            file_name=f"{file_stem(f, 'sammanstallning')}.xlsx", mime=XLSX, on_click="ignore",
                            key="export_xlsx", type="primary", icon=":material/download:", width="stretch")
         st.caption("Ett blad per tabell och först bladet Urval med filtren, exporttid och när data lästes in.")
     with right:
         choice = st.selectbox("Tabell som CSV", list(tables), key="export_csv_table")
         chosen = tables[choice]
-        st.download_button("Ladda ned tabellen (CSV)", data=lambda: csv_bytes(chosen, t),
+        st.download_button("Ladda ned tabellen (CSV)",  # issue 22: the role is checked again when clicked
+                           data=access.guarded(lambda: csv_bytes(chosen, t), TABLE_DOWNLOADS, ""),
                            file_name=f"{file_stem(f, slug(choice))}.csv", mime=CSV, on_click="ignore",
                            key="export_csv", icon=":material/download:", width="stretch")
         st.caption("Semikolonseparerad med decimalkomma: öppnas i kolumner i svenska Excel.")
@@ -85,7 +87,7 @@ def followup() -> bytes:
 
 
 if not access.protection_forced():
-    st.download_button("Ladda ned Uppföljning Finsam (Excel)", data=followup,
+    st.download_button("Ladda ned Uppföljning Finsam (Excel)", data=access.guarded(followup, PROTECTION_OFF, ""),
                        file_name=followup_file_name(year, f.associations), mime=XLSX, on_click="ignore",
                        key="export_uppfoljning", icon=":material/download:")
 

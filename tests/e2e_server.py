@@ -23,9 +23,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db: Path, env: dict[str, str] | None = None, log: Path | None = None):
-    """`env` adds variables (sign-in settings); `log` keeps the server's output in a file to read afterwards."""
-    port = free_port()
+def streamlit_server(db: Path, env: dict[str, str] | None = None, log: Path | None = None, port: int | None = None):
+    """`env` adds variables (sign-in settings); `log` keeps the server's output in a file to read afterwards;
+    `port` when the test must know it beforehand (an OIDC redirect address)."""
+    port = port or free_port()
     env = os.environ | {"FINSAM_DB": str(db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"} | (env or {})
     err = open(log, "wb") if log else subprocess.PIPE
     proc = subprocess.Popen(

@@ -170,12 +170,100 @@ default_role = "reader"
 """, encoding="utf-8")
     cfg = config.load(path)
     assert cfg.idle_minutes == 20
-    assert cfg.role_for({"email": "anna.berg@kommun.se"}) == ADMIN
-    assert cfg.role_for({"preferred_username": "ANNA.BERG@kommun.se"}) == ADMIN  # Entra's user name
-    assert cfg.role_for({"email": "x@kommun.se", "groups": ["g-read", "g-staff"]}) == STAFF  # highest group
-    assert cfg.role_for({"email": "styr@kommun.se", "groups": ["g-staff"]}) == READER  # the e-mail wins
-    assert cfg.role_for({"email": "ny@kommun.se"}) == READER  # default_role
-    assert cfg.identity({"email": "Anna.Berg@Kommun.se", "sub": "abc"}) == "anna.berg@kommun.se"
+
+    def role(**claims):
+        return cfg.role_for({"iss": ISS, "email_verified": True} | claims, {ISS})
+
+    assert role(email="anna.berg@kommun.se") == ADMIN
+    assert role(email="x@kommun.se", groups=["g-read", "g-staff"]) == STAFF  # highest group
+    assert role(email="styr@kommun.se", groups=["g-staff"]) == READER  # the e-mail wins
+    assert role(email="ny@kommun.se") == READER  # default_role
+    assert cfg.identity({"email": "Anna.Berg@Kommun.se", "email_verified": True, "sub": "abc"}) == "anna.berg@kommun.se"
+
+
+ISS = "https://login.example/tenant-1/v2.0"
+ROLES_TOML = """
+[oidc]
+default_role = ""
+[oidc.emails]
+"anna.berg@kommun.se" = "administratör"
+[oidc.groups]
+"g-staff" = "handläggare"
+"""
+
+
+@pytest.mark.parametrize("claims, role", [
+    ({"email": "anna.berg@kommun.se", "email_verified": True}, ADMIN),
+    ({"email": "ANNA.Berg@kommun.se ", "email_verified": "true"}, ADMIN),  # a provider that sends the text
+    # issue 22 §3: a user name that is an administrator's e-mail gives nothing, alone or beside another e-mail
+    ({"preferred_username": "anna.berg@kommun.se"}, ""),
+    ({"upn": "anna.berg@kommun.se", "email_verified": True}, ""),
+    ({"preferred_username": "anna.berg@kommun.se", "email": "mallory@evil.example", "email_verified": True}, ""),
+    ({"unique_name": "anna.berg@kommun.se", "name": "anna.berg@kommun.se"}, ""),
+    # an e-mail the provider does not vouch for
+    ({"email": "anna.berg@kommun.se"}, ""),
+    ({"email": "anna.berg@kommun.se", "email_verified": False}, ""),
+    ({"email": "anna.berg@kommun.se", "email_verified": "false"}, ""),
+    ({"email": "anna.berg@kommun.se", "email_verified": 1}, ""),
+    ({"email": "anna.berg@kommun.se", "email_verified": None}, ""),
+    # groups still count without an e-mail (a group id is the directory's own)
+    ({"preferred_username": "anna.berg@kommun.se", "groups": ["g-staff"]}, STAFF),
+    ({"email": "anna.berg@kommun.se", "groups": ["g-staff"]}, STAFF),  # unverified: the group's role, not admin
+])
+def test_oidc_roles_come_from_the_verified_email_only(tmp_path, claims, role):
+    path = tmp_path / "auth.toml"
+    path.write_text(ROLES_TOML, encoding="utf-8")
+    assert config.load(path).role_for({"iss": ISS} | claims, {ISS}) == role
+
+
+@pytest.mark.parametrize("iss", [None, "", "https://login.example/tenant-2/v2.0", "https://evil.example",
+                                 ISS + "/", ISS.upper(), ["https://login.example/tenant-1/v2.0"]])
+def test_oidc_roles_come_from_the_configured_issuer_only(tmp_path, iss):
+    path = tmp_path / "auth.toml"
+    path.write_text(ROLES_TOML, encoding="utf-8")
+    cfg = config.load(path)
+    claims = {"email": "anna.berg@kommun.se", "email_verified": True, "groups": ["g-staff"]}
+    assert cfg.role_for({"iss": ISS} | claims, {ISS}) == ADMIN  # the control
+    assert cfg.role_for(({"iss": iss} if iss is not None else {}) | claims, {ISS}) == ""
+    assert cfg.role_for({"iss": ISS} | claims, set()) == ""  # no issuer configured at all: nobody
+
+
+def test_the_issuer_in_auth_toml_wins_over_the_providers(tmp_path):
+    path = tmp_path / "auth.toml"
+    path.write_text('[oidc]\nissuer = "https://login.example/tenant-9/v2.0"\ndefault_role = "läsare"\n',
+                    encoding="utf-8")
+    cfg = config.load(path)
+    assert cfg.role_for({"iss": "https://login.example/tenant-9/v2.0"}, {ISS}) == READER
+    assert cfg.role_for({"iss": ISS}, {ISS}) == ""
+
+
+def test_a_configured_email_claim_and_verification_claim(tmp_path):
+    """Entra vouches for an e-mail's domain with the optional claim xms_edov, not email_verified."""
+    path = tmp_path / "auth.toml"
+    path.write_text(ROLES_TOML.replace("[oidc]\n", '[oidc]\nemail_verified_claim = "xms_edov"\n'), encoding="utf-8")
+    cfg = config.load(path)
+    assert cfg.role_for({"iss": ISS, "email": "anna.berg@kommun.se", "xms_edov": True}, {ISS}) == ADMIN
+    assert cfg.role_for({"iss": ISS, "email": "anna.berg@kommun.se", "email_verified": True}, {ISS}) == ""
+
+
+@pytest.mark.parametrize("claim", ["preferred_username", "upn", "UPN", "unique_name", "name"])
+def test_a_user_name_cannot_be_made_the_email_claim(tmp_path, claim):
+    path = tmp_path / "auth.toml"
+    path.write_text(f'[oidc]\nemail_claim = "{claim}"\n', encoding="utf-8")
+    with pytest.raises(config.ConfigError, match="email_claim"):
+        config.load(path)
+
+
+def test_an_unverified_name_is_marked_in_the_log():
+    cfg = config.SignInConfig()
+    assert cfg.identity({"preferred_username": "Anna.Berg@kommun.se"}) == "anna.berg@kommun.se (ej verifierad)"
+    assert cfg.identity({"email": "anna.berg@kommun.se"}) == "anna.berg@kommun.se (ej verifierad)"
+    assert cfg.identity({"sub": "abc"}) == "abc"
+
+
+def test_the_issuer_is_the_discovery_address_less_its_well_known_path():
+    assert config.issuer_of(ISS + "/.well-known/openid-configuration") == ISS
+    assert config.issuer_of("https://login.example/openid") is None and config.issuer_of(None) is None
 
 
 @pytest.mark.parametrize("content, message", [
@@ -203,9 +291,9 @@ class Clock:
         return self.t
 
 
-def test_failures_for_a_name_double_the_wait():
+def test_failures_for_a_name_double_the_wait(tmp_path):
     clock = Clock()
-    th = Throttle(clock=clock)
+    th = Throttle(clock=clock, path=tmp_path / "audit.sqlite")
     for _ in range(3):
         assert th.wait("anna", "10.0.0.1") == 0
         th.failed("anna", "10.0.0.1")
@@ -225,16 +313,16 @@ def test_failures_for_a_name_double_the_wait():
     assert th.wait("anna", "10.0.0.1") == 0
 
 
-def test_failures_from_one_address_slow_every_name_from_it():
-    th = Throttle(clock=Clock())
+def test_failures_from_one_address_slow_every_name_from_it(tmp_path):
+    th = Throttle(clock=Clock(), path=tmp_path / "audit.sqlite")
     for i in range(10):
         th.failed(f"namn{i}", "203.0.113.7")
     assert th.wait("någon-ny", "203.0.113.7") == 1
     assert th.wait("någon-ny", "203.0.113.8") == 0
 
 
-def test_success_clears_the_name_but_not_the_address():
-    th = Throttle(clock=Clock())
+def test_success_clears_the_name_but_not_the_address(tmp_path):
+    th = Throttle(clock=Clock(), path=tmp_path / "audit.sqlite")
     for i in range(10):
         th.failed("anna", "203.0.113.7")
     th.succeeded("anna")
@@ -242,10 +330,99 @@ def test_success_clears_the_name_but_not_the_address():
     assert th.wait("anna", "203.0.113.7") > 0
 
 
-def test_the_throttle_keeps_no_name_in_clear():
-    th = Throttle(clock=Clock())
+def test_the_throttle_keeps_no_name_in_clear(tmp_path):
+    th = Throttle(clock=Clock(), path=tmp_path / "audit.sqlite")
     th.failed("mitt-hemliga-lösenord", None)
-    assert not any("mitt-hemliga-lösenord" in key for key in th._counts)
+    keys = [k for (k,) in sqlite3.connect(tmp_path / "audit.sqlite").execute("SELECT key FROM signin_throttle")]
+    assert sorted(k.split(":")[0] for k in keys) == ["adress", "namn"]
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("audit.sqlite*"))
+    assert "mitt-hemliga-lösenord".encode() not in stored
+
+
+# Issue 22 §2: look, count and check as one step, in the audit database that every replica shares.
+
+def _guessers(th_for, account_path: Path, n: int, password: str = "fel-gissning-123") -> tuple[list, list]:
+    """n threads guessing one account's password at once (a barrier lines them up); each its own Throttle
+    object when th_for gives one, as replicas of the app would. Returns (checked names, results)."""
+    import threading
+
+    checked, results, lock = [], [], threading.Lock()
+    barrier = threading.Barrier(n)
+
+    def check():
+        with lock:
+            checked.append(threading.current_thread().name)
+        return accounts.authenticate("anna", password, account_path)
+
+    def guess(i):
+        barrier.wait()
+        r = th_for(i).attempt("anna", "203.0.113.7", check)
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=guess, args=(i,), name=f"g{i}") for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return checked, results
+
+
+@pytest.fixture(scope="module")
+def anna_account(tmp_path_factory):
+    path = tmp_path_factory.mktemp("throttle_accounts") / "accounts.toml"
+    accounts.upsert("anna", ADMIN, "annas-rätta-lösen", path)
+    return path
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_concurrent_guesses_get_at_most_the_free_tries_checked(tmp_path, anna_account, replicas):
+    from auth.throttle import FREE_PER_NAME
+
+    throttles = [Throttle(path=tmp_path / "audit.sqlite") for _ in range(replicas)]
+    checked, results = _guessers(lambda i: throttles[i % replicas], anna_account, 10)
+    assert len(results) == 10
+    assert len(checked) == FREE_PER_NAME  # not 10: the other seven were told to wait, unchecked
+    assert sorted(wait > 0 for wait, _ in results) == [False] * FREE_PER_NAME + [True] * (10 - FREE_PER_NAME)
+    assert all(account is None for _, account in results)
+    (failures,) = sqlite3.connect(tmp_path / "audit.sqlite").execute(
+        "SELECT failures FROM signin_throttle WHERE key LIKE 'namn:%'").fetchone()
+    assert failures == FREE_PER_NAME
+
+
+def test_a_success_takes_its_reserved_try_back(tmp_path, anna_account):
+    """Counting a try before checking it must not make ten colleagues behind one address wait after their
+    ten good sign-ins, nor leave the right password counted as a failure."""
+    th = Throttle(path=tmp_path / "audit.sqlite")
+    for _ in range(12):
+        wait, account = th.attempt("anna", "203.0.113.7", lambda: accounts.authenticate(
+            "anna", "annas-rätta-lösen", anna_account))
+        assert wait == 0 and account is not None and account.name == "anna"
+    rows = dict(sqlite3.connect(tmp_path / "audit.sqlite").execute("SELECT key, failures FROM signin_throttle"))
+    assert rows == {"adress:203.0.113.7": 0}
+    assert th.wait("anna", "203.0.113.7") == 0
+
+
+def test_a_check_that_fails_takes_its_try_back(tmp_path):
+    th = Throttle(path=tmp_path / "audit.sqlite")
+
+    def broken():
+        raise accounts.AccountError("kontofilen kan inte läsas")
+
+    for _ in range(5):
+        with pytest.raises(accounts.AccountError):
+            th.attempt("anna", None, broken)
+    assert th.wait("anna", None) == 0
+
+
+def test_a_broken_throttle_file_checks_nothing(tmp_path):
+    blocker = tmp_path / "fil"
+    blocker.write_text("")
+    th = Throttle(path=blocker / "audit.sqlite")
+    called = []
+    with pytest.raises(audit.AuditError, match="granskningsloggen"):
+        th.attempt("anna", None, lambda: called.append(1))
+    assert called == []
 
 
 # --------------------------------------------------------------------------- the audit log
@@ -296,3 +473,35 @@ def test_several_processes_append_safely(tmp_path):
     counts = dict(con.execute("SELECT actor, count(*) FROM audit_log GROUP BY actor").fetchall())
     assert counts == {"p0": 40, "p1": 40, "p2": 40, "p3": 40}
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# --------------------------------------------------------------------------- the open local mode's host names
+
+@pytest.mark.parametrize("host, local", [
+    ("localhost", True), ("localhost:8501", True), ("127.0.0.1:8610", True), ("[::1]:80", True), ("[::1]", True),
+    ("LOCALHOST", True), ("LocalHost:8501", True),
+    ("localhost.evil.com", False), ("localhost.evil.com:8501", False), ("127.0.0.1.nip.io", False),
+    ("127.0.0.1.nip.io:8501", False), ("evil.example:8610", False), ("", False), (None, False),
+    ("localhost.", False), ("localhost.:8501", False), ("::1", False), ("[::1].evil.com", False),
+    ("localhost:0", False), ("localhost:65536", False), ("localhost:", False), (" localhost", False),
+    ("localhost\n", False), ("localhost:8501 evil", False), ("user@localhost", False), ("127.0.0.2", False),
+    ("0.0.0.0", False), ("127.1", False), ("2130706433", False), ("localhost/x", False),
+])
+def test_only_this_machines_own_names_count_as_local_hosts(host, local):
+    """Issue 22 §1: the Host header of the open local mode; anything a rebinding attacker can own is refused."""
+    from ui.access import is_local_host
+
+    assert is_local_host(host) is local
+
+
+@pytest.mark.parametrize("origin, local", [
+    ("http://localhost:8501", True), ("https://127.0.0.1", True), ("http://[::1]:8501", True),
+    ("HTTP://LOCALHOST:8501", True),
+    ("http://evil.example:8610", False), ("http://localhost.evil.com:8501", False), ("null", False), ("", False),
+    ("http://localhost:8501/", False), ("localhost:8501", False), ("file://localhost", False),
+    ("http://127.0.0.1.nip.io", False), ("http://localhost.:8501", False),
+])
+def test_only_this_machines_own_pages_count_as_local_origins(origin, local):
+    from ui.access import is_local_origin
+
+    assert is_local_origin(origin) is local

@@ -430,6 +430,39 @@ def test_a_remote_request_is_refused_when_nothing_is_configured(no_signin, clien
     assert not at.sidebar.selectbox and not at.sidebar.warning
 
 
+@pytest.mark.parametrize("host, origin", [
+    ("evil.example:8610", "http://evil.example:8610"),  # DNS rebinding: the attacker's name points at 127.0.0.1
+    ("evil.example:8610", None),
+    ("localhost:8610", "http://evil.example:8610"),      # a foreign page's socket to the right name
+    ("localhost.evil.com:8610", "http://localhost.evil.com:8610"),
+    ("127.0.0.1.nip.io:8610", None),
+    ("localhost.:8610", None),
+    ("", None),
+    ("localhost:8610", "null"),
+])
+def test_this_machine_by_another_name_is_refused_when_nothing_is_configured(no_signin, client, host, origin):
+    """Issue 22 §1: from 127.0.0.1 itself, but asked for by a name that is not this machine's own."""
+    client(None, {"Host": host} | ({"Origin": origin} if origin else {}))
+    at = app(year="2024")
+    assert not at.exception, at.exception
+    assert titles(at) == ["Insatskollen visas bara på serverns egen dator"]
+    assert "localhost eller 127.0.0.1" in at.markdown[0].value
+    assert not at.metric and not at.get("plotly_chart") and not at.dataframe and not downloads(at)
+    for page in ("pages/export.py", "pages/data.py", "pages/konton.py"):
+        at = open_page(at, page)
+        assert titles(at) == ["Insatskollen visas bara på serverns egen dator"], page
+        assert not at.dataframe and not downloads(at) and not at.file_uploader, page
+
+
+@pytest.mark.parametrize("host, origin", [("localhost:8501", "http://localhost:8501"), ("127.0.0.1:8501", None),
+                                          ("[::1]:8501", "http://[::1]:8501"), ("LOCALHOST:8501", None)])
+def test_this_machine_by_its_own_name_is_served(no_signin, client, host, origin):
+    client(None, {"Host": host} | ({"Origin": origin} if origin else {}))
+    at = app(year="2024")
+    assert not at.exception, at.exception
+    assert titles(at)[0] == "Översikt" and at.metric
+
+
 @pytest.mark.parametrize("ip", [None, "127.0.0.2", "::ffff:127.0.0.1", "::1"])
 def test_this_machine_works_as_before_with_a_banner(no_signin, client, ip):
     client(ip)
@@ -467,6 +500,14 @@ OIDC_SECRETS = {"auth": {"redirect_uri": "https://insats.example.se/oauth2callba
                          }}
 
 
+OIDC_ISSUER = "https://login.example"  # what OIDC_SECRETS' server_metadata_url names
+
+
+def oidc_user(**claims) -> dict:
+    """st.user as Streamlit gives it after the provider's sign-in: the ID token's claims."""
+    return {"is_logged_in": True, "iss": OIDC_ISSUER, "email_verified": True, "sub": "s-1"} | claims
+
+
 def oidc_app(tmp_path: Path, user: dict, page: str | None = None) -> AppTest:
     (tmp_path / "auth.toml").write_text('[oidc.emails]\n"anna.berg@kommun.se" = "administratör"\n'
                                         '[oidc.groups]\n"g-styrelse" = "läsare"\n', encoding="utf-8")
@@ -477,7 +518,7 @@ def oidc_app(tmp_path: Path, user: dict, page: str | None = None) -> AppTest:
 
 
 def test_oidc_user_gets_the_role_of_their_email(no_signin):
-    at = oidc_app(no_signin, {"is_logged_in": True, "email": "Anna.Berg@kommun.se", "groups": []})
+    at = oidc_app(no_signin, oidc_user(email="Anna.Berg@kommun.se", groups=[]))
     assert not at.exception, at.exception
     assert titles(at)[0] == "Översikt"
     assert any("anna\\.berg@kommun\\.se" in c.value and "administratör" in c.value for c in at.sidebar.caption)
@@ -487,20 +528,20 @@ def test_oidc_user_gets_the_role_of_their_email(no_signin):
 
 
 def test_oidc_group_member_is_a_reader(no_signin):
-    at = oidc_app(no_signin, {"is_logged_in": True, "email": "styr@kommun.se", "groups": ["g-styrelse"]})
+    at = oidc_app(no_signin, oidc_user(email="styr@kommun.se", groups=["g-styrelse"]))
     assert titles(at)[0] == "Översikt"
     assert titles(open_page(at, "pages/export.py")) == ["Ingen behörighet"]
 
 
 def test_oidc_without_a_role_gets_nothing(no_signin):
-    at = oidc_app(no_signin, {"is_logged_in": True, "email": "okand@kommun.se", "groups": ["g-annat"]})
+    at = oidc_app(no_signin, oidc_user(email="okand@kommun.se", groups=["g-annat"]))
     assert titles(at) == ["Insatskollen"] and not at.metric
     assert "har ingen roll" in at.warning[0].value
     assert events(no_signin)[0][:2] == ("sign_in_no_role", "okand@kommun.se")
 
 
 def test_oidc_idle_session_signs_out_of_the_provider_too(no_signin):
-    at = oidc_app(no_signin, {"is_logged_in": True, "email": "anna.berg@kommun.se"})
+    at = oidc_app(no_signin, oidc_user(email="anna.berg@kommun.se"))
     assert titles(at)[0] == "Översikt"
     _age(at, 31 * 60)
     at = at.run()
@@ -508,6 +549,110 @@ def test_oidc_idle_session_signs_out_of_the_provider_too(no_signin):
     assert at.user == {"is_logged_in": False}  # st.logout(): the identity cookie is gone as well
     assert [e[:2] for e in events(no_signin)] == [("sign_in", "anna.berg@kommun.se"),
                                                   ("session_expired", "anna.berg@kommun.se")]
+
+
+@pytest.mark.parametrize("claims", [
+    {"preferred_username": "anna.berg@kommun.se", "email": "mallory@evil.example"},  # a user name is not an e-mail
+    {"preferred_username": "anna.berg@kommun.se", "email": None, "email_verified": None},
+    {"upn": "anna.berg@kommun.se", "email": None},
+    {"email": "anna.berg@kommun.se", "email_verified": False},   # the provider does not vouch for it
+    {"email": "anna.berg@kommun.se", "email_verified": None},
+    {"email": "anna.berg@kommun.se", "iss": "https://evil.example"},  # another provider's token
+    {"email": "anna.berg@kommun.se", "iss": None},
+])
+def test_oidc_spoofed_or_unverified_claims_get_nothing(no_signin, claims):
+    """Issue 22 §3: an administrator's e-mail in a claim the provider does not vouch for, or from another
+    issuer, gives no role at all: no page, no menu."""
+    user = {k: v for k, v in (oidc_user() | claims).items() if v is not None}
+    at = oidc_app(no_signin, user)
+    assert not at.exception, at.exception
+    assert titles(at) == ["Insatskollen"] and not at.metric and not downloads(at)
+    assert "har ingen roll" in at.warning[0].value
+    for page in ("pages/konton.py", "pages/export.py"):
+        at = open_page(at, page)
+        assert titles(at) == ["Insatskollen"] and not at.dataframe and not downloads(at), page
+    assert not any(e[0] == "sign_in" for e in events(no_signin))
+    assert [e[0] for e in events(no_signin)] == ["sign_in_no_role"]
+
+
+def _rows_builder(deferred) -> object:
+    return next(build for name, build in deferred.items() if "deltagarrader" in name and name.endswith(".xlsx"))
+
+
+def test_a_demoted_oidc_user_builds_no_file_and_loses_the_page(no_signin, deferred):
+    """Issue 22 §4: the group leaves auth.toml after /export was drawn. The button still on the screen builds
+    nothing (the role is derived again from the session's claims and auth.toml as it is now), and the next
+    click anywhere shows what the new role allows."""
+    at = oidc_app(no_signin, oidc_user(email="hanna@kommun.se", groups=["g-handl"]))
+    (no_signin / "auth.toml").write_text('[oidc.groups]\n"g-handl" = "handläggare"\n', encoding="utf-8")
+    at = open_page(at.run(), "pages/export.py")
+    assert titles(at)[0] == "Export"
+    build = _rows_builder(deferred)
+    assert build()[:2] == b"PK"  # the control: before the change the file is made
+    (no_signin / "auth.toml").write_text('[oidc.groups]\n"g-styrelse" = "läsare"\n', encoding="utf-8")
+    with pytest.raises(PermissionError):
+        build()
+    assert len([e for e in events(no_signin) if e[0] == "rows_download"]) == 1
+    at = at.run()
+    assert titles(at) == ["Insatskollen"] and "har ingen roll" in at.warning[0].value
+
+
+def test_an_oidc_user_demoted_to_reader_loses_the_rows(no_signin, deferred):
+    at = oidc_app(no_signin, oidc_user(email="anna.berg@kommun.se"))
+    at = open_page(at, "pages/export.py")
+    build = _rows_builder(deferred)
+    (no_signin / "auth.toml").write_text('[oidc.emails]\n"anna.berg@kommun.se" = "läsare"\n', encoding="utf-8")
+    with pytest.raises(PermissionError):
+        build()
+    at = at.run()
+    assert titles(at) == ["Ingen behörighet"]
+
+
+def test_a_password_change_ends_what_the_page_offered(env, deferred):
+    """Issue 22 §4: same role, new password (someone else knew the old one): the session ends, and so does the
+    download button the old session still shows."""
+    at = open_page(sign_in(app(year="2024"), "hanna"), "pages/export.py")
+    build = _rows_builder(deferred)
+    assert build()[:2] == b"PK"
+    accounts.upsert("hanna", "handläggare", "ett-helt-nytt-lösen", env / "accounts.toml")
+    with pytest.raises(PermissionError):
+        build()
+    assert titles(at.run()) == ["Insatskollen"]
+
+
+def test_a_demoted_account_gets_no_table_either(env, deferred):
+    """Issue 22 §4: the unprotected tables (the workbook, a table's CSV, the follow-up with exact counts, the CSV
+    under a chart) are checked again when clicked, like the rows."""
+    at = open_page(sign_in(app(year="2024"), "hanna"), "pages/export.py")
+    at = open_tables(open_page(at, "pages/inflode.py"))
+    builders = {name: build for name, build in deferred.items()  # the board pack is for every role
+                if "deltagarrader" not in name and not name.endswith(".pptx")}
+    assert any(n.startswith("uppfoljning") for n in builders) and any(n.endswith(".csv") for n in builders)
+    assert len(builders) >= 4
+    for name, build in builders.items():
+        assert build(), name  # the control: each builds before the change
+    accounts.upsert("hanna", "läsare", PASSWORDS["hanna"][1], env / "accounts.toml")
+    for name, build in builders.items():
+        with pytest.raises(PermissionError):
+            build()
+
+
+def test_signing_out_ends_what_the_page_offered(env, deferred):
+    at = open_page(sign_in(app(year="2024"), "hanna"), "pages/export.py")
+    build = _rows_builder(deferred)
+    at = at.sidebar.button(key="signout").click().run()
+    assert titles(at) == ["Insatskollen"]
+    with pytest.raises(PermissionError):
+        build()
+    assert not [e for e in events(env) if e[0] == "rows_download"]
+
+
+def test_an_idle_session_builds_no_file(env, deferred):
+    at = open_page(sign_in(app(year="2024"), "hanna"), "pages/export.py")
+    build = _rows_builder(deferred)
+    at.session_state[access.SESSION_KEY]["last_seen"] = time.time() - 31 * 60  # the same session, idle
+    with pytest.raises(PermissionError):
+        build()
 
 
 def test_oidc_signed_out_sees_the_provider_button_only(no_signin):

@@ -20,6 +20,10 @@ is no client at all, as under AppTest); other loopback forms (127.0.0.2, ::ffff:
 checked with `ipaddress`. Uvicorn, under Streamlit, puts a proxy's X-Forwarded-For in place of
 the address when the proxy connects from 127.0.0.1, and any request carrying forwarding headers
 counts as remote, so a reverse proxy on the same machine cannot make the world look local.
+The address alone is not enough (issue 22): a web page the server's own user opens can point its
+own name at 127.0.0.1 (DNS rebinding) and talk to the app from this machine. Such a request names
+the attacker's host in Host and Origin, so the open mode also needs both to be exactly localhost,
+127.0.0.1 or [::1] (`is_local_host`, `is_local_origin`).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import hashlib
 import ipaddress
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -64,6 +69,8 @@ class Setup:
     config: signin_config.SignInConfig = field(default_factory=signin_config.SignInConfig)
     providers: list = field(default_factory=list)  # OIDC providers: None for [auth] itself, else names
     error: str | None = None
+    issuers: frozenset = frozenset()  # the issuers the providers' server_metadata_url name
+
 
     @property
     def configured(self) -> bool:
@@ -84,9 +91,23 @@ def oidc_providers() -> list[str | None]:
     return found
 
 
+def oidc_issuers() -> frozenset[str]:
+    """The issuers named by the server_metadata_url of [auth] and each [auth.NAME] in secrets.toml: a token
+    from any other issuer gets no role (unless auth.toml's [oidc] issuer names the one to trust)."""
+    try:
+        section = st.secrets["auth"]
+    except (KeyError, FileNotFoundError):
+        return frozenset()
+    if not hasattr(section, "items"):
+        return frozenset()
+    found = {signin_config.issuer_of(section.get("server_metadata_url"))}
+    found |= {signin_config.issuer_of(v.get("server_metadata_url")) for _k, v in section.items() if hasattr(v, "get")}
+    return frozenset(i for i in found if i)
+
+
 def setup() -> Setup:
     try:
-        return Setup(local_accounts.load(), signin_config.load(), oidc_providers())
+        return Setup(local_accounts.load(), signin_config.load(), oidc_providers(), issuers=oidc_issuers())
     except (local_accounts.AccountError, signin_config.ConfigError) as e:
         return Setup(error=str(e))
 
@@ -120,8 +141,44 @@ def is_local_address(ip: str | None) -> bool:
     return addr.is_loopback
 
 
+_LOCAL_NAME = r"(?:localhost|127\.0\.0\.1|\[::1\])(?::(?P<port>[0-9]{1,5}))?"
+_LOCAL_HOST = re.compile(_LOCAL_NAME, re.IGNORECASE)
+_LOCAL_ORIGIN = re.compile(r"https?://" + _LOCAL_NAME, re.IGNORECASE)
+
+
+def _local_name(pattern: re.Pattern, value: object) -> bool:
+    m = pattern.fullmatch(value) if isinstance(value, str) else None
+    return m is not None and (m["port"] is None or 0 < int(m["port"]) <= 65535)
+
+
+def is_local_host(host: object) -> bool:
+    """A Host header that names this machine and nothing else: localhost, 127.0.0.1 or [::1], any port.
+    Exact: no subdomain (localhost.evil.com), no name that merely contains one (127.0.0.1.nip.io), no
+    trailing dot; letter case is ignored, since host names have none."""
+    return _local_name(_LOCAL_HOST, host)
+
+
+def is_local_origin(origin: object) -> bool:
+    """An Origin header of a page served from this machine by one of the names is_local_host accepts."""
+    return _local_name(_LOCAL_ORIGIN, origin)
+
+
+def _local_names() -> bool:
+    """Whether the request's Host (and Origin, when sent) name this machine. A request without any
+    headers has no client at all (AppTest, a script run on the server): nothing was named."""
+    try:
+        headers = st.context.headers
+        if not len(headers):
+            return True
+        hosts, origins = headers.get_all("Host"), headers.get_all("Origin")
+    except Exception:  # no client: nothing was named
+        return True
+    return len(hosts) == 1 and is_local_host(hosts[0]) and all(is_local_origin(o) for o in origins)
+
+
 def is_local() -> bool:
-    return not _forwarded() and is_local_address(client_address())
+    """This machine, asked for by its own name: the open mode's only visitor."""
+    return not _forwarded() and is_local_address(client_address()) and _local_names()
 
 
 # --------------------------------------------------------------------------- the viewer
@@ -169,7 +226,7 @@ def _resolve(s: Setup) -> tuple[Viewer | None, str]:
             name = s.config.identity(user)
             if session and session.get("via") == "oidc" and session.get("name") == name and expired:
                 return None, "expired"
-            role = s.config.role_for(user)
+            role = s.config.role_for(user, s.issuers)
             return (Viewer(name, role, "oidc"), "ok") if role else (None, "no_role")
     if session and session.get("via") == "konto":
         account = s.accounts.get(session.get("name"))
@@ -232,12 +289,15 @@ def _touch(viewer: Viewer) -> None:
     if viewer.via == "oidc" and not (isinstance(session, dict) and session.get("name") == viewer.name):
         session = {"name": viewer.name, "via": "oidc", "signed_in": now}
         _audit(audit.SIGN_IN, viewer.name, role=viewer.role, detail="via organisationens inloggning (OIDC)")
+    if viewer.via == "oidc":  # the claims the role was derived from, to derive it again when a file is built
+        session["claims"] = st.user.to_dict()
     session["last_seen"] = now
     st.session_state[SESSION_KEY] = session
 
 
 def _end_session(event: str | None, notice: str) -> None:
     session = st.session_state.pop(SESSION_KEY, None) or {}
+    session["ended"] = True  # a download button drawn before now builds nothing (guarded)
     if event:
         _audit(event, session.get("name", "?"))
     st.session_state[NOTICE_KEY] = ("info", notice)
@@ -328,26 +388,29 @@ def _attempt_sign_in() -> None:
     except local_accounts.AccountError:
         known = None
     actor = known or audit.UNKNOWN_NAME  # an unknown name may be a password typed in the wrong field
-    wait = THROTTLE.wait(name, address)
+    try:  # look, count and check as one step, shared by every session and replica (auth/throttle.py)
+        wait, account = THROTTLE.attempt(name, address, lambda: local_accounts.authenticate(name, password))
+    except local_accounts.AccountError as e:
+        st.session_state[NOTICE_KEY] = ("error", str(e))
+        return
+    except audit.AuditError as e:  # no record of tries, no check: the guesser must not gain from a broken file
+        _LOG.warning("%s", e)
+        st.session_state[NOTICE_KEY] = ("error", "Inloggningen kan inte kontrolleras just nu, eftersom "
+                                                 "granskningsloggen inte kan skrivas. Försök igen om en stund eller "
+                                                 "kontakta förbundets administratör.")
+        return
+    finally:
+        password = ""  # forget it: the check above was its only use
     if wait > 0:
         _audit(audit.SIGN_IN_THROTTLED, actor)
         seconds = math.ceil(wait)
         st.session_state[NOTICE_KEY] = ("error", f"För många misslyckade försök. Vänta {seconds} "
                                                  f"{'sekund' if seconds == 1 else 'sekunder'} och försök igen.")
         return
-    try:
-        account = local_accounts.authenticate(name, password)
-    except local_accounts.AccountError as e:
-        st.session_state[NOTICE_KEY] = ("error", str(e))
-        return
-    finally:
-        del password
     if account is None:
-        THROTTLE.failed(name, address)
         _audit(audit.SIGN_IN_FAILED, actor)
         st.session_state[NOTICE_KEY] = ("error", "Fel användarnamn eller lösenord.")
         return
-    THROTTLE.succeeded(name)
     now = time.time()
     st.session_state[SESSION_KEY] = {"name": account.name, "via": "konto", "stamp": _stamp(account),
                                      "signed_in": now, "last_seen": now}
@@ -359,7 +422,8 @@ def _remote_refused() -> None:
     st.title("Insatskollen visas bara på serverns egen dator")
     st.markdown(
         "Ingen inloggning är inställd ännu, så Insatskollen visas bara i en webbläsare på datorn där den "
-        "körs – inte för andra datorer i nätverket.\n\n"
+        "körs, på adressen localhost eller 127.0.0.1 – inte för andra datorer i nätverket och inte under något "
+        "annat namn.\n\n"
         "**Så öppnar du den för fler:** den som sköter servern skapar ett konto per person, till exempel\n\n"
         "```\npython -m auth add anna --role administratör\n```\n\n"
         "(rollerna är läsare, handläggare och administratör), eller ställer in inloggning med organisationens "
@@ -432,32 +496,50 @@ def leave_pages_autodiscovery() -> None:
         st.rerun()
 
 
-def _still_allowed(viewer: Viewer, permission: str) -> bool:
-    """Checked again when a download is built: the account may have been removed or demoted since."""
+def _still_allowed(viewer: Viewer, permission: str, session: dict | None = None,
+                   issuers: frozenset = frozenset()) -> bool:
+    """Checked again when a download is built (issue 22 §4): the viewer's role is derived again from the
+    settings as they are now. A local account must still exist with the same password and a role that
+    may; an OIDC viewer's role is derived again from the claims the session signed in with and auth.toml
+    as it is now (`issuers`: the providers' issuers, taken with the session, since secrets.toml changes
+    only with a restart); a session signed out, ended or idle too long since the page was drawn gets nothing."""
     if not viewer.may(permission):
         return False
     try:
-        found = local_accounts.load()
-    except local_accounts.AccountError:
+        found, config = local_accounts.load(), signin_config.load()
+    except (local_accounts.AccountError, signin_config.ConfigError):
+        return False
+    if viewer.via == "ingen":  # sign-in configured since the page was drawn: sign in first
+        return not found and not oidc_providers()
+    if not isinstance(session, dict) or session.get("ended") or session.get("name") != viewer.name:
+        return False
+    if time.time() - float(session.get("last_seen", 0)) > config.idle_minutes * 60:
         return False
     if viewer.via == "konto":
         account = found.get(viewer.name)
-        return account is not None and permission in Viewer(account.name, account.role, "konto").permissions
-    if viewer.via == "ingen":  # sign-in configured since the page was drawn: sign in first
-        return not found and not oidc_providers()
-    return True
+        return (account is not None and _stamp(account) == session.get("stamp")
+                and permission in Viewer(account.name, account.role, "konto").permissions)
+    if viewer.via == "oidc":
+        claims = session.get("claims")
+        if not isinstance(claims, dict) or config.identity(claims) != viewer.name:
+            return False
+        return permission in Viewer(viewer.name, config.role_for(claims, issuers), "oidc").permissions
+    return False
 
 
 def guarded(build: Callable[[], bytes], permission: str, detail: str) -> Callable[[], bytes]:
     """A download's builder that checks the permission again when clicked and logs individual rows.
 
-    Streamlit runs a deferred download outside the session (no session state), so who asked is
-    taken now. Without the permission, or when the log cannot be written, no file is made.
+    Streamlit runs a deferred download outside the session (no session state), so who asked, and the
+    session's sign-in (the dict itself: signing out marks it ended), are taken now. Without the
+    permission, or when the log cannot be written, no file is made.
     """
     viewer, client = current(), client_address() or "lokal"
+    session = st.session_state.get(SESSION_KEY)
+    issuers = oidc_issuers() if viewer is not None and viewer.via == "oidc" else frozenset()
 
     def run() -> bytes:
-        if viewer is None or not _still_allowed(viewer, permission):
+        if viewer is None or not _still_allowed(viewer, permission, session, issuers):
             raise PermissionError("ingen behörighet för den här filen")
         data = build()
         if permission == INDIVIDUAL_ROWS:
@@ -471,6 +553,7 @@ def guarded(build: Callable[[], bytes], permission: str, detail: str) -> Callabl
 
 def _sign_out() -> None:
     session = st.session_state.pop(SESSION_KEY, None) or {}
+    session["ended"] = True  # a download button drawn before now builds nothing (guarded)
     v = current()
     _audit(audit.SIGN_OUT, session.get("name") or (v.name if v else "?"))
     st.session_state[NOTICE_KEY] = ("info", "Du är utloggad.")

@@ -138,7 +138,8 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
                 out[c] = [fmt_count(x, t) if protection.is_hidden(x) else x for x in out[c]]
             return to_csv_bytes(out)
 
-        st.download_button("Ladda ned tabellen (CSV)", data=csv, file_name=f"{key}.csv",
+        st.download_button("Ladda ned tabellen (CSV)", data=access.guarded(csv, TABLE_DOWNLOADS, key),  # issue 22
+                           file_name=f"{key}.csv",
                            mime="text/csv", key=f"dl_{key}", on_click="ignore")
 
 

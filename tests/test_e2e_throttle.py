@@ -1,0 +1,62 @@
+"""Ten browser tabs guessing one account's password at the same instant, on a running server (issue 22 §2).
+
+Each tab is its own Streamlit session on its own websocket, so the ten sign-in callbacks run in ten script
+threads at once, as an attacker's ten connections would. With three free tries per name, three guesses are
+checked and seven are told to wait, whatever the timing: the look at the counts and the count of the try are
+one write transaction in the audit database (auth/throttle.py)."""
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from auth import accounts
+from auth.throttle import FREE_PER_NAME
+from etl.load import ensure_database
+from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+
+TABS = 10
+SUBMIT = "[data-testid='stBaseButton-primaryFormSubmit']"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("e2e_throttle")
+    ensure_database(d / "finsam.duckdb")
+    accounts.upsert("anna", "administratör", "annas-rätta-lösen-1", d / "accounts.toml")
+    env = {"FINSAM_ACCOUNTS": str(d / "accounts.toml"), "FINSAM_AUDIT_DB": str(d / "audit.sqlite"),
+           "FINSAM_AUTH_CONFIG": str(d / "auth.toml")}
+    with streamlit_server(d / "finsam.duckdb", env=env, log=d / "server.log") as url:
+        yield url, d
+
+
+def test_ten_tabs_guessing_at_once_get_three_checks(server):
+    url, d = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        pages = []
+        for i in range(TABS):
+            page = browser.new_page()
+            page.goto(url)
+            wait_idle(page)
+            page.get_by_label("Användarnamn", exact=True).fill("anna")
+            page.get_by_label("Lösenord", exact=True).fill(f"gissning-nummer-{i:02}")
+            page.get_by_label("Användarnamn", exact=True).click()  # the password field's value is committed
+            pages.append(page)
+        at = int(time.time() * 1000) + 1500  # one instant for every tab, in each tab's own timer
+        for page in pages:
+            page.evaluate("([sel, at]) => setTimeout(() => document.querySelector(sel).click(), at - Date.now())",
+                          [SUBMIT, at])
+        answers = []
+        for page in pages:
+            alert = page.get_by_test_id("stAlertContentError").first
+            alert.wait_for(timeout=90_000)
+            answers.append(alert.inner_text())
+        browser.close()
+    con = sqlite3.connect(d / "audit.sqlite")
+    events = [e for (e,) in con.execute("SELECT event FROM audit_log WHERE event LIKE 'sign_in%' ORDER BY id")]
+    assert sorted(events) == ["sign_in_failed"] * FREE_PER_NAME + ["sign_in_throttled"] * (TABS - FREE_PER_NAME)
+    assert sum(a.startswith("Fel användarnamn eller lösenord") for a in answers) == FREE_PER_NAME
+    assert sum(a.startswith("För många misslyckade försök") for a in answers) == TABS - FREE_PER_NAME
