@@ -276,6 +276,17 @@ class Hidden:
 
 def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds: list[str]) -> None:
     widths = [len(h) + 2 for h in headers]  # bold header needs a little extra
+    seen: dict[tuple, int] = {}  # a number's width by (kind, type, value): a national table repeats its small counts
+
+    def width(value: Any, kind: str) -> int:
+        if isinstance(value, (str, dt.date)):
+            return _display_width(value, kind)
+        key = (kind, type(value), value)
+        w = seen.get(key)
+        if w is None:
+            w = seen[key] = _display_width(value, kind)
+        return w
+
     for c, h in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=c, value=h)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
@@ -296,7 +307,7 @@ def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds
             fmt = _cell_format(value, kinds[c - 1])
             if fmt is not None:
                 cell.number_format = fmt
-            widths[c - 1] = max(widths[c - 1], _display_width(value, kinds[c - 1]))
+            widths[c - 1] = max(widths[c - 1], width(value, kinds[c - 1]))
     for c, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, w + 1))
     if headers:
