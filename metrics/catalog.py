@@ -1,8 +1,12 @@
 """What is in the database: years, initiatives, agencies and when it was last loaded."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # the history's frames come from duckdb's .df(); the annual report runs without pandas
+    import pandas as pd
 
 
 def years(con: duckdb.DuckDBPyConnection) -> list[int]:
