@@ -252,6 +252,7 @@ def _display_width(v: Any, kind: str) -> int:
 
 
 _NUMERIC_KINDS = frozenset({"int", "kr", "tkr", "pct", "number"})
+_PLAIN_KINDS = _NUMERIC_KINDS | {"general"}  # a number stays the number
 
 
 def _cell_format(value: Any, kind: str) -> str | None:
@@ -344,6 +345,13 @@ def _table(df: pd.DataFrame, formats: Mapping[str, str], hidden_marks: Mapping[i
     def value(v, kind):
         if marks and kind == "int" and not isinstance(v, bool) and isinstance(v, (int, np.integer)) and int(v) in marks:
             return Hidden(marks[int(v)])
+        t = type(v)  # the plain Python values of most cells first: _excel_value's answer for them, without its checks
+        if t is int and kind in _PLAIN_KINDS:
+            return v
+        if t is float and kind in _PLAIN_KINDS:
+            return v if math.isfinite(v) else None
+        if t is str and kind not in ("date", "datetime"):
+            return _clean_text(v) if v.strip() else None
         return _excel_value(v, kind)
 
     rows = [[value(v, kinds[c]) for c, v in enumerate(row)] for row in df.itertuples(index=False, name=None)]
