@@ -279,22 +279,16 @@ class Hidden:
 def _widths(headers: list[str], rows: list[list[Any]], kinds: list[str]) -> list[int]:
     """Each column's width in characters: its longest header or value as shown, within MIN and MAX_COLUMN_WIDTH."""
     widths = [len(h) + 2 for h in headers]  # bold header needs a little extra
-    seen: dict[tuple, int] = {}  # a number's width by (kind, type, value): a national table repeats its small counts
-
-    def width(value: Any, kind: str) -> int:
-        if isinstance(value, (str, dt.date)):
-            return _display_width(value, kind)
-        key = (kind, type(value), value)
-        w = seen.get(key)
-        if w is None:
-            w = seen[key] = _display_width(value, kind)
-        return w
-
-    for row in rows:
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            widths[c] = max(widths[c], 5 if isinstance(value, Hidden) else width(value, kinds[c]))
+    for c, kind in enumerate(kinds):
+        column = [row[c] for row in rows]
+        types = set(map(type, column)) - {type(None)}
+        if len(types) == 1 and Hidden not in types:  # one type: each distinct value sized once (a national table
+            distinct = set(column) - {None}  # repeats its small counts thousands of times)
+            widths[c] = max(widths[c], *(_display_width(v, kind) for v in distinct)) if distinct else widths[c]
+        else:
+            for v in column:
+                if v is not None:
+                    widths[c] = max(widths[c], 5 if isinstance(v, Hidden) else _display_width(v, kind))
     return [min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, w + 1)) for w in widths]
 
 

@@ -26,6 +26,7 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+INF = float("inf")
 MAX_TEXT = 32767  # Excel's longest cell text; openpyxl cuts there too
 
 
@@ -47,10 +48,6 @@ def _text(s: str) -> str:
         raise NotPlain(s)
     space = ' xml:space="preserve"' if s != s.strip() else ""
     return f'<is><t{space}>{escape(s)}</t></is>'
-
-
-def _number(v) -> str:
-    return "%.16g" % v  # as openpyxl writes a number (openpyxl.compat.strings.safe_string)
 
 
 class _Styles:
@@ -104,33 +101,40 @@ def _sheet_xml(sheet: Sheet, styles: _Styles, cell_format: Callable[[Any, str], 
             for c, h in enumerate(sheet.headers)]
     if head:
         add(f'<row r="1">{"".join(head)}</row>')
-    ids: dict[tuple, int] = {}
+    cache: dict[tuple, tuple[str, str, str]] = {}  # (column, type) -> the cell's opening, its style and type, its kind
+
+    def opening(c: int, v) -> tuple[str, str, str]:
+        kind = sheet.kinds[c]
+        s = styles.id(False, False, cell_format(v, kind))
+        style = f' s="{s}"' if s else ""
+        if isinstance(v, str):
+            return f'<c r="{letters[c]}', f'"{style} t="inlineStr">', "s"
+        if isinstance(v, bool) or not isinstance(v, (int, float, Decimal, dt.date)):
+            raise NotPlain(v)
+        return (f'<c r="{letters[c]}', f'"{style} t="n"><v>',
+                "d" if isinstance(v, dt.datetime) else ("t" if isinstance(v, dt.date) else "n"))
+
     last_row = 1 if head else 0
     for r, row in enumerate(sheet.rows, start=2):
         cells = []
         for c, v in enumerate(row):
             if v is None:
                 continue
-            kind = sheet.kinds[c]
-            key = (type(v), kind) if not isinstance(v, dt.datetime) else (type(v), kind, v.time() == dt.time())
-            s = ids.get(key)
-            if s is None:
-                s = ids[key] = styles.id(False, False, cell_format(v, kind))
-            ref = f"{letters[c]}{r}"
-            style = f' s="{s}"' if s else ""
-            if isinstance(v, str):
-                cells.append(f'<c r="{ref}"{style} t="inlineStr">{_text(v)}</c>')
-            elif isinstance(v, bool):
-                raise NotPlain(v)
-            elif isinstance(v, (int, float, Decimal)):
-                if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
-                    cells.append(f'<c r="{ref}"{style} t="n"><v></v></c>')
+            o = cache.get((c, type(v)))
+            if o is None or o[2] == "d":  # a date-time's format depends on its time of day: never cached
+                o = opening(c, v)
+                if o[2] != "d":
+                    cache[(c, type(v))] = o
+            a, b, what = o
+            if what == "s":
+                cells.append(f"{a}{r}{b}{_text(v)}</c>")
+            elif what == "n":
+                if v != v or v in (INF, -INF):
+                    cells.append(f"{a}{r}{b}</v></c>")
                 else:
-                    cells.append(f'<c r="{ref}"{style} t="n"><v>{_number(v)}</v></c>')
-            elif isinstance(v, (dt.date, dt.datetime)):
-                cells.append(f'<c r="{ref}"{style} t="n"><v>{_number(to_excel(v))}</v></c>')
+                    cells.append(f"{a}{r}{b}{'%.16g' % v}</v></c>")  # as openpyxl writes a number (safe_string)
             else:
-                raise NotPlain(v)
+                cells.append(f"{a}{r}{b}{'%.16g' % to_excel(v)}</v></c>")
         if cells:
             add(f'<row r="{r}">{"".join(cells)}</row>')
             last_row = r
