@@ -6,7 +6,8 @@ an exit status, never a traceback. Loads and undos are recorded in the database'
 who ran them (the OS user, "(kommandorad)") and in the audit log (auth.audit), as the app's are.
 
 Each command imports what it uses when it runs: the loader and the history bring pandas, numpy and
-pyarrow (about half a second), which `report --format json` does not need for its own part.
+pyarrow (about half a second of a process that should answer in one), which `report` does not use; its
+JSON loads no pandas at all (metrics/report.py).
 """
 from __future__ import annotations
 

@@ -129,6 +129,17 @@ def test_report_cli_prints_the_same_bytes_as_before(small_db, small_con):
         assert done.stdout == before, args
 
 
+def test_report_cli_json_imports_neither_pandas_nor_the_loader(small_db):
+    """`etl report` is a process started for one answer: its JSON needs duckdb, not pandas, the loader or the
+    history (issue 25; their imports were half of the process's time at national scale)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "etl", "report", "--db", str(small_db),
+                           "--year", "2021"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "duckdb" in imported and "metrics.report" in imported
+    assert not imported & {"pandas", "numpy", "pyarrow", "etl.history", "etl.load", "openpyxl"}
+
+
 def _cells(path) -> dict:
     """Every sheet's cells as (value, number format), and its column widths; the creation time left out."""
     wb = load_workbook(path)
