@@ -4,24 +4,28 @@ Everything printed goes through etl.problems.safe_text, so no personnummer and n
 character from a file name or a cell reaches the terminal; every fault ends in a Swedish line and
 an exit status, never a traceback. Loads and undos are recorded in the database's history with
 who ran them (the OS user, "(kommandorad)") and in the audit log (auth.audit), as the app's are.
+
+Each command imports what it uses when it runs: the loader and the history bring pandas, numpy and
+pyarrow (about half a second of a process that should answer in one), which `report` does not use; its
+JSON loads no pandas at all (metrics/report.py).
 """
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.database import DatabaseError, check_database, connect_read
 from core.paths import default_db_path
 from core.vocabulary import TABLE_KINDS
 
-from . import history
-from .load import LoadResult, check_files, ensure_database, load_files
-from .normalise import MAX_YEAR, MIN_YEAR
+from .limits import MAX_YEAR, MIN_YEAR
 from .problems import ERROR, NOTICE, WARNING, safe_text
+
+if TYPE_CHECKING:
+    from .load import LoadResult
 
 
 def say(text: str, file=None) -> None:
@@ -52,6 +56,8 @@ def _number(value: str) -> int:
 
 def cli_actor() -> str:
     """Who ran the command, for the history and the audit log: the OS user, or just "kommandorad"."""
+    import getpass
+
     try:
         user = getpass.getuser()
     except Exception:  # no name for this uid (a container), or no environment to read it from
@@ -62,6 +68,8 @@ def cli_actor() -> str:
 def audit_log(db: Path):
     """The audit-log callback for a change made here: $FINSAM_AUDIT_DB, else audit.sqlite beside the database."""
     from auth import audit
+
+    from . import history
 
     path = Path(os.environ["FINSAM_AUDIT_DB"]) if os.environ.get("FINSAM_AUDIT_DB") else (
         history.real_path(db).parent / "audit.sqlite")
@@ -106,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in ("load", "undo"):  # a change derives each year's protection decisions (core.derived)
         import metrics.suppress  # noqa: F401
+    if args.command in ("check", "load"):
+        from .load import check_files, load_files
+    if args.command in ("history", "undo"):
+        from . import history
     if args.command == "check":
         result = check_files(args.files, db if db.exists() else None)
         _print_result(result, checking=True)
@@ -126,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report" and args.format in ("xlsx", "uppfoljning") and not args.out:
         parser.error(f"--format {args.format} kräver --out FIL")
     try:
-        if ensure_database(db):
+        if not db.exists() and _ensure_database(db):
             say(f"Databasen {db} fanns inte; den har byggts från exempeldata i data/sample/.", sys.stderr)
         check_database(db)
     except DatabaseError as exc:
@@ -157,8 +169,10 @@ def main(argv: list[str] | None = None) -> int:
 
         report = build_report(con, args.year, associations)
         if args.format == "json":
-            json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
-            sys.stdout.write("\n")
+            import json
+
+            text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+            sys.stdout.write(text)  # one write: json.dump wrote each of a national report's million tokens alone
             return 0
         from render.annual_report import write_report_xlsx
 
@@ -171,6 +185,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         say(f"Rapporten för {args.year} är sparad i {args.out}")
         return 0
+
+
+def _ensure_database(db: Path) -> bool:
+    """etl.load.ensure_database, imported only for a database that is not there: the loader is for building it."""
+    from .load import ensure_database
+
+    return ensure_database(db)
 
 
 def _followup(con, year: int, out: Path, associations: tuple[str, ...] = ()) -> int:

@@ -21,3 +21,4 @@ MAX_ROW_XML = 64 * MB  # one row's XML; Excel's own rows are far smaller
 # cells
 MAX_CELL_CHARS = 1000  # a stored text cell (a name, a referrer unit); longer is not a name
 MAX_AMOUNT = 1_000_000_000  # kronor on one budget line; the whole Finsam budget of Sweden is about 1,5 billion
+MIN_YEAR, MAX_YEAR = 1990, 2100  # a date's year, and `etl report --year` (here, so the CLI need not load the parser)

@@ -37,7 +37,7 @@ HEADER_SCAN_ROWS = 30
 SUMMARY = re.compile(r"(?i)^(?:(?:del|total)?summa|totalt?|sum)\b")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_SERIAL = 2958465  # 9999-12-31
-MIN_YEAR, MAX_YEAR = 1990, 2100
+MIN_YEAR, MAX_YEAR = limits.MIN_YEAR, limits.MAX_YEAR
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # How far ahead a date may lie (see README, "Datum"): a planned start, an end that is only just coming.
 START_AHEAD = dt.timedelta(days=366)

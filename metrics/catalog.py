@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # the history's frames come from duckdb's .df(); the annual report runs without pandas
+    import pandas as pd
 
 
 def years(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -13,21 +13,13 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from .catalog import owned_by, owners_sql
+from .budget import ACTUAL, BUDGET, MIXED, budget_lines_sql, cost_basis, per_person  # noqa: F401 (imported from here too)
 from .facts import query
 from .filters import Filters
-from .people import positive_codes, share
+from .people import positive_codes
 
-ACTUAL, BUDGET, MIXED = "utfall", "budget", "blandat"
 PEOPLE = ("participants", "started", "positive_exits")
 PER_PERSON = {"per_participant": "participants", "per_started": "started", "per_positive_exit": "positive_exits"}
-
-
-def per_person(cost, people):
-    """Cost ÷ people, or None where either is missing or there is nobody: missing is not 0 kr."""
-    if cost is None or pd.isna(cost):
-        return None
-    return share(float(cost), int(people))
 
 
 def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, by_association: bool = False
@@ -57,28 +49,8 @@ def _people_per_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, by_a
 
 def _budget_lines(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "", by_association: bool = False
                   ) -> pd.DataFrame:
-    """Budget and actual per initiative and year (and `by`: category or funder) of the period's years, of the
-    initiatives the chosen associations own (metrics.catalog.owned_by). `by_association`: one row per owning
-    association too (an initiative two associations name is each one's)."""
-    owned, params = owned_by(con, f.associations, "b.initiative")
-    join = f"JOIN ({owners_sql(con)}) o ON o.initiative = b.initiative" if by_association else ""
-    association = "o.association, " if by_association else ""
-    narrow = " AND list_contains(CAST($associations AS VARCHAR[]), o.association)" \
-        if by_association and f.associations else ""
-    extra = f", b.{by}" if by else ""
-    return con.execute(
-        f"""
-        SELECT {association}b.initiative, b.year{extra},
-               CAST(sum(b.budget) AS DOUBLE) AS budget,
-               CAST(sum(b.actual) AS DOUBLE) AS actual
-        FROM budget_lines b {join}
-        WHERE b.year BETWEEN $y0 AND $y1
-          AND (len(CAST($initiatives AS VARCHAR[])) = 0 OR list_contains(CAST($initiatives AS VARCHAR[]), b.initiative))
-          AND {owned}{narrow}
-        GROUP BY ALL
-        """,
-        {"y0": f.start.year, "y1": f.end.year, "initiatives": list(f.initiatives)} | params,
-    ).df()
+    """metrics.budget.budget_lines_sql's rows as a frame."""
+    return con.execute(*budget_lines_sql(con, f, by, by_association)).df()
 
 
 def cost_by_initiative_year(con: duckdb.DuckDBPyConnection, f: Filters, people: pd.DataFrame | None = None
@@ -109,8 +81,9 @@ def _cost_rows(lines: pd.DataFrame, people: pd.DataFrame, keys: list[str]) -> pd
     df = lines.merge(people, on=keys, how="outer")
     for c in PEOPLE:
         df[c] = df[c].fillna(0).astype("int64")
-    df["basis"] = [ACTUAL if pd.notna(a) else (BUDGET if pd.notna(b) else None) for a, b in zip(df.actual, df.budget)]
-    df["cost"] = [a if pd.notna(a) else (b if pd.notna(b) else None) for a, b in zip(df.actual, df.budget)]
+    basis_cost = [cost_basis(b, a) for b, a in zip(df.budget, df.actual)]
+    df["basis"] = [basis for basis, _ in basis_cost]
+    df["cost"] = [cost for _, cost in basis_cost]
     for name, den in PER_PERSON.items():
         df[name] = [per_person(c, n) for c, n in zip(df.cost, df[den])]
     df = df.astype({"budget": object, "actual": object, "cost": object})

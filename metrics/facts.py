@@ -6,12 +6,21 @@ aggregate these rows, so the definitions live here and nowhere else.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
 
 from core.vocabulary import AGE_UNKNOWN, MISSING, UNKNOWN_REASON
 
 from .filters import Filters
+
+if TYPE_CHECKING:  # the frames come from duckdb's .df(); the annual report runs without pandas (metrics/budget.py)
+    import pandas as pd
+
+
+def share(num, den):
+    """num / den, or None where the denominator is zero: a missing share is not 0 %."""
+    return None if not den else num / den
 
 # every calendar year from $start's to $end's, each a period of its own
 _PERIOD_YEARS = """period_years AS (

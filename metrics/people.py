@@ -6,7 +6,7 @@ import pandas as pd
 
 from core.vocabulary import AGE_GROUPS, AGENCY_ORDER, MISSING, SEX_COLUMNS, UNKNOWN_REASON, WIDE_POSITIVE_EXTRA
 
-from .facts import counts, query
+from .facts import counts, query, share
 from .filters import Filters
 
 COLS = list(SEX_COLUMNS)  # women, men, other, total: a list, as pandas wants for selecting columns
@@ -18,11 +18,6 @@ def positive_codes(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
     """(codes counted as positive exit, codes of the wider 1 + 2 figure), from data/exit_reasons.csv."""
     pos = {str(c) for (c,) in con.execute("SELECT code FROM exit_reasons WHERE positive").fetchall()} or {"1"}
     return pos, pos | {WIDE_POSITIVE_EXTRA}
-
-
-def share(num, den):
-    """num / den, or None where the denominator is zero: a missing share is not 0 %."""
-    return None if not den else num / den
 
 
 def _share_row(num: pd.Series, den: pd.Series) -> dict:

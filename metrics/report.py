@@ -4,22 +4,21 @@ One query: the facts of metrics/facts.py (who counts in the year, MEASURES) are 
 initiative, agency, exit reason and sex, and that small table is summed over GROUPING SETS — the
 whole year, per reason, per initiative, per initiative and reason, per initiative and agency —
 instead of a query per figure and a pandas filter per initiative; a national database of
-thousands of initiatives is reported in well under a second. The cost per participant still comes
-from metrics/cost.py, given the people counts this query already has.
+thousands of initiatives is reported in well under a second. The money comes from the budget lines'
+query and the cost rules of metrics/budget.py (what metrics/cost.py builds its tables on), given the
+participants this query already has: the report needs no pandas, so `etl report` does not load it.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 
 import duckdb
-import pandas as pd
 
 from core.vocabulary import SEXES, UNKNOWN_REASON
 
-from .cost import PEOPLE, cost_by_initiative_year
+from .budget import budget_lines_sql, cost_basis, per_person
 from .facts import MEASURES, query_rows
 from .filters import Filters
-from .people import positive_codes
 
 KEYS = ["total", *SEXES]
 REPORTED = ("participants", "started", "exited", "no_consent")
@@ -63,7 +62,7 @@ def _zero() -> dict:
 
 
 def _money(x) -> float | None:
-    return None if x is None or pd.isna(x) else round(float(x), 2)
+    return None if x is None or x != x else round(float(x), 2)
 
 
 def _reason_order(reason: str) -> int:
@@ -103,14 +102,11 @@ def build_report(con: duckdb.DuckDBPyConnection, year: int, associations=()) -> 
     by_agency: dict[str, list[tuple]] = defaultdict(list)
     for r in sets["initiative_agency"]:  # ordered by agency, as the query gives them
         by_agency[r[col["initiative"]]].append(r)
-    pos, _ = positive_codes(con)
-    people = pd.DataFrame(
-        [(name, r[col["participants_total"]], r[col["started_total"]],
-          sum(x[col["exited_total"]] for x in by_reason[name] if x[col["reason"]] in pos))
-         for name, r in per.items()], columns=["initiative", *PEOPLE])
-    people = people[(people[list(PEOPLE)] > 0).any(axis=1)].assign(year=year).reset_index(drop=True)
-    cost = cost_by_initiative_year(con, f, people=people).set_index("initiative")
-    cost_rows = dict(zip(cost.index, zip(cost.budget, cost.actual, cost.per_participant)))
+    cost_rows = {}  # initiative -> (budget, actual, per participant), as metrics.cost.cost_by_initiative_year has them
+    for name, _year, budget, actual in con.execute(*budget_lines_sql(con, f)).fetchall():
+        row = per.get(name)
+        _, cost = cost_basis(budget, actual)
+        cost_rows[name] = (budget, actual, per_person(cost, 0 if row is None else row[col["participants_total"]]))
     initiatives = {}
     for name in sorted({n for n, r in per.items() if r[col["participants_total"]] > 0} | set(cost_rows)):
         row = per.get(name)

@@ -32,6 +32,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from . import xlsx_xml
 from .format import fmt_date, fmt_datetime, fmt_int, fmt_kr, fmt_number, fmt_pct, fmt_tkr, is_missing
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -251,6 +252,7 @@ def _display_width(v: Any, kind: str) -> int:
 
 
 _NUMERIC_KINDS = frozenset({"int", "kr", "tkr", "pct", "number"})
+_PLAIN_KINDS = _NUMERIC_KINDS | {"general"}  # a number stays the number
 
 
 def _cell_format(value: Any, kind: str) -> str | None:
@@ -274,8 +276,23 @@ class Hidden:
         self.mark = mark
 
 
-def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds: list[str]) -> None:
+def _widths(headers: list[str], rows: list[list[Any]], kinds: list[str]) -> list[int]:
+    """Each column's width in characters: its longest header or value as shown, within MIN and MAX_COLUMN_WIDTH."""
     widths = [len(h) + 2 for h in headers]  # bold header needs a little extra
+    for c, kind in enumerate(kinds):
+        column = [row[c] for row in rows]
+        types = set(map(type, column)) - {type(None)}
+        if len(types) == 1 and Hidden not in types:  # one type: each distinct value sized once (a national table
+            distinct = set(column) - {None}  # repeats its small counts thousands of times)
+            widths[c] = max(widths[c], *(_display_width(v, kind) for v in distinct)) if distinct else widths[c]
+        else:
+            for v in column:
+                if v is not None:
+                    widths[c] = max(widths[c], 5 if isinstance(v, Hidden) else _display_width(v, kind))
+    return [min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, w + 1)) for w in widths]
+
+
+def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds: list[str]) -> None:
     for c, h in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=c, value=h)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
@@ -290,15 +307,13 @@ def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds
                 cell.comment = Comment(f"Dolt av skyddet för små tal: {value.mark}", "Insatskollen", height=40, width=220)
                 cell.fill = HIDDEN_FILL
                 cell.alignment = Alignment(horizontal="right")
-                widths[c - 1] = max(widths[c - 1], 5)
                 continue
             cell = ws.cell(row=r, column=c, value=value)
             fmt = _cell_format(value, kinds[c - 1])
             if fmt is not None:
                 cell.number_format = fmt
-            widths[c - 1] = max(widths[c - 1], _display_width(value, kinds[c - 1]))
-    for c, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, w + 1))
+    for c, w in enumerate(_widths(headers, rows, kinds), start=1):
+        ws.column_dimensions[get_column_letter(c)].width = w
     if headers:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
@@ -309,8 +324,9 @@ def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write_frame(ws: Worksheet, df: pd.DataFrame, formats: Mapping[str, str],
-                 hidden_marks: Mapping[int, str] | None = None) -> None:
+def _table(df: pd.DataFrame, formats: Mapping[str, str], hidden_marks: Mapping[int, str] | None = None
+           ) -> tuple[list[str], list[list[Any]], list[str]]:
+    """A frame as a sheet's header, rows of Excel values and column kinds."""
     df = _frame(df)
     kinds = []
     for i, col in enumerate(df.columns):
@@ -323,10 +339,20 @@ def _write_frame(ws: Worksheet, df: pd.DataFrame, formats: Mapping[str, str],
     def value(v, kind):
         if marks and kind == "int" and not isinstance(v, bool) and isinstance(v, (int, np.integer)) and int(v) in marks:
             return Hidden(marks[int(v)])
+        t = type(v)  # the plain Python values of most cells first: _excel_value's answer for them, without its checks
+        if t is int and kind in _PLAIN_KINDS:
+            return v
+        if t is float and kind in _PLAIN_KINDS:
+            return v if math.isfinite(v) else None
+        if t is str and kind not in ("date", "datetime"):
+            return _clean_text(v) if v.strip() else None
         return _excel_value(v, kind)
 
     rows = [[value(v, kinds[c]) for c, v in enumerate(row)] for row in df.itertuples(index=False, name=None)]
-    _write_table(ws, [_header(c) for c in df.columns], rows, kinds)
+    return [_header(c) for c in df.columns], rows, kinds
+
+
+XML_CELLS = 20_000  # from this many cells a workbook is written as XML text (render/xlsx_xml.py), not through openpyxl
 
 
 def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any] | None = None,
@@ -341,17 +367,26 @@ def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any
     hides (metrics.suppress) to their marks: such cells of count columns become #N/A with a note.
     """
     formats = formats or {}
+    tables = []  # (title, header, rows, kinds)
+    used: set[str] = set()
+    if meta:
+        tables.append((_unique_title(META_SHEET, used), ["Uppgift", "Värde"],
+                       [[_clean_text(k), _excel_value(v, "general")] for k, v in meta.items()], ["general", "general"]))
+    for name, df in sheets.items():
+        title = _unique_title(sheet_title(name), used)
+        tables.append((title, *_table(df, formats.get(name) or formats.get(title) or {}, hidden_marks)))
+    if tables and not hidden_marks and sum(len(t[1]) * (len(t[2]) + 1) for t in tables) >= XML_CELLS:
+        sheets_ = [xlsx_xml.Sheet(title, headers, rows, kinds, _widths(headers, rows, kinds))
+                   for title, headers, rows, kinds in tables]
+        try:
+            return xlsx_xml.workbook_bytes(sheets_, _cell_format, creator="Insatskollen", max_width=MAX_COLUMN_WIDTH)
+        except xlsx_xml.NotPlain:
+            pass  # a text Excel would read as a formula or an error, or a value of its own: openpyxl decides
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.creator = "Insatskollen"
-    used: set[str] = set()
-    if meta:
-        ws = wb.create_sheet(_unique_title(META_SHEET, used))
-        rows = [[_clean_text(k), _excel_value(v, "general")] for k, v in meta.items()]
-        _write_table(ws, ["Uppgift", "Värde"], rows, ["general", "general"])
-    for name, df in sheets.items():
-        title = _unique_title(sheet_title(name), used)
-        _write_frame(wb.create_sheet(title), df, formats.get(name) or formats.get(title) or {}, hidden_marks)
+    for title, headers, rows, kinds in tables:
+        _write_table(wb.create_sheet(title), headers, rows, kinds)
     if not wb.worksheets:
         wb.create_sheet("Blad")  # a workbook without sheets cannot be opened
     buf = io.BytesIO()

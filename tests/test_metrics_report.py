@@ -6,9 +6,15 @@ Anonymous counts: Beta 2021 = 2 women, 1 man, 1 other (they are participants and
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
+from openpyxl import load_workbook
+
+from core.database import connect_read
 from metrics.report import build_report
-from tests.conftest import run_cli
+from render.annual_report import write_report_xlsx
+from tests.conftest import ROOT, run_cli
 
 
 def _s(total, women, men, other):
@@ -109,6 +115,51 @@ def test_report_cli_json_prints_the_same_report(small_db):
     done = run_cli("report", "--db", small_db, "--year", "2021", "--format", "json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == EXPECTED_2021
+
+
+def test_report_cli_prints_the_same_bytes_as_before(small_db, small_con):
+    """The report is now serialised in one piece and written once (issue 25); its text is what
+    `json.dump(report, sys.stdout, ensure_ascii=False, indent=2)` and a newline wrote, byte for byte,
+    with --format json and without --format, and through a pipe."""
+    before = (json.dumps(build_report(small_con, 2021), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    for args in (["--format", "json"], []):
+        done = subprocess.run([sys.executable, "-m", "etl", "report", "--db", str(small_db), "--year", "2021", *args],
+                              cwd=ROOT, capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == before, args
+
+
+def test_report_cli_json_imports_neither_pandas_nor_the_loader(small_db):
+    """`etl report` is a process started for one answer: its JSON needs duckdb, not pandas, the loader or the
+    history (issue 25; their imports were half of the process's time at national scale)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "etl", "report", "--db", str(small_db),
+                           "--year", "2021"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "duckdb" in imported and "metrics.report" in imported
+    assert not imported & {"pandas", "numpy", "pyarrow", "etl.history", "etl.load", "openpyxl"}
+
+
+def _cells(path) -> dict:
+    """Every sheet's cells as (value, number format), and its column widths; the creation time left out."""
+    wb = load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        cells = {(c.row, c.column): (c.value, c.number_format) for row in ws.iter_rows() for c in row
+                 if c.value is not None and not (ws.title == "Urval" and row[0].value == "Skapad")}
+        out[ws.title] = (cells, {k: d.width for k, d in ws.column_dimensions.items()}, ws.freeze_panes)
+    return out
+
+
+def test_report_cli_xlsx_writes_the_report_of_build_report(small_db, tmp_path):
+    """`--format xlsx`: the workbook holds the same cells, formats and widths as the report written in process."""
+    done = run_cli("report", "--db", small_db, "--year", "2021", "--format", "xlsx", "--out", tmp_path / "cli.xlsx")
+    assert done.returncode == 0, done.stderr
+    with connect_read(small_db) as con:
+        write_report_xlsx(build_report(con, 2021), tmp_path / "here.xlsx", con)
+    cli, here = _cells(tmp_path / "cli.xlsx"), _cells(tmp_path / "here.xlsx")
+    assert cli == here
+    assert cli["Per insats"][0][(2, 1)] == ("Alfa", "General")
 
 
 def test_report_per_participant_is_rounded_to_ore(small_con):
