@@ -1,7 +1,9 @@
 """Upload on /data: the same checks as `python -m etl check`, a preview of what will change, then the load.
 
 The uploaded files are written to a temporary directory only for as long as the check or the load
-runs, and that directory is removed whatever happens. The preview builds the database the load
+runs, and that directory is removed whatever happens. It lies in `uploads/` beside the database (the
+data volume, private to the app, not /tmp) and holds a lock while in use, so a directory left by a
+killed server is recognised by its free lock and swept at the next start and the next upload. The preview builds the database the load
 would write (etl.load.preview_files, the loader's own write path) in that directory and compares
 it with the current one through the metrics layer; the load is then given the preview's state
 token, so if anyone changed the database or the mapping in between, nothing is loaded and a
@@ -9,7 +11,12 @@ new preview is shown. "Ladda in" is enabled only without errors, and the loader 
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +27,7 @@ from auth.roles import Viewer
 from core.database import connect_read
 from etl import history
 from etl.load import load_files, preview_files
-from etl.problems import ERROR, NOTICE, WARNING
+from etl.problems import ERROR, NOTICE, WARNING, safe_text
 from metrics import changes as change_metrics
 from render.changes import kinds_text, period_text, preview_table, problems_table
 from render.format import fmt_int
@@ -32,7 +39,12 @@ from .history import audit_callback, flash, request, requested
 ROUND_KEY = "_upload_round"  # a new uploader (empty) after each load
 PREVIEW_KEY = "_upload_preview"
 TEMP_PREFIX = "insatskollen-upload-"
+UPLOAD_DIR = "uploads"  # beside the database
+IN_USE = ".in-use"  # the lock a live upload directory holds
+HALF_MADE_AGE = 3600  # seconds: a directory without its lock file yet is some other's, being made, before that
 INITIATIVES_SHOWN = 8
+MAX_NAME_BYTES = 200  # a file name's stem, in UTF-8 (a file system allows 255 bytes per name, not characters)
+_swept = False
 
 
 @dataclass
@@ -57,20 +69,91 @@ def upload_limit_mb() -> int:
     return int(st.get_option("server.maxUploadSize"))
 
 
+def _cut_bytes(text: str, limit: int) -> str:
+    """At most `limit` bytes of UTF-8, cut between characters (100 emoji are 400 bytes in 100 characters)."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
 def safe_file_name(name: str, taken: set[str]) -> str:
-    """The uploaded file's own name, as a plain file name that is unique in its directory."""
+    """The uploaded file's own name, as a plain file name that is unique in its directory and fits a file system."""
     base = str(name).replace("\\", "_").replace("/", "_")  # a browser sends no folders; a crafted name gets none
-    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".") or "fil"
+    base = "".join(ch for ch in base if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    base = base.strip().lstrip(".") or "fil"
     stem, dot, suffix = base.rpartition(".")
     if not dot or len(suffix) > 10:
         stem, suffix = base, ""
-    stem = stem[:150] or "fil"
+    stem = _cut_bytes(stem, MAX_NAME_BYTES).rstrip() or "fil"
+    suffix = _cut_bytes(suffix, 40)
     candidate, n = f"{stem}.{suffix}" if suffix else stem, 1
     while candidate.lower() in taken:
         n += 1
         candidate = f"{stem} ({n}).{suffix}" if suffix else f"{stem} ({n})"
     taken.add(candidate.lower())
     return candidate
+
+
+def upload_root() -> Path:
+    return db_path().parent / UPLOAD_DIR
+
+
+def sweep_leftovers(root: Path | None = None) -> list[str]:
+    """Remove the upload directories no live check or load holds (left by a killed server); their names."""
+    root = root or upload_root()
+    removed = []
+    try:
+        entries = [e for e in root.iterdir() if e.name.startswith(TEMP_PREFIX) and e.is_dir() and not e.is_symlink()]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            fd = os.open(entry / IN_USE, os.O_RDONLY)
+        except FileNotFoundError:
+            try:
+                if time.time() - entry.stat().st_mtime < HALF_MADE_AGE:
+                    continue  # being made this moment, by this server or another on the same volume
+            except OSError:
+                continue
+            fd = None
+        except OSError:
+            continue
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # in use
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return removed
+
+
+def sweep_once() -> None:
+    """At the server's first run: what a killed server left in uploads/ goes (the participants' files in it)."""
+    global _swept
+    if not _swept:
+        _swept = True
+        sweep_leftovers()
+
+
+@contextmanager
+def upload_directory():
+    """A private directory under uploads/ for one check or load, locked while in use and removed afterwards."""
+    root = upload_root()
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if root.stat().st_mode & 0o077 and root.stat().st_uid == os.getuid():
+        os.chmod(root, 0o700)  # participants' files: no other local user may list or read them
+    sweep_leftovers(root)
+    tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=root))  # 0700
+    fd = os.open(tmp / IN_USE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.close(fd)  # the lock last: a sweep never sees this directory free while it still holds files
 
 
 def save_uploads(files, directory: Path) -> list[Path]:
@@ -94,9 +177,9 @@ def _initiatives_text(names) -> str:
 
 def build_preview(files, db: Path, viewer: Viewer, key: tuple) -> UploadPreview:
     """Check the uploads and compute what loading them would change; the temporary files are gone on return."""
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
-        paths = save_uploads(files, Path(tmp) / "filer")
-        work = Path(tmp) / "arbete"
+    with upload_directory() as tmp:
+        paths = save_uploads(files, tmp / "filer")
+        work = tmp / "arbete"
         work.mkdir()
         pv = preview_files(paths, db, work, actor=viewer.name)
         result = pv.result
@@ -120,7 +203,7 @@ def build_preview(files, db: Path, viewer: Viewer, key: tuple) -> UploadPreview:
     for f in result.files:
         c = by_load.get(f.load_id)
         if f.duplicate_of:
-            status = f"samma innehåll som {f.duplicate_of}: läses in en gång"
+            status = f"samma innehåll som {safe_text(f.duplicate_of, 255)}: läses in en gång"
         elif f.skipped:
             status = "redan inläst (samma innehåll): ändrar ingenting"
         elif errors_in.get(f.name):
@@ -129,7 +212,7 @@ def build_preview(files, db: Path, viewer: Viewer, key: tuple) -> UploadPreview:
             status = "kan läsas in" + (f" ({f.warnings} varningar)" if f.warnings else "")
         else:
             status = "kontrollerad"
-        rows.append({"Fil": f.name, "Innehåll": kinds_text(f.kinds), "Rader": fmt_int(f.rows_read),
+        rows.append({"Fil": safe_text(f.name, 255), "Innehåll": kinds_text(f.kinds), "Rader": fmt_int(f.rows_read),
                      "Period": period_text(c["first_date"], c["last_date"]) if c is not None else "–",
                      "Insatser": _initiatives_text(c["initiatives"]) if c is not None else "–",
                      "Status": status})
@@ -200,14 +283,14 @@ def show(preview: UploadPreview) -> None:
 def load(files, db: Path, viewer: Viewer, preview: UploadPreview) -> None:
     """Load the uploads (from a temporary directory that is removed afterwards), then rerun with a message."""
     progress = st.progress(0, text="Sparar filerna tillfälligt …")
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
-        paths = save_uploads(files, Path(tmp))
+    with upload_directory() as tmp:
+        paths = save_uploads(files, tmp / "filer")
         progress.progress(25, text="Kontrollerar och läser in; den gamla databasen sparas som ögonblicksbild …")
         result = load_files(paths, db, actor=viewer.name, on_change=audit_callback(viewer), expect=preview.token)
     progress.progress(100, text="Klart")
     st.session_state.pop(PREVIEW_KEY, None)
     if result.ok and result.changed:
-        names = ", ".join(f.name for f in result.files if not f.skipped)
+        names = ", ".join(safe_text(f.name, 255) for f in result.files if not f.skipped)  # as history and audit
         number = result.change.change_id if result.change else "?"
         flash("success", f"Inläst: {md(names)} (nr {number} i historiken). Alla som har Insatskollen öppen ser de nya "
                          "siffrorna vid nästa klick. Ångra under *Historik och ångra* om något blev fel.")
