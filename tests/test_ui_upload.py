@@ -462,3 +462,82 @@ def test_a_personnummer_in_a_file_name_is_masked_on_the_page_as_in_history_and_a
     assert not [t for t in texts if "1234" in t and "0101" in t]
     assert [e for e in events(env) if e[0] == "load" and "[personnummer dolt]" in e[3]]
 
+
+
+# --------------------------------------------------------------------------- issue 22 §8: failed changes are audited
+
+
+def failures(env: Path) -> list[tuple]:
+    return [e for e in events(env) if e[0] in ("upload_refused", "load_failed", "undo_failed", "mapping_failed")]
+
+
+def test_an_upload_refused_for_a_personnummer_is_audited_without_the_number(env, tmp_path):
+    bad = write_csv(tmp_path / "pnr.csv", [["Deltagar-ID", "Insats", "Kön", "Startdatum"],
+                                          ["19850101-1234", "Beta", "Man", "2021-02-01"]])
+    before = db(env).read_bytes()
+    at = upload(data_page(env), bad)
+    assert not at.exception, at.exception
+    assert at.button(key="upload_load").disabled
+    at = at.run()  # the same files again: one check, one entry
+    [(event, actor, role, detail)] = failures(env)
+    assert (event, actor, role) == ("upload_refused", "adam", "administratör")
+    assert detail.startswith("pnr.csv: 1 fel; först: pnr.csv, rad 2, kolumn Deltagar-ID: ") and "personnummer" in detail
+    assert "1234" not in detail and "850101" not in detail
+    assert db(env).read_bytes() == before
+
+
+def test_a_load_refused_by_the_preview_token_is_audited(env, tmp_path):
+    """Someone else loads between this preview and its load (a race): nothing is loaded, and the log says who tried."""
+    import ui.upload as upload_module
+
+    real = upload_module.load_files
+
+    def meanwhile(paths, db_, **kwargs):
+        assert real([delta_budget(tmp_path / "other.xlsx")], db_, actor="bertil").ok  # the other's load
+        return real(paths, db_, **kwargs)
+
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    upload_module.load_files = meanwhile
+    try:
+        at = at.button(key="upload_load").click().run()
+    finally:
+        upload_module.load_files = real
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Ingenting lästes in:"]
+    [(event, actor, role, detail)] = failures(env)
+    assert (event, actor, role) == ("load_failed", "adam", "administratör")
+    assert detail.startswith("n.xlsx: 1 fel; först: f.duckdb: databasen eller remittentmappningen har ändrats sedan "
+                             "förhandsvisningen")
+
+
+def test_a_failed_undo_is_audited(env, tmp_path):
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    at = on_tab(at.button(key="upload_load").click().run(), "Historik och ångra")
+    next(c for c in at.checkbox if c.label == "Ja, återställ databasen").check()
+    at = at.run()
+    [snapshot] = (db(env).parent / "snapshots").iterdir()
+    snapshot.unlink()
+    snapshot.write_bytes(b"not a database")  # damaged after the page was drawn
+    before = db(env).read_bytes()
+    at = at.button(key="undo_button").click().run()
+    assert not at.exception, at.exception
+    assert [e.value.startswith("Ögonblicksbilden från före inläsning nr 5") for e in at.error] == [True]
+    assert db(env).read_bytes() == before
+    [(event, actor, role, detail)] = failures(env)
+    assert (event, actor, role) == ("undo_failed", "adam", "administratör")
+    assert detail.startswith("nr 5: Ögonblicksbilden från före inläsning nr 5 (n.xlsx) kan inte användas")
+
+
+def test_a_refused_mapping_save_is_audited(env, monkeypatch):
+    """An edit the loader refuses (a unit Excel would read as a formula) is in the log, masked and cleaned."""
+    monkeypatch.setattr("ui.mapping.edits_between", lambda original, edited: {"=HYPERLINK(\"x\") 19850101-1234": "Kommun"})
+    before = db(env).read_bytes()
+    at = data_page(env, tab="Remittenter")
+    at = at.button(key="mapping_save").click().run()
+    assert not at.exception, at.exception
+    assert [e.value.startswith("Mappningen sparades inte") for e in at.error] == [True]
+    assert db(env).read_bytes() == before
+    [(event, actor, role, detail)] = failures(env)
+    assert (event, actor, role) == ("mapping_failed", "adam", "administratör")
+    assert detail.startswith('=HYPERLINK("x") [personnummer dolt] → Kommun; Mappningen sparades inte; rätta först:; ')
+    assert "formel" in detail and "1234" not in detail

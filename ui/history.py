@@ -39,6 +39,16 @@ def audit_callback(viewer: Viewer) -> Callable[[Change], None]:
     return record
 
 
+def audit_failure(viewer: Viewer, event: str, detail: str) -> None:
+    """A change that was refused or failed, into the audit log (issue 22): who, from where, what and why not.
+
+    The page has already said what went wrong; a log that cannot be written is only logged for the operator."""
+    try:
+        audit.record_failure(event, viewer.name, detail, role=viewer.role, client=access.client_address() or "lokal")
+    except (audit.AuditError, OSError) as exc:
+        _LOG.warning("granskningsloggen kunde inte skrivas: %s", exc)
+
+
 def flash(kind: str, text: str) -> None:
     """A message for the run after st.rerun() (kind: success, info, warning, error); `text` is Markdown."""
     st.session_state.setdefault(FLASH_KEY, []).append((kind, text))
@@ -106,5 +116,6 @@ def section(viewer: Viewer) -> None:
             if result.warning:
                 flash("warning", md(result.warning))
         else:
+            audit_failure(viewer, audit.UNDO_FAILED, f"nr {chosen}: {result.message}")
             flash("error", md(result.message))
         st.rerun()

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from auth import audit
 from auth.roles import Viewer
 from core.database import connect_read
 from etl import history
@@ -34,7 +35,7 @@ from render.format import fmt_int
 from render.text import md
 
 from .data import db_path, run
-from .history import audit_callback, flash, request, requested
+from .history import audit_callback, audit_failure, flash, request, requested
 
 ROUND_KEY = "_upload_round"  # a new uploader (empty) after each load
 PREVIEW_KEY = "_upload_preview"
@@ -217,12 +218,26 @@ def build_preview(files, db: Path, viewer: Viewer, key: tuple) -> UploadPreview:
                      "Insatser": _initiatives_text(c["initiatives"]) if c is not None else "–",
                      "Status": status})
     count = {s: sum(p.severity == s for p in result.problems) for s in (ERROR, WARNING, NOTICE)}
+    if count[ERROR]:  # issue 22: a refused upload (errors, a personnummer) is in the log, as a load would be
+        audit_failure(viewer, audit.UPLOAD_REFUSED, _failure_detail([f.name for f in files], result.problems))
     return UploadPreview(
         key=key, token=pv.token, files=pd.DataFrame(rows, columns=["Fil", "Innehåll", "Rader", "Period", "Insatser",
                                                                    "Status"]),
         problems=problems_table(result.problems), errors=count[ERROR], warnings=count[WARNING],
         diff=preview_table(diff) if len(diff) else pd.DataFrame(), unchanged=unchanged,
         replaced_sample=result.replaced_sample, to_load=sum(not f.skipped for f in result.files))
+
+
+def _failure_detail(names, problems) -> str:
+    """'a.xlsx, b.csv: 2 fel; först: a.xlsx, blad X, rad 3, kolumn Y: …', masked like every message."""
+    errors = [p for p in problems if p.severity == ERROR]
+    text = f"{', '.join(names) or '–'}: {len(errors)} fel"
+    if errors:
+        first = errors[0]
+        where = [first.file, first.sheet and f"blad {first.sheet}", first.row and f"rad {first.row}",
+                 first.column and f"kolumn {first.column}"]
+        text += f"; först: {', '.join(str(x) for x in where if x)}: {first.message}"
+    return safe_text(text, 480)
 
 
 def section(viewer: Viewer) -> None:
@@ -286,7 +301,14 @@ def load(files, db: Path, viewer: Viewer, preview: UploadPreview) -> None:
     with upload_directory() as tmp:
         paths = save_uploads(files, tmp / "filer")
         progress.progress(25, text="Kontrollerar och läser in; den gamla databasen sparas som ögonblicksbild …")
-        result = load_files(paths, db, actor=viewer.name, on_change=audit_callback(viewer), expect=preview.token)
+        try:
+            result = load_files(paths, db, actor=viewer.name, on_change=audit_callback(viewer), expect=preview.token)
+        except Exception as exc:  # a bug: logged as a failed load, then shown as Streamlit shows any
+            audit_failure(viewer, audit.LOAD_FAILED, safe_text(f"{', '.join(p.name for p in paths)}: ett oväntat fel "
+                                                               f"av typen {type(exc).__name__}", 480))
+            raise
+    if not result.ok:  # refused by the preview's token, or by the loader's own check: who tried, what and why
+        audit_failure(viewer, audit.LOAD_FAILED, _failure_detail([f.name for f in files], result.problems))
     progress.progress(100, text="Klart")
     st.session_state.pop(PREVIEW_KEY, None)
     if result.ok and result.changed:
