@@ -13,6 +13,7 @@ from ui.layout import BASE_CSS, board_pack_button, data_status
 from ui.presentation import PRESENT_CSS, TOPICS
 from ui.presentation import render as render_slide
 
+runtime.guard_uploads()  # issue 22, first of all: only a session that may load data has its uploads kept in memory
 # A local icon: a Material icon here is fetched from fonts.gstatic.com by every browser, telling Google who opens the app
 st.set_page_config(page_title="Insatskollen", page_icon=str(Path(__file__).parent / "ui" / "assets" / "favicon.png"),
                    layout="wide")
