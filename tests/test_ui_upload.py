@@ -530,7 +530,7 @@ def test_a_failed_undo_is_audited(env, tmp_path):
 
 def test_a_refused_mapping_save_is_audited(env, monkeypatch):
     """An edit the loader refuses (a unit Excel would read as a formula) is in the log, masked and cleaned."""
-    monkeypatch.setattr("ui.mapping.edits_between", lambda original, edited: {"=HYPERLINK(\"x\") 19850101-1234": "Kommun"})
+    monkeypatch.setattr("ui.mapping.edits_between", lambda original, edited, units=None: {"=HYPERLINK(\"x\") 19850101-1234": "Kommun"})
     before = db(env).read_bytes()
     at = data_page(env, tab="Remittenter")
     at = at.button(key="mapping_save").click().run()

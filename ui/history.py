@@ -23,6 +23,7 @@ from render.text import md
 
 from . import access
 from .data import db_path, run
+from .layout import dataframe
 
 _LOG = logging.getLogger(__name__)
 FLASH_KEY = "_data_flash"
@@ -85,7 +86,7 @@ def section(viewer: Viewer) -> None:
         st.info("Ingenting har lästs in ännu.")
         return
     why_not = {c.change_id: history.undoable(db, c) for c in changes}
-    st.dataframe(history_table(df, why_not), hide_index=True, width="stretch", key="history_table")
+    dataframe(history_table(df, why_not), hide_index=True, width="stretch", key="history_table")
     candidates = [c for c in reversed(changes) if why_not.get(c.change_id) is None]
     if not candidates:
         st.caption("Ingen ändring i historiken kan ångras (ögonblicksbilderna saknas).")

@@ -35,6 +35,7 @@ from render.format import fmt_int
 from render.text import md
 
 from .data import db_path, run
+from .layout import dataframe
 from .history import audit_callback, audit_failure, flash, request, requested
 
 ROUND_KEY = "_upload_round"  # a new uploader (empty) after each load
@@ -267,7 +268,7 @@ def section(viewer: Viewer) -> None:
 
 def show(preview: UploadPreview) -> None:
     st.subheader("Filerna")
-    st.dataframe(preview.files, hide_index=True, width="stretch", key="upload_files_table")
+    dataframe(preview.files, hide_index=True, width="stretch", key="upload_files_table")
     if preview.errors:
         st.error(f"{preview.errors} fel och {preview.warnings} varningar. Ingenting kan läsas in förrän felen är "
                  "rättade i filerna; ladda sedan upp dem igen.", icon=":material/error:")
@@ -276,7 +277,7 @@ def show(preview: UploadPreview) -> None:
                    icon=":material/warning:")
     if len(preview.problems):
         st.subheader("Problem i filerna")
-        st.dataframe(preview.problems, hide_index=True, width="stretch", key="upload_problems")
+        dataframe(preview.problems, hide_index=True, width="stretch", key="upload_problems")
     if preview.errors:
         return
     if not preview.to_load:
@@ -289,7 +290,7 @@ def show(preview: UploadPreview) -> None:
     if len(preview.diff):
         st.caption("Per insats och år: deltagare, nya, avslutade, budget och utfall, före → efter. Bara de insatsår "
                    "som ändras visas" + (f"; {preview.unchanged} andra är oförändrade." if preview.unchanged else "."))
-        st.dataframe(preview.diff, hide_index=True, width="stretch", key="upload_diff")
+        dataframe(preview.diff, hide_index=True, width="stretch", key="upload_diff")
     else:
         st.info("Inläsningen ändrar inga siffror per insats och år (till exempel bara insatsregistret eller "
                 "samma uppgifter igen).")
@@ -327,5 +328,5 @@ def load(files, db: Path, viewer: Viewer, preview: UploadPreview) -> None:
         st.rerun()
     else:
         st.error("Ingenting lästes in:", icon=":material/error:")
-        st.dataframe(problems_table(result.problems), hide_index=True, width="stretch", key="upload_load_problems")
+        dataframe(problems_table(result.problems), hide_index=True, width="stretch", key="upload_load_problems")
         st.caption("Förhandsvisningen görs om när sidan laddas igen.")
