@@ -541,3 +541,16 @@ def test_a_refused_mapping_save_is_audited(env, monkeypatch):
     assert (event, actor, role) == ("mapping_failed", "adam", "administratör")
     assert detail.startswith('=HYPERLINK("x") [personnummer dolt] → Kommun; Mappningen sparades inte; rätta först:; ')
     assert "formel" in detail and "1234" not in detail
+
+
+def test_an_uploads_folder_that_cannot_be_written_is_said_in_swedish_and_changes_nothing(env, tmp_path):
+    """uploads/ beside the database is a file here (a volume gone wrong): a Swedish message, no traceback, no path."""
+    (env / "data" / "uploads").write_bytes(b"not a folder")
+    before = db(env).read_bytes()
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    assert not at.exception, at.exception
+    [error] = [e.value for e in at.error]
+    assert error.startswith("De uppladdade filerna kan inte sparas tillfälligt i datamappen (mappen uploads bredvid "
+                            "databasen): ") and error.endswith(". Ingenting har ändrats.")
+    assert str(env) not in error
+    assert db(env).read_bytes() == before

@@ -3,11 +3,12 @@
 The uploaded files are written to a temporary directory only for as long as the check or the load
 runs, and that directory is removed whatever happens. It lies in `uploads/` beside the database (the
 data volume, private to the app, not /tmp) and holds a lock while in use, so a directory left by a
-killed server is recognised by its free lock and swept at the next start and the next upload. The preview builds the database the load
-would write (etl.load.preview_files, the loader's own write path) in that directory and compares
-it with the current one through the metrics layer; the load is then given the preview's state
-token, so if anyone changed the database or the mapping in between, nothing is loaded and a
-new preview is shown. "Ladda in" is enabled only without errors, and the loader checks again.
+killed server is recognised by its free lock and swept at the next start and the next upload.
+
+The preview builds the database the load would write (etl.load.preview_files, the loader's own
+write path) in that directory and compares it with the current one through the metrics layer; the
+load is then given the preview's state token, so if anyone changed the database or the mapping in
+between, nothing is loaded and a new preview is shown. "Ladda in" is enabled only without errors, and the loader checks again.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import streamlit as st
 
 from auth import audit
 from auth.roles import Viewer
-from core.database import connect_read
+from core.database import connect_read, describe_os_error
 from etl import history
 from etl.load import load_files, preview_files
 from etl.problems import ERROR, NOTICE, WARNING, safe_text
@@ -158,6 +159,12 @@ def upload_directory():
         os.close(fd)  # the lock last: a sweep never sees this directory free while it still holds files
 
 
+def no_room(exc: OSError) -> str:
+    """Why the uploads could not be kept for the check or the load, in Swedish and without a server path."""
+    return (f"De uppladdade filerna kan inte sparas tillfälligt i datamappen (mappen uploads bredvid databasen): "
+            f"{describe_os_error(exc)}. Ingenting har ändrats.")
+
+
 def save_uploads(files, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
@@ -257,7 +264,11 @@ def section(viewer: Viewer) -> None:
     preview = st.session_state.get(PREVIEW_KEY)
     if not isinstance(preview, UploadPreview) or preview.key != key:
         with st.spinner("Kontrollerar filerna och räknar fram vad som ändras …"):
-            preview = build_preview(files, db, viewer, key)
+            try:
+                preview = build_preview(files, db, viewer, key)
+            except OSError as exc:  # uploads/ beside the database cannot be written (a read-only or full volume)
+                st.error(no_room(exc), icon=":material/error:")
+                return
         st.session_state[PREVIEW_KEY] = preview
     show(preview)
     st.button("Ladda in", type="primary", disabled=not preview.loadable, key="upload_load", icon=":material/upload:",
@@ -299,8 +310,15 @@ def show(preview: UploadPreview) -> None:
 def load(files, db: Path, viewer: Viewer, preview: UploadPreview) -> None:
     """Load the uploads (from a temporary directory that is removed afterwards), then rerun with a message."""
     progress = st.progress(0, text="Sparar filerna tillfälligt …")
-    with upload_directory() as tmp:
-        paths = save_uploads(files, tmp / "filer")
+    with ExitStack() as stack:
+        try:
+            tmp = stack.enter_context(upload_directory())
+            paths = save_uploads(files, tmp / "filer")
+        except OSError as exc:  # uploads/ beside the database cannot be written: said, logged, nothing changed
+            names = ", ".join(f.name for f in files)
+            audit_failure(viewer, audit.LOAD_FAILED, safe_text(f"{names}: {no_room(exc)}", 480))
+            st.error(no_room(exc), icon=":material/error:")
+            return
         progress.progress(25, text="Kontrollerar och läser in; den gamla databasen sparas som ögonblicksbild …")
         try:
             result = load_files(paths, db, actor=viewer.name, on_change=audit_callback(viewer), expect=preview.token)
