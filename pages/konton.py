@@ -35,7 +35,7 @@ except local_accounts.AccountError as e:  # the gate lets nobody in then, but sa
     found = {}
 if found:
     dataframe(pd.DataFrame([(a.name, a.role, local_time(a.created), local_time(a.changed)) for a in found.values()],
-                              columns=["Användarnamn", "Roll", "Skapat", "Ändrat"]), hide_index=True, width="stretch")
+                           columns=["Användarnamn", "Roll", "Skapat", "Ändrat"]), hide_index=True, width="stretch")
 else:
     st.caption("Inga lokala konton.")
 st.caption("Konton skapas, byter roll eller lösenord och tas bort på servern: `python -m auth add NAMN --role "

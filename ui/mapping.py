@@ -15,9 +15,9 @@ from auth.roles import Viewer
 from core.vocabulary import AGENCIES, OTHER_AGENCY
 from etl.mapping import exact_rules, save_unit_agencies
 from etl.problems import safe_text
-from render.files import neutralise_frame
 from etl.reference import EXACT, MappingError, fold_unit, read_rules, referrers_path
 from metrics.quality import referrer_units
+from render.files import neutralise_frame
 from render.text import md
 
 from .data import db_path, run
@@ -96,6 +96,6 @@ def section(viewer: Viewer) -> None:
                 flash("warning", md(result.warning))
             st.session_state[ROUND_KEY] = round_ + 1
             st.rerun()
-        audit_failure(viewer, audit.MAPPING_FAILED, "; ".join([f"{safe_text(u, 80)} → {a or 'ingen regel'}" for u, a in edits.items()]
-                                                              + [result.message, *result.errors]))
+        asked = [f"{safe_text(u, 80)} → {a or 'ingen regel'}" for u, a in edits.items()]
+        audit_failure(viewer, audit.MAPPING_FAILED, "; ".join([*asked, result.message, *result.errors]))
         st.error(md(result.message) + "".join(f"\n- {md(e)}" for e in result.errors))

@@ -8,7 +8,8 @@ killed server is recognised by its free lock and swept at the next start and the
 The preview builds the database the load would write (etl.load.preview_files, the loader's own
 write path) in that directory and compares it with the current one through the metrics layer; the
 load is then given the preview's state token, so if anyone changed the database or the mapping in
-between, nothing is loaded and a new preview is shown. "Ladda in" is enabled only without errors, and the loader checks again.
+between, nothing is loaded and a new preview is shown. "Ladda in" is enabled only without errors, and
+the loader checks again. A check refused for errors and a load refused or failed go into the audit log.
 """
 from __future__ import annotations
 
