@@ -7,16 +7,18 @@ import streamlit as st
 
 from auth.roles import BOARD_PACK, PRESENTATION
 from metrics.suppress import DEFAULT_THRESHOLD
-from ui import access, filters, runtime
+from ui import access, filters, runtime, upload
 from ui.data import several_associations, startup_problem
 from ui.layout import BASE_CSS, board_pack_button, data_status
 from ui.presentation import PRESENT_CSS, TOPICS
 from ui.presentation import render as render_slide
 
+runtime.guard_uploads()  # issue 22, first of all: only a session that may load data has its uploads kept in memory
 # A local icon: a Material icon here is fetched from fonts.gstatic.com by every browser, telling Google who opens the app
 st.set_page_config(page_title="Insatskollen", page_icon=str(Path(__file__).parent / "ui" / "assets" / "favicon.png"),
                    layout="wide")
 runtime.freeze_imports()  # the collector Streamlit runs after every run skips what the imports built
+upload.sweep_once()  # issue 22: uploaded files a killed server left under the data directory go at its start
 access.through_app()  # pages check this: a fresh server's first request may start a page without app.py
 
 problem = startup_problem()  # builds the database from the sample when there is none

@@ -37,6 +37,11 @@ UNDO = "undo"
 MAPPING = "mapping"
 ACCOUNT_SAVED = "account_saved"
 ACCOUNT_REMOVED = "account_removed"
+# issue 22 §8: a change that was tried and did not happen is logged too (who, what, why not)
+UPLOAD_REFUSED = "upload_refused"
+LOAD_FAILED = "load_failed"
+UNDO_FAILED = "undo_failed"
+MAPPING_FAILED = "mapping_failed"
 
 EVENTS = {  # event -> what the log page prints
     SIGN_IN: "Inloggning",
@@ -52,7 +57,12 @@ EVENTS = {  # event -> what the log page prints
     MAPPING: "Ändrad remittentmappning",
     ACCOUNT_SAVED: "Konto skapat eller ändrat",
     ACCOUNT_REMOVED: "Konto borttaget",
+    UPLOAD_REFUSED: "Uppladdning underkänd (fel i filerna)",
+    LOAD_FAILED: "Inläsning nekad eller misslyckad",
+    UNDO_FAILED: "Ångring nekad eller misslyckad",
+    MAPPING_FAILED: "Ändring av remittentmappningen nekad eller misslyckad",
 }
+FAILED = {LOAD: LOAD_FAILED, UNDO: UNDO_FAILED, MAPPING: MAPPING_FAILED}  # a change's event → its failure's
 UNKNOWN_NAME = "(okänt användarnamn)"
 MAX_TEXT = 500
 
@@ -137,3 +147,11 @@ def record_undo(actor: str, detail: str, *, role: str = "", client: str | None =
 def record_mapping(actor: str, detail: str, *, role: str = "", client: str | None = None,
                    path: Path | None = None) -> None:
     record(MAPPING, actor, role=role, detail=detail, client=client, path=path)
+
+
+def record_failure(event: str, actor: str, detail: str, *, role: str = "", client: str | None = None,
+                   path: Path | None = None) -> None:
+    """A refused or failed upload, load, undo or mapping change (UPLOAD_REFUSED or a value of FAILED)."""
+    if event not in (UPLOAD_REFUSED, *FAILED.values()):
+        raise ValueError(f"not a failure event: {event!r}")
+    record(event, actor, role=role, detail=detail, client=client, path=path)

@@ -65,14 +65,32 @@ def cli_actor() -> str:
     return f"{safe_text(user, 64)} (kommandorad)" if user else "kommandorad"
 
 
+def _audit_path(db: Path) -> Path:
+    """$FINSAM_AUDIT_DB, else audit.sqlite beside the database."""
+    from . import history
+
+    return Path(os.environ["FINSAM_AUDIT_DB"]) if os.environ.get("FINSAM_AUDIT_DB") else (
+        history.real_path(db).parent / "audit.sqlite")
+
+
+def audit_failure(db: Path, action: str, detail: str) -> None:
+    """A load or undo that was refused or failed, into the audit log as the app logs its own (issue 22)."""
+    from auth import audit
+
+    try:
+        audit.record_failure(audit.FAILED[action], cli_actor(), safe_text(detail, 480), client="kommandorad",
+                             path=_audit_path(db))
+    except (audit.AuditError, OSError) as exc:
+        say(f"VARNING: granskningsloggen kunde inte skrivas: {safe_text(exc, 300)}", sys.stderr)
+
+
 def audit_log(db: Path):
     """The audit-log callback for a change made here: $FINSAM_AUDIT_DB, else audit.sqlite beside the database."""
     from auth import audit
 
     from . import history
 
-    path = Path(os.environ["FINSAM_AUDIT_DB"]) if os.environ.get("FINSAM_AUDIT_DB") else (
-        history.real_path(db).parent / "audit.sqlite")
+    path = _audit_path(db)
     record = {history.LOAD: audit.record_load, history.UNDO: audit.record_undo, history.MAPPING: audit.record_mapping}
 
     def on_change(change: history.Change) -> None:
@@ -125,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "load":
         result = load_files(args.files, db, actor=cli_actor(), on_change=audit_log(db))
         _print_result(result, checking=False)
+        if not result.ok:
+            errors = [p for p in result.problems if p.severity == ERROR]
+            first = f"; först: {errors[0].file}: {errors[0].message}" if errors else ""
+            audit_failure(db, history.LOAD, f"{', '.join(f.name for f in args.files)}: {len(errors)} fel{first}")
         return 0 if result.ok else 1
     if args.command == "history" and not db.exists():
         say(f"FEL: {db}: databasen finns inte; kontrollera sökvägen (--db eller FINSAM_DB)", sys.stderr)
@@ -132,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "undo":
         undone = history.undo(db, args.load_id, actor=cli_actor(), on_change=audit_log(db))
         say(undone.message, sys.stdout if undone.ok else sys.stderr)
+        if not undone.ok:
+            audit_failure(db, history.UNDO, f"nr {args.load_id if args.load_id is not None else 'senaste'}: "
+                                            f"{undone.message}")
         if undone.warning:
             say(f"VARNING: {undone.warning}", sys.stderr)
         return 0 if undone.ok else 1

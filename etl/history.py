@@ -49,6 +49,7 @@ DEFAULT_KEPT = 10
 SNAPSHOT_DIR = "snapshots"
 DATA_TABLES = ("enrollments", "anonymous_counts", "budget_lines", "initiatives")
 SYSTEM_ACTOR = "Insatskollen"
+PRIVATE = 0o600  # a new database, its lock file and the snapshot folder's files: the owner's only
 
 
 def now() -> dt.datetime:
@@ -69,7 +70,7 @@ def lock(db: Path):
     """One writer at a time per database; the lock file sits beside the (real) database file."""
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(str(db) + ".lock", "a")
+        fh = open(str(db) + ".lock", "a", opener=lambda path, flags: os.open(path, flags, PRIVATE))
     except OSError as exc:
         raise DatabaseError(f"databasens mapp kan inte skrivas: {describe_os_error(exc)}") from None
     with fh:
@@ -86,13 +87,17 @@ def remove_stale_copies(db: Path) -> None:
     leftovers += list(snapshot_dir(db).glob("." + glob.escape(db.stem) + ".before-*.tmp-*"))
     for leftover in leftovers:
         try:
-            leftover.unlink()
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover)  # a private build folder (commit)
+            else:
+                leftover.unlink()
         except OSError:
             pass
 
 
 def keep_mode_and_owner(db: Path, tmp: Path) -> None:
-    """The new file gets the old one's mode and owner (mkstemp makes it 0600); a new database the umask's."""
+    """The new file gets the old one's mode and owner; a new database stays 0600 (as mkstemp made it), whatever
+    the umask: it holds participants, and a umask of 022 would let every local user read it (issue 22)."""
     if db.exists():
         st = db.stat()
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
@@ -102,9 +107,7 @@ def keep_mode_and_owner(db: Path, tmp: Path) -> None:
             except PermissionError:
                 pass  # only root may give a file away; the mode is kept all the same
     else:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, PRIVATE)
 
 
 def state_token(db: Path | str) -> str:
@@ -168,7 +171,7 @@ def snapshot_path(db: Path, name: str | None) -> Path | None:
 def _make_snapshot(db: Path, name: str) -> Path:
     """Keep the current database file under `name`: linked where possible, else copied; complete or absent."""
     directory = snapshot_dir(db)
-    directory.mkdir(exist_ok=True)
+    directory.mkdir(mode=0o700, exist_ok=True)  # old states of the database: as private as the database
     final = directory / name
     tmp = directory / f".{name}.tmp-{os.getpid()}"
     tmp.unlink(missing_ok=True)
@@ -356,16 +359,17 @@ def commit(db: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyConne
     the fault comes back as DatabaseError, in Swedish.
     """
     tmp: Path | None = None
+    work: Path | None = None
     made: Path | None = None
     keep = snapshots_kept()
     try:
         with swedish_faults():
             had_db = db.exists()
             floor = floor_id(db)
-            fd, tmp_name = tempfile.mkstemp(prefix=db.name + ".tmp-", dir=db.parent)
-            os.close(fd)
-            tmp = Path(tmp_name)
-            tmp.unlink()
+            # built in a folder of its own (0700, on the database's file system for the swap): DuckDB creates
+            # the copy and its .wal with the umask's mode, and no other local user may read them meanwhile
+            work = Path(tempfile.mkdtemp(prefix=db.name + ".tmp-", dir=db.parent))
+            tmp = work / db.name
             planned = snapshot_name(db, floor + 1)  # the first number this change can take; checked below
             change = build(tmp, source, mutate, floor=floor, snapshot=planned if had_db and keep else None,
                            no_database=not had_db)
@@ -379,12 +383,13 @@ def commit(db: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyConne
             os.replace(tmp, db)
             tmp = made = None
     finally:
-        for leftover in (tmp, Path(f"{tmp}.wal") if tmp else None, made):
-            if leftover is not None:
-                try:
-                    leftover.unlink(missing_ok=True)
-                except OSError:
-                    pass
+        if made is not None:
+            try:
+                made.unlink(missing_ok=True)
+            except OSError:
+                pass
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
     _prune(db, keep)
     return change
 

@@ -7,6 +7,11 @@ calculated (a workbook written by a script and never opened in Excel) and an Exc
 measured first, and each sheet's XML is streamed once, in chunks, with byte-level patterns (not a
 DOM, which would cost more than the reading itself): its real extent, its declared <dimension>, and
 the cells with an uncached formula or an error value.
+
+The few small parts read as XML (the relationships and the workbook's list of sheets) are parsed
+with defusedxml, and no part may declare a DTD at all: Excel never writes one, and a DTD is how an
+XML file expands a few bytes into gigabytes (billion laughs) or reads a file of the server's
+(external entities). The sheets are never parsed as XML here, and calamine gets them only after this.
 """
 from __future__ import annotations
 
@@ -16,6 +21,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeElementTree
 
 from . import limits
 from .problems import FileRefused
@@ -35,6 +43,12 @@ _CELL_REF = re.compile(rb"\sr=[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
 _CELL_TYPE = re.compile(rb"\st=[\"']([A-Za-z]+)[\"']")
 _VALUE = re.compile(rb"<" + _P + rb"v(?:\s[^>]*)?(?:/>|>(.*?)</" + _P + rb"v>)", re.S)
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+PROLOG_BYTES = 64 * 1024  # an XML part's declaration, comments and DTD come before its first element
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+DTD_REFUSED = ("arbetsboken innehåller XML med egna definitioner (DTD eller entiteter), något Excel aldrig skriver "
+               "och som kan användas för att angripa servern; filen läses inte. Öppna den i Excel och spara den "
+               "som en ny arbetsbok")
 
 UNCACHED = ("formeln i cellen har inget sparat värde (arbetsboken har skapats av ett program och aldrig "
             "räknats om i Excel), så cellen skulle läsas som tom. Öppna filen i Excel, spara den och försök igen")
@@ -85,6 +99,7 @@ def inspect(path: Path) -> list[SheetInfo]:
         members = {i.filename: i for i in zf.infolist()}
         _check_sizes(members)
         try:
+            _check_no_dtd(zf, members)
             sheets = _sheets(zf, members)
             for s in sheets:
                 if s.part:
@@ -133,7 +148,32 @@ def _xml(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], name: str) ->
         return None
     if info.file_size > MAX_WORKBOOK_XML:
         raise _refuse(f"en del av arbetsboken ({name}) är orimligt stor")
-    return ElementTree.fromstring(zf.read(info))
+    try:
+        return SafeElementTree.fromstring(zf.read(info), forbid_dtd=True)
+    except DefusedXmlException:
+        raise _refuse(DTD_REFUSED) from None
+
+
+def _prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """The part's bytes before its first element, upper-cased (UTF-16 as UTF-8); None when no element starts
+    within PROLOG_BYTES of a longer part (a prolog that long hides something: no writer pads it so)."""
+    with zf.open(info) as fh:
+        head = fh.read(PROLOG_BYTES)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        head = head.decode("utf-16", "replace").encode("utf-8")
+    m = _ROOT_START.search(head)
+    if m is None and info.file_size > PROLOG_BYTES:
+        return None
+    return (head[:m.start()] if m else head).upper()
+
+
+def _check_no_dtd(zf: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> None:
+    """Refuse a workbook one of whose XML parts declares a DTD, before anything (ours or calamine) parses it."""
+    for name, info in members.items():
+        if name.lower().endswith((".xml", ".rels", ".vml")):
+            prolog = _prolog(zf, info)
+            if prolog is None or b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                raise _refuse(DTD_REFUSED)
 
 
 def _resolve(base_dir: str, target: str) -> str:

@@ -12,7 +12,7 @@ from render.tables import (ENROLLMENTS, INDIVIDUAL_WARNING, csv_bytes, display_f
 from render.format import fmt_int, format_table
 from render.uppfoljning import file_name as followup_file_name
 from render.uppfoljning import followup_workbook
-from ui.layout import filters_or_stop, page_header
+from ui.layout import dataframe, filters_or_stop, page_header
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
@@ -63,7 +63,7 @@ else:
         st.caption("Semikolonseparerad med decimalkomma: öppnas i kolumner i svenska Excel.")
     with st.expander(f"Förhandsvisa: {choice}"):
         spec = {c: (protection.fmt_count if k == "int" else k) for c, k in display_formats(chosen).items()}
-        st.dataframe(format_table(chosen, spec), hide_index=True, width="stretch")
+        dataframe(chosen, display=lambda d: format_table(d, spec), hide_index=True, width="stretch")
 
 st.divider()
 st.subheader("Uppföljning Finsam")

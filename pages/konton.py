@@ -9,6 +9,7 @@ from auth import accounts as local_accounts
 from auth import audit
 from auth.roles import ACCOUNTS_LIST, AUDIT_LOG
 from ui import access
+from ui.layout import dataframe
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -33,8 +34,8 @@ except local_accounts.AccountError as e:  # the gate lets nobody in then, but sa
     st.error(str(e))
     found = {}
 if found:
-    st.dataframe(pd.DataFrame([(a.name, a.role, local_time(a.created), local_time(a.changed)) for a in found.values()],
-                              columns=["Användarnamn", "Roll", "Skapat", "Ändrat"]), hide_index=True, width="stretch")
+    dataframe(pd.DataFrame([(a.name, a.role, local_time(a.created), local_time(a.changed)) for a in found.values()],
+                           columns=["Användarnamn", "Roll", "Skapat", "Ändrat"]), hide_index=True, width="stretch")
 else:
     st.caption("Inga lokala konton.")
 st.caption("Konton skapas, byter roll eller lösenord och tas bort på servern: `python -m auth add NAMN --role "
@@ -48,7 +49,7 @@ if providers:
     if cfg.default_role:
         rules.append(("alla andra", "", cfg.default_role))
     if rules:
-        st.dataframe(pd.DataFrame(rules, columns=["Gäller", "Värde", "Roll"]), hide_index=True, width="stretch")
+        dataframe(pd.DataFrame(rules, columns=["Gäller", "Värde", "Roll"]), hide_index=True, width="stretch")
     else:
         st.warning("Ingen e-post eller grupp har fått en roll i auth.toml: ingen kommer in via organisationens "
                    "inloggning.")
@@ -75,5 +76,5 @@ if viewer.may(AUDIT_LOG):
                                key="audit_kinds")
         if kinds:
             log = log[log["Händelse"].isin(kinds)]
-        st.dataframe(log, hide_index=True, width="stretch")
+        dataframe(log, hide_index=True, width="stretch")
         st.caption(f"De senaste {len(events)} händelserna, nyaste först. Tider i svensk tid.")

@@ -67,6 +67,18 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell neutralised: what a browser's table can copy or save is as safe as an export
+    (issue 22). Numbers, dates and missing values are left as they are, so columns still sort as before."""
+    out = df.copy()
+    for c in range(out.shape[1]):
+        col = out.iloc[:, c]
+        if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+            if col.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_TRIGGERS)).any():
+                out.isetitem(c, col.map(neutralise).astype(col.dtype))
+    return out
+
+
 def _clean_text(value: Any) -> str:
     # openpyxl refuses control characters; they are never meaningful in a report cell.
     return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))

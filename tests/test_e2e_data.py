@@ -38,7 +38,7 @@ def test_an_administrator_uploads_sees_the_preview_and_loads(data_server, tmp_pa
         page.get_by_label("Användarnamn", exact=True).fill(ADMIN)
         page.get_by_label("Lösenord", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Logga in").click()
-        page.get_by_text("Exportfiler (högst 200 MB per fil)").wait_for(timeout=60_000)
+        page.get_by_text("Exportfiler (högst 50 MB per fil)").wait_for(timeout=60_000)
         assert page.locator("h1").first.inner_text().startswith("Data")
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
         page.get_by_text("Det här ändras").wait_for(timeout=90_000)

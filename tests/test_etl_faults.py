@@ -183,7 +183,7 @@ def _fail_with(code: int):
 
 
 @pytest.mark.parametrize("where, code, words", [
-    ("tempfile.mkstemp", errno.EROFS, "disken är skrivskyddad"),
+    ("tempfile.mkdtemp", errno.EROFS, "disken är skrivskyddad"),
     ("shutil.copyfile", errno.ENOSPC, "disken är full"),
     ("os.replace", errno.EACCES, "behörighet saknas"),
     ("os.fsync", errno.EIO, "läs- eller skrivfel på disken"),
@@ -280,13 +280,50 @@ def test_case_18_a_load_keeps_the_mode(good_db, tmp_path, mode):
     assert db.stat().st_mode & 0o777 == mode
 
 
-def test_case_18_a_new_database_follows_the_umask(tmp_path):
+def test_case_18_a_new_database_its_lock_and_its_snapshots_are_private_under_umask_022(tmp_path):
+    """Issue 22 §10: participants' data is the owner's only (0600, the snapshot folder 0700), as the accounts and
+    the audit log are, even when the umask would let every local user read new files."""
+    db = tmp_path / "ny.duckdb"
     old = os.umask(0o022)
     try:
-        assert load_files([anon(tmp_path / "b.csv")], tmp_path / "ny.duckdb").ok
+        assert load_files([anon(tmp_path / "b.csv")], db).ok
+        assert load_files([anon(tmp_path / "c.csv", "Beta")], db).ok  # replaces the first: a snapshot of it is kept
     finally:
         os.umask(old)
-    assert (tmp_path / "ny.duckdb").stat().st_mode & 0o777 == 0o644
+    snapshots = list((tmp_path / "snapshots").iterdir())
+    assert snapshots
+    modes = {p.name: p.stat().st_mode & 0o777 for p in [db, Path(str(db) + ".lock"), *snapshots]}
+    assert set(modes.values()) == {0o600}, modes
+    assert (tmp_path / "snapshots").stat().st_mode & 0o777 == 0o700
+    assert not list(tmp_path.glob("ny.duckdb.tmp-*"))  # the private build folder is gone
+
+
+def test_case_18_a_change_is_built_where_no_other_user_can_read_it(good_db, tmp_path, monkeypatch):
+    """The copy being written (DuckDB creates it with the umask's mode) sits in a folder only the owner can enter."""
+    db = copy_of(good_db, tmp_path)
+    seen = []
+    real_build = write_path.build
+
+    def spy(target, *args, **kwargs):
+        seen.append(target.parent.stat().st_mode & 0o777)
+        return real_build(target, *args, **kwargs)
+
+    monkeypatch.setattr(write_path, "build", spy)
+    old = os.umask(0o022)
+    try:
+        assert load_files([anon(tmp_path / "b.csv", "Beta")], db).ok
+    finally:
+        os.umask(old)
+    assert seen == [0o700]
+
+
+def test_case_18_a_stale_build_folder_is_removed_by_the_next_load(good_db, tmp_path):
+    db = copy_of(good_db, tmp_path)
+    stale = db.parent / "f.duckdb.tmp-killed"
+    stale.mkdir()
+    (stale / "f.duckdb").write_bytes(b"half")
+    assert load_files([anon(tmp_path / "b.csv", "Beta")], db).ok
+    assert not stale.exists()
 
 
 def test_case_18_a_load_keeps_the_owner(good_db, tmp_path):

@@ -19,7 +19,7 @@ from etl import history
 from etl.cli import cli_actor
 from etl.load import CHANGED_SINCE_PREVIEW, load_files, preview_files
 from metrics.changes import compare, figures
-from tests.conftest import run_cli, write_small_association, write_xlsx
+from tests.conftest import run_cli, write_csv, write_small_association, write_xlsx
 
 D = dt.date
 HEADER = ["Deltagar-ID", "Insats", "Kön", "Startdatum", "Slutdatum", "Avslutsorsak", "Remittent"]
@@ -277,6 +277,24 @@ def test_command_line_loads_and_undos_go_into_the_audit_log(db, tmp_path, monkey
         ("undo", "Ångring nr 6: återställde läget före inläsning nr 5 (newer.xlsx)", "kommandorad"),
     ]
     assert {actor for _, actor, _, _ in rows} == {cli_actor()}  # "root (kommandorad)": the OS user who ran it
+
+
+def test_command_line_loads_and_undos_that_fail_go_into_the_audit_log_too(db, tmp_path, monkeypatch):
+    """Issue 22 §8: who tried, what, and why it did not happen; a personnummer in a file stays masked."""
+    log = tmp_path / "audit.sqlite"
+    monkeypatch.setenv("FINSAM_AUDIT_DB", str(log))
+    bad = write_csv(tmp_path / "pnr.csv", [["Deltagar-ID", "Insats", "Kön", "Startdatum"],
+                                          ["19850101-1234", "Beta", "Man", "2021-02-01"]])
+    before = db.read_bytes()
+    assert run_cli("load", "--db", db, bad).returncode == 1
+    assert run_cli("undo", "--db", db, "99").returncode == 1
+    assert db.read_bytes() == before
+    rows = sqlite3.connect(log).execute("SELECT event, actor, detail, client FROM audit_log ORDER BY id").fetchall()
+    assert [(e, a, c) for e, a, _, c in rows] == [("load_failed", cli_actor(), "kommandorad"),
+                                                  ("undo_failed", cli_actor(), "kommandorad")]
+    assert rows[0][2].startswith("pnr.csv: 1 fel; först: pnr.csv: ") and "1234" not in rows[0][2]
+    assert rows[1][2] == "nr 99: Det finns ingen ändring med nummer 99 i databasens historik (se python -m etl " \
+                         "history eller historiken på sidan Data)."
 
 
 def test_an_audit_log_that_cannot_be_written_does_not_undo_the_load(db, tmp_path):

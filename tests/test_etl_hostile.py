@@ -870,3 +870,66 @@ def test_check_never_writes(tmp_path, db):
     path = write_csv(tmp_path / "anon.csv", [ANON, ["Noll", "2021", "1", "1"]])
     assert check_files([path], db).ok
     assert db.read_bytes() == before
+
+
+# ---------------------------------------------------------------- issue 22 §11: XML with a DTD
+
+LAUGHS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+          + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+                    for i in range(1, 10))
+          + ']>\n')
+EXTERNAL = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE r [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n')
+
+
+def _with_dtd(path: Path, member: str, dtd: str, entity: str) -> Path:
+    def change(xml: str) -> str:
+        body = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
+        return dtd + body.replace("Alfa", entity, 1) if "Alfa" in body else dtd + body
+    return patch_xlsx(path, member, change)
+
+
+@pytest.mark.parametrize("member, dtd, entity", [
+    ("xl/workbook.xml", LAUGHS, "&lol9;"),  # billion laughs in the part we parse ourselves
+    ("xl/styles.xml", LAUGHS, ""),  # … and in a part calamine would parse
+    (SHEET1, EXTERNAL, "&secret;"),  # an external entity reading a server file
+    ("_rels/.rels", EXTERNAL, ""),
+    ("[Content_Types].xml", LAUGHS, ""),
+])
+def test_issue_22_a_workbook_with_a_dtd_is_refused_in_swedish_and_nothing_changes(tmp_path, db, member, dtd, entity):
+    path = write_xlsx(tmp_path / "bomb.xlsx", {"Deltagare": [HEADER, person("A-1")]})
+    with zipfile.ZipFile(path) as zf:
+        assert member in zf.namelist()
+    _with_dtd(path, member, dtd, entity)
+    result = refused([path], db)
+    assert [(f, m) for f, _, _, _, m in errors(result)] == [
+        ("bomb.xlsx", "arbetsboken innehåller XML med egna definitioner (DTD eller entiteter), något Excel aldrig "
+                      "skriver och som kan användas för att angripa servern; filen läses inte. Öppna den i Excel och "
+                      "spara den som en ny arbetsbok")]
+
+
+def test_issue_22_a_dtd_hidden_behind_a_long_prolog_is_refused(tmp_path, db):
+    path = write_xlsx(tmp_path / "padded.xlsx", {"Deltagare": [HEADER, person("A-1")]})
+    _with_dtd(path, "xl/workbook.xml", '<?xml version="1.0"?>\n<!--' + "x" * 70_000 + '-->\n' + LAUGHS[22:], "")
+    assert "DTD eller entiteter" in errors(refused([path], db))[0][4]
+
+
+def test_issue_22_the_parts_we_read_as_xml_go_through_defusedxml(tmp_path):
+    """Even past the prolog check, our own XML parsing refuses a DTD (defusedxml, forbid_dtd)."""
+    from etl import xlsx
+    from etl.problems import FileRefused
+
+    path = tmp_path / "x.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("a.xml", EXTERNAL + "<r>&secret;</r>")
+        zf.writestr("b.xml", "<r>ok</r>")
+    with zipfile.ZipFile(path) as zf:
+        members = {i.filename: i for i in zf.infolist()}
+        assert xlsx._xml(zf, members, "b.xml").text == "ok"
+        with pytest.raises(FileRefused, match="DTD eller entiteter"):
+            xlsx._xml(zf, members, "a.xml")
+
+
+def test_issue_22_a_plain_workbook_still_loads(tmp_path, db):
+    """The check refuses DTDs, not the ordinary prolog Excel writes."""
+    path = write_xlsx(tmp_path / "ok.xlsx", {"Deltagare": [HEADER, person("A-1")]})
+    loaded([path], db)

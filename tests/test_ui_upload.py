@@ -112,7 +112,9 @@ def report_of(path: Path, year: int = 2021) -> dict:
 
 
 def leftovers(env: Path) -> list[str]:
-    return sorted(p.name for p in (env / "tmp").iterdir())
+    """What uploads left: in uploads/ beside the database (issue 22), and nothing in the system's temporary folder."""
+    uploads = env / "data" / "uploads"
+    return sorted(p.name for p in (env / "tmp").iterdir()) + (sorted(p.name for p in uploads.iterdir()) if uploads.exists() else [])
 
 
 # --------------------------------------------------------------------------- upload, preview, load
@@ -181,11 +183,11 @@ def test_the_temporary_files_are_gone_even_when_the_load_fails(env, tmp_path, mo
     seen = []
 
     def crash(paths, *args, **kwargs):
-        seen.extend(p.exists() for p in paths)
+        seen.extend((p.exists(), p.is_relative_to(env / "data" / "uploads")) for p in paths)
         raise RuntimeError("oväntat")
     monkeypatch.setattr("ui.upload.load_files", crash)
     at = at.button(key="upload_load").click().run()
-    assert seen == [True] and at.exception  # the files were there during the load …
+    assert seen == [(True, True)] and at.exception  # the files were there during the load, under the data directory …
     assert leftovers(env) == []  # … and are gone after it, whatever happened
 
 
@@ -378,3 +380,177 @@ def test_a_mapping_change_goes_into_the_audit_log_as_the_page_records_it(env):
     assert events(env) == [("mapping", "adam", "administratör",
                             "Ändrad remittentmappning nr 5: Frivilligcentralen → Kommun (1 inskrivning fick ny "
                             "myndighet)")]
+
+
+# --------------------------------------------------------------------------- issue 22 §7 and §9
+
+
+def _leftover(root: Path, name: str) -> Path:
+    d = root / f"insatskollen-upload-{name}"
+    (d / "filer").mkdir(parents=True)
+    (d / "filer" / "deltagare.xlsx").write_bytes(b"participants")
+    (d / ".in-use").touch()
+    return d
+
+
+def test_uploads_left_by_a_killed_server_are_swept_at_its_start(env, monkeypatch):
+    """A kill -9 during a load leaves its directory; the next start removes it, but not one a live load holds."""
+    import fcntl
+    import os
+
+    from ui import upload as upload_module
+
+    root = env / "data" / "uploads"
+    dead = _leftover(root, "dead")
+    live = _leftover(root, "live")
+    half = root / "insatskollen-upload-being-made"  # no lock file yet: some other server's, being made
+    half.mkdir()
+    other = root / "not-ours"
+    other.mkdir()
+    held = os.open(live / ".in-use", os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as the live upload's own process holds it
+    monkeypatch.setattr(upload_module, "_swept", False)  # a fresh server process
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        assert not at.exception, at.exception
+        assert not dead.exists()
+        assert live.exists() and half.exists() and other.exists()
+    finally:
+        os.close(held)
+    old = 2 * upload_module.HALF_MADE_AGE
+    os.utime(half, (half.stat().st_atime - old, half.stat().st_mtime - old))
+    assert sorted(upload_module.sweep_leftovers(root)) == sorted([half.name, live.name])
+    assert not half.exists() and not live.exists() and other.exists()  # the next sweep: the load is over too
+
+
+def test_an_upload_sweeps_what_a_killed_server_left_and_leaves_nothing_itself(env, tmp_path):
+    dead = _leftover(env / "data" / "uploads", "dead")
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    assert not at.exception, at.exception
+    assert not dead.exists() and leftovers(env) == []
+    assert (env / "data" / "uploads").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_file_name_of_100_emoji_is_cut_by_bytes_and_loads(env, tmp_path):
+    from ui.upload import safe_file_name
+
+    name = "😀" * 100 + ".xlsx"
+    saved = safe_file_name(name, set())
+    assert saved.endswith(".xlsx") and len(saved.encode()) <= 255 and saved.startswith("😀" * 50)
+    assert len(safe_file_name("å" * 300, set()).encode()) <= 255
+    at = data_page(env)
+    at.file_uploader[0].set_value([(name, newer_alfa(tmp_path / "n.xlsx").read_bytes(), XLSX)])
+    at = at.run()
+    assert not at.exception, at.exception
+    assert frame(at, "Fil", "Status")["Status"].tolist() == ["kan läsas in"]
+    at = at.button(key="upload_load").click().run()
+    assert not at.exception, at.exception
+    assert [s.value.startswith("Inläst: " + "😀" * 50) for s in at.success] == [True]
+
+
+def test_a_personnummer_in_a_file_name_is_masked_on_the_page_as_in_history_and_audit(env, tmp_path):
+    name = "deltagare 19850101-1234.xlsx"
+    at = data_page(env)
+    at.file_uploader[0].set_value([(name, newer_alfa(tmp_path / "n.xlsx").read_bytes(), XLSX)])
+    at = at.run()
+    assert frame(at, "Fil", "Status")["Fil"].tolist() == ["deltagare [personnummer dolt].xlsx"]
+    at = at.button(key="upload_load").click().run()
+    assert not at.exception, at.exception
+    texts = [e.value for kind in ("success", "warning", "error", "info", "caption", "markdown") for e in at.get(kind)]
+    texts += [str(v) for df in at.dataframe for v in df.value.astype(str).to_numpy().ravel()]
+    assert [s.value.startswith("Inläst: " + md("deltagare [personnummer dolt].xlsx")) for s in at.success] == [True]
+    assert not [t for t in texts if "1234" in t and "0101" in t]
+    assert [e for e in events(env) if e[0] == "load" and "[personnummer dolt]" in e[3]]
+
+
+
+# --------------------------------------------------------------------------- issue 22 §8: failed changes are audited
+
+
+def failures(env: Path) -> list[tuple]:
+    return [e for e in events(env) if e[0] in ("upload_refused", "load_failed", "undo_failed", "mapping_failed")]
+
+
+def test_an_upload_refused_for_a_personnummer_is_audited_without_the_number(env, tmp_path):
+    bad = write_csv(tmp_path / "pnr.csv", [["Deltagar-ID", "Insats", "Kön", "Startdatum"],
+                                          ["19850101-1234", "Beta", "Man", "2021-02-01"]])
+    before = db(env).read_bytes()
+    at = upload(data_page(env), bad)
+    assert not at.exception, at.exception
+    assert at.button(key="upload_load").disabled
+    at = at.run()  # the same files again: one check, one entry
+    [(event, actor, role, detail)] = failures(env)
+    assert (event, actor, role) == ("upload_refused", "adam", "administratör")
+    assert detail.startswith("pnr.csv: 1 fel; först: pnr.csv, rad 2, kolumn Deltagar-ID: ") and "personnummer" in detail
+    assert "1234" not in detail and "850101" not in detail
+    assert db(env).read_bytes() == before
+
+
+def test_a_load_refused_by_the_preview_token_is_audited(env, tmp_path):
+    """Someone else loads between this preview and its load (a race): nothing is loaded, and the log says who tried."""
+    import ui.upload as upload_module
+
+    real = upload_module.load_files
+
+    def meanwhile(paths, db_, **kwargs):
+        assert real([delta_budget(tmp_path / "other.xlsx")], db_, actor="bertil").ok  # the other's load
+        return real(paths, db_, **kwargs)
+
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    upload_module.load_files = meanwhile
+    try:
+        at = at.button(key="upload_load").click().run()
+    finally:
+        upload_module.load_files = real
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Ingenting lästes in:"]
+    [(event, actor, role, detail)] = failures(env)
+    assert (event, actor, role) == ("load_failed", "adam", "administratör")
+    assert detail.startswith("n.xlsx: 1 fel; först: f.duckdb: databasen eller remittentmappningen har ändrats sedan "
+                             "förhandsvisningen")
+
+
+def test_a_failed_undo_is_audited(env, tmp_path):
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    at = on_tab(at.button(key="upload_load").click().run(), "Historik och ångra")
+    next(c for c in at.checkbox if c.label == "Ja, återställ databasen").check()
+    at = at.run()
+    [snapshot] = (db(env).parent / "snapshots").iterdir()
+    snapshot.unlink()
+    snapshot.write_bytes(b"not a database")  # damaged after the page was drawn
+    before = db(env).read_bytes()
+    at = at.button(key="undo_button").click().run()
+    assert not at.exception, at.exception
+    assert [e.value.startswith("Ögonblicksbilden från före inläsning nr 5") for e in at.error] == [True]
+    assert db(env).read_bytes() == before
+    [(event, actor, role, detail)] = failures(env)
+    assert (event, actor, role) == ("undo_failed", "adam", "administratör")
+    assert detail.startswith("nr 5: Ögonblicksbilden från före inläsning nr 5 (n.xlsx) kan inte användas")
+
+
+def test_a_refused_mapping_save_is_audited(env, monkeypatch):
+    """An edit the loader refuses (a unit Excel would read as a formula) is in the log, masked and cleaned."""
+    monkeypatch.setattr("ui.mapping.edits_between", lambda original, edited, units=None: {"=HYPERLINK(\"x\") 19850101-1234": "Kommun"})
+    before = db(env).read_bytes()
+    at = data_page(env, tab="Remittenter")
+    at = at.button(key="mapping_save").click().run()
+    assert not at.exception, at.exception
+    assert [e.value.startswith("Mappningen sparades inte") for e in at.error] == [True]
+    assert db(env).read_bytes() == before
+    [(event, actor, role, detail)] = failures(env)
+    assert (event, actor, role) == ("mapping_failed", "adam", "administratör")
+    assert detail.startswith('=HYPERLINK("x") [personnummer dolt] → Kommun; Mappningen sparades inte; rätta först:; ')
+    assert "formel" in detail and "1234" not in detail
+
+
+def test_an_uploads_folder_that_cannot_be_written_is_said_in_swedish_and_changes_nothing(env, tmp_path):
+    """uploads/ beside the database is a file here (a volume gone wrong): a Swedish message, no traceback, no path."""
+    (env / "data" / "uploads").write_bytes(b"not a folder")
+    before = db(env).read_bytes()
+    at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"))
+    assert not at.exception, at.exception
+    [error] = [e.value for e in at.error]
+    assert error.startswith("De uppladdade filerna kan inte sparas tillfälligt i datamappen (mappen uploads bredvid "
+                            "databasen): ") and error.endswith(". Ingenting har ändrats.")
+    assert str(env) not in error
+    assert db(env).read_bytes() == before

@@ -23,6 +23,7 @@ from render.text import md
 
 from . import access
 from .data import db_path, run
+from .layout import dataframe
 
 _LOG = logging.getLogger(__name__)
 FLASH_KEY = "_data_flash"
@@ -37,6 +38,16 @@ def audit_callback(viewer: Viewer) -> Callable[[Change], None]:
         _RECORD[change.action](viewer.name, change.describe(), role=viewer.role, client=client)
 
     return record
+
+
+def audit_failure(viewer: Viewer, event: str, detail: str) -> None:
+    """A change that was refused or failed, into the audit log (issue 22): who, from where, what and why not.
+
+    The page has already said what went wrong; a log that cannot be written is only logged for the operator."""
+    try:
+        audit.record_failure(event, viewer.name, detail, role=viewer.role, client=access.client_address() or "lokal")
+    except (audit.AuditError, OSError) as exc:
+        _LOG.warning("granskningsloggen kunde inte skrivas: %s", exc)
 
 
 def flash(kind: str, text: str) -> None:
@@ -75,7 +86,7 @@ def section(viewer: Viewer) -> None:
         st.info("Ingenting har lästs in ännu.")
         return
     why_not = {c.change_id: history.undoable(db, c) for c in changes}
-    st.dataframe(history_table(df, why_not), hide_index=True, width="stretch", key="history_table")
+    dataframe(history_table(df, why_not), hide_index=True, width="stretch", key="history_table")
     candidates = [c for c in reversed(changes) if why_not.get(c.change_id) is None]
     if not candidates:
         st.caption("Ingen ändring i historiken kan ångras (ögonblicksbilderna saknas).")
@@ -106,5 +117,6 @@ def section(viewer: Viewer) -> None:
             if result.warning:
                 flash("warning", md(result.warning))
         else:
+            audit_failure(viewer, audit.UNDO_FAILED, f"nr {chosen}: {result.message}")
             flash("error", md(result.message))
         st.rerun()

@@ -1,6 +1,8 @@
 """Shared page furniture: titles, key figures split by sex, charts with their table, empty states."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -9,7 +11,7 @@ import streamlit as st
 from core.vocabulary import SEX_LABELS
 from metrics import Filters
 from metrics.catalog import association_name, coverage, status
-from render.files import to_csv_bytes
+from render.files import neutralise_frame, to_csv_bytes
 from render.format import FORMATTERS, fmt_count, fmt_date, fmt_int
 from render.text import coverage_line, describe, md
 from render.theme import apply_theme
@@ -122,7 +124,7 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
     counts = [c for c, k in formats.items() if k == "int" and c in df.columns]
     fns = {c: FORMATTERS[k] for c, k in formats.items() if c in df.columns}
     fns |= {c: protection.fmt_count for c in counts}  # hidden counts hold their codes: printed as <5 or ..
-    shown = df.copy()
+    shown = neutralise_frame(df)  # text cells as the CSV has them: no live formula in what the browser can copy
     for c in shown.columns[shown.isna().any()]:
         # st.dataframe prints a missing cell as "None" whatever the format says: print these
         # columns as text ("–" for missing); the others stay numbers and sort as numbers
@@ -141,6 +143,15 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
         st.download_button("Ladda ned tabellen (CSV)", data=access.guarded(csv, TABLE_DOWNLOADS, key),  # issue 22
                            file_name=f"{key}.csv",
                            mime="text/csv", key=f"dl_{key}", on_click="ignore")
+
+
+def dataframe(df: pd.DataFrame, *, display: Callable[[pd.DataFrame], pd.DataFrame] | None = None, **kwargs) -> None:
+    """st.dataframe for every table outside `table`: its text cells neutralised like the exports' (issue 22).
+
+    `display` turns the neutralised frame into display text (numbers formatted after the guard, so a negative
+    number is not mistaken for a formula)."""
+    shown = neutralise_frame(df)
+    st.dataframe(display(shown) if display else shown, **kwargs)
 
 
 def _paged(df: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -10,15 +10,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from auth import audit
 from auth.roles import Viewer
 from core.vocabulary import AGENCIES, OTHER_AGENCY
 from etl.mapping import exact_rules, save_unit_agencies
+from etl.problems import safe_text
 from etl.reference import EXACT, MappingError, fold_unit, read_rules, referrers_path
 from metrics.quality import referrer_units
+from render.files import neutralise_frame
 from render.text import md
 
 from .data import db_path, run
-from .history import audit_callback, flash, request, requested
+from .history import audit_callback, audit_failure, flash, request, requested
 
 ROUND_KEY = "_mapping_round"
 RULE = "Exakt regel"
@@ -33,19 +36,21 @@ def _how(rule) -> str:
 
 
 def table(units: pd.DataFrame, exact: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({
+    """The editor's rows; a unit's name neutralised like every table's text (issue 22), the real names kept apart."""
+    return neutralise_frame(pd.DataFrame({
         "Enhet": units.unit.astype(object),
         "Inskrivningar": units.enrollments.astype("int64"),
         "Räknas nu som": units.agency.astype(object),
         "Matchas av": [_how(r) for r in units.rule],
         RULE: pd.Series([exact.get(fold_unit(u), NO_RULE) for u in units.unit], dtype=object),
-    }, columns=COLUMNS)
+    }, columns=COLUMNS))
 
 
-def edits_between(original: pd.DataFrame, edited: pd.DataFrame) -> dict[str, str | None]:
-    """Unit → its new exact rule (None: removed), for the rows whose rule the user changed."""
+def edits_between(original: pd.DataFrame, edited: pd.DataFrame, units=None) -> dict[str, str | None]:
+    """Unit → its new exact rule (None: removed), for the rows whose rule the user changed; `units`: the stored
+    names of the rows, where the table shows them neutralised."""
     out = {}
-    for unit, old, new in zip(original["Enhet"], original[RULE], edited[RULE]):
+    for unit, old, new in zip(original["Enhet"] if units is None else units, original[RULE], edited[RULE]):
         old = old if isinstance(old, str) and old and old != NO_RULE else None
         new = new if isinstance(new, str) and new and new != NO_RULE else None
         if old != new:
@@ -78,7 +83,7 @@ def section(viewer: Viewer) -> None:
         disabled=[c for c in COLUMNS if c != RULE],
         column_config={RULE: st.column_config.SelectboxColumn(RULE, options=[NO_RULE, *AGENCIES], required=True,
                                                               help="Myndigheten för just det här enhetsnamnet")})
-    edits = edits_between(original, edited)
+    edits = edits_between(original, edited, list(units.unit))
     st.caption(f"Mappningsfilen: {md(referrers_path().name)}. Nyckelordsregler (till exempel «vård» → Region) "
                "ändras i filen; de gäller enheter utan exakt regel.")
     st.button("Spara mappningen", type="primary", key="mapping_save", disabled=not edits, icon=":material/save:",
@@ -91,4 +96,6 @@ def section(viewer: Viewer) -> None:
                 flash("warning", md(result.warning))
             st.session_state[ROUND_KEY] = round_ + 1
             st.rerun()
+        asked = [f"{safe_text(u, 80)} → {a or 'ingen regel'}" for u, a in edits.items()]
+        audit_failure(viewer, audit.MAPPING_FAILED, "; ".join([*asked, result.message, *result.errors]))
         st.error(md(result.message) + "".join(f"\n- {md(e)}" for e in result.errors))

@@ -15,7 +15,7 @@ from render.format import fmt_int
 
 from . import access
 from .data import run
-from .layout import lazy_expander
+from .layout import dataframe, lazy_expander
 
 SHOWN_ROWS = 500  # rows behind a check shown at once: the page went to the browser as 13 MB at national scale
 
@@ -45,4 +45,4 @@ def section() -> None:
                 detail = run(rows, check.key, as_of=as_of, max_years=max_years, limit=SHOWN_ROWS)
                 if n > len(detail):
                     st.caption(f"Visar de {fmt_int(len(detail))} första av {fmt_int(n)}.")
-                st.dataframe(quality_rows(detail), hide_index=True, width="stretch", key=f"quality_{check.key}")
+                dataframe(quality_rows(detail), hide_index=True, width="stretch", key=f"quality_{check.key}")
