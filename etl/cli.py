@@ -67,8 +67,11 @@ def audit_log(db: Path):
         history.real_path(db).parent / "audit.sqlite")
     record = {history.LOAD: audit.record_load, history.UNDO: audit.record_undo, history.MAPPING: audit.record_mapping}
 
+    from render.changes import audit_detail
+
     def on_change(change: history.Change) -> None:
-        record[change.action](change.actor, change.describe(), client="kommandorad", path=path)
+        record[change.action](change.actor, audit_detail(change.describe(), change.effect_rows),
+                              client="kommandorad", path=path)
 
     return on_change
 
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in ("load", "undo"):  # a change derives each year's protection decisions (core.derived)
         import metrics.suppress  # noqa: F401
+        import metrics.changes  # noqa: F401 - and keeps what it did to the figures (core.effects)
     if args.command == "check":
         result = check_files(args.files, db if db.exists() else None)
         _print_result(result, checking=True)
@@ -137,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             from metrics.catalog import change_history
             from render.changes import history_table
 
-            table = history_table(change_history(con), {c.change_id: history.undoable(db, c)
-                                                        for c in history.changes(con)})
+            kept = history.changes(con)
+            table = history_table(change_history(con), {c.change_id: history.undoable(db, c) for c in kept},
+                                  {c.change_id: c.effects for c in kept})
             say(table.to_string(index=False) if len(table) else "Ingenting har lästs in ännu.")
             return 0
         associations = tuple(sorted(set(args.association)))
