@@ -208,19 +208,29 @@ def share_bars(df: pd.DataFrame, category: str, value: str, title: str, *, color
     fig.add_bar(y=cats, x=vals, orientation="h", name=name, marker=dict(
         color=color, line=dict(color=[FLAG_LINE["color"] if f else color for f in flags],
                                width=[FLAG_LINE["width"] if f else 0 for f in flags])),
-        text=None if target else texts, textposition="outside", cliponaxis=False,
         hovertemplate="%{y}: %{x:.1%}<extra></extra>")
+    targets = [None] * len(df)
     if target:
         target_marks(fig, df[category], df[target], name="Mål (insatsregistret)")
-        # the value after the bar or after its target stroke, whichever ends later: the stroke never covers it
-        at = [max(v or 0.0, _num(t) or 0.0) for v, t in zip(vals, df[target])]
-        fig.add_scatter(y=cats, x=at, mode="text", text=[f"  {t}" for t in texts], textposition="middle right",
-                        showlegend=False, hoverinfo="skip", cliponaxis=False, textfont=dict(color=TOTAL_COLOR))
+        targets = [_num(t) for t in df[target]]
+    # Each value is written after its bar, or after its target stroke where that ends later, and past the
+    # reference line where the text would otherwise run across it: neither a stroke nor the line covers a value.
+    at = []
+    for v, t in zip(vals, targets):
+        start = max(v or 0.0, t or 0.0)
+        if reference is not None and start <= reference < start + SHARE_LABEL_WIDTH:
+            start = reference
+        at.append(start)
+    fig.add_scatter(y=cats, x=at, mode="text", text=[f"  {t}" for t in texts], textposition="middle right",
+                    showlegend=False, hoverinfo="skip", cliponaxis=False, textfont=dict(color=TOTAL_COLOR))
     if reference is not None:
-        fig.add_vline(x=reference, line=dict(color=TARGET_LINE["color"], dash="dash", width=2),
-                      annotation_text=reference_name or f"{fmt_pct(reference, 0)}", annotation_position="bottom right")
+        # the reference is named in the legend, not written on the plot, where it ran into a value ("50,0 %")
+        fig.add_vline(x=reference, line=dict(color=TARGET_LINE["color"], dash="dash", width=2))
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=f"Jämförelse: {reference_name or fmt_pct(reference, 0)}",
+                        line=dict(color=TARGET_LINE["color"], dash="dash", width=2), hoverinfo="skip")
     fig.update_layout(title=title, xaxis=dict(tickformat=".0%", range=[0, 1.15]),
-                      yaxis=dict(autorange="reversed", type="category"), showlegend=bool(target))
+                      yaxis=dict(autorange="reversed", type="category"),
+                      showlegend=bool(target) or reference is not None)
     return fig
 
 
@@ -346,6 +356,7 @@ def duration_boxes(stats: pd.DataFrame, min_n: int = 1) -> go.Figure:
     return fig
 
 
+SHARE_LABEL_WIDTH = 0.16  # on a 0–115 % axis, about the width of "100,0 %" beside a bar (16 or 24 px text)
 MEDIAN_ROOM = 1.75  # the x axis of duration_boxes runs to this times the longest whisker: "median 12,5 mån" fits
 
 

@@ -128,3 +128,15 @@ def test_kostnad_bars_can_be_ordered_by_size(sample_db, monkeypatch):
     at = at.run()
     per = next(t for t in chart_bars(at, "kostnad_per_deltagare") if t["name"] == "Per deltagare")
     assert [v for v in per["x"] if v is not None] != values  # the sample's initiatives are not named in cost order
+
+
+def test_the_reference_line_is_named_in_the_legend_and_crosses_no_value():
+    df = pd.DataFrame({"initiative": ["A", "B", "C", "D"], "share": [0.50, 0.42, 0.20, 0.70]})
+    fig = share_bars(df, "initiative", "share", "Andel kvinnor", color="#B4346C", name="Andel kvinnor",
+                     reference=0.5, reference_name="50 %")
+    assert not fig.layout.annotations  # no "50 %" written on the plot, where it ran into "50,0 %"
+    legend = [t.name for t in fig.data if t.showlegend is not False and t.name]
+    assert "Jämförelse: 50 %" in legend and fig.layout.showlegend
+    labels = next(t for t in fig.data if t.type == "scatter" and t.mode == "text")
+    # A at the line itself; B (42 %) would run across the line at 50 %: written after it; C and D clear of it
+    assert list(labels.x) == [0.5, 0.5, 0.2, 0.7]
