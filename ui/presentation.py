@@ -37,7 +37,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 .stApp h1 { font-size: clamp(34px, 5.2vh, 60px) !important; color: #111111 !important; padding: 0 !important;
   margin: 0 !important; line-height: 1.15 !important; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p {
-  font-size: clamp(24px, 2.6vh, 30px) !important; color: #333333 !important; opacity: 1 !important;
+  font-size: clamp(24px, 2.4vh, 28px) !important; color: #333333 !important; opacity: 1 !important;
   line-height: 1.25 !important; }
 .stApp [data-testid="stMetric"] { padding: 0.2rem 0.8rem !important; }
 .stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] *,
@@ -51,8 +51,8 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 @media (min-height: 900px) { .st-key-present_small { display: none !important; } }
 .st-key-present_nav { position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000; background: #FFFFFF;
   border-top: 1px solid #BBBBBB; padding: 0.4rem 2rem 0.5rem 2rem; }
-.st-key-present_nav p { font-size: clamp(24px, 2.4vh, 28px) !important; margin: 0 !important; line-height: 1.2; }
-.st-key-present_nav button p { font-size: clamp(24px, 2.4vh, 28px) !important; }
+.st-key-present_nav p { font-size: 24px !important; margin: 0 !important; line-height: 1.2; }
+.st-key-present_nav button p { font-size: 24px !important; }
 .st-key-present_nav kbd { display: none !important; }  /* the key hints: the buttons name Esc, the arrows are known */
 [data-testid="stSkipToContent"] { font-size: 24px !important; }
 </style>
