@@ -70,6 +70,7 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
         kw = dict(y=cats, x=vals, orientation="h") if horizontal else dict(x=cats, y=vals)
         fig.add_bar(name=chart_text(name), marker_color=color, text=text if labels else None,
                     textposition="inside", insidetextanchor="middle", textfont=dict(color=label_color(color)),
+                    textangle=0,  # level, or hidden where it does not fit: a "7" turned on its side reads as an "L"
                     hovertemplate="%{" + ("y" if horizontal else "x") + "}: %{" + ("x" if horizontal else "y")
                     + ":,d}<extra>" + chart_text(name) + "</extra>", **kw)
     if total and total in df:

@@ -140,3 +140,16 @@ def test_the_reference_line_is_named_in_the_legend_and_crosses_no_value():
     labels = next(t for t in fig.data if t.type == "scatter" and t.mode == "text")
     # A at the line itself; B (42 %) would run across the line at 50 %: written after it; C and D clear of it
     assert list(labels.x) == [0.5, 0.5, 0.2, 0.7]
+
+
+def test_values_in_stacked_segments_stay_level():
+    from render.charts import reason_bars
+
+    df = pd.DataFrame({"initiative": ["A", "A", "B"], "reason": ["1", "unknown", "1"],
+                       "label": ["Arbete/studier", "Okänd orsak", "Arbete/studier"], "total": [30, 7, 12],
+                       "_total": [37, 37, 12]})
+    fig = reason_bars(df, "initiative", "Avslutade")
+    segments = [t for t in fig.data if t.type == "bar"]
+    assert segments and all(t.textangle == 0 for t in segments)
+    work = next(t for t in segments if t.name == "Arbete/studier")
+    assert work.marker.color == EXIT_REASON_COLORS["1"] != MISSING_COLOR
