@@ -65,6 +65,7 @@ EVENTS = {  # event -> what the log page prints
 FAILED = {LOAD: LOAD_FAILED, UNDO: UNDO_FAILED, MAPPING: MAPPING_FAILED}  # a change's event → its failure's
 UNKNOWN_NAME = "(okänt användarnamn)"
 MAX_TEXT = 500
+MAX_DETAIL = 4000  # a load's line carries what it changed per initiative and year (render.changes.audit_detail)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -83,11 +84,11 @@ class AuditError(RuntimeError):
     """The log could not be written or read; Swedish, names the file."""
 
 
-def _clean(text: object) -> str:
-    """One line of printable text, at most MAX_TEXT characters."""
+def _clean(text: object, limit: int = MAX_TEXT) -> str:
+    """One line of printable text, at most `limit` characters."""
     s = "" if text is None else str(text)
     s = "".join(ch if ch.isprintable() else " " for ch in s).strip()
-    return s[:MAX_TEXT]
+    return s[:limit]
 
 
 @contextlib.contextmanager
@@ -118,7 +119,7 @@ def record(event: str, actor: str, *, role: str = "", detail: str = "", client: 
     at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with _connect(Path(path or default_audit_path())) as con:
         con.execute("INSERT INTO audit_log (at, actor, role, event, detail, client) VALUES (?, ?, ?, ?, ?, ?)",
-                    (at, _clean(actor) or "?", _clean(role), event, _clean(detail), _clean(client)))
+                    (at, _clean(actor) or "?", _clean(role), event, _clean(detail, MAX_DETAIL), _clean(client)))
 
 
 def recent(limit: int = 1000, path: Path | None = None) -> list[dict]:

@@ -93,8 +93,11 @@ def audit_log(db: Path):
     path = _audit_path(db)
     record = {history.LOAD: audit.record_load, history.UNDO: audit.record_undo, history.MAPPING: audit.record_mapping}
 
+    from render.changes import audit_detail
+
     def on_change(change: history.Change) -> None:
-        record[change.action](change.actor, change.describe(), client="kommandorad", path=path)
+        record[change.action](change.actor, audit_detail(change.describe(), change.effect_rows),
+                              client="kommandorad", path=path)
 
     return on_change
 
@@ -132,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in ("load", "undo"):  # a change derives each year's protection decisions (core.derived)
         import metrics.suppress  # noqa: F401
+        import metrics.changes  # noqa: F401 - and keeps what it did to the figures (core.effects)
     if args.command in ("check", "load"):
         from .load import check_files, load_files
     if args.command in ("history", "undo"):
@@ -174,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
             from metrics.catalog import change_history
             from render.changes import history_table
 
-            table = history_table(change_history(con), {c.change_id: history.undoable(db, c)
-                                                        for c in history.changes(con)})
+            kept = history.changes(con)
+            table = history_table(change_history(con), {c.change_id: history.undoable(db, c) for c in kept},
+                                  {c.change_id: c.effects for c in kept})
             say(table.to_string(index=False) if len(table) else "Ingenting har lästs in ännu.")
             return 0
         associations = tuple(sorted(set(args.association)))

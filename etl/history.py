@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from core import derived
+from core import derived, effects
 from core.database import (DatabaseError, check_database, connect_read, connect_write, describe_duckdb_error,
                            describe_os_error)
 from core.paths import EXIT_REASONS_CSV
@@ -216,6 +216,8 @@ class Change:
     undoes: int | None = None
     snapshot: str | None = None  # set by commit
     no_database: bool = False
+    effects: int | None = None  # initiative-years whose figures it changed; None: not recorded
+    effect_rows: pd.DataFrame | None = field(default=None, repr=False, compare=False)  # set by build: before → after
 
     @property
     def label(self) -> str:
@@ -270,10 +272,12 @@ def replaced_rows(before: dict[int, int], after: dict[int, int]) -> dict[int, in
 def _record(con: duckdb.DuckDBPyConnection, c: Change) -> None:
     con.execute(
         "INSERT INTO changes (change_id, action, changed_at, actor, first_load_id, last_load_id, snapshot, "
-        "no_database, replaced, replaced_sample, undoes, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "no_database, replaced, replaced_sample, undoes, detail, effects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [c.change_id, c.action, c.changed_at, safe_text(c.actor, 120) or "?", c.first_load_id, c.last_load_id,
          c.snapshot, c.no_database, ",".join(f"{k}:{n}" for k, n in c.replaced.items()), c.replaced_sample,
-         c.undoes, safe_text(c.detail, 2000)])
+         c.undoes, safe_text(c.detail, 2000), c.effects])
+    if c.effect_rows is not None:
+        effects.write(con, c.change_id, c.effect_rows)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('last_id', ?)", [str(max(c.change_id, c.last_load_id or 0))])
 
 
@@ -307,13 +311,32 @@ def derive_agencies(con: duckdb.DuckDBPyConnection, mapping: ReferrerMapping | N
 # ------------------------------------------------------------------ the one write path
 
 
+def _figures_before(con: duckdb.DuckDBPyConnection, source: Path | None, previous: Path | None) -> pd.DataFrame | None:
+    """The figures of the database the change replaces (core.effects): read from the copy when the copy is of it,
+    else from the file itself (an undo's copy is a snapshot; a first load or one replacing the sample starts
+    empty). None: not recorded (nothing registered, or the old file cannot be read with today's definitions)."""
+    if not effects.registered():
+        return None
+    if previous is None or not previous.exists():
+        return effects.empty()
+    if source is not None and real_path(source) == real_path(previous):
+        return effects.measure(con)
+    try:
+        with connect_read(previous) as old:
+            return effects.measure(old)
+    except duckdb.Error:  # a database from before today's tables: the change goes on, its effects unrecorded
+        return None
+
+
 def build(target: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyConnection], Change], *,
-          floor: int, snapshot: str | None, no_database: bool, derive: bool = True) -> Change:
+          floor: int, snapshot: str | None, no_database: bool, derive: bool = True,
+          previous: Path | None = None) -> Change:
     """Write `target` as `source` (or a new, empty database) changed by `mutate`, in one transaction.
 
-    The change is recorded in the new file itself, with the name its snapshot will have. Used for
-    a real change (commit) and for a preview (etl.load.preview_files), so both write the same data; the tables
-    derived from it (core.derived) are dropped and, unless `derive` is False (a preview), derived anew.
+    The change is recorded in the new file itself, with the name its snapshot will have, and with what it did
+    to the figures per initiative and year compared with `previous` (the database it replaces; core.effects).
+    Used for a real change (commit) and for a preview (etl.load.preview_files), so both write the same data; the
+    tables derived from it (core.derived) are dropped and, unless `derive` is False (a preview), derived anew.
     """
     if source is not None:
         shutil.copyfile(source, target)
@@ -322,7 +345,11 @@ def build(target: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyCo
         con.execute(SCHEMA.read_text(encoding="utf-8"))
         con.execute("BEGIN TRANSACTION")
         con.execute("INSERT OR REPLACE INTO meta VALUES ('last_id', ?)", [str(floor)])
+        before = _figures_before(con, source, previous)
         change = mutate(con)
+        if before is not None:
+            change.effect_rows = effects.compare(before, effects.measure(con))
+            change.effects = len(change.effect_rows)
         derived.refresh(con, compute=derive)
         change.snapshot, change.no_database = snapshot, no_database
         _record(con, change)
@@ -372,7 +399,7 @@ def commit(db: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyConne
             tmp = work / db.name
             planned = snapshot_name(db, floor + 1)  # the first number this change can take; checked below
             change = build(tmp, source, mutate, floor=floor, snapshot=planned if had_db and keep else None,
-                           no_database=not had_db)
+                           no_database=not had_db, previous=db if had_db else None)
             if change.change_id != floor + 1:  # a bug: the name recorded would not be the snapshot's
                 raise RuntimeError("change id out of sequence")
             with open(tmp, "rb") as fh:
@@ -408,17 +435,24 @@ def notify(on_change: Callable[[Change], None] | None, change: Change) -> str | 
 # ------------------------------------------------------------------ reading the history
 
 
+def _has_effects(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the changes table counts effects (a database from before it does not; the app never migrates)."""
+    return bool(con.execute("SELECT 1 FROM duckdb_columns() WHERE database_name = current_database() "
+                            "AND table_name = 'changes' AND column_name = 'effects'").fetchall())
+
+
 def changes(con: duckdb.DuckDBPyConnection) -> list[Change]:
     """This database's changes, oldest first; [] for a database from before changes were recorded."""
     if not has_table(con, "changes"):
         return []
     rows = con.execute(
         "SELECT change_id, action, actor, changed_at, detail, first_load_id, last_load_id, replaced, replaced_sample, "
-        "undoes, snapshot, no_database FROM changes ORDER BY change_id").fetchall()
+        f"undoes, snapshot, no_database, {'effects' if _has_effects(con) else 'NULL'} FROM changes "
+        "ORDER BY change_id").fetchall()
     out = []
-    for (cid, action, actor, at, detail, first, last, replaced, replaced_sample, undoes, snap, no_db) in rows:
+    for (cid, action, actor, at, detail, first, last, replaced, replaced_sample, undoes, snap, no_db, n) in rows:
         out.append(Change(cid, action, actor, at, detail, first, last, parse_replaced(replaced), replaced_sample,
-                          undoes, snap, no_db))
+                          undoes, snap, no_db, n))
     return out
 
 

@@ -332,7 +332,8 @@ def preview_files(paths: list[Path], db: Path | None, workdir: Path, *, actor: s
                 with history.swedish_faults():
                     result.change = history.build(after, None if result.start_fresh else db, mutate,
                                                   floor=history.floor_id(db), snapshot=None,
-                                                  no_database=not db.exists(), derive=False)
+                                                  no_database=not db.exists(), derive=False,
+                                                  previous=db if db.exists() else None)
             except DatabaseError as exc:
                 result.problems.append(Problem(ERROR, db.name, None, None, None, None,
                                                f"förhandsvisningen kunde inte byggas: {exc.message}"))

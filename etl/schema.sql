@@ -111,6 +111,27 @@ CREATE TABLE IF NOT EXISTS changes (
     undoes          INTEGER,            -- an undo: the change whose previous state it restored
     detail          VARCHAR NOT NULL
 );
+-- How many initiative-years a change altered (its rows in change_effects); NULL: not recorded (a change from
+-- before this was kept, or made without the metrics layer registered: core/effects.py).
+ALTER TABLE changes ADD COLUMN IF NOT EXISTS effects INTEGER;
+-- What each change did to the figures per initiative and year, before → after (core/effects.py): the table
+-- the data page previews before a load, kept with the change in the same transaction as the data.
+CREATE TABLE IF NOT EXISTS change_effects (
+    change_id           INTEGER NOT NULL,
+    initiative          VARCHAR NOT NULL,
+    year                INTEGER NOT NULL,
+    participants_before BIGINT NOT NULL,
+    participants_after  BIGINT NOT NULL,
+    started_before      BIGINT NOT NULL,
+    started_after       BIGINT NOT NULL,
+    exited_before       BIGINT NOT NULL,
+    exited_after        BIGINT NOT NULL,
+    budget_before       DOUBLE,
+    budget_after        DOUBLE,
+    actual_before       DOUBLE,
+    actual_after        DOUBLE,
+    PRIMARY KEY (change_id, initiative, year)
+);
 -- Each stored referrer unit and what the mapping (data/referrers.csv) makes of it; rule NULL: nothing
 -- matched, so the unit counts as Annan. Derived again on every change, so it always follows the mapping.
 CREATE TABLE IF NOT EXISTS referrer_units (

@@ -11,14 +11,16 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from core import effects
+
 from .catalog import years as activity_years
 from .facts import counts
 from .filters import Filters
 
-COUNTS = ("participants", "started", "exited")
-AMOUNTS = ("budget", "actual")
-FIGURES = (*COUNTS, *AMOUNTS)
-KEY = ["initiative", "year"]
+COUNTS = effects.COUNTS
+AMOUNTS = effects.AMOUNTS
+FIGURES = effects.FIGURES
+KEY = list(effects.KEY)
 
 
 def figures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -72,6 +74,15 @@ def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
             changed |= pd.Series([x != y for x, y in zip(b, a)], index=both.index)
     cols = [*KEY, *(f"{m}_{side}" for m in FIGURES for side in ("before", "after"))]
     return both[changed][cols].sort_values(KEY).reset_index(drop=True)
+
+
+def recorded(con: duckdb.DuckDBPyConnection, change_id: int) -> pd.DataFrame:
+    """What change `change_id` did, as `compare` gives it, read from the record the change kept (core.effects)."""
+    return effects.read(con, change_id)
+
+
+# Every change the loader makes keeps what it did to these figures (etl.history.build), in its own transaction.
+effects.register(figures, compare)
 
 
 def load_contents(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> pd.DataFrame:

@@ -67,6 +67,15 @@ chart(reason_bars(per_shown[per_shown.initiative.isin(order)].merge(totals, on="
       caption="Med skydd för små tal visas avslutsorsak per insats utan uppdelning på kön." if protection.enabled()
       else None)
 
+# The chart's segments carry their values only where a value fits; this table carries every one, read at a glance
+wide_reasons = per_shown.pivot_table(index="initiative", columns="label", values="total", aggfunc="first", sort=False)
+wide_reasons = wide_reasons.reindex(columns=list(dict.fromkeys(per_shown.label)))
+wide_reasons = wide_reasons.reindex([i for i in ini.initiative if i in wide_reasons.index])
+wide_reasons = wide_reasons.reset_index().rename(columns={"initiative": "Insats"})
+wide_reasons["Totalt"] = list(totals.set_index("initiative")["_total"].reindex(wide_reasons.Insats))
+st.markdown("**Avslutade per insats och avslutsorsak, antal**")
+table(wide_reasons.fillna(0), {c: "int" for c in wide_reasons.columns if c != "Insats"}, key="avslut_orsak_antal")
+
 ini["share"] = protection.ratios(ini.positive_share_total, ini.exited_total, ini.exited_positive_total)
 goal = run(targets_summary, f)["positive_share"] if not (f.sexes or f.agencies) else None
 has_target = ini.target_positive_share.notna().any()

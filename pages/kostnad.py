@@ -1,4 +1,5 @@
 """Kostnad per deltagare: what does each initiative cost, per participant and per result?"""
+import pandas as pd
 import streamlit as st
 
 from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year, cost_summary
@@ -74,9 +75,25 @@ drawn = top_n(c.assign(budget=amounts["budget"], actual=amounts["actual"], total
 if len(drawn) < len(c):  # the rest's sum would dwarf the largest 15 on a kronor axis: the table has them
     drawn = drawn.iloc[:-1]
     st.caption(f"Diagrammen visar de {fmt_int(len(drawn))} största av {fmt_int(len(c))} (kostnad); tabellerna har alla.")
-chart(money_bars(drawn, "label", {"budget": ("Budget", BUDGET_COLOR), "actual": ("Utfall", ACTUAL_COLOR)},
+ORDERS = {"Störst först": True, "Som i tabellen": False}
+by_value = ORDERS[st.radio("Staplarnas ordning", list(ORDERS), horizontal=True, key="kostnad_order",
+                           help="Störst först: budget och utfall efter kostnaden (utfall, annars budget), kostnad per "
+                                "deltagare efter kronor per deltagare. Som i tabellen: efter insatsens namn och år.")]
+
+
+def ordered(df, value: str):
+    """The bars largest first by `value` (missing and hidden last), or as the table lists them."""
+    if not by_value:
+        return df
+    key = [v if isinstance(v, (int, float)) and not pd.isna(v) and v >= 0 else float("-inf") for v in df[value]]
+    return df.assign(_key=key).sort_values("_key", ascending=False, kind="stable").drop(columns="_key")
+
+
+chart(money_bars(ordered(drawn.assign(_cost=drawn.actual.where(drawn.actual.notna(), drawn.budget)), "_cost"),
+                 "label", {"budget": ("Budget", BUDGET_COLOR), "actual": ("Utfall", ACTUAL_COLOR)},
                  "Budget och utfall per insats" + ("" if f.is_calendar_year else " och år")),
       None, key="kostnad_budget_utfall")
+drawn = ordered(drawn, "per_participant")
 chart(money_bars(drawn, "label", {"per_participant": ("Per deltagare", ACTUAL_COLOR),
                                   "per_started": ("Per ny deltagare", PER_STARTED_COLOR)},
                  "Kostnad per deltagare och per ny deltagare", hatch=drawn.basis == BUDGET), None,
@@ -101,6 +118,9 @@ for dim, title in (("category", "Kostnadsslag"), ("funder", "Finansiär")):
     st.subheader(f"Per {title.lower()}")
     d = run(cost_by_dimension, f, dim)
     d["label"] = d.initiative if f.is_calendar_year else d.initiative + " " + d.year.astype(str)
+    if by_value:  # the initiatives costing most first, as the radio above says
+        size = d.groupby("label", sort=False).cost.sum(min_count=1).fillna(0)
+        d = d.assign(_size=d.label.map(size)).sort_values("_size", ascending=False, kind="stable").drop(columns="_size")
     chart(stacked_money(d, "label", dim, f"Kostnad per {title.lower()} (utfall, annars budget)"),
           d.drop(columns="label").rename(columns={"initiative": "Insats", "year": "År", dim: title,
                                                   "budget": "Budget", "actual": "Utfall", "cost": "Kostnad"}),

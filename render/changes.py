@@ -60,10 +60,62 @@ def preview_table(diff: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+FIGURE_WORDS = {"participants": "deltagare", "started": "nya", "exited": "avslutade", "budget": "budget",
+                "actual": "utfall"}
+AUDIT_EFFECTS_CHARS = 3000
+
+
+def effects_text(diff: pd.DataFrame, limit: int = AUDIT_EFFECTS_CHARS) -> str:
+    """What a change did as one line of plain text (the audit log): each changed initiative-year with the figures
+    that changed, före → efter, as many as fit in `limit` characters and then how many more there are."""
+    if not len(diff):
+        return "ändrade inga siffror per insats och år"
+    parts = []
+    for r in diff.to_dict("records"):
+        figures = []
+        for m in FIGURES:
+            b, a = r[f"{m}_before"], r[f"{m}_after"]
+            if b == a or (is_missing(b) and is_missing(a)):
+                continue
+            fmt = fmt_int if m in ("participants", "started", "exited") else fmt_kr
+            figures.append(f"{FIGURE_WORDS[m]} {fmt(b)} → {fmt(a)}")
+        parts.append(f"{r['initiative']} {int(r['year'])}: {', '.join(figures)}")
+    n = len(parts)
+    head = f"ändrade {fmt_int(n)} insatsår (före → efter): "
+    text, shown = head, 0
+    for part in parts:
+        rest = n - shown - 1
+        tail = f" … och {fmt_int(rest)} insatsår till" if rest else ""
+        candidate = text + ("; " if shown else "") + part
+        if len(candidate) + len(tail) > limit and shown:
+            break
+        text, shown = candidate, shown + 1
+    if shown < n:
+        text += f" … och {fmt_int(n - shown)} insatsår till (hela tabellen i historiken på sidan Data)"
+    return text
+
+
+def audit_detail(description: str, diff: pd.DataFrame | None) -> str:
+    """A change's line in the audit log: what it was (etl.history.Change.describe) and what it did to the
+    figures, or that this was not recorded."""
+    if diff is None:
+        text = f"{description} · vad den ändrade i siffrorna registrerades inte"
+    else:
+        text = f"{description} · {effects_text(diff)}"
+    return "".join(ch if ch.isprintable() else " " for ch in text)  # the log keeps one line of printable text
+
+
+def effects_count_text(n) -> str:
+    """The history's column: how many initiative-years a change altered."""
+    if n is None or is_missing(n):
+        return "ej registrerat"
+    return "inga" if int(n) == 0 else fmt_int(n)
+
+
 # --------------------------------------------------------------------------- history
 
 HISTORY_COLUMNS = ["Nr", "Tid", "Händelse", "Vem", "Fil", "Typ", "Kontrollsumma", "Rader", "Ersatte", "Detaljer",
-                   "Kan ångras"]
+                   "Ändrade insatsår", "Kan ångras"]
 
 
 def _replaced_text(row) -> str:
@@ -77,9 +129,12 @@ def _replaced_text(row) -> str:
     return f"{fmt_int(n)} äldre rader" + (f" från nr {', '.join(loads)}" if loads else "")
 
 
-def history_table(df: pd.DataFrame, why_not: Mapping[int, str | None]) -> pd.DataFrame:
+def history_table(df: pd.DataFrame, why_not: Mapping[int, str | None],
+                  effects: Mapping[int, int | None] | None = None) -> pd.DataFrame:
     """metrics.catalog.change_history in Swedish. `why_not`: per change id, why it cannot be undone (None: it can);
-    a change missing from it was made before snapshots were kept."""
+    a change missing from it was made before snapshots were kept. `effects`: per change id, how many
+    initiative-years it altered (etl.history.Change.effects; None or missing: not recorded)."""
+    effects = effects or {}
     rows = []
     for r in df.to_dict("records"):
         cid, is_load = int(r["change_id"]), r.get("action") == "load"
@@ -102,6 +157,7 @@ def history_table(df: pd.DataFrame, why_not: Mapping[int, str | None]) -> pd.Dat
             DASH if is_missing(read) else f"{fmt_int(read)} lästa, {fmt_int(loaded)} inlästa",
             _replaced_text(r) if is_load else DASH,
             detail,
+            effects_count_text(effects.get(cid)),
             "ja" if reason is None else f"nej: {reason}",
         ])
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)

@@ -26,6 +26,9 @@ from .theme import (AGENCY_COLORS, FLAG_LINE, HIDDEN_COLOR, MISSING_COLOR, SEX_C
                     category_color, exit_reason_color, label_color)
 
 HIDDEN_NAME = "Dolt (skydd för små tal)"
+# A kronor axis: a few horizontal ticks ("1 200 000"), the unit in the axis title; Plotly turned the ticks 45° when
+# "1 200 000 kr" did not fit side by side on a half-width chart.
+MONEY_AXIS = dict(tickformat=",.0f", tickangle=0, nticks=5, title=dict(text="Kronor"))
 OTHERS = "Övriga"
 TOP_N = 15  # per-category charts show the largest 15 and the rest as "Övriga" (a table holds them all)
 
@@ -50,8 +53,11 @@ def _cats(values) -> list[str]:
 
 def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, str]], title: str, *,
             total: str | None = "total", horizontal: bool = True, threshold: int = DEFAULT_THRESHOLD,
-            axis_title: str | None = None, labels: bool = True) -> go.Figure:
-    """Counts per category stacked by `series` [(column, name, colour)], values in the bars, totals at the end."""
+            axis_title: str | None = None, labels: bool = True, label_after: Sequence | None = None) -> go.Figure:
+    """Counts per category stacked by `series` [(column, name, colour)], values in the bars, totals at the end.
+
+    `label_after`: per category a position the total's label must start beyond (a target stroke drawn across
+    the bar there), so the stroke never covers the label."""
     cats = _cats(df[category])
     fig = go.Figure()
     visible_sum = [0.0] * len(df)
@@ -64,6 +70,7 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
         kw = dict(y=cats, x=vals, orientation="h") if horizontal else dict(x=cats, y=vals)
         fig.add_bar(name=chart_text(name), marker_color=color, text=text if labels else None,
                     textposition="inside", insidetextanchor="middle", textfont=dict(color=label_color(color)),
+                    textangle=0,  # level, or hidden where it does not fit: a "7" turned on its side reads as an "L"
                     hovertemplate="%{" + ("y" if horizontal else "x") + "}: %{" + ("x" if horizontal else "y")
                     + ":,d}<extra>" + chart_text(name) + "</extra>", **kw)
     if total and total in df:
@@ -88,6 +95,8 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
                                                       pattern=dict(shape="/", fgcolor="#767676", solidity=0.35)),
                         text=hidden_text, textposition="inside", insidetextanchor="middle",
                         textfont=dict(color=TOTAL_COLOR), hoverinfo="skip", **kw)
+        if label_after is not None:
+            end_at = [max(e, _num(a)) if _num(a) is not None else e for e, a in zip(end_at, label_after)]
         if labels:
             kw = dict(y=cats, x=end_at, textposition="middle right") if horizontal else \
                 dict(x=cats, y=end_at, textposition="top center")
@@ -112,7 +121,7 @@ def sex_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = 
              threshold: int = DEFAULT_THRESHOLD) -> go.Figure:
     """Counts per category stacked by sex, totals at the end, targets as black strokes where given."""
     fig = stacked(df, category, sex_series(df), title, horizontal=horizontal, threshold=threshold,
-                  axis_title=axis_title)
+                  axis_title=axis_title, label_after=None if targets is None else list(targets))
     if targets is not None:
         target_marks(fig, df[category], targets, name=target_name, horizontal=horizontal)
     return fig
@@ -196,18 +205,33 @@ def share_bars(df: pd.DataFrame, category: str, value: str, title: str, *, color
     vals = [_num(v) for v in df[value]]
     flags = list(df[flag]) if flag else [False] * len(df)
     fig = go.Figure()
+    texts = [fmt_pct(v) if v is not None else "–" for v in vals]
     fig.add_bar(y=cats, x=vals, orientation="h", name=name, marker=dict(
         color=color, line=dict(color=[FLAG_LINE["color"] if f else color for f in flags],
                                width=[FLAG_LINE["width"] if f else 0 for f in flags])),
-        text=[fmt_pct(v) if v is not None else "–" for v in vals], textposition="outside", cliponaxis=False,
         hovertemplate="%{y}: %{x:.1%}<extra></extra>")
+    targets = [None] * len(df)
     if target:
         target_marks(fig, df[category], df[target], name="Mål (insatsregistret)")
+        targets = [_num(t) for t in df[target]]
+    # Each value is written after its bar, or after its target stroke where that ends later, and past the
+    # reference line where the text would otherwise run across it: neither a stroke nor the line covers a value.
+    at = []
+    for v, t in zip(vals, targets):
+        start = max(v or 0.0, t or 0.0)
+        if reference is not None and start <= reference < start + SHARE_LABEL_WIDTH:
+            start = reference
+        at.append(start)
+    fig.add_scatter(y=cats, x=at, mode="text", text=[f"  {t}" for t in texts], textposition="middle right",
+                    showlegend=False, hoverinfo="skip", cliponaxis=False, textfont=dict(color=TOTAL_COLOR))
     if reference is not None:
-        fig.add_vline(x=reference, line=dict(color=TARGET_LINE["color"], dash="dash", width=2),
-                      annotation_text=reference_name or f"{fmt_pct(reference, 0)}", annotation_position="bottom right")
+        # the reference is named in the legend, not written on the plot, where it ran into a value ("50,0 %")
+        fig.add_vline(x=reference, line=dict(color=TARGET_LINE["color"], dash="dash", width=2))
+        fig.add_scatter(x=[None], y=[None], mode="lines", name=f"Jämförelse: {reference_name or fmt_pct(reference, 0)}",
+                        line=dict(color=TARGET_LINE["color"], dash="dash", width=2), hoverinfo="skip")
     fig.update_layout(title=title, xaxis=dict(tickformat=".0%", range=[0, 1.15]),
-                      yaxis=dict(autorange="reversed", type="category"), showlegend=bool(target))
+                      yaxis=dict(autorange="reversed", type="category"),
+                      showlegend=bool(target) or reference is not None)
     return fig
 
 
@@ -261,7 +285,7 @@ def money_bars(df: pd.DataFrame, category: str, series: dict[str, tuple[str, str
                     cliponaxis=False,
                     hovertemplate="%{" + ("y" if horizontal else "x") + "}: %{" + ("x" if horizontal else "y")
                     + ":,.0f} kr<extra>" + name + "</extra>", **kw)
-    axis = dict(tickformat=",.0f", ticksuffix=" kr", rangemode="tozero")
+    axis = dict(MONEY_AXIS, rangemode="tozero")
     top = max([v for col in series for v in map(_num, df[col]) if v is not None] or [0])
     if top > 0:
         axis["range"] = [0, top * 1.25]  # room for the value written beside the longest bar
@@ -292,7 +316,7 @@ def stacked_money(df: pd.DataFrame, category: str, stack: str, title: str) -> go
                     text=[fmt_kr(c) if c is not None and not pd.isna(c) else "" for c in x.cost],
                     textposition="inside", textfont=dict(color=label_color(category_color(stack, v))),
                     hovertemplate="%{y}: %{x:,.0f} kr<extra>" + chart_text(v) + "</extra>")
-    fig.update_layout(barmode="stack", title=title, xaxis=dict(tickformat=",.0f", ticksuffix=" kr"),
+    fig.update_layout(barmode="stack", title=title, xaxis=dict(MONEY_AXIS),
                       yaxis=dict(autorange="reversed", type="category"), uniformtext=dict(mode="hide", minsize=11))
     return fig
 
@@ -324,10 +348,17 @@ def duration_boxes(stats: pd.DataFrame, min_n: int = 1) -> go.Figure:
         fig.add_scatter(y=[name], x=[r.p90_months], mode="text", showlegend=False, hoverinfo="skip",
                         text=[f"  median {r.median_months:.1f} mån".replace(".", ",")], textposition="middle right",
                         cliponaxis=False)
+    top = max([float(v) for v in rows.p90_months if v is not None and not pd.isna(v)] or [0.0])
     fig.update_layout(title="Månader från start till avslut, per avslutsorsak (låda: mittersta hälften, "
                             "streck: 10–90 %)", xaxis_title="Månader", showlegend=False,
-                      yaxis=dict(type="category", autorange="reversed"))
+                      yaxis=dict(type="category", autorange="reversed"),
+                      # the median is written right of the longest whisker: the axis leaves it room (it was cut off)
+                      xaxis=dict(range=[0, top * MEDIAN_ROOM if top > 0 else 1], rangemode="tozero"))
     return fig
+
+
+SHARE_LABEL_WIDTH = 0.16  # on a 0–115 % axis, about the width of "100,0 %" beside a bar (16 or 24 px text)
+MEDIAN_ROOM = 1.75  # the x axis of duration_boxes runs to this times the longest whisker: "median 12,5 mån" fits
 
 
 _NOT_ADDITIVE = ("share", "per_", "target", "flag")  # column names of figures a sum would falsify

@@ -55,9 +55,11 @@ AGENCY_COLORS: dict[str, str] = {
     MISSING: MISSING_COLOR,
 }
 
-# 1 (work/studies) is the teal the association is judged on; 2, its wide sibling, green.
+# 1 (work/studies) is the dark petrol blue the association is judged on; 2, its wide sibling, green. The petrol
+# keeps its blue under protanopia and deuteranopia (the former teal turned the grey of "Okänd orsak" there: ΔE 12
+# from it; now ≥ 25, checked in tests/test_render_theme.py).
 EXIT_REASON_COLORS: dict[str, str] = {
-    "1": "#0E7C7B",
+    "1": "#0D5C75",
     "2": "#50A24A",
     "3": "#A23B2A",
     "4": "#7B5EA7",

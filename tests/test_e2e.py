@@ -175,6 +175,54 @@ def test_presentation_mode_is_readable_from_the_back_row(server, browser):
     page.close()
 
 
+SMALL_TEXT = """() => {
+    const small = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const el = walker.currentNode.parentElement;
+        if (!walker.currentNode.textContent.trim() || el.closest('svg')) continue;
+        if (el.getClientRects().length === 0) continue;  // not drawn (display: none on it or above it)
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        if (size < 24) small.push([walker.currentNode.textContent.trim().slice(0, 40), size]);
+    }
+    const svg = [...document.querySelectorAll('.st-key-present_small .js-plotly-plot text')]
+        .filter(t => t.textContent.trim())
+        .map(t => [t.textContent.trim(), parseFloat(t.style.fontSize || getComputedStyle(t).fontSize)])
+        .filter(([, size]) => size < 24);
+    return small.concat(svg);
+}"""
+OVERLAPS = """() => {
+    const boxes = [...document.querySelectorAll('.st-key-present_small .js-plotly-plot text')]
+        .filter(t => t.textContent.trim() && !t.closest('.legend') && !t.closest('.xtick') && !t.closest('.ytick'))
+        .map(t => [t.textContent.trim(), t.getBoundingClientRect()]);
+    const out = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const [a, r] = boxes[i], [b, q] = boxes[j];
+        if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1) out.push([a, b]);
+    }
+    return out;
+}"""
+
+
+def test_every_text_of_every_slide_is_24_px_on_a_projector(server, browser):
+    """Issue 23 §6: at 1280×720 card labels, sex lines, Urval and the foot are at least 24 px as the chart's text is,
+    and no text on a chart runs into another (Jämställdhet's "50,0 %" and the "50 %" of its reference line)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    for slide in range(1, 6):
+        page.goto(f"{server}/?year=2025&present=1&slide={slide}")
+        wait_idle(page)
+        page.locator(".st-key-present_nav").wait_for(timeout=30_000)
+        page.locator("[data-testid='stPlotlyChart']:visible").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate(SMALL_TEXT) == [], slide
+        assert page.evaluate(OVERLAPS) == [], slide
+        if slide == 3:
+            texts = page.evaluate("""() => [...document.querySelectorAll('.st-key-present_small .js-plotly-plot text')]
+                                     .map(t => t.textContent.trim())""")
+            assert "50 %" not in texts and any("Jämförelse: 50" in t for t in texts)  # named in the legend
+    page.close()
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_every_page_opens_with_key_figures_as_text(server, browser, path):
     """The answer in five seconds: a row of key figures, in text, before any chart."""

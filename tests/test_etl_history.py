@@ -272,10 +272,11 @@ def test_command_line_loads_and_undos_go_into_the_audit_log(db, tmp_path, monkey
     assert run_cli("load", "--db", db, newer_alfa(tmp_path / "newer.xlsx")).returncode == 0
     assert run_cli("undo", "--db", db, "5").returncode == 0
     rows = sqlite3.connect(log).execute("SELECT event, actor, detail, client FROM audit_log ORDER BY id").fetchall()
-    assert [(e, d, c) for e, _, d, c in rows] == [
-        ("load", "Inläsning nr 5: newer.xlsx", "kommandorad"),
-        ("undo", "Ångring nr 6: återställde läget före inläsning nr 5 (newer.xlsx)", "kommandorad"),
-    ]
+    assert [(e, c) for e, _, _, c in rows] == [("load", "kommandorad"), ("undo", "kommandorad")]
+    # each line says what the change did per initiative and year, before → after (issue 23 §2)
+    assert rows[0][2].startswith("Inläsning nr 5: newer.xlsx · ändrade ")
+    assert rows[1][2].startswith("Ångring nr 6: återställde läget före inläsning nr 5 (newer.xlsx) · ändrade ")
+    assert "Alfa 2021: deltagare" in rows[0][2] and "Alfa 2021: deltagare" in rows[1][2]
     assert {actor for _, actor, _, _ in rows} == {cli_actor()}  # "root (kommandorad)": the OS user who ran it
 
 

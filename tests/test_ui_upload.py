@@ -17,7 +17,7 @@ from core.database import connect_read
 from etl.load import load_files
 from metrics.changes import compare, figures
 from metrics.report import build_report
-from render.changes import preview_table
+from render.changes import audit_detail, preview_table
 from render.format import fmt_kr
 from render.text import md
 from tests.conftest import open_tables, write_csv, write_small_association
@@ -151,7 +151,9 @@ def test_a_valid_upload_shows_what_will_change_and_the_load_does_exactly_that(en
     assert preview.to_dict("records") == done.to_dict("records") and len(done) == 3  # Alfa 2021, 2022 and 2020
     with connect_read(db(env)) as con:
         assert con.execute("SELECT change_id, actor FROM changes WHERE change_id = 5").fetchall() == [(5, "adam")]
-    assert ("load", "adam", "administratör", "Inläsning nr 5: alfa_2021.xlsx, budget_2022.xlsx") in events(env)
+    # the audit line says what the load changed, as the preview showed it (issue 23 §2)
+    assert ("load", "adam", "administratör", audit_detail("Inläsning nr 5: alfa_2021.xlsx, budget_2022.xlsx",
+                                                          compare(before, figures_of(db(env))))) in events(env)
     assert not at.file_uploader[0].value  # a new, empty uploader for the next files
 
 
@@ -233,12 +235,18 @@ def test_other_roles_get_no_upload(env, tmp_path, name):
 
 def test_undo_on_the_page_restores_the_figures_exactly(env, tmp_path):
     before = {y: report_of(db(env), y) for y in (2021, 2022)}
+    start = figures_of(db(env))
     at = upload(data_page(env), newer_alfa(tmp_path / "n.xlsx"), delta_budget(tmp_path / "b.xlsx"))
     at = at.button(key="upload_load").click().run()
     assert report_of(db(env)) != before[2021]
     assert frame(at, "Nr", "Kan ångras") is None  # the history tab is built when chosen
     at = on_tab(at, "Historik och ångra")
     history = frame(at, "Nr", "Kan ångras")
+    # what the load changed stays viewable: its count in the history, its before → after table below (issue 23 §2)
+    changed = preview_table(compare(start, figures_of(db(env))))
+    assert history["Ändrade insatsår"].tolist()[:2] == [str(len(changed))] * 2
+    kept = frame(at, "Insats", "Deltagare")
+    assert kept.to_dict("records") == changed.to_dict("records") and len(changed) >= 2
     assert history["Nr"].tolist()[:2] == ["6", "5"] and history["Vem"].tolist()[:2] == ["adam", "adam"]
     assert history["Fil"].tolist()[:2] == ["b.xlsx", "n.xlsx"] and history["Ersatte"].tolist()[1] == \
         "7 äldre rader från nr 2"
@@ -253,8 +261,11 @@ def test_undo_on_the_page_restores_the_figures_exactly(env, tmp_path):
     assert [s.value for s in at.success] == [md(
         "Klart: återställde läget före inläsning nr 5 (n.xlsx, b.xlsx). Ångringen har nr 7 och kan själv ångras.")]
     assert {y: report_of(db(env), y) for y in (2021, 2022)} == before
-    assert ("undo", "adam", "administratör",
-            "Ångring nr 7: återställde läget före inläsning nr 5 (n.xlsx, b.xlsx)") in events(env)
+    undo_lines = [e for e in events(env) if e[0] == "undo"]
+    assert [e[:3] for e in undo_lines] == [("undo", "adam", "administratör")]
+    assert undo_lines[0][3].startswith("Ångring nr 7: återställde läget före inläsning nr 5 (n.xlsx, b.xlsx) · "
+                                       "ändrade ")
+    assert "insatsår (före → efter): " in undo_lines[0][3] and "; Alfa 2021: deltagare " in undo_lines[0][3]
     assert frame(at, "Nr", "Kan ångras")["Händelse"].tolist()[0] == "Ångring"
 
 

@@ -16,6 +16,7 @@ from core.database import ALIAS, DatabaseError, attach_read, check_database
 from core.paths import default_db_path
 from etl.load import ensure_database
 from metrics import suppress as _registers_decisions  # noqa: F401 - the loader derives each year's protection (core.derived)
+from metrics import changes as _registers_effects  # noqa: F401 - every change keeps what it did (core.effects)
 
 # Shown instead of any page when the database cannot be used; the reason never names a server path.
 BROKEN = ("Databasen kan inte användas: {reason}. Be den som sköter Insatskollen att läsa in exporterna på nytt "

@@ -17,7 +17,8 @@ from auth.roles import Viewer
 from etl import history
 from etl.history import Change
 from metrics.catalog import change_history
-from render.changes import history_table
+from metrics.changes import recorded
+from render.changes import audit_detail, effects_count_text, history_table, preview_table
 from render.format import fmt_datetime
 from render.text import md
 
@@ -35,7 +36,8 @@ def audit_callback(viewer: Viewer) -> Callable[[Change], None]:
     client = access.client_address() or "lokal"
 
     def record(change: Change) -> None:
-        _RECORD[change.action](viewer.name, change.describe(), role=viewer.role, client=client)
+        _RECORD[change.action](viewer.name, audit_detail(change.describe(), change.effect_rows), role=viewer.role,
+                               client=client)
 
     return record
 
@@ -75,6 +77,30 @@ def _label(c: Change, files: dict[int, str]) -> str:
     return f"nr {c.change_id} · {c.label} · {fmt_datetime(c.changed_at)} · {c.actor} · {what}"[:300]
 
 
+def effects_section(changes: list[Change]) -> None:
+    """What a chosen change did per initiative and year, before → after: the table the upload showed before
+    "Ladda in", as the change kept it (core.effects)."""
+    kept = [c for c in reversed(changes) if c.effects is not None]
+    st.subheader("Vad ändrades")
+    if not kept:
+        st.caption("Ingen ändring i historiken har sparat vad den ändrade i siffrorna (de gjordes innan det sparades).")
+        return
+    by_id = {c.change_id: c for c in kept}
+    newest = changes[-1].change_id
+    chosen = st.selectbox("Ändring", list(by_id), key=f"effects_choice_{newest}",
+                          format_func=lambda cid: (f"nr {cid} · {by_id[cid].label} · {fmt_datetime(by_id[cid].changed_at)}"
+                                                   f" · {by_id[cid].actor} · {effects_count_text(by_id[cid].effects)} "
+                                                   "ändrade insatsår")[:300])
+    diff = run(recorded, chosen)
+    if not len(diff):
+        st.info(f"Nr {chosen} ändrade inga siffror per insats och år (till exempel bara insatsregistret, "
+                "remittentmappningen eller samma uppgifter igen).")
+        return
+    st.caption(f"Per insats och år: deltagare, nya, avslutade, budget och utfall, före → efter, så som nr {chosen} "
+               "ändrade dem (samma tabell som visades innan den lästes in). Bara de insatsår som ändrades visas.")
+    dataframe(preview_table(diff), hide_index=True, width="stretch", key=f"effects_table_{chosen}")
+
+
 def section(viewer: Viewer) -> None:
     db = db_path()
     st.caption(f"Varje inläsning, ångring och ändring av remittentmappningen sparar en ögonblicksbild av databasen "
@@ -86,7 +112,9 @@ def section(viewer: Viewer) -> None:
         st.info("Ingenting har lästs in ännu.")
         return
     why_not = {c.change_id: history.undoable(db, c) for c in changes}
-    dataframe(history_table(df, why_not), hide_index=True, width="stretch", key="history_table")
+    dataframe(history_table(df, why_not, {c.change_id: c.effects for c in changes}), hide_index=True,
+              width="stretch", key="history_table")
+    effects_section(changes)
     candidates = [c for c in reversed(changes) if why_not.get(c.change_id) is None]
     if not candidates:
         st.caption("Ingen ändring i historiken kan ångras (ögonblicksbilderna saknas).")

@@ -33,25 +33,28 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 .stApp { background: #FFFFFF; }
 .stMainBlockContainer, .block-container { padding: 0.6rem 2rem 0 2rem !important; max-width: 100% !important; }
 .stApp, .stApp p, .stApp li, .stApp label, .stApp button, .stApp [data-testid="stMarkdownContainer"] p {
-  font-size: clamp(20px, 2.6vh, 30px) !important; color: #111111 !important; line-height: 1.3; }
+  font-size: clamp(24px, 2.6vh, 30px) !important; color: #111111 !important; line-height: 1.3; }
 .stApp h1 { font-size: clamp(34px, 5.2vh, 60px) !important; color: #111111 !important; padding: 0 !important;
   margin: 0 !important; line-height: 1.15 !important; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p {
-  font-size: clamp(18px, 2.4vh, 28px) !important; color: #333333 !important; opacity: 1 !important; }
+  font-size: clamp(24px, 2.4vh, 28px) !important; color: #333333 !important; opacity: 1 !important;
+  line-height: 1.25 !important; }
 .stApp [data-testid="stMetric"] { padding: 0.2rem 0.8rem !important; }
 .stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] *,
 .stApp [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
   font-size: clamp(40px, 7vh, 84px) !important; color: #111111 !important; font-weight: 700 !important;
   line-height: 1.05 !important; }
 .stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p {
-  font-size: clamp(22px, 3vh, 34px) !important; }
+  font-size: clamp(24px, 3vh, 34px) !important; }
 .stApp [data-testid="stVerticalBlock"] { gap: 0.45rem !important; }
 @media (max-height: 899px) { .st-key-present_large { display: none !important; } }
 @media (min-height: 900px) { .st-key-present_small { display: none !important; } }
 .st-key-present_nav { position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000; background: #FFFFFF;
   border-top: 1px solid #BBBBBB; padding: 0.4rem 2rem 0.5rem 2rem; }
-.st-key-present_nav p { font-size: clamp(16px, 2.1vh, 24px) !important; margin: 0 !important; }
-.st-key-present_nav button p { font-size: clamp(18px, 2.4vh, 26px) !important; }
+.st-key-present_nav p { font-size: 24px !important; margin: 0 !important; line-height: 1.2; }
+.st-key-present_nav button p { font-size: 24px !important; }
+.st-key-present_nav kbd { display: none !important; }  /* the key hints: the buttons name Esc, the arrows are known */
+[data-testid="stSkipToContent"] { font-size: 24px !important; }
 </style>
 """
 # A slide's chart is drawn twice, for a projector (720 px high) and a full-HD screen, and CSS shows the one
