@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         import metrics.changes  # noqa: F401 - and keeps what it did to the figures (core.effects)
     if args.command in ("check", "load"):
         from .load import check_files, load_files
-    if args.command in ("history", "undo"):
+    if args.command in ("history", "undo", "load"):  # a failed load is audited under history.LOAD
         from . import history
     if args.command == "check":
         result = check_files(args.files, db if db.exists() else None)
