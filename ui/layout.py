@@ -9,7 +9,7 @@ import streamlit as st
 from core.vocabulary import SEX_LABELS
 from metrics import Filters
 from metrics.catalog import association_name, status
-from render.files import to_csv_bytes
+from render.files import as_percent, to_csv_bytes
 from render.format import FORMATTERS, fmt_count, fmt_date, fmt_int
 from render.text import describe, md
 from render.theme import apply_theme
@@ -135,7 +135,8 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
             out = whole.copy()
             for c in counts:
                 out[c] = [fmt_count(x, t) if protection.is_hidden(x) else x for x in out[c]]
-            return to_csv_bytes(out)
+            # shares as on screen: 30,8 under `… (%)`, not 0,308
+            return to_csv_bytes(as_percent(out, [c for c, k in formats.items() if k == "pct"]))
 
         st.download_button("Ladda ned tabellen (CSV)", data=csv, file_name=f"{key}.csv",
                            mime="text/csv", key=f"dl_{key}", on_click="ignore")
