@@ -289,17 +289,19 @@ class Hidden:
 
 
 PAGE_WIDTH = 135  # column-width units that fit across a landscape A4 page at 100 % (Calibri 11, default margins)
+FIT_AT_MOST = 1.5  # a sheet up to this many pages wide is fitted to one page's width; a wider one is broken
 WIDE_HEADER = 16  # on a sheet wider than a page, headers wrap at about this width, so columns size to their numbers
 NOTE_FONT = Font(italic=True)
 
 
 def _print_setup(ws: Worksheet, headers: list[str], widths: list[float]) -> None:
-    """Landscape A4, the header row on every page. A sheet that fits one page across is fitted to its width; a
-    wider one (23 columns per initiative) is not shrunk to fit: it is printed over pages across, broken between
-    groups of columns (Deltagare, Nya, …, each by sex), with its first column repeated on every page."""
+    """Landscape A4, the header row on every page. A sheet up to one and a half pages across is fitted to its
+    width (printed at two thirds or more); a wider one (23 columns per initiative) is not shrunk to fit: it is
+    printed over pages across, broken between groups of columns (Deltagare, Nya, …, each by sex), with its
+    first column repeated on every page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    if sum(widths) <= PAGE_WIDTH or len(headers) < 3:
+    if sum(widths) <= PAGE_WIDTH * FIT_AT_MOST or len(headers) < 3:  # shrunk to no less than about 2/3: readable
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         return
