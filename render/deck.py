@@ -513,18 +513,22 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     sentence = women_target_takeaway(w[["initiative", "share", "target", "registered"]], women)
     s = _slide(prs, TITLES["gender"], NOTES["gender"])
     _takeaway(s, sentence)
-    top = w.head(TOP)
+    largest = w.head(TOP)
+    top = largest[largest.share.notna()]  # a share protection hides is named below, never an empty row read as 0 %
+    withheld = list(largest[largest.share.isna()].initiative)
     labels = [f"{name} (mål {fmt_pct(tg, 0)})" if reg else name
               for name, tg, reg in zip(top.initiative, top.target, top.registered)]
     _chart(s, labels, [("Andel kvinnor", [None if _value(v) is None else v * 100 for v in top.share],
                         theme.SEX_COLORS["women"])], number_format=PCT_FORMAT,
            title="Andel kvinnor bland deltagarna per insats", alt=sentence, percent_axis=False,
            empty_message="Deltagarna per insats är för få för att visa andelen kvinnor.")
-    rest = len(w) - len(top)
+    rest = len(w) - len(largest)
     _footnote(s, [f"De {TOP} största insatserna visas; {rest} till finns i appen." if rest > 0 else "",
+                  f"Andelen visas inte (för få deltagare eller ett dolt antal): {', '.join(map(_safe, withheld))}."
+                  if withheld and len(top) else "",
                   "Insatser utan mål i insatsregistret jämförs med "
                   f"{fmt_pct(DEFAULT_WOMEN_TARGET, 0)}." if (~top.registered).any() else "",
-                  legend(t) if top.share.isna().any() else ""])
+                  legend(t) if withheld else ""])
 
     # 6. Exits: each reason's share of the exits within each sex
     r = reason_shares(con, f)

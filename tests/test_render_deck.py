@@ -285,6 +285,18 @@ def test_gender_slide_shows_the_largest_initiatives_with_their_targets(sample_de
     assert any("mål" in c for c in cats)  # the register's targets are named with the initiative, not drawn as bars
 
 
+def test_no_chart_has_a_row_without_a_bar(sample_deck, small_deck):
+    """A category with no bar and no mark reads as zero (issue 23): every category of every chart has a drawn value
+    (a hidden one hatched and marked), else it is not in the chart and the footnote says why."""
+    for deck in (sample_deck, small_deck):
+        for slide in deck.slides:
+            for chart in charts(slide):
+                cats = list(chart.plots[0].categories)
+                for i, c in enumerate(cats):
+                    assert any(s.values[i] is not None for s in chart.plots[0].series if s.name != END_SERIES), \
+                        (slide.shapes.title.text, c)  # a true 0 is drawn too: its label says 0 %
+
+
 def test_embedded_workbooks_hold_no_formula_even_for_hostile_names(small_db, tmp_path):
     db = tmp_path / "inj.duckdb"
     shutil.copy(small_db, db)
