@@ -62,7 +62,8 @@ chart(agency_bars(series_shown.merge(per_period, on=dim), dim, f"Nya deltagare p
 
 st.subheader("Remittenter och kön")
 st.caption("Tabellen som årsredovisningen visar: nya deltagare per myndighet, uppdelat på kön.")
-chart(sex_bars(shown, "agency", "Nya deltagare per remittent och kön", axis_title="Nya deltagare", threshold=t),
+chart(sex_bars(shown, "agency", "Nya deltagare per remittent och kön", axis_title="Nya deltagare", threshold=t,
+               whole=started["total"]),
       None, key="inflode_remittent_diagram")
 total_row = {"agency": "Totalt", **started}
 table(rename_sex(pd.concat([shown, pd.DataFrame([total_row])], ignore_index=True).rename(columns={"agency": "Remittent"})),

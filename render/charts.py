@@ -18,9 +18,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.vocabulary import AGENCY_ORDER, SEX_LABELS, SEXES
-from metrics.suppress import DEFAULT_THRESHOLD, HIDDEN_PRIMARY, HIDDEN_SECONDARY, is_hidden, kind_of, mark
+from metrics.suppress import DEFAULT_THRESHOLD, HIDDEN_PRIMARY, HIDDEN_SECONDARY, SECONDARY, is_hidden, kind_of, mark
 
 from .format import fmt_int, fmt_kr, fmt_pct
+from .protected import bar_ends
 from .text import chart_text
 from .theme import (AGENCY_COLORS, FLAG_LINE, HIDDEN_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, TOTAL_COLOR,
                     category_color, exit_reason_color, label_color)
@@ -53,17 +54,20 @@ def _cats(values) -> list[str]:
 
 def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, str]], title: str, *,
             total: str | None = "total", horizontal: bool = True, threshold: int = DEFAULT_THRESHOLD,
-            axis_title: str | None = None, labels: bool = True, label_after: Sequence | None = None) -> go.Figure:
+            axis_title: str | None = None, labels: bool = True, label_after: Sequence | None = None,
+            whole=None) -> go.Figure:
     """Counts per category stacked by `series` [(column, name, colour)], values in the bars, totals at the end.
 
-    `label_after`: per category a position the total's label must start beyond (a target stroke drawn across
-    the bar there), so the stroke never covers the label."""
+    No bar is drawn shorter than the truth (render.protected.bar_ends): a hidden total's bar reaches the largest
+    it can be — `threshold − 1` for `<5`, and for `..` what `whole` (the categories' sum as shown) leaves after the
+    others — its hidden part hatched and the end label saying so. `label_after`: per category a position the
+    total's label must start beyond (a target stroke drawn across the bar there), so the stroke never covers it."""
     cats = _cats(df[category])
     fig = go.Figure()
     visible_sum = [0.0] * len(df)
     for col, name, color in series:
-        if col not in df or not df[col].map(lambda v: _num(v) or is_hidden(v)).any():
-            continue
+        if col not in df or not df[col].map(_num).any():
+            continue  # its hidden counts are in the hatched part: no legend entry without a bar of its own
         vals = [_num(v) for v in df[col]]
         visible_sum = [a + (b or 0) for a, b in zip(visible_sum, vals)]
         text = [fmt_int(v) if v else "" for v in vals]
@@ -76,13 +80,18 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
     if total and total in df:
         hidden_rest, hidden_text, end_text, end_at = [], [], [], []
         parts = [df[c].tolist() for c, _, _ in series if c in df]
-        for t, shown, *values in zip(df[total].tolist(), visible_sum, *parts):
+        ends = bar_ends(df[total].tolist(), visible_sum, whole, threshold,
+                        [[v for v in values if is_hidden(v)] for values in zip(*parts)] if parts else None)
+        for t, shown, end, *values in zip(df[total].tolist(), visible_sum, ends, *parts):
             marks = [mark(kind_of(v), threshold) for v in values if is_hidden(v)]
             if is_hidden(t):
-                hidden_rest.append(None)
+                # the bar reaches the largest the total can be, its hidden part hatched; the end label says it once
+                end = max([e for e in ends if e is not None] + [shown, float(threshold)]) if end is None else end
+                hidden_rest.append(end - shown if end > shown else None)
                 hidden_text.append("")
-                end_text.append(mark(kind_of(t), threshold) + (" (delvis dold)" if marks or shown else ""))
-                end_at.append(shown)
+                bounded = kind_of(t) == SECONDARY and ends[len(end_text)] is not None
+                end_text.append(mark(kind_of(t), threshold) + (f" (högst {fmt_int(end)})" if bounded else ""))
+                end_at.append(end)
             else:
                 rest = float(t) - shown if marks else 0.0
                 hidden_rest.append(rest if marks and rest > 0 else None)
@@ -118,10 +127,11 @@ def sex_series(df: pd.DataFrame) -> list[tuple[str, str, str]]:
 
 def sex_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = True,
              targets: pd.Series | None = None, target_name: str = "Mål", axis_title: str | None = None,
-             threshold: int = DEFAULT_THRESHOLD) -> go.Figure:
-    """Counts per category stacked by sex, totals at the end, targets as black strokes where given."""
+             threshold: int = DEFAULT_THRESHOLD, whole=None) -> go.Figure:
+    """Counts per category stacked by sex, totals at the end, targets as black strokes where given; `whole` is
+    the categories' sum as shown, so a hidden total's bar reaches the largest it can be (see `stacked`)."""
     fig = stacked(df, category, sex_series(df), title, horizontal=horizontal, threshold=threshold,
-                  axis_title=axis_title, label_after=None if targets is None else list(targets))
+                  axis_title=axis_title, label_after=None if targets is None else list(targets), whole=whole)
     if targets is not None:
         target_marks(fig, df[category], targets, name=target_name, horizontal=horizontal)
     return fig

@@ -25,21 +25,22 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
 from pptx.enum.dml import MSO_PATTERN
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from core.vocabulary import MISSING, SEX_COLUMNS, SEX_LABELS, SEXES, TOTAL, UNKNOWN_REASON
+from core.vocabulary import MISSING, SEX_COLUMNS, SEX_LABELS, SEX_WORDS, SEXES, TOTAL, UNKNOWN_REASON
 from metrics import Filters
 from metrics.catalog import status
 from metrics.cost import ACTUAL, BUDGET, MIXED, cost_by_initiative_year, cost_per_initiative, cost_summary
 from metrics.definitions import note
 from metrics.people import (DEFAULT_WOMEN_TARGET, exits_by_reason, headline, inflow_by_agency, reason_shares,
                             women_share_vs_target)
-from metrics.suppress import DEFAULT_THRESHOLD, is_hidden, kind_of, legend, mark
+from metrics.suppress import DEFAULT_THRESHOLD, PRIMARY, SECONDARY, SECONDARY_MARK, is_hidden, kind_of, legend, mark
 
 from . import theme
-from .files import neutralise
+from .files import NUMBER_FORMATS, neutralise
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
-from .protected import Shown, pooled_people
+from .protected import Shown, bar_ends, pooled_people
 from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
 from .text import describe, period_label, period_title
 
@@ -96,10 +97,14 @@ BAND_FILL = RGBColor.from_string("F2F2F2")
 WHITE = RGBColor.from_string("FFFFFF")
 GRID = RGBColor.from_string("D0D0D0")
 TITLE_PT, TAKEAWAY_PT, BODY_PT, CHART_PT, FOOT_PT = 34, 22, 18, 16, 14
-PCT_FORMAT = '0" %"'  # per cent with the Swedish space
-COUNT_FORMAT = "#,##0"
-KR_FORMAT = '#,##0" kr"'
+# Number formats that read Swedish wherever the deck is opened: a literal space between thousands (not Excel's
+# locale-dependent `,`), the Swedish space before % and kr (render.files.NUMBER_FORMATS)
+PCT_FORMAT = '0" %"'
+COUNT_FORMAT = NUMBER_FORMATS["int"]
+KR_FORMAT = NUMBER_FORMATS["kr"]
 HIDDEN_SERIES = "Dolt (skydd för små tal)"
+END_SERIES = "\u00a0"  # invisible, unnamed (no legend text): carries each stacked bar's total past its end
+PLOT_W, CHAR_W = 8.5, 0.14  # inches: the bars' width at the axis maximum, and a bold label character at CHART_PT
 
 
 def _value(v) -> float | None:
@@ -172,14 +177,21 @@ def _set_alt_text(shape, text: str) -> None:
 
 def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequence, str]], *, number_format: str,
            title: str, alt: str, stacked: bool = False, percent_axis: bool = False,
-           hidden: tuple[Sequence, Sequence[str]] | None = None, empty_message: str = "") -> bool:
-    """Horizontal bars read top-down, values on the bars, legend below; `hidden` = (sizes, marks) of a hatched
-    segment for counts protection hides (stacked charts), labelled with the mark."""
+           hidden: tuple[Sequence, Sequence[str]] | None = None, ends: Sequence[str] | None = None,
+           point_marks: Sequence[Sequence[str]] | None = None, empty_message: str = "") -> bool:
+    """Horizontal bars read top-down, values on the bars, legend below.
+
+    `hidden` = (sizes, marks) of a hatched segment for counts protection hides (stacked charts), labelled with
+    the mark; `ends` = each stacked bar's total, written just past its end (a segment too narrow for its own
+    label has it moved there, in words, so no two labels run into each other); `point_marks` = per series,
+    per category, the mark of a hidden figure whose value is the largest it can be (clustered charts): that
+    bar is drawn hatched to there and labelled with the mark, so a hidden figure never reads as zero."""
     left, width = MARGIN, SLIDE_W - 2 * MARGIN
     series = [(name, [_value(v) for v in values], color) for name, values, color in series]
     if hidden is not None:
         hidden = ([_value(v) for v in hidden[0]], hidden[1])
-    if not categories or not any(v is not None for _, vals, _ in series for v in vals):
+    if not categories or not any(v is not None for _, vals, _ in series for v in vals) and not (
+            hidden is not None and any(v for v in hidden[0])):
         _text(slide, left, CHART_TOP + 1.2, width, 1.2, empty_message or "Det finns inga uppgifter att visa.",
               TAKEAWAY_PT, color=MUTED_COLOR, name="Tomt diagram")
         return False
@@ -188,8 +200,11 @@ def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequenc
     all_series = list(series)
     if hidden is not None and any(v for v in hidden[0]):
         all_series.append((HIDDEN_SERIES, list(hidden[0]), theme.HIDDEN_COLOR))
+    with_ends = stacked and ends is not None
+    if with_ends:
+        all_series.append((END_SERIES, [0.0] * len(categories), theme.TOTAL_COLOR))
     for name, values, _ in all_series:
-        data.add_series(_safe(name), values, number_format)
+        data.add_series(name if name == END_SERIES else _safe(name), values, number_format)
     kind = XL_CHART_TYPE.BAR_STACKED if stacked else XL_CHART_TYPE.BAR_CLUSTERED
     height = min(CHART_H, 0.9 + 0.42 * len(categories) * (1 if stacked else max(1, len(series) * 0.6)))
     frame = slide.shapes.add_chart(kind, Inches(left), Inches(CHART_TOP), Inches(width), Inches(max(2.2, height)), data)
@@ -199,7 +214,8 @@ def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequenc
     chart.font.size = Pt(CHART_PT)
     chart.font.color.rgb = TEXT_COLOR
     chart.has_title = False  # the slide's title and takeaway say it, in larger type
-    chart.has_legend = len(all_series) > 1
+    legend_series = [name for name, _, _ in all_series if name != END_SERIES]
+    chart.has_legend = len(legend_series) > 1
     if chart.has_legend:
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
@@ -212,7 +228,8 @@ def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequenc
               if stacked else max([float(vals[i]) for _, vals, _ in all_series if vals[i] is not None] or [0])
               for i in range(len(categories))]
     top_value = max(totals or [0])
-    va.maximum_scale = (1.25 if percent_axis else top_value * 1.25) if top_value > 0 else None
+    scale = (1.25 if percent_axis else top_value * (1.45 if with_ends else 1.25)) if top_value > 0 else None
+    va.maximum_scale = scale
     ca = chart.category_axis
     ca.reverse_order = True  # the first category on top, as a table reads
     ca.tick_labels.font.size = Pt(CHART_PT)
@@ -221,19 +238,39 @@ def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequenc
     plot.gap_width = 50
     if stacked:
         plot.overlap = 100
-    for s, (name, values, color) in zip(plot.series, all_series):
+    crowded = not stacked and len(categories) * len(series) > 12  # thin bars: labels one size down, bars closer
+    label_pt = CHART_PT - 2 if crowded else CHART_PT
+    if crowded:
+        plot.gap_width = 20
+    moved: list[list[str]] = [[] for _ in categories]  # labels too wide for their segment, said at the bar's end
+
+    def fits(value: float | None, text: str) -> bool:
+        return not stacked or not scale or (value or 0) / scale * PLOT_W >= len(text) * CHAR_W + 0.15
+
+    for k, (s, (name, values, color)) in enumerate(zip(plot.series, all_series)):
         s.invert_if_negative = False
+        if name == END_SERIES:
+            s.format.fill.background()
+            s.format.line.fill.background()
+            for i, text in enumerate(ends):
+                label = text + (f" ({', '.join(moved[i])})" if moved[i] else "")
+                dl = s.points[i].data_label
+                dl.position = XL_LABEL_POSITION.INSIDE_BASE
+                dl.text_frame.text = " " + label
+                _style_runs(dl.text_frame.paragraphs[0], CHART_PT, bold=True)
+                _no_wrap(dl._dLbl)
+            continue
         if name == HIDDEN_SERIES:
-            s.format.fill.patterned()
-            s.format.fill.pattern = MSO_PATTERN.WIDE_UPWARD_DIAGONAL
-            s.format.fill.fore_color.rgb = _rgb("#767676")
-            s.format.fill.back_color.rgb = WHITE
+            _hatch(s.format.fill)
             s.format.line.color.rgb = _rgb(theme.HIDDEN_COLOR)
             for i, m in enumerate(hidden[1]):
-                if hidden[0][i]:
-                    tf = s.points[i].data_label.text_frame
-                    tf.text = m
-                    _style_runs(tf.paragraphs[0], CHART_PT, bold=True)
+                if hidden[0][i] and m:
+                    if fits(hidden[0][i], m):
+                        tf = s.points[i].data_label.text_frame
+                        tf.text = m
+                        _style_runs(tf.paragraphs[0], CHART_PT, bold=True)
+                    else:
+                        moved[i].append(f"dolt {m}")
             continue
         s.format.fill.solid()
         s.format.fill.fore_color.rgb = _rgb(color)
@@ -241,16 +278,55 @@ def _chart(slide, categories: Sequence[str], series: Sequence[tuple[str, Sequenc
         dl.show_value = True
         dl.number_format = number_format
         dl.number_format_is_linked = False
-        dl.font.size = Pt(CHART_PT)
+        dl.font.size = Pt(label_pt)
         dl.font.bold = True
         dl.font.color.rgb = _rgb(theme.label_color(color)) if stacked else TEXT_COLOR
         dl.position = XL_LABEL_POSITION.CENTER if stacked else XL_LABEL_POSITION.OUTSIDE_END
         for body in dl._element.xpath("./c:txPr/a:bodyPr"):
             body.set("wrap", "none")  # "21 038 kr" on one line
+        for i, v in enumerate(values):
+            if v and with_ends and not fits(v, fmt_int(v)):
+                _delete_label(s.points[i].data_label)
+                moved[i].append(f"{name.lower()} {fmt_int(v)}")
+        marks = point_marks[k] if point_marks is not None and k < len(point_marks) else None
+        for i, m in enumerate(marks or []):
+            if m and values[i] is not None:
+                if m == SECONDARY_MARK and percent_axis is False and number_format == PCT_FORMAT:
+                    m = f"{m} ≤\u00a0{fmt_pct(values[i] / 100, 0)}"  # the bar's length said: at most
+                point = s.points[i]
+                _hatch(point.format.fill)
+                point.format.line.color.rgb = _rgb(color)
+                point.format.line.width = Pt(1.5)
+                tf = point.data_label.text_frame
+                tf.text = m
+                _style_runs(tf.paragraphs[0], label_pt, bold=True)
+                point.data_label.position = XL_LABEL_POSITION.OUTSIDE_END
+                _no_wrap(point.data_label._dLbl)
     return True
 
 
-def _table(slide, cells: pd.DataFrame, *, top: float = 1.25, first_col_width: float = 4.6) -> None:
+def _hatch(fill) -> None:
+    fill.patterned()
+    fill.pattern = MSO_PATTERN.WIDE_UPWARD_DIAGONAL
+    fill.fore_color.rgb = _rgb("#767676")
+    fill.back_color.rgb = WHITE
+
+
+def _no_wrap(dlbl) -> None:
+    for body in dlbl.xpath("./c:tx/c:rich/a:bodyPr"):
+        body.set("wrap", "none")
+
+
+def _delete_label(data_label) -> None:
+    """No label on this one bar segment (its value is said at the bar's end instead)."""
+    dlbl = data_label._get_or_add_dLbl()
+    for child in list(dlbl)[1:]:
+        dlbl.remove(child)
+    dlbl.append(dlbl.makeelement(qn("c:delete"), {"val": "1"}))
+
+
+def _table(slide, cells: pd.DataFrame, *, top: float = 1.25, first_col_width: float = 4.6,
+           last_col_width: float | None = None) -> None:
     rows, cols = len(cells) + 1, len(cells.columns) + 1
     width = SLIDE_W - 2 * MARGIN
     row_h = min(0.6, (FOOT_TOP - top - 0.1) / rows)
@@ -258,9 +334,10 @@ def _table(slide, cells: pd.DataFrame, *, top: float = 1.25, first_col_width: fl
     frame.name = "Nyckeltal"
     table = frame.table
     table.columns[0].width = Inches(first_col_width)
-    other = Emu(int((Inches(width) - Inches(first_col_width)) / (cols - 1)))
+    fixed = first_col_width + (last_col_width or 0)
+    other = Emu(int((Inches(width) - Inches(fixed)) / (cols - 1 - (last_col_width is not None))))
     for j in range(1, cols):
-        table.columns[j].width = other
+        table.columns[j].width = Inches(last_col_width) if last_col_width and j == cols - 1 else other
     for r in range(rows):
         table.rows[r].height = Inches(row_h)
     header = ["", *cells.columns]
@@ -283,27 +360,40 @@ def _count_text(v, threshold: int) -> str:
     return mark(kind_of(v), threshold) if is_hidden(v) else fmt_int(v)
 
 
-def _stack(df: pd.DataFrame, category: str, threshold: int) -> tuple[list, list, tuple[list, list]]:
-    """Series per sex of a shown count table, and the hatched rest of each bar where counts are hidden."""
-    series, sizes, marks = [], [], []
+def _stack(df: pd.DataFrame, category: str, threshold: int, whole=None) -> tuple[list, list, tuple, list]:
+    """Series per sex of a shown count table, the hatched hidden part of each bar, and each bar's end label.
+
+    A bar is never shorter than the truth (render.protected.bar_ends): with its total visible, the hidden part
+    is the total less the visible parts; with its total hidden, the bar reaches the largest the total can be,
+    its hidden part hatched, and the end label says so."""
+    series = []
     for s in SEXES:
         vals = [None if is_hidden(v) else v for v in df[s]]
-        if any(v for v in vals) or df[s].map(is_hidden).any():
+        if any(v for v in vals):  # its hidden counts are in the hatched part: no legend entry without a bar
             series.append((SEX_LABELS[s], vals, theme.SEX_COLORS[s]))
-    cats = []
-    for _, row in df.iterrows():
+    visible = [sum(float(row[s]) for s in SEXES if not is_hidden(row[s]) and not pd.isna(row[s]))
+               for _, row in df.iterrows()]
+    ends = bar_ends(list(df["total"]), visible, whole, threshold,
+                    [[row[s] for s in SEXES if is_hidden(row[s])] for _, row in df.iterrows()])
+    top = max([e for e in ends if e is not None] + [v for v in visible] + [0.0])
+    sizes, marks, ends_text = [], [], []
+    for (_, row), seen, end in zip(df.iterrows(), visible, ends):
         hid = [row[s] for s in SEXES if is_hidden(row[s])]
-        visible = sum(row[s] for s in SEXES if not is_hidden(row[s]))
-        if is_hidden(row["total"]):
-            # the bar's length is unknown: a short hatched stub says so, and the label carries the mark
-            rest = threshold / 2
-            cats.append(f"{row[category]} ({mark(kind_of(row['total']), threshold)})")
+        if end is None:  # a `..` total with no whole to bound it: the bar runs to the axis's end
+            end = max(top, seen) * 1.2 if top else float(threshold)
+        rest = end - seen if (hid or is_hidden(row["total"])) else 0.0
+        sizes.append(rest if rest > 0 else None)
+        # the hatched part carries the marks of the hidden parts of a visible total; a hidden total's mark is
+        # said once, at the bar's end
+        marks.append("" if is_hidden(row["total"]) else " ".join(dict.fromkeys(mark(kind_of(v), threshold) for v in hid)))
+        if not is_hidden(row["total"]):
+            ends_text.append(fmt_int(row["total"]))
+        elif kind_of(row["total"]) == PRIMARY:
+            ends_text.append(mark(PRIMARY, threshold))
         else:
-            rest = float(row["total"]) - visible if hid else None
-            cats.append(row[category])
-        sizes.append(rest if rest and rest > 0 else None)
-        marks.append(" ".join(dict.fromkeys(mark(kind_of(v), threshold) for v in hid)) if hid else "")
-    return cats, series, (sizes, marks)
+            ends_text.append(f"{mark(SECONDARY, threshold)} (högst {fmt_int(end)})" if ends[len(ends_text)] is not None
+                             else f"{mark(SECONDARY, threshold)} (storlek okänd)")
+    return list(df[category]), series, (sizes, marks), ends_text
 
 
 def _ratio(show: Shown, value, den, *nums):
@@ -393,7 +483,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     compare = pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows],
                            columns=[period_label(f), period_label(prev_f), "Förändring"])
     s = _slide(prs, TITLES["compare"], NOTES["compare"])
-    _table(s, compare, first_col_width=3.6)
+    _table(s, compare, first_col_width=3.6, last_col_width=3.4)  # "+12,3 procentenheter" on one line
     _footnote(s, ["Förändringen av en andel anges i procentenheter.", legend(t)])
 
     # 4. Inflow per agency, stacked by sex
@@ -405,11 +495,12 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     s = _slide(prs, TITLES["inflow"], NOTES["inflow"])
     _takeaway(s, sentence)
     if len(shown):
-        cats, series, hidden = _stack(shown, "agency", t)
+        cats, series, hidden, ends = _stack(shown, "agency", t, now_counts["started"]["total"])
         _chart(s, cats, series, number_format=COUNT_FORMAT, title="Nya deltagare per remittent och kön",
-               alt=sentence, stacked=True, hidden=hidden)
-    _footnote(s, [(legend(t) + " Där hela stapelns antal är dolt står markeringen vid namnet och stapeln är bara "
-                   "antydd.") if len(shown) and shown.map(is_hidden).any().any() else ""])
+               alt=sentence, stacked=True, hidden=hidden, ends=ends)
+    _footnote(s, [(legend(t) + " Randigt: dolda antal. Där en stapels summa är dold når stapeln det högsta summan "
+                   "kan vara, så att ingen stapel ser mindre ut än den är.")
+                  if len(shown) and shown.map(is_hidden).any().any() else ""])
 
     # 5. Gender balance: the share of women per initiative, largest initiatives first
     w = women_share_vs_target(con, f)
@@ -422,40 +513,61 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     sentence = women_target_takeaway(w[["initiative", "share", "target", "registered"]], women)
     s = _slide(prs, TITLES["gender"], NOTES["gender"])
     _takeaway(s, sentence)
-    top = w.head(TOP)
+    largest = w.head(TOP)
+    top = largest[largest.share.notna()]  # a share protection hides is named below, never an empty row read as 0 %
+    withheld = list(largest[largest.share.isna()].initiative)
     labels = [f"{name} (mål {fmt_pct(tg, 0)})" if reg else name
               for name, tg, reg in zip(top.initiative, top.target, top.registered)]
     _chart(s, labels, [("Andel kvinnor", [None if _value(v) is None else v * 100 for v in top.share],
                         theme.SEX_COLORS["women"])], number_format=PCT_FORMAT,
            title="Andel kvinnor bland deltagarna per insats", alt=sentence, percent_axis=False,
            empty_message="Deltagarna per insats är för få för att visa andelen kvinnor.")
-    rest = len(w) - len(top)
+    rest = len(w) - len(largest)
     _footnote(s, [f"De {TOP} största insatserna visas; {rest} till finns i appen." if rest > 0 else "",
+                  f"Andelen visas inte (för få deltagare eller ett dolt antal): {', '.join(map(_safe, withheld))}."
+                  if withheld and len(top) else "",
                   "Insatser utan mål i insatsregistret jämförs med "
                   f"{fmt_pct(DEFAULT_WOMEN_TARGET, 0)}." if (~top.registered).any() else "",
-                  legend(t) if top.share.isna().any() else ""])
+                  legend(t) if withheld else ""])
 
     # 6. Exits: each reason's share of the exits within each sex
     r = reason_shares(con, f)
     exited = now_counts["exited"]
     s = _slide(prs, TITLES["exits"], NOTES["exits"])
     _takeaway(s, exits_takeaway(pos, exited["total"]))
+    left_out = []
     if len(r) and r.total.sum() > 0:
         sexes = [c for c in SEXES if not f.sexes or c in f.sexes]
-        series = []
+        series, point_marks = [], []
         for c in sexes:
-            vals = []
-            for row in r.itertuples():
-                cnt = show.count("exited", {"reason": row.reason}, c, getattr(row, c))
-                v = _ratio(show, getattr(row, f"{c}_share"), exited[c], cnt)
-                vals.append(None if v is None else v * 100)
+            if not is_hidden(exited[c]) and not exited[c]:
+                continue  # nobody of this sex exited: no series, no empty legend entry
+            cnts = [show.count("exited", {"reason": row.reason}, c, getattr(row, c)) for row in r.itertuples()]
+            shares_c = [_ratio(show, getattr(row, f"{c}_share"), exited[c], cnt) for row, cnt in zip(r.itertuples(), cnts)]
+            if is_hidden(exited[c]) or all(v is None for v in shares_c):
+                left_out.append(SEX_WORDS[c])  # too few exits of this sex for any share
+                continue
+            # a hidden count's share is drawn hatched to the largest it can be, and labelled with its mark
+            ends = bar_ends(cnts, [0] * len(cnts), exited[c], t)
+            vals, marks = [], []
+            for v, cnt, end in zip(shares_c, cnts, ends):
+                if is_hidden(cnt):
+                    vals.append(100.0 if end is None else min(100.0, end / float(exited[c]) * 100))
+                    marks.append(mark(kind_of(cnt), t))
+                else:
+                    vals.append(None if v is None else v * 100)
+                    marks.append("")
             series.append((SEX_LABELS[c], vals, theme.SEX_COLORS[c]))
+            point_marks.append(marks)
         labels = [UNKNOWN_SHORT if code == UNKNOWN_REASON else lbl for code, lbl in zip(r.reason, r.label)]
         _chart(s, labels, series, number_format=PCT_FORMAT, title="Avslutade per avslutsorsak, andel inom varje kön",
-               alt=exits_takeaway(pos, exited["total"]),
+               alt=exits_takeaway(pos, exited["total"]), point_marks=point_marks,
                empty_message="De avslutade är för få för att visa fördelningen på avslutsorsak.")
     _footnote(s, [f"{UNKNOWN_SHORT}: avslut utan samtycke eller utan angiven orsak." if UNKNOWN_REASON in set(r.reason)
-                  else "", legend(t)])
+                  else "",
+                  f"Avslutade {' och '.join(left_out)} är för få för att visas per orsak." if left_out else "",
+                  legend(t), "Randig stapel: ett dolt antal, ritad till den största andel det kan vara."
+                  if any(m for ms in (point_marks if len(r) and r.total.sum() > 0 else []) for m in ms) else ""])
 
     # 7. Cost per participant per initiative, largest initiatives first
     costs = cost_per_initiative(con, f)
@@ -465,7 +577,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     sentence = cost_takeaway(costs, per_participant)
     s = _slide(prs, TITLES["cost"], NOTES["cost"])
     _takeaway(s, sentence)
-    drawn = costs[costs.shown.notna()].head(TOP)
+    drawn = _cost_bars(costs[costs.shown.notna()])
     bases = [b for b in (ACTUAL, BUDGET, MIXED) if b in set(drawn.basis)]
     _chart(s, list(drawn.initiative),
            [(BASIS_SERIES[b], [v if basis == b else None for v, basis in zip(drawn.shown, drawn.basis)],
@@ -474,11 +586,31 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     missing = list(costs[costs.shown.isna()].initiative)
     _footnote(s, [f"Budget i stället för utfall: {', '.join(drawn[drawn.basis.isin([BUDGET, MIXED])].initiative)}."
                   if drawn.basis.isin([BUDGET, MIXED]).any() else "",
-                  f"Visas inte (kostnad saknas eller för få deltagare): {len(missing)} insatser." if missing else ""])
+                  f"Visas inte (kostnad saknas eller för få deltagare): {len(missing)} insatser." if missing else "",
+                  f"De {len(drawn)} största insatserna visas, med högsta och lägsta kostnad; "
+                  f"{len(costs) - len(missing) - len(drawn)} till finns i appen."
+                  if len(costs) - len(missing) > len(drawn) else ""])
 
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
+
+
+def _cost_bars(costs: pd.DataFrame) -> pd.DataFrame:
+    """The cost chart's bars: the largest initiatives by participants, always with the highest and the lowest cost
+    (the takeaway names them), sorted by cost per participant, highest first, as the takeaway reads."""
+    if costs.empty:
+        return costs
+    value = costs.shown.astype(float)
+    ends = {value.idxmax(), value.idxmin()}
+    keep = list(dict.fromkeys([*costs.index[: max(0, TOP - len(ends))], *ends]))
+    for i in costs.index:
+        if len(keep) >= min(TOP, len(costs)):
+            break
+        if i not in keep:
+            keep.append(i)
+    drawn = costs.loc[keep]
+    return drawn.assign(_v=drawn.shown.astype(float)).sort_values("_v", ascending=False, kind="stable").drop(columns="_v")
 
 
 def _pooled_people(show: Shown, years: pd.DataFrame, initiative: str | None = None):

@@ -30,6 +30,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import xlsx_xml
@@ -37,14 +38,17 @@ from .format import fmt_date, fmt_datetime, fmt_int, fmt_kr, fmt_number, fmt_pct
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-# Excel number formats. `,` and `.` here are Excel's placeholders for "thousands" and
-# "decimal"; Swedish Excel shows them as space and comma.
+# Excel number formats that read Swedish wherever the file is opened: thousands are split by a literal space
+# (`# ### ##0`), not by Excel's `,`, which is the reader's locale's separator (`60,800 kr` in an English Excel);
+# the space before % and kr is the Swedish one. `.` is Excel's decimal placeholder (a comma in Swedish Excel;
+# no format can fix the decimal mark itself).
+_THOUSANDS = "# ### ### ##0"
 NUMBER_FORMATS = {
-    "int": "#,##0",
-    "kr": '#,##0 "kr"',
-    "tkr": '#,##0, "tkr"',  # the trailing comma divides by 1000: cells keep kronor, show thousands
-    "pct": "0.0%",
-    "number": "#,##0.0#",
+    "int": f"{_THOUSANDS};-{_THOUSANDS}",
+    "kr": f'{_THOUSANDS}" kr";-{_THOUSANDS}" kr"',
+    "tkr": f'{_THOUSANDS}," tkr";-{_THOUSANDS}," tkr"',  # the trailing comma divides by 1000: cells keep kronor
+    "pct": "0.0\\ %",
+    "number": f"{_THOUSANDS}.0#;-{_THOUSANDS}.0#",
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
     "text": "@",
@@ -131,6 +135,16 @@ def _csv_cell(v: Any) -> str:
     if isinstance(v, dt.date):
         return fmt_date(v)
     return _clean_text(v)
+
+
+def as_percent(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """Shares (0..1) as per cent rounded as on screen, the unit in the header: `Andel kvinnor (%)` holding `30,8`
+    where the file would otherwise say `0,308`. A missing share stays empty; text (a mark) passes through."""
+    out = df.copy()
+    for col in [c for c in columns if c in out.columns]:
+        out[col] = [v if isinstance(v, str) or is_missing(v) else round(float(v) * 100, 1) for v in out[col]]
+        out = out.rename(columns={col: f"{col} (%)"})
+    return out
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
@@ -304,11 +318,65 @@ def _widths(headers: list[str], rows: list[list[Any]], kinds: list[str]) -> list
     return [min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, w + 1)) for w in widths]
 
 
-def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds: list[str]) -> None:
+PAGE_WIDTH = 135  # column-width units that fit across a landscape A4 page at 100 % (Calibri 11, default margins)
+FIT_AT_MOST = 1.5  # a sheet up to this many pages wide is fitted to one page's width; a wider one is broken
+WIDE_HEADER = 16  # on a sheet wider than a page, headers wrap at about this width, so columns size to their numbers
+NOTE_FONT = Font(italic=True)
+
+
+def _print_setup(ws: Worksheet, headers: list[str], widths: list[float]) -> None:
+    """Landscape A4, the header row on every page. A sheet up to one and a half pages across is fitted to its
+    width (printed at two thirds or more); a wider one (23 columns per initiative) is not shrunk to fit: it is
+    printed over pages across, broken between groups of columns (Deltagare, Nya, …, each by sex), with its
+    first column repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if sum(widths) <= PAGE_WIDTH * FIT_AT_MOST or len(headers) < 3:  # shrunk to no less than about 2/3: readable
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        return
+    # "fit to" would ignore the breaks (in Excel and LibreOffice alike): printed at 100 %, broken by hand
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = 100
+    used = widths[0]
+    for c in range(1, len(headers)):
+        group = _group(headers[c])
+        start = c == 1 or group != _group(headers[c - 1])
+        size = sum(w for h, w in zip(headers[c:], widths[c:]) if _group(h) == group) if start else 0
+        if start and used + size > PAGE_WIDTH and used > widths[0]:
+            ws.col_breaks.append(Break(id=c))  # a break after column c (1-based): the group starts a new page
+            used = widths[0]
+        used += widths[c]
+    ws.print_title_cols = "A:A"
+
+
+LINE_PT = 15  # a line of Calibri 11, in points
+
+
+def _lines(value: Any, width: float) -> int:
+    """About how many lines a wrapped text takes in a column `width` characters wide."""
+    if not isinstance(value, str):
+        return 1
+    return sum(max(1, -(-len(part) // max(1, int(width) - 2))) for part in value.splitlines() or [""])
+
+
+def _group(header: str) -> str:
+    """'Deltagare kvinnor' -> 'Deltagare': the measure a wide sheet's column belongs to (its sex word dropped)."""
+    words = header.split()
+    return " ".join(words[:-1]) if len(words) > 1 and words[-1] in _SEX_WORDS else header
+
+
+_SEX_WORDS = frozenset({"kvinnor", "män", "annat/okänt", "totalt"})
+
+
+def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds: list[str],
+                 note: str | None = None, *, wrap_values: bool = False) -> None:
+    wide = sum(len(h) + 3 for h in headers) > PAGE_WIDTH and len(headers) > 3
+    widths = [(min(len(h), WIDE_HEADER) if wide and c else len(h)) + 2 for c, h in enumerate(headers)]
     for c, h in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=c, value=h)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
-        cell.alignment = Alignment(vertical="top", wrap_text=len(h) > MAX_COLUMN_WIDTH)
+        cell.alignment = Alignment(vertical="top", wrap_text=len(h) > MAX_COLUMN_WIDTH or (wide and c > 1))
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
             if value is None:
@@ -324,16 +392,37 @@ def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds
             fmt = _cell_format(value, kinds[c - 1])
             if fmt is not None:
                 cell.number_format = fmt
-    for c, w in enumerate(_widths(headers, rows, kinds), start=1):
+            if wrap_values and isinstance(value, str):
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+            widths[c - 1] = max(widths[c - 1], _display_width(value, kinds[c - 1]))
+    widths = [min(MAX_COLUMN_WIDTH, max(MIN_COLUMN_WIDTH, w + 1)) for w in widths]
+    if wrap_values:  # the Urval sheet: long values wrap in a column that fits the printed page with its label
+        widths[-1] = min(max(widths[-1], MIN_COLUMN_WIDTH), PAGE_WIDTH - sum(widths[:-1]) - 5)
+    for c, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
+    # wrapped text gets the rows it needs (neither Excel nor LibreOffice grows a row openpyxl wrote)
+    if wide:
+        ws.row_dimensions[1].height = LINE_PT * max(-(-len(h) // (widths[c] - 2)) for c, h in enumerate(headers))
+    if wrap_values:
+        for r, row in enumerate(rows, start=2):
+            lines = max(_lines(v, w) for v, w in zip(row, widths))
+            if lines > 1:
+                ws.row_dimensions[r].height = LINE_PT * lines
     if headers:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
         ws.print_title_rows = "1:1"  # the header row on every printed page
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if note:  # why a sheet is empty (or what its empty cells mean): said in the sheet, below its table
+        at = len(rows) + 3
+        cell = ws.cell(row=at, column=1, value=_clean_text(note))
+        cell.font, cell.alignment = NOTE_FONT, Alignment(wrap_text=True, vertical="top")
+        span = max(1, len(headers))
+        if span > 1:
+            ws.merge_cells(start_row=at, start_column=1, end_row=at, end_column=span)
+        ws.row_dimensions[at].height = LINE_PT * (_lines(note, sum(widths[:span])) + 1)
+    _print_setup(ws, headers, widths)
+    last = get_column_letter(max(1, len(headers)))
+    ws.print_area = f"A1:{last}{len(rows) + (3 if note else 1)}"
 
 
 def _table(df: pd.DataFrame, formats: Mapping[str, str], hidden_marks: Mapping[int, str] | None = None
@@ -369,7 +458,7 @@ XML_CELLS = 20_000  # from this many cells a workbook is written as XML text (re
 
 def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any] | None = None,
                    formats: Mapping[str, Mapping[str, str]] | None = None,
-                   hidden_marks: Mapping[int, str] | None = None) -> bytes:
+                   hidden_marks: Mapping[int, str] | None = None, notes: Mapping[str, str] | None = None) -> bytes:
     """An .xlsx workbook, one sheet per table, ready to filter and print.
 
     `formats` maps sheet name -> column -> 'int' | 'kr' | 'tkr' | 'pct' | 'number' |
@@ -377,17 +466,24 @@ def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any
     `meta` (filters, export time, data load time) becomes a first sheet `Urval`, so a
     forwarded file still says what it shows. `hidden_marks` maps the codes of counts protection
     hides (metrics.suppress) to their marks: such cells of count columns become #N/A with a note.
+    `notes` maps sheet name -> a sentence written below its table (why the sheet is empty, say).
+    Every sheet prints landscape with its header row repeated; a sheet wider than a page is printed over
+    pages across, broken between groups of columns, its first column repeated, instead of shrunk to fit.
     """
+    notes = notes or {}
     formats = formats or {}
     tables = []  # (title, header, rows, kinds)
+    names: dict[str, str] = {}  # sheet title -> the name `notes` knows it by
     used: set[str] = set()
     if meta:
         tables.append((_unique_title(META_SHEET, used), ["Uppgift", "Värde"],
                        [[_clean_text(k), _excel_value(v, "general")] for k, v in meta.items()], ["general", "general"]))
     for name, df in sheets.items():
         title = _unique_title(sheet_title(name), used)
+        names[title] = name
         tables.append((title, *_table(df, formats.get(name) or formats.get(title) or {}, hidden_marks)))
-    if tables and not hidden_marks and sum(len(t[1]) * (len(t[2]) + 1) for t in tables) >= XML_CELLS:
+    # a large plain workbook as XML text (a national table; its sheets are fitted to the page's width there)
+    if tables and not hidden_marks and not notes and sum(len(t[1]) * (len(t[2]) + 1) for t in tables) >= XML_CELLS:
         sheets_ = [xlsx_xml.Sheet(title, headers, rows, kinds, _widths(headers, rows, kinds))
                    for title, headers, rows, kinds in tables]
         try:
@@ -397,8 +493,10 @@ def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.creator = "Insatskollen"
-    for title, headers, rows, kinds in tables:
-        _write_table(wb.create_sheet(title), headers, rows, kinds)
+    for i, (title, headers, rows, kinds) in enumerate(tables):
+        urval = bool(meta) and i == 0  # the Urval sheet: its long values wrap within the printed page
+        _write_table(wb.create_sheet(title), headers, rows, kinds, None if urval else notes.get(names[title]),
+                     wrap_values=urval)
     if not wb.worksheets:
         wb.create_sheet("Blad")  # a workbook without sheets cannot be opened
     buf = io.BytesIO()

@@ -13,7 +13,8 @@ import pandas as pd
 
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS
 from metrics import Filters
-from metrics.suppress import OffGrid, VISIBLE, hidden_code, is_hidden, protect_year, share_visible, span_of
+from metrics.suppress import (PRIMARY, VISIBLE, OffGrid, hidden_code, is_hidden, kind_of, protect_year, share_visible,
+                             span_of)
 
 
 class Shown:
@@ -91,3 +92,40 @@ def pooled_people_per_initiative(years: pd.DataFrame, kind: Callable[[str, int],
     hidden = pd.Series([kind(i, int(y)) != VISIBLE for i, y in zip(rows.initiative, rows.year)], index=rows.index)
     any_hidden = hidden.groupby(rows.initiative, sort=False).any()
     return {i: hidden_code("secondary") if any_hidden[i] else int(n) for i, n in people.items()}
+
+
+def bar_ends(totals, visible, whole, threshold: int, hidden_parts=None) -> list[float | None]:
+    """Where each bar of a count per category ends, so that no bar is drawn shorter than the truth.
+
+    `totals` are the categories' totals as shown (a count or a hidden code), `visible` the sum of each
+    bar's visible parts, `whole` the total over all categories as shown (None where the chart has none),
+    `hidden_parts` each bar's hidden parts (codes). A visible total is the bar's end. A hidden total is at
+    most the least of what any reader can work out from what is shown, so drawing it tells nothing new:
+    threshold − 1 for a `<5`; the visible parts plus threshold − 1 for each `<5` part (where no part is
+    `..`); and what the whole leaves after the other categories' visible totals and one for each other
+    `<5` (which is at least 1). None where nothing bounds it (the caller draws it to the end of the axis).
+    A bar never ends before its visible parts.
+    """
+    totals = list(totals)
+    visible = [float(v or 0) for v in visible]
+    parts = list(hidden_parts) if hidden_parts is not None else [None] * len(totals)
+    known = not (whole is None or is_hidden(whole) or pd.isna(whole))
+    shown_sum = sum(float(t) for t in totals if not is_hidden(t) and t is not None and not pd.isna(t))
+    primaries = sum(1 for t in totals if is_hidden(t) and kind_of(t) == PRIMARY)
+    ends: list[float | None] = []
+    for t, seen, hid in zip(totals, visible, parts):
+        if t is None or (not is_hidden(t) and pd.isna(t)):
+            ends.append(seen or None)
+            continue
+        if not is_hidden(t):
+            ends.append(float(t))
+            continue
+        bounds = []
+        if kind_of(t) == PRIMARY:
+            bounds.append(float(threshold - 1))
+        elif known:
+            bounds.append(float(whole) - shown_sum - primaries)
+        if hid and all(kind_of(v) == PRIMARY for v in hid):
+            bounds.append(seen + (threshold - 1) * len(hid))
+        ends.append(max(seen, min(bounds)) if bounds else None)
+    return ends

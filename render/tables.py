@@ -29,7 +29,7 @@ from metrics.people import (age_by_sex, by_initiative, enrollment_rows, exits_by
                             inflow_by_initiative, positive_codes, reason_labels)
 from metrics.suppress import DEFAULT_THRESHOLD, SECONDARY_MARK, hidden_code, is_hidden, label, legend
 
-from .files import to_csv_bytes, to_excel_bytes
+from .files import as_percent, to_csv_bytes, to_excel_bytes
 from .protected import Shown
 from .format import fmt_date, fmt_datetime
 from .text import SEX_OPTIONS, describe
@@ -296,17 +296,17 @@ def excel_bytes(tables: Mapping[str, pd.DataFrame], meta_: Mapping[str, str], th
 
 
 def csv_bytes(df: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> bytes:
-    """One table as CSV for Swedish Excel (UTF-8 with BOM, `;`, decimal comma), shares rounded as on screen."""
+    """One table as CSV for Swedish Excel (UTF-8 with BOM, `;`, decimal comma), shares as per cent rounded as on
+    screen with `(%)` in their header."""
     out = df.copy()
     kinds = _formats(out)
     for col in out.columns:
         if kinds.get(col) == "int":
             out[col] = [_marks(threshold).get(v, v) if is_hidden(v) else v for v in out[col]]
-        elif kinds.get(col) == "pct":  # 25,6 % on screen: 0,256 here, not 0,2564102564102564
-            out[col] = [None if v is None or pd.isna(v) else round(float(v), 3) for v in out[col]]
         elif kinds.get(col) == "kr":
             out[col] = [None if v is None or pd.isna(v) else round(float(v), 2) for v in out[col]]
-    return to_csv_bytes(out)
+    # 25,6 % on screen: `Andel … (%)` 25,6 here, not 0,256 (nor 0,2564102564102564)
+    return to_csv_bytes(as_percent(out, [c for c in out.columns if kinds.get(c) == "pct"]))
 
 
 def file_stem(f: Filters, what: str) -> str:

@@ -132,7 +132,34 @@ def followup_workbook(con: duckdb.DuckDBPyConnection, year: int, associations=()
     }
     for i, text in enumerate(notes(con, year, associations), start=1):
         meta[f"Obs {i}"] = text
-    return to_excel_bytes(tables, meta=meta, formats=FORMATS)
+    return to_excel_bytes(tables, meta=meta, formats=FORMATS, notes=empty_notes(tables, year))
+
+
+def empty_notes(tables: dict[str, pd.DataFrame], year: int) -> dict[str, str]:
+    """Why a sheet of the follow-up is empty, said in the sheet: the national form wants every sheet, and an empty
+    one must not read as "nothing happened" when it is "nothing was loaded"."""
+    out = {}
+    if tables[INDIVIDUAL_SHEET].empty:
+        out[INDIVIDUAL_SHEET] = (f"Tomt: ingen individinriktad insats har deltagare, budget eller utfall för {year} i "
+                                 "de inlästa filerna. Läs in deltagarfilerna och budgeten för året på sidan Data.")
+    elif tables[INDIVIDUAL_SHEET][[BUDGET, ACTUAL, TARGET]].isna().any().any():
+        out[INDIVIDUAL_SHEET] = (f"En tom cell är en uppgift som saknas för {year} i de inlästa filerna (budgeten, "
+                                 "utfallet eller insatsregistrets planerade antal), inte 0.")
+    if tables[STRUCTURAL_SHEET].empty:
+        out[STRUCTURAL_SHEET] = (
+            f"Tomt: ingen strukturövergripande insats har antal deltagare, budget eller utfall för {year} i de "
+            "inlästa filerna. En insats räknas som strukturövergripande när insatsregistret (kolumnen Inriktning) "
+            "säger det eller när en fil med Insats, År och Antal deltagare för den har lästs in.")
+    money = tables[ASSOCIATION_SHEET][AMOUNT]
+    if tables[ASSOCIATION_SHEET].empty or money.isna().all():
+        out[ASSOCIATION_SHEET] = (
+            f"Beloppen är tomma: förbundets ekonomi för {year} (tilldelade medel, administration, eget kapital) "
+            "finns inte i de inlästa filerna. Läs in filen Förbundets ekonomi (År, Post, Part, Budget, Utfall) på "
+            "sidan Data.")
+    elif money.isna().any():
+        out[ASSOCIATION_SHEET] = (f"En tom cell är en uppgift som saknas i förbundets ekonomifil för {year}, "
+                                  "inte 0.")
+    return out
 
 
 def write_followup_xlsx(con: duckdb.DuckDBPyConnection, year: int, out: Path, associations=()) -> list[str]:

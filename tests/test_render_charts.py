@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from render.charts import OTHERS, TOP_N, stacked_money, top_n
+from metrics.suppress import HIDDEN_PRIMARY as P, HIDDEN_SECONDARY as S
+from render.charts import HIDDEN_NAME, OTHERS, TOP_N, sex_bars, stacked, stacked_money, top_n
+from render.protected import bar_ends
 
 
 def test_the_rest_sums_counts_but_never_shares_targets_or_amounts_per_person():
@@ -51,3 +53,49 @@ def test_hidden_column_wise_is_is_hidden_value_by_value():
                pd.Series([], dtype=float), pd.Series([1, pd.NA, HIDDEN_PRIMARY], dtype="Int64")]
     for col in columns:
         assert _hidden(col).tolist() == [is_hidden(v) for v in col], col.tolist()
+
+
+# ---------------------------------------------------------------- issue 23: no bar shorter than the truth
+
+def _bars(fig):
+    """Per category: the length drawn (every bar trace stacked), the hatched part, and the end label."""
+    cats = list(fig.data[0].y)
+    drawn = [sum(float(t.x[i] or 0) for t in fig.data if t.type == "bar") for i in range(len(cats))]
+    hatched = [t for t in fig.data if t.type == "bar" and t.name == HIDDEN_NAME]
+    ends = [t for t in fig.data if t.type == "scatter"][0]
+    return cats, drawn, (list(hatched[0].x) if hatched else [None] * len(cats)), [str(x).strip() for x in ends.text]
+
+
+def test_bar_ends_are_bounds_any_reader_can_work_out():
+    # Region 95 shown; Arbetsförmedlingen 25 women shown, its total `..` (truly 42); Annan `<5`; whole 150
+    ends = bar_ends([95, S, P, 8], [95, 25, 0, 8], 150, 5, [[], [S], [P], []])
+    assert ends[0] == 95 and ends[3] == 8
+    assert ends[2] == 4  # `<5`: at most 4
+    assert ends[1] == 150 - 95 - 8 - 1  # what the whole leaves after the others (a `<5` is at least 1) = 46 ≥ 42
+    assert bar_ends([S], [3], None, 5, [[P, P]]) == [3 + 4 + 4]  # no whole: the visible parts and two `<5` parts
+    assert bar_ends([S], [3], None, 5, [[S]]) == [None]  # nothing bounds it: the caller draws to the axis's end
+    assert bar_ends([S, 10], [30, 10], 35, 5, [[S], []]) == [30, 10]  # never before its visible parts
+
+
+def test_a_partly_hidden_bar_is_drawn_to_the_largest_its_total_can_be_hatched_and_said():
+    """Presentation's `Arbetsförmedlingen 25 .. (delvis dold)` for a real 42 was drawn at 25 beside Region's 95,
+    and `Annan` (`<5`) got no bar: now each reaches at least its true total, its hidden part hatched."""
+    df = pd.DataFrame({"agency": ["Region", "Arbetsförmedlingen", "Annan", "Kommun"],
+                       "women": [50, 25, P, 4 + 4], "men": [45, S, P, 0], "total": [95, S, P, 8]})
+    truth = {"Region": 95, "Arbetsförmedlingen": 42, "Annan": 3, "Kommun": 8}
+    whole = 95 + 42 + 3 + 8
+    cats, drawn, hatched, ends = _bars(sex_bars(df, "agency", "Nya deltagare", whole=whole))
+    for c, d in zip(cats, drawn):
+        assert d >= truth[c], (c, d)
+    assert hatched[1] and hatched[2]  # the hidden parts are drawn, hatched
+    assert ends == ["95", f".. (högst {whole - 95 - 8 - 1})", "<5", "8"]
+    # without a whole the `..` bar still reaches past every other bar's end, said as `..`
+    cats, drawn, hatched, ends = _bars(sex_bars(df, "agency", "Nya deltagare"))
+    assert drawn[1] >= max(drawn[0], drawn[2], drawn[3]) and ends[1] == ".."
+
+
+def test_an_exit_reason_with_a_hidden_total_gets_a_bar():
+    df = pd.DataFrame({"label": ["Arbete/studier", "Flyttat", "Avliden"], "total": [40, P, S]})
+    cats, drawn, hatched, ends = _bars(stacked(df, "label", [("total", "Avslutade", "#1F77B4")], "Avslutade",
+                                               whole=50))
+    assert drawn[1] >= 4 and drawn[2] >= 50 - 40 - 1 and ends[1:] == ["<5", f".. (högst {50 - 40 - 1})"]

@@ -19,6 +19,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from pptx import Presentation
+from pptx.enum.dml import MSO_FILL
 from pptx.util import Inches
 
 from core.database import connect_read, connect_write
@@ -26,8 +27,8 @@ from core.vocabulary import SEX_COLUMNS, SEX_LABELS
 from etl.load import ensure_database
 from metrics import Filters
 from metrics.catalog import association_name, status
-from metrics.people import headline, inflow_by_agency
-from render.deck import HIDDEN_SERIES, NOTES, TITLES, build_board_pack, file_name
+from metrics.people import headline, inflow_by_agency, reason_shares
+from render.deck import END_SERIES, HIDDEN_SERIES, NOTES, TITLES, build_board_pack, file_name
 from render.format import fmt_datetime, fmt_int
 from render.protected import Shown
 from render.takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
@@ -162,7 +163,10 @@ def test_inflow_chart_stacks_sexes_and_draws_hidden_counts(small, small_deck):
     got = series(chart)
     for s in ("women", "men"):
         want = [None if show.count("started", {"agency": a}, s, v) < 0 else v for a, v in zip(agencies.agency, agencies[s])]
-        assert list(got[SEX_LABELS[s]]) == [None if w is None else pytest.approx(float(w)) for w in want]
+        if any(want):  # a sex with a visible count has its series; one with none has only hatched parts, no legend entry
+            assert list(got[SEX_LABELS[s]]) == [None if w is None else pytest.approx(float(w)) for w in want]
+        else:
+            assert SEX_LABELS[s] not in got
     assert HIDDEN_SERIES in got  # the small association hides counts: drawn, hatched and labelled
     hidden = [s for s in chart.plots[0].series if s.name == HIDDEN_SERIES][0]
     labels = [p.data_label.text_frame.text for i, p in enumerate(hidden.points) if hidden.values[i]]
@@ -186,11 +190,111 @@ def test_no_count_under_the_threshold_is_shown_anywhere(small_deck, sample_deck)
                             assert not re.fullmatch(r"[1-4]", c.text.strip()), c.text
 
 
+def _end_labels(chart) -> list[str]:
+    """The totals written past each stacked bar's end (the invisible, unnamed series)."""
+    ends = [s for s in chart.plots[0].series if s.name == END_SERIES]
+    assert len(ends) == 1
+    return [p.data_label.text_frame.text.strip() for p in ends[0].points]
+
+
+def test_inflow_bars_are_never_shorter_than_the_truth_and_every_hidden_row_is_marked(sample_con, sample_deck, small,
+                                                                                     small_deck):
+    """Issue 23: a bar whose total is hidden reaches the largest the total can be (hatched), a `<5` total reaches
+    threshold − 1, and the end label carries the total or the mark: no agency reads as zero or as less than it is."""
+    for con, deck, f in ((sample_con, sample_deck, Y2025), (small, small_deck, Y2021)):
+        show = Shown(con, f, 5)
+        agencies = inflow_by_agency(con, f)
+        chart = charts(deck.slides[3])[0]
+        got = series(chart)
+        assert list(chart.plots[0].categories) == list(agencies.agency)  # no mark glued to a name ("Annan (<5)<5")
+        ends = _end_labels(chart)
+        hidden_rows = 0
+        for i, r in enumerate(agencies.itertuples(index=False)):
+            drawn = sum(float(v[i] or 0) for name, v in got.items() if name != END_SERIES)
+            assert drawn >= r.total > 0 or r.total == 0, (r.agency, drawn, r.total)
+            cells = {s: show.count("started", {"agency": r.agency}, s, getattr(r, s)) for s in SEX_COLUMNS}
+            if any(v < 0 for v in cells.values()):
+                hidden_rows += 1
+                assert got[HIDDEN_SERIES][i], r.agency  # the hidden part is drawn, hatched
+            total = cells["total"]
+            want = {-1: "<5", -2: ".."}.get(total, fmt_int(total))
+            assert ends[i].startswith(want), (r.agency, ends[i])
+        assert hidden_rows  # both databases hide some agency's counts in the year
+    hatched = [s for s in charts(sample_deck.slides[3])[0].plots[0].series if s.name == HIDDEN_SERIES][0]
+    assert hatched.format.fill.type == MSO_FILL.PATTERNED
+
+
+def test_exit_reasons_hidden_for_a_sex_are_drawn_hatched_with_their_mark(sample_con, sample_deck):
+    """Issue 23: Flyttat, Avbrutit, Avliden had no bar and no mark where a count was hidden, reading as 0 %. Each
+    hidden count's share is now a hatched bar, at least as long as the true share, labelled with its mark."""
+    show = Shown(sample_con, Y2025, 5)
+    r = reason_shares(sample_con, Y2025)
+    chart = charts(sample_deck.slides[5])[0]
+    by_name = {s.name: s for s in chart.plots[0].series}
+    hidden_points = 0
+    for sex in ("women", "men", "other"):
+        if SEX_LABELS[sex] not in by_name:
+            continue
+        s = by_name[SEX_LABELS[sex]]
+        assert any(v for v in s.values if v is not None)  # no legend entry without a bar
+        for i, row in enumerate(r.itertuples()):
+            cnt = show.count("exited", {"reason": row.reason}, sex, getattr(row, sex))
+            if cnt < 0:
+                hidden_points += 1
+                assert s.values[i] >= getattr(row, f"{sex}_share") * 100 - 1e-9, (sex, row.reason)
+                assert s.points[i].format.fill.type == MSO_FILL.PATTERNED
+                assert s.points[i].data_label.text_frame.text.startswith({-1: "<5", -2: ".."}[cnt])
+            elif getattr(row, f"{sex}_share") is not None and s.values[i] is not None:
+                assert s.values[i] == pytest.approx(getattr(row, f"{sex}_share") * 100)
+    assert hidden_points  # the sample hides some exit reasons by sex
+
+
+def test_no_series_is_in_the_legend_without_a_bar(sample_deck, small_deck):
+    for deck in (sample_deck, small_deck):
+        for slide in deck.slides:
+            for chart in charts(slide):
+                for s in chart.plots[0].series:
+                    if s.name != END_SERIES:
+                        assert any(v for v in s.values if v is not None), (slide.shapes.title.text, s.name)
+
+
+def test_cost_bars_are_sorted_by_cost_as_the_takeaway_reads(sample_deck):
+    slide = sample_deck.slides[6]
+    chart = charts(slide)[0]
+    cats = list(chart.plots[0].categories)
+    values = [sum(float(s.values[i] or 0) for s in chart.plots[0].series) for i in range(len(cats))]
+    assert len(cats) > 2 and values == sorted(values, reverse=True)
+    takeaway = shape_text(slide, "Slutsats")
+    assert takeaway.index(cats[0]) < takeaway.index(cats[-1])  # "högst i <first bar> … lägst i <last bar>"
+    assert f"högst i {cats[0]}" in takeaway and f"lägst i {cats[-1]}" in takeaway
+
+
+def test_chart_number_formats_are_swedish_in_any_locale(sample_bytes):
+    """`#,##0` shows 60,800 kr in an English PowerPoint: the thousands space is a literal in every format."""
+    with zipfile.ZipFile(io.BytesIO(sample_bytes)) as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("ppt/charts/chart"))
+    formats = set(re.findall(r'formatCode="([^"]*)"', xml))
+    assert formats and not [f for f in formats if "#,#" in f or "0," in f.replace('," tkr', "")], formats
+    assert any("# ### ##0" in f and "kr" in f for f in formats), formats
+
+
 def test_gender_slide_shows_the_largest_initiatives_with_their_targets(sample_deck):
     chart = charts(sample_deck.slides[4])[0]
     cats = list(chart.plots[0].categories)
     assert 0 < len(cats) <= 10
     assert any("mål" in c for c in cats)  # the register's targets are named with the initiative, not drawn as bars
+
+
+def test_no_chart_has_a_row_without_a_bar(sample_deck, small_deck):
+    """A category with no bar and no mark reads as zero (issue 23): every category of every chart has a drawn value
+    (a hidden one hatched and marked), else it is not in the chart and the footnote says why."""
+    for deck in (sample_deck, small_deck):
+        for slide in deck.slides:
+            for chart in charts(slide):
+                cats = list(chart.plots[0].categories)
+                for i, c in enumerate(cats):
+                    assert any(s.values[i] is not None for s in chart.plots[0].series if s.name != END_SERIES), \
+                        (slide.shapes.title.text, c)  # a true 0 is drawn too: its label says 0 %
 
 
 def test_embedded_workbooks_hold_no_formula_even_for_hostile_names(small_db, tmp_path):
@@ -298,6 +402,17 @@ def test_rendered_slides_keep_text_inside_and_apart(sample_bytes, tmp_path):
                    env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     pages = _boxes((tmp_path / "deck.pdf").read_bytes(), tmp_path)
     assert len(pages) == len(SLIDES)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "deck.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout.split("\f")
+    # Swedish amounts wherever opened, and "procentenheter" whole on its line
+    assert re.search(r"\d{1,3}[ \u00a0]\d{3}[ \u00a0]kr", text[6]) and not re.search(r"\d,\d{3}", text[6]), text[6]
+    assert re.search(r"[+-−]\d+,\d[ \u00a0]procentenheter", text[2]), text[2]
+    # every hidden exit count is marked on the rendered slide (its label), beside the footnote's legend
+    chart = [sh.chart for sh in Presentation(io.BytesIO(sample_bytes)).slides[5].shapes if sh.has_chart][0]
+    hidden = [p.data_label.text_frame.text for s in chart.plots[0].series for i, p in enumerate(s.points)
+              if s.values[i] is not None and p.format.fill.type == 2]  # MSO_FILL.PATTERNED
+    assert hidden
+    assert text[5].count("<5") + text[5].count("..") >= len(hidden) + 2, text[5]
     for i, w, h, blocks in pages:
         assert blocks, i
         for x0, y0, x1, y1 in blocks:

@@ -2,13 +2,15 @@
 import csv
 import datetime as dt
 import io
+import re
+import subprocess
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-from render.files import MAX_COLUMN_WIDTH, neutralise, sheet_title, to_csv_bytes, to_excel_bytes
+from render.files import MAX_COLUMN_WIDTH, NUMBER_FORMATS, PAGE_WIDTH, as_percent, neutralise, sheet_title, to_csv_bytes, to_excel_bytes
 
 INJECTIONS = ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 
@@ -144,10 +146,10 @@ def test_excel_values_formats_and_missing(workbook):
         ['Hälsa; arbete & "mod"', 7, 2, dt.datetime(2020, 2, 29), 5, "d"],
     ]
     # formats guessed from the dtypes
-    assert ws["B2"].number_format == "#,##0"          # int64
-    assert ws["C2"].number_format == "#,##0.0#"       # float with decimals
+    assert ws["B2"].number_format == NUMBER_FORMATS["int"]     # int64
+    assert ws["C2"].number_format == NUMBER_FORMATS["number"]  # float with decimals
     assert ws["D2"].number_format == "yyyy-mm-dd" and ws["D2"].is_date
-    assert ws["E2"].number_format == "#,##0"          # Int64 with a missing value
+    assert ws["E2"].number_format == NUMBER_FORMATS["int"]     # Int64 with a missing value
     assert ws["B5"].value == 0                        # a real zero stays 0 …
     assert ws["C3"].value is None                     # … and missing stays empty
 
@@ -160,8 +162,8 @@ def test_excel_named_formats(workbook):
         ["'=cmd|' /C calc'!A0", None, 1200000, 0.5, dt.datetime(2022, 1, 10), None],
     ]
     assert ws["B2"].number_format == "@" and ws["B2"].data_type == "s"
-    assert ws["C2"].number_format == '#,##0 "kr"'
-    assert ws["D2"].number_format == "0.0%"
+    assert ws["C2"].number_format == NUMBER_FORMATS["kr"]
+    assert ws["D2"].number_format == NUMBER_FORMATS["pct"]
     assert ws["E2"].number_format == "yyyy-mm-dd" and ws["E2"].is_date
 
 
@@ -187,7 +189,7 @@ def test_excel_datetimes_with_time_and_time_zone():
 def test_excel_float_counts_with_gaps_show_as_integers():
     df = pd.DataFrame({"Mål deltagare": [40.0, np.nan, 25.0], "Flagga": [True, False, True]})
     ws = _load(to_excel_bytes({"Mål": df})).active
-    assert ws["A2"].number_format == "#,##0" and ws["A3"].value is None
+    assert ws["A2"].number_format == NUMBER_FORMATS["int"] and ws["A3"].value is None
     assert [ws["B2"].value, ws["B3"].value] == ["Ja", "Nej"]
 
 
@@ -228,4 +230,79 @@ def test_excel_sheet_names_are_sanitised_and_unique():
     assert wb.sheetnames == ["Urval", "Avslutade per insats och avslut", "Avslutade per insats och av (2)",
                              "urval (2)", "A-B"]
     assert all(len(n) <= 31 for n in wb.sheetnames)
-    assert wb["A-B"]["A2"].number_format == '#,##0 "kr"'  # formats follow the caller's sheet name
+    assert wb["A-B"]["A2"].number_format == NUMBER_FORMATS["kr"]  # formats follow the caller's sheet name
+
+
+# ----------------------------------------------------------------------------- issue 23: Swedish anywhere, printable
+
+def _rendered_text(xlsx: bytes, tmp_path) -> str:
+    """The workbook printed by LibreOffice (as a PDF), as text: what a reader outside Sweden sees on paper."""
+    (tmp_path / "book.xlsx").write_bytes(xlsx)
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "book.xlsx")],
+                   check=True, capture_output=True, timeout=180, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(["pdftotext", "-layout", str(tmp_path / "book.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_number_formats_split_thousands_with_a_literal_space():
+    """`#,##0` is the reader's locale's separator: 60,800 kr in an English Excel. A literal space reads Swedish
+    everywhere; the space before kr and % is there too."""
+    for kind in ("int", "kr", "tkr", "number"):
+        assert "," not in NUMBER_FORMATS[kind].replace('," tkr"', ""), kind
+        assert "# ### ### ##0" in NUMBER_FORMATS[kind], kind
+    assert NUMBER_FORMATS["kr"].split(";")[0].endswith('" kr"') and "\\ %" in NUMBER_FORMATS["pct"]
+
+
+def test_printed_numbers_read_swedish_in_libreoffice(tmp_path):
+    df = pd.DataFrame({"Insats": ["A", "B", "C"], "Antal": [5, 60800, 1234567], "Kostnad (kr)": [999, 60800, 2411000]})
+    text = _rendered_text(to_excel_bytes({"T": df}, formats={"T": {"Antal": "int", "Kostnad (kr)": "kr"}}), tmp_path)
+    for want in ("60 800", "1 234 567", "999 kr", "60 800 kr", "2 411 000 kr"):
+        assert re.search(want.replace(" ", r"[ \u00a0]"), text), (want, text)
+    assert not re.search(r"\d,\d{3}", text), text
+
+
+def test_shares_go_to_csv_as_per_cent_with_the_unit_in_the_header():
+    df = pd.DataFrame({"Insats": ["A", "B", "C"], "Andel kvinnor": [0.3078, None, "<5"], "Antal": [1, 2, 3]})
+    out = as_percent(df, ["Andel kvinnor"])
+    assert list(out.columns) == ["Insats", "Andel kvinnor (%)", "Antal"]
+    assert out["Andel kvinnor (%)"].tolist()[0] == 30.8 and pd.isna(out["Andel kvinnor (%)"].tolist()[1])
+    assert out["Andel kvinnor (%)"].tolist()[2] == "<5"
+    lines = to_csv_bytes(out).decode("utf-8-sig").splitlines()
+    assert lines[0] == "Insats;Andel kvinnor (%);Antal" and lines[1] == "A;30,8;1" and lines[2] == "B;;2"
+
+
+def test_a_wide_sheet_prints_over_pages_across_between_its_groups_not_shrunk():
+    """23 columns per initiative shrank unreadably when fitted to one page's width: now printed at 100 %, broken
+    between groups of columns, the first column and the header row on every page."""
+    cols = {"Insats": ["Alfa", "Beta"]}
+    for measure in ("Deltagare", "Nya", "Avslutade", "Utan samtycke", "Andel till arbete/studier"):
+        for sex in ("kvinnor", "män", "annat/okänt", "totalt"):
+            cols[f"{measure} {sex}"] = [1, 2]
+    wb = _load(to_excel_bytes({"Per insats": pd.DataFrame(cols), "Smal": pd.DataFrame({"a": [1]})}, meta={"x": "y"}))
+    ws = wb["Per insats"]
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.scale == 100
+    assert ws.print_title_cols == "$A:$A" and ws.print_title_rows == "$1:$1"
+    breaks = sorted(b.id for b in ws.col_breaks.brk)
+    assert breaks and all((b - 1) % 4 == 0 for b in breaks)  # between groups of four (a measure by sex)
+    widths = [ws.column_dimensions[c.column_letter].width for c in ws[1]]
+    pages = [widths[:1] + widths[a:b] for a, b in zip([1, *breaks], [*breaks, len(widths)])]
+    assert all(sum(p) <= PAGE_WIDTH for p in pages), pages
+    assert ws.row_dimensions[1].height and ws["B1"].alignment.wrap_text  # wrapped headers get their lines
+    for name in ("Smal", "Urval"):
+        assert wb[name].sheet_properties.pageSetUpPr.fitToPage and wb[name].page_setup.fitToWidth == 1
+
+
+def test_urval_values_wrap_inside_the_printed_page():
+    long = "På. " + "dolt för att skydda ett litet antal " * 6
+    wb = _load(to_excel_bytes({"T": pd.DataFrame({"a": [1]})}, meta={"Kort": "x", "Skydd för små tal": long}))
+    ws = wb["Urval"]
+    assert ws["B3"].alignment.wrap_text and ws.row_dimensions[3].height >= 30
+    assert sum(ws.column_dimensions[c].width for c in "AB") <= PAGE_WIDTH
+
+
+def test_a_sheet_note_is_written_below_its_table():
+    wb = _load(to_excel_bytes({"Tom": pd.DataFrame(columns=["Insats", "Antal"])},
+                              notes={"Tom": "Tomt: inga insatser för året."}))
+    ws = wb["Tom"]
+    assert ws["A1"].value == "Insats" and ws["A3"].value == "Tomt: inga insatser för året." and ws["A3"].font.i
+    assert ws.print_area[0].endswith("$B$3") if isinstance(ws.print_area, list) else ws.print_area.endswith("$B$3")

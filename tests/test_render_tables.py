@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import shutil
+import subprocess
 from core.database import connect_read, connect_write
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from tests.test_metrics_report import EXPECTED_2021
 from render.tables import (COST, ENROLLMENTS, PER_AGE, PER_AGENCY, PER_INITIATIVE, PER_INITIATIVE_AGENCY,
                         PER_INITIATIVE_REASON, PER_REASON, SEX_HEADERS, csv_bytes, enrollment_table, excel_bytes,
                         export_tables, meta)
+from render.files import FIT_AT_MOST, NUMBER_FORMATS, PAGE_WIDTH
 from render.format import fmt_datetime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -226,14 +228,18 @@ def test_csv_equals_the_workbook_cell_by_cell(sample_con, protect):
     book = sheets(excel_bytes(tables, meta(f, status(sample_con), protect=protect)))
     for name, df in tables.items():
         rows = read_csv(csv_bytes(df))
-        assert rows[0] == list(df.columns) == book[name][0]
+        # shares in per cent, the unit in the header (as on screen): `Andel … (%)` 30,8 where Excel holds 0,308
+        assert rows[0] == [f"{c} (%)" if c.startswith("Andel") else c for c in df.columns]
+        assert list(df.columns) == book[name][0]
         assert len(rows) == len(book[name]) == len(df) + 1
         for got, want in zip(rows[1:], book[name][1:]):
             for header, x, w in zip(rows[0], got, want):
                 if w == "#N/A":  # hidden: an error cell in Excel, its mark in CSV
                     assert x in ("<5", ".."), (name, header)
-                elif isinstance(w, float):  # CSV rounds as the screen does: shares to 0,1 %, kronor to öre
-                    assert number(x) == pytest.approx(w, abs=0.0005 if header.startswith("Andel") else 0.005)
+                elif isinstance(w, float) and header.startswith("Andel"):  # to 0,1 % as the screen shows it
+                    assert number(x) == pytest.approx(w * 100, abs=0.05), (name, header)
+                elif isinstance(w, float):  # kronor to öre
+                    assert number(x) == pytest.approx(w, abs=0.005)
                 else:
                     assert number(x) == (number(w) if isinstance(w, str) else plain(w)), (name, header)
 
@@ -250,11 +256,11 @@ def test_csv_per_initiative_equals_by_initiative(sample_con):
                 assert number(row[f"{title} {SEXW[s]}"]) == m[f"{key}_{s}"]
         for s in SEX:
             share = m[f"positive_share_{s}"]
-            field = row[f"Andel till arbete/studier {SEXW[s]}"]
+            field = row[f"Andel till arbete/studier {SEXW[s]} (%)"]
             if pd.isna(share):
                 assert field == ""
             else:
-                assert number(field) == pytest.approx(round(share, 3)), (field, share)  # as on screen: 0,1 %
+                assert number(field) == pytest.approx(round(share * 100, 1)), (field, share)  # as on screen: 0,1 %
                 assert "." not in field
 
 
@@ -372,12 +378,12 @@ def test_sheets_have_frozen_styled_header_and_swedish_formats(sample_con):
         assert all(ws.column_dimensions[c.column_letter].width >= 8 for c in ws[1])
     ws = wb[PER_INITIATIVE]
     head = {c.value: c.column_letter for c in ws[1]}
-    assert ws[f"{head['Deltagare totalt']}2"].number_format == "#,##0"
-    assert ws[f"{head['Andel till arbete/studier totalt']}2"].number_format == "0.0%"
+    assert ws[f"{head['Deltagare totalt']}2"].number_format == NUMBER_FORMATS["int"]
+    assert ws[f"{head['Andel till arbete/studier totalt']}2"].number_format == NUMBER_FORMATS["pct"]
     ws = wb[COST]
     head = {c.value: c.column_letter for c in ws[1]}
-    assert ws[f"{head['Kostnad (kr)']}2"].number_format == '#,##0 "kr"'
-    assert ws[f"{head['Kostnad per deltagare (kr)']}2"].number_format == '#,##0 "kr"'
+    assert ws[f"{head['Kostnad (kr)']}2"].number_format == NUMBER_FORMATS["kr"]
+    assert ws[f"{head['Kostnad per deltagare (kr)']}2"].number_format == NUMBER_FORMATS["kr"]
     assert ws[f"{head['År']}2"].value == f.start.year and ws[f"{head['År']}2"].number_format == "General"
     wb = openpyxl.load_workbook(io.BytesIO(excel_bytes({ENROLLMENTS: enrollment_table(sample_con, f)},
                                                        meta(f, status(sample_con), individual=True))))
@@ -511,8 +517,19 @@ def test_print_setup_and_one_clock(small_con):
     data = excel_bytes(export_tables(small_con, Y2021, protect=True), meta(Y2021, status(small_con), protect=True))
     wb = openpyxl.load_workbook(io.BytesIO(data))
     for ws in wb.worksheets:
-        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-        assert ws.page_setup.fitToWidth == 1 and ws.print_title_rows == "$1:$1", ws.title
+        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1", ws.title
+        # a sheet up to about a page and a half across is fitted to the page's width; a wider one (the 23 columns
+        # per initiative, issue 23) is printed over pages across at 100 %, not shrunk, its first column repeated
+        widths = [ws.column_dimensions[c.column_letter].width for c in ws[1]]
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            assert ws.title != PER_INITIATIVE
+            assert ws.page_setup.fitToWidth == 1 and sum(widths) <= PAGE_WIDTH * FIT_AT_MOST, ws.title
+        else:
+            breaks = sorted(b.id for b in ws.col_breaks.brk)
+            assert breaks and ws.print_title_cols == "$A:$A" and ws.page_setup.scale == 100, ws.title
+            pages = [widths[:1] + widths[a:b] for a, b in zip([1, *breaks], [*breaks, len(widths)])]
+            assert all(sum(p) <= PAGE_WIDTH or len(p) == 2 for p in pages), (ws.title, pages)
+    assert not wb[PER_INITIATIVE].sheet_properties.pageSetUpPr.fitToPage
     urval = dict(sheets(data)["Urval"][1:])
     import zoneinfo
     now = dt.datetime.now(zoneinfo.ZoneInfo("Europe/Stockholm"))
@@ -522,9 +539,11 @@ def test_print_setup_and_one_clock(small_con):
 def test_csv_shares_are_rounded_as_on_screen(sample_con):
     f = Filters.year(default_year(sample_con, 2026))
     rows = read_csv(csv_bytes(export_tables(sample_con, f, protect=False)[PER_INITIATIVE]))
-    col = rows[0].index("Andel till arbete/studier totalt")
+    col = rows[0].index("Andel till arbete/studier totalt (%)")
     values = [x[col] for x in rows[1:] if x[col]]
-    assert values and all(len(v.split(",")[1]) <= 3 for v in values if "," in v)
+    # 30,8 as the screen's 30,8 %, never 0,308 (issue 23)
+    assert values and all(len(v.split(",")[1]) <= 1 for v in values if "," in v)
+    assert all(1 <= number(v) <= 100 for v in values), values
 
 
 def test_columns_empty_for_the_whole_selection_are_left_out(small_con):
@@ -601,3 +620,25 @@ def test_export_page_runs_and_offers_downloads(sample_db, monkeypatch):
     box.uncheck().run()
     assert not at.exception, at.exception
     assert any("Utan skydd" in w.value for w in at.warning)
+
+
+def test_the_printed_export_keeps_urval_whole_and_per_insats_readable(small_con, tmp_path):
+    """Issue 23: printed through LibreOffice, the Urval sheet's long values wrap inside the page (none cut at the
+    edge) and the wide per-initiative sheet is printed over pages across, each starting with the initiatives'
+    names and the header, not shrunk onto one page."""
+    tables = export_tables(small_con, Y2021, protect=True)
+    m = meta(Y2021, status(small_con), protect=True)
+    (tmp_path / "e.xlsx").write_bytes(excel_bytes(tables, m))
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "e.xlsx")],
+                   check=True, capture_output=True, timeout=180, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    pages = subprocess.run(["pdftotext", "-layout", str(tmp_path / "e.pdf"), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    urval = " ".join(pages[0].split())
+    for value in m.values():  # every word of every value is on the printed page, in order
+        assert " ".join(value.split()) in urval or all(w in urval for w in value.split()), value
+    per = [p for p in pages if "Deltagare kvinnor" in p or "Nya kvinnor" in p or "Avslutade kvinnor" in p
+           or "Utan samtycke" in p or "Andel" in p and "Insats" in p]
+    per = [p for p in per if "Remittent" not in p and "Kostnad" not in p]
+    assert len(per) >= 3, len(per)  # over pages across
+    for p in per:
+        assert "Insats" in p and "Alfa" in p and "Beta" in p, p  # the first column on every page

@@ -119,8 +119,26 @@ def association(request, tmp_path_factory):
 
 
 def sheets(data: bytes) -> dict[str, list[tuple]]:
+    """Each sheet's table: its rows down to the blank row before a note (see `sheet_notes`)."""
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
+    out = {}
+    for ws in wb:
+        rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+        blank = [i for i, r in enumerate(rows) if all(v is None for v in r)]
+        out[ws.title] = rows[:blank[0]] if blank else rows
+    return out
+
+
+def sheet_notes(data: bytes) -> dict[str, str]:
+    """The sentence below a sheet's table (after one blank row), where it has one."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    out = {}
+    for ws in wb:
+        rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+        blank = [i for i, r in enumerate(rows) if all(v is None for v in r)]
+        if blank and blank[0] + 1 < len(rows):
+            out[ws.title] = rows[blank[0] + 1][0]
+    return out
 
 
 def money(x):
@@ -214,6 +232,25 @@ def test_hand_counted_small_association(small_db):
     ]
     assert book["Strukturövergripande insatser"] == [("Insats", "Antal deltagare", "Budget", "Utfall")]
     assert [r[1] for r in book["Förbundet"][1:]] == [None] * 8  # no economy file: empty, never 0
+
+
+def test_empty_sheets_say_why_they_are_empty(small_db, tmp_path):
+    """Issue 23: an empty sheet of the national form read as "nothing happened"; it now says what was not loaded
+    and how to load it, and a sheet with missing figures says an empty cell is not 0."""
+    with connect_read(small_db) as con:
+        data = followup_workbook(con, 2021)
+    said = sheet_notes(data)
+    assert said["Strukturövergripande insatser"].startswith("Tomt: ingen strukturövergripande insats")
+    assert "2021" in said["Strukturövergripande insatser"] and "Antal deltagare" in said["Strukturövergripande insatser"]
+    assert said["Förbundet"].startswith("Beloppen är tomma") and "Förbundets ekonomi" in said["Förbundet"]
+    assert said["Individinriktade insatser"].startswith("En tom cell är en uppgift som saknas")  # Beta has no actual
+    ws = openpyxl.load_workbook(io.BytesIO(data))["Strukturövergripande insatser"]
+    assert ws["A3"].font.i and ws["A3"].alignment.wrap_text  # below the header, in italics, wrapped
+    # and a year with nothing loaded at all says so on the first sheet of the form
+    with connect_read(small_db) as con:
+        said = sheet_notes(followup_workbook(con, 2015))
+    assert said["Individinriktade insatser"].startswith("Tomt: ingen individinriktad insats") and "2015" in \
+        said["Individinriktade insatser"]
 
 
 def test_other_and_unknown_sex_column_only_when_anyone_is_in_it(tmp_path):

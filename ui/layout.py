@@ -11,7 +11,7 @@ import streamlit as st
 from core.vocabulary import SEX_LABELS
 from metrics import Filters
 from metrics.catalog import association_name, coverage, status
-from render.files import neutralise_frame, to_csv_bytes
+from render.files import as_percent, neutralise_frame, to_csv_bytes
 from render.format import FORMATTERS, fmt_count, fmt_date, fmt_int
 from render.text import coverage_line, describe, md
 from render.theme import apply_theme
@@ -138,7 +138,8 @@ def table(df: pd.DataFrame, formats: dict[str, str] | None = None, *, key: str |
             out = whole.copy()
             for c in counts:
                 out[c] = [fmt_count(x, t) if protection.is_hidden(x) else x for x in out[c]]
-            return to_csv_bytes(out)
+            # shares as on screen: 30,8 under `… (%)`, not 0,308
+            return to_csv_bytes(as_percent(out, [c for c, k in formats.items() if k == "pct"]))
 
         st.download_button("Ladda ned tabellen (CSV)", data=access.guarded(csv, TABLE_DOWNLOADS, key),  # issue 22
                            file_name=f"{key}.csv",

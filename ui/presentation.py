@@ -152,11 +152,11 @@ def render() -> None:
         ini = protection.prefixed(ini, "participants", "participants", ["initiative"], f)
         rows = ini.rename(columns=lambda c: c.replace("participants_", ""))[["initiative", *SEXES, "total"]]
         _chart(sex_bars(top_n(rows, "initiative", PRESENT_TOP), "initiative", "Deltagare per insats och kön",
-                        threshold=t))
+                        threshold=t, whole=people["total"]))
     elif i == 1:
         _kpis([("Nya deltagare", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count))])
         shown = protection.table(run(inflow_by_agency, f), "started", ["agency"], f)
-        _chart(sex_bars(shown, "agency", "Nya deltagare per remittent och kön", threshold=t))
+        _chart(sex_bars(shown, "agency", "Nya deltagare per remittent och kön", threshold=t, whole=started["total"]))
     elif i == 2:
         women = None if f.sexes else protection.ratio(h.loc["women_share", "total"], people["total"], people["women"])
         _kpis([("Kvinnor", protection.fmt_count(people["women"]), None),
@@ -184,7 +184,7 @@ def render() -> None:
             reasons = protection.table(run(exits_by_reason, f), "exited", ["reason"], f)
             fig = stacked(reasons.assign(label=reasons.label), "label",
                           [("total", "Avslutade", EXIT_REASON_COLORS["1"])], "Avslutade per avslutsorsak",
-                          total="total", threshold=t)
+                          total="total", threshold=t, whole=exited["total"])
             fig.update_traces(selector=dict(type="bar", name="Avslutade"),
                               marker_color=[EXIT_REASON_COLORS.get(r, "#949494") for r in reasons.reason])
             fig.update_layout(showlegend=False)
