@@ -30,10 +30,10 @@ from pptx.util import Emu, Inches, Pt
 
 from core.vocabulary import MISSING, SEX_COLUMNS, SEX_LABELS, SEX_WORDS, SEXES, TOTAL, UNKNOWN_REASON
 from metrics import Filters
-from metrics.catalog import status
+from metrics.catalog import coverage, covers, status
 from metrics.cost import ACTUAL, BUDGET, MIXED, cost_by_initiative_year, cost_per_initiative, cost_summary
 from metrics.definitions import note
-from metrics.people import (DEFAULT_WOMEN_TARGET, exits_by_reason, headline, inflow_by_agency, reason_shares,
+from metrics.people import (DEFAULT_WOMEN_TARGET, headline, inflow_by_agency, reason_shares,
                             women_share_vs_target)
 from metrics.suppress import DEFAULT_THRESHOLD, PRIMARY, SECONDARY, SECONDARY_MARK, is_hidden, kind_of, legend, mark
 
@@ -42,7 +42,7 @@ from .files import NUMBER_FORMATS, neutralise
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
 from .protected import Shown, bar_ends, pooled_people
 from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
-from .text import describe, period_label, period_title
+from .text import coverage_line, describe, period_label, period_title
 
 DECK_TITLE = "Styrelsemöte – underlag"
 TITLES = {
@@ -426,6 +426,9 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                           sh.count("exited", {"reason": numerator}, s, frame.loc[f"exited_{numerator}", s]))
                 for s in SEX_COLUMNS}
 
+    cov = coverage(con)  # how far the data reach, and whether the previous period is covered to compare with
+    previous_covered = covers(cov, prev_f.start, prev_f.end)
+
     # 1. Title
     s = _slide(prs, deck_title(f), NOTES["title"])
     s.shapes.title.top, s.shapes.title.height = Inches(2.0), Inches(1.1)
@@ -436,7 +439,7 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
     _text(s, MARGIN, 3.4, SLIDE_W - 2 * MARGIN, 3.2, [
         f"Period: {period_title(f)} ({fmt_date(f.start)} – {fmt_date(f.end)})",
         f"Urval: {describe(f)}",
-        f"Data inlästa {fmt_datetime(last)}",
+        f"Data inlästa {fmt_datetime(last)}" + (f" · {coverage_line(cov)}" if coverage_line(cov) else ""),
         f"Skydd för små tal: {legend(t)}",
     ], 20, name="Urval")
 
@@ -480,11 +483,15 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                  DASH if pos["total"] is None or prev_pos["total"] is None else fmt_pp(pos["total"] - prev_pos["total"])))
     rows.append((HEADLINE_ROWS["cost_per_participant"], fmt_kr(per_participant), fmt_kr(prev_per),
                  DASH if per_participant is None or prev_per is None else fmt_kr(per_participant - prev_per, signed=True)))
+    if not previous_covered:  # a period the data hold only the tail of is no period to compare with
+        rows = [(r[0], r[1], DASH, DASH) for r in rows]
     compare = pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows],
                            columns=[period_label(f), period_label(prev_f), "Förändring"])
     s = _slide(prs, TITLES["compare"], NOTES["compare"])
     _table(s, compare, first_col_width=3.6, last_col_width=3.4)  # "+12,3 procentenheter" on one line
-    _footnote(s, ["Förändringen av en andel anges i procentenheter.", legend(t)])
+    _footnote(s, (["Förändringen av en andel anges i procentenheter."] if previous_covered else
+                  [f"Ingen jämförelse med {period_label(prev_f)}: uppgifterna täcker den perioden bara delvis "
+                   f"(de börjar {fmt_date(cov['first'])})."]) + [legend(t)])
 
     # 4. Inflow per agency, stacked by sex
     agencies = inflow_by_agency(con, f)

@@ -423,3 +423,29 @@ def test_rendered_slides_keep_text_inside_and_apart(sample_bytes, tmp_path):
                 bx0, by0, bx1, by1 = blocks[b]
                 overlap = min(ax1, bx1) - max(ax0, bx0) > 2 and min(ay1, by1) - max(ay0, by0) > 2
                 assert not overlap, (SLIDES[i], blocks[a], blocks[b])
+
+
+def test_the_deck_does_not_compare_with_a_period_the_data_cover_only_in_part(tmp_path):
+    """Issue 23 §3: exports of 2021 hold 2020 only as their tail; the deck's comparison says so instead of a change,
+    and its title slide says how far the data reach."""
+    import io as _io
+
+    from pptx import Presentation as _P
+
+    from core.database import connect_read
+    from metrics import Filters
+    from render.deck import build_board_pack
+    from tests.test_metrics_compare import _stub_and_tail
+
+    with connect_read(_stub_and_tail(tmp_path)) as con:
+        deck = _P(_io.BytesIO(build_board_pack(con, Filters.year(2021))))
+    texts = [[sh.text_frame.text for sh in slide.shapes if sh.has_text_frame] for slide in deck.slides]
+    assert any("Data t.o.m. 30 mars 2022" in t for t in texts[0])
+    compare = next(slide for slide in deck.slides for sh in slide.shapes
+                   if sh.has_table and sh.table.cell(0, len(sh.table.columns) - 1).text == "Förändring")
+    table = next(sh.table for sh in compare.shapes if sh.has_table)
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0][1:] == ["2021", "2020", "Förändring"]
+    assert all(row[2] == "–" and row[3] == "–" for row in cells[1:]), cells
+    notes = " ".join(sh.text_frame.text for sh in compare.shapes if sh.has_text_frame)
+    assert "Ingen jämförelse med 2020" in notes
