@@ -49,8 +49,10 @@ series = run(inflow, f, dim)
 series_shown = protection.table(series, "started", [dim, "agency"], f, sexes=["total"])
 per_period = series.groupby(dim, as_index=False)["total"].sum().rename(columns={"total": "_total"})
 per_period["_total"] = protection.counts("started", dim, per_period[dim], f, per_period._total)
+# the period's new participants bound a hidden tertial's bar (the tertials' sum is at most it: anonymous counts
+# have no tertial), so a hidden bar is never drawn shorter than the truth
 chart(agency_bars(series_shown.merge(per_period, on=dim), dim, f"Nya deltagare per {grain.lower()} och remittent",
-                  axis_title="Nya deltagare", threshold=t),
+                  axis_title="Nya deltagare", threshold=t, whole=started["total"]),
       rename_sex(series_shown.rename(columns={dim: grain, "agency": "Remittent"}))[
           [grain, "Remittent", "Totalt"] if protection.enabled() else
           [grain, "Remittent", "Kvinnor", "Män", "Annat/okänt", "Totalt"]],

@@ -172,8 +172,9 @@ def target_marks(fig: go.Figure, categories, targets, *, name: str = "Mål", hor
 
 
 def agency_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = False, value: str = "total",
-                axis_title: str | None = None, threshold: int = DEFAULT_THRESHOLD) -> go.Figure:
-    """Counts per category (long table: category, agency, value) stacked by agency in the fixed order."""
+                axis_title: str | None = None, threshold: int = DEFAULT_THRESHOLD, whole=None) -> go.Figure:
+    """Counts per category (long table: category, agency, value) stacked by agency in the fixed order; `whole`
+    bounds a hidden total's bar as in `stacked` (at least the categories' sum, as shown)."""
     wide = df.pivot_table(index=category, columns="agency", values=value, aggfunc="first", sort=False)
     wide = wide.reindex(columns=[a for a in AGENCY_ORDER if a in wide.columns])
     order = list(dict.fromkeys(df[category]))
@@ -185,7 +186,7 @@ def agency_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool
         wide["total"] = list(totals.reindex(order))
     series = [(a, a, AGENCY_COLORS.get(a, MISSING_COLOR)) for a in wide.columns[1:] if a in AGENCY_COLORS]
     return stacked(wide, category, series, title, total="total" if totals is not None else None,
-                   horizontal=horizontal, threshold=threshold, axis_title=axis_title)
+                   horizontal=horizontal, threshold=threshold, axis_title=axis_title, whole=whole)
 
 
 def reason_bars(df: pd.DataFrame, category: str, title: str, *, threshold: int = DEFAULT_THRESHOLD) -> go.Figure:

@@ -25,6 +25,12 @@ def _known(x) -> bool:
     return x is not None and not pd.isna(x) and not is_hidden(x)
 
 
+def _minus(text: str) -> str:
+    """The gap's sign as the minus sign (U+2212): the typographer's, and no text a spreadsheet reads as a formula
+    (a leading hyphen is neutralised with an apostrophe on screen and in files, issue 22)."""
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
+
 def below_targets(rows: pd.DataFrame, *, calendar_year: bool) -> pd.DataFrame:
     """One row per initiative and target it falls short of, the largest shortfall first within each target.
 
@@ -40,7 +46,7 @@ def below_targets(rows: pd.DataFrame, *, calendar_year: bool) -> pd.DataFrame:
             v, t = r[1], r[2]
             if _known(v) and _known(t) and v < t:
                 out.append({"Insats": r[0], "Mål för": what, "Utfall": fmt(v), "Mål": fmt(t),
-                            "Avvikelse": fmt_gap(v - t), "_gap": (v - t) / t if t else v - t})
+                            "Avvikelse": _minus(fmt_gap(v - t)), "_gap": (v - t) / t if t else v - t})
     df = pd.DataFrame(out, columns=[*COLUMNS, "_gap"])
     df["_what"] = df["Mål för"].map({w: i for i, (w, *_) in enumerate(TARGETS)})
     # the largest shortfall first, relative to the target (20 of 40 planned is further off than 90 of 100)
