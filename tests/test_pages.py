@@ -709,3 +709,22 @@ def test_the_cards_show_the_previous_years_value_and_the_change(sample_db, monke
     captions = " ".join(c.value for c in at.caption)
     assert f"2024: {fmt_int(before.loc['participants', 'total'])}" in captions
     assert "Under målen" in [s.value for s in at.subheader]
+
+
+def test_a_hidden_tertial_is_never_drawn_shorter_than_the_truth(sample_db, monkeypatch):
+    """Under protection a tertial's own series chart hides its total (it would give the year's anonymous count);
+    the bar still reaches at least the true count, bounded by the tertial's new participants shown on the card."""
+    import json
+
+    from metrics.facts import counts
+
+    at = app(sample_db, monkeypatch, "pages/inflode.py", tables=False, suppress="1", tertial="2024-2")
+    assert not at.exception
+    figure = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                  if "per tertial och remittent" in json.dumps(json.loads(c.proto.spec)["layout"].get("title", "")))
+    drawn = sum(sum(x for x in (trace.get("y") or []) if isinstance(x, (int, float)))
+                for trace in figure["data"] if trace.get("type") == "bar")
+    with connect_read(sample_db) as con:
+        truth = int(counts(con, Filters(dt.date(2024, 5, 1), dt.date(2024, 8, 31)), "started", ("tertial",))
+                    .total.sum())
+    assert drawn >= truth > 50
