@@ -369,9 +369,14 @@ def _group(header: str) -> str:
 _SEX_WORDS = frozenset({"kvinnor", "män", "annat/okänt", "totalt"})
 
 
+def _wide(headers: list[str]) -> bool:
+    """Whether a sheet is wider than a printed page: its headers wrap and it may be broken across pages."""
+    return sum(len(h) + 3 for h in headers) > PAGE_WIDTH and len(headers) > 3
+
+
 def _write_table(ws: Worksheet, headers: list[str], rows: list[list[Any]], kinds: list[str],
                  note: str | None = None, *, wrap_values: bool = False) -> None:
-    wide = sum(len(h) + 3 for h in headers) > PAGE_WIDTH and len(headers) > 3
+    wide = _wide(headers)
     widths = [(min(len(h), WIDE_HEADER) if wide and c else len(h)) + 2 for c, h in enumerate(headers)]
     for c, h in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=c, value=h)
@@ -482,8 +487,10 @@ def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any
         title = _unique_title(sheet_title(name), used)
         names[title] = name
         tables.append((title, *_table(df, formats.get(name) or formats.get(title) or {}, hidden_marks)))
-    # a large plain workbook as XML text (a national table; its sheets are fitted to the page's width there)
-    if tables and not hidden_marks and not notes and sum(len(t[1]) * (len(t[2]) + 1) for t in tables) >= XML_CELLS:
+    # a large plain workbook as XML text (a national table): only where openpyxl would lay every sheet out as the
+    # XML writer does — no Urval to wrap, no note, no sheet wider than a page (broken across pages, headers wrapped)
+    plain = not meta and not notes and not any(_wide(headers) for _, headers, _, _ in tables)
+    if tables and plain and not hidden_marks and sum(len(t[1]) * (len(t[2]) + 1) for t in tables) >= XML_CELLS:
         sheets_ = [xlsx_xml.Sheet(title, headers, rows, kinds, _widths(headers, rows, kinds))
                    for title, headers, rows, kinds in tables]
         try:
