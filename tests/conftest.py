@@ -67,11 +67,45 @@ def open_tables(at):
     return at
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    """`python -m etl ...` in a fresh process, from the repository root."""
-    env = {k: v for k, v in os.environ.items() if k != "FINSAM_DB"}
-    return subprocess.run([sys.executable, "-m", "etl", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+def run_cli(*args, env_db: Path | None = None, fresh_process: bool = False) -> subprocess.CompletedProcess:
+    """`python -m etl ...` from the repository root, without $FINSAM_DB unless `env_db` sets it.
+
+    In this process by default: `etl.cli.run(argv)` with stdout and stderr captured, SystemExit (argparse) read as
+    the exit status and any other exception printed as the traceback Python would print, status 1 — what
+    `python -m etl` (etl/__main__.py: `raise SystemExit(run())`) does, without starting Python and importing
+    pandas for every call. `fresh_process=True` runs the real command in a new process (the smoke tests)."""
+    argv = [str(a) for a in args]
+    if fresh_process:
+        env = {k: v for k, v in os.environ.items() if k != "FINSAM_DB"}
+        if env_db is not None:
+            env["FINSAM_DB"] = str(env_db)
+        return subprocess.run([sys.executable, "-m", "etl", *argv], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+    import contextlib
+    import traceback
+
+    from etl.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = os.environ.pop("FINSAM_DB", None)
+    if env_db is not None:
+        os.environ["FINSAM_DB"] = str(env_db)
+    try:
+        with contextlib.chdir(ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = run(argv)
+            except SystemExit as exc:  # argparse's usage errors (2) and --help (0)
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if exc.code is not None and not isinstance(exc.code, int):
+                    print(exc.code, file=sys.stderr)
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.environ.pop("FINSAM_DB", None)
+        if saved is not None:
+            os.environ["FINSAM_DB"] = saved
+    return subprocess.CompletedProcess(["python", "-m", "etl", *argv], code, out.getvalue(), err.getvalue())
 
 
 def write_small_association(directory: Path) -> list[Path]:

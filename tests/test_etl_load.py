@@ -80,7 +80,7 @@ def test_one_bad_file_leaves_an_existing_database_unchanged(tmp_path):
 
 def test_cli_load_with_a_bad_file_fails_and_lists_the_problems(tmp_path):
     db = tmp_path / "f.duckdb"
-    done = run_cli("load", "--db", db, good_file(tmp_path), bad_file(tmp_path))
+    done = run_cli("load", "--db", db, good_file(tmp_path), bad_file(tmp_path), fresh_process=True)
     assert done.returncode != 0
     assert done.stdout == ""
     lines = done.stderr.splitlines()
@@ -92,7 +92,7 @@ def test_cli_load_with_a_bad_file_fails_and_lists_the_problems(tmp_path):
 
 def test_cli_load_good_files_succeeds(tmp_path):
     db = tmp_path / "f.duckdb"
-    done = run_cli("load", "--db", db, good_file(tmp_path))
+    done = run_cli("load", "--db", db, good_file(tmp_path), fresh_process=True)  # the real command
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "good.xlsx: inläst – deltagare, 2 rader, 2 inlästa, 0 äldre rader ersatta",
