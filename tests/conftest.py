@@ -13,8 +13,22 @@ import openpyxl
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# CI clones the repo with shared/ beside it: /work/shared next to /work/main
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+# The example exports staff shape (title lines, tkr, Windows-1252 …; see its README.md), copied from the shared
+# examples into the repository so that no test depends on a folder beside it
+EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "examples"
+EXAMPLE_EXPORTS = ("budget_sater_tkr.xlsx", "deltagare_export_rar.xlsx", "insatser.xlsx", "anonyma_deltagare.csv",
+                   "budget_ansokningar.csv")
+
+
+def example_exports() -> list[Path]:
+    """Every example export, .xlsx first then .csv, each by name: a missing file fails the test, never a shorter
+    list loaded in silence."""
+    files = [EXAMPLES / name for name in EXAMPLE_EXPORTS]
+    missing = [f.name for f in files if not f.is_file()]
+    assert not missing, f"example exports missing from {EXAMPLES}: {', '.join(missing)}"
+    on_disk = sorted(f.name for f in EXAMPLES.iterdir() if f.suffix in (".xlsx", ".csv"))
+    assert on_disk == sorted(EXAMPLE_EXPORTS), f"{EXAMPLES} holds {on_disk}; name each in EXAMPLE_EXPORTS"
+    return files
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -130,6 +144,40 @@ def small_db(tmp_path_factory) -> Path:
     result = load_files(write_small_association(directory / "files"), directory / "small.duckdb")
     assert result.ok, "\n".join(map(str, result.problems))
     return directory / "small.duckdb"
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """The database ensure_database builds from data/sample/, built once for the whole run. Read it only: a test
+    that writes copies it first (`shutil.copyfile(sample_db, tmp_path / "finsam.duckdb")`)."""
+    from etl.load import ensure_database
+
+    db = tmp_path_factory.mktemp("sample") / "finsam.duckdb"
+    assert ensure_database(db) is True
+    return db
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test; each test opens its own page or context in it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(sample_db):
+    """One `streamlit run app.py` on the sample for every browser test that only reads it (tests that need a
+    fresh server, sign-in or other data start their own)."""
+    from tests.e2e_server import streamlit_server
+
+    with streamlit_server(sample_db) as url:
+        yield url
 
 
 @pytest.fixture()
