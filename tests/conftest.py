@@ -158,6 +158,22 @@ def sample_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def issue_association(tmp_path_factory):
+    """The protection issue's association (Beta with 3 participants, Gamma with 7, two Försäkringskassan referrals
+    to Alfa) in 2025, written once for the LP audits of the engine and of the surfaces: (rows, db, the year's
+    protection at threshold 5, open on a read connection for the rest of the run). Read it only."""
+    from core.database import connect_read
+    from metrics import Filters
+    from metrics.suppress import protect_period
+    from tests.protection_audit import generate, write_db
+
+    rows = generate(11, {"Alfa": 160, "Beta": 3, "Gamma": 7}, small_agency=("Alfa", "Försäkringskassan", 2))
+    db = write_db(tmp_path_factory.mktemp("issue") / "f.duckdb", rows)
+    with connect_read(db) as con:
+        yield rows, db, protect_period(con, Filters.year(2025), 5)
+
+
+@pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for every browser test; each test opens its own page or context in it."""
     from playwright.sync_api import sync_playwright
