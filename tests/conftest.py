@@ -13,8 +13,22 @@ import openpyxl
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# CI clones the repo with shared/ beside it: /work/shared next to /work/main
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
+# The example exports staff shape (title lines, tkr, Windows-1252 …; see its README.md), copied from the shared
+# examples into the repository so that no test depends on a folder beside it
+EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "examples"
+EXAMPLE_EXPORTS = ("budget_sater_tkr.xlsx", "deltagare_export_rar.xlsx", "insatser.xlsx", "anonyma_deltagare.csv",
+                   "budget_ansokningar.csv")
+
+
+def example_exports() -> list[Path]:
+    """Every example export, .xlsx first then .csv, each by name: a missing file fails the test, never a shorter
+    list loaded in silence."""
+    files = [EXAMPLES / name for name in EXAMPLE_EXPORTS]
+    missing = [f.name for f in files if not f.is_file()]
+    assert not missing, f"example exports missing from {EXAMPLES}: {', '.join(missing)}"
+    on_disk = sorted(f.name for f in EXAMPLES.iterdir() if f.suffix in (".xlsx", ".csv"))
+    assert on_disk == sorted(EXAMPLE_EXPORTS), f"{EXAMPLES} holds {on_disk}; name each in EXAMPLE_EXPORTS"
+    return files
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -70,11 +84,45 @@ def open_tables(at):
     return at
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    """`python -m etl ...` in a fresh process, from the repository root."""
-    env = {k: v for k, v in os.environ.items() if k != "FINSAM_DB"}
-    return subprocess.run([sys.executable, "-m", "etl", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+def run_cli(*args, env_db: Path | None = None, fresh_process: bool = False) -> subprocess.CompletedProcess:
+    """`python -m etl ...` from the repository root, without $FINSAM_DB unless `env_db` sets it.
+
+    In this process by default: `etl.cli.run(argv)` with stdout and stderr captured, SystemExit (argparse) read as
+    the exit status and any other exception printed as the traceback Python would print, status 1 — what
+    `python -m etl` (etl/__main__.py: `raise SystemExit(run())`) does, without starting Python and importing
+    pandas for every call. `fresh_process=True` runs the real command in a new process (the smoke tests)."""
+    argv = [str(a) for a in args]
+    if fresh_process:
+        env = {k: v for k, v in os.environ.items() if k != "FINSAM_DB"}
+        if env_db is not None:
+            env["FINSAM_DB"] = str(env_db)
+        return subprocess.run([sys.executable, "-m", "etl", *argv], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+    import contextlib
+    import traceback
+
+    from etl.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = os.environ.pop("FINSAM_DB", None)
+    if env_db is not None:
+        os.environ["FINSAM_DB"] = str(env_db)
+    try:
+        with contextlib.chdir(ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = run(argv)
+            except SystemExit as exc:  # argparse's usage errors (2) and --help (0)
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if exc.code is not None and not isinstance(exc.code, int):
+                    print(exc.code, file=sys.stderr)
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.environ.pop("FINSAM_DB", None)
+        if saved is not None:
+            os.environ["FINSAM_DB"] = saved
+    return subprocess.CompletedProcess(["python", "-m", "etl", *argv], code, out.getvalue(), err.getvalue())
 
 
 def write_small_association(directory: Path) -> list[Path]:
@@ -99,6 +147,56 @@ def small_db(tmp_path_factory) -> Path:
     result = load_files(write_small_association(directory / "files"), directory / "small.duckdb")
     assert result.ok, "\n".join(map(str, result.problems))
     return directory / "small.duckdb"
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """The database ensure_database builds from data/sample/, built once for the whole run. Read it only: a test
+    that writes copies it first (`shutil.copyfile(sample_db, tmp_path / "finsam.duckdb")`)."""
+    from etl.load import ensure_database
+
+    db = tmp_path_factory.mktemp("sample") / "finsam.duckdb"
+    assert ensure_database(db) is True
+    return db
+
+
+@pytest.fixture(scope="session")
+def issue_association(tmp_path_factory):
+    """The protection issue's association (Beta with 3 participants, Gamma with 7, two Försäkringskassan referrals
+    to Alfa) in 2025, written once for the LP audits of the engine and of the surfaces: (rows, db, the year's
+    protection at threshold 5, open on a read connection for the rest of the run). Read it only."""
+    from core.database import connect_read
+    from metrics import Filters
+    from metrics.suppress import protect_period
+    from tests.protection_audit import generate, write_db
+
+    rows = generate(11, {"Alfa": 160, "Beta": 3, "Gamma": 7}, small_agency=("Alfa", "Försäkringskassan", 2))
+    db = write_db(tmp_path_factory.mktemp("issue") / "f.duckdb", rows)
+    with connect_read(db) as con:
+        yield rows, db, protect_period(con, Filters.year(2025), 5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test; each test opens its own page or context in it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(sample_db):
+    """One `streamlit run app.py` on the sample for every browser test that only reads it (tests that need a
+    fresh server, sign-in or other data start their own)."""
+    from tests.e2e_server import streamlit_server
+
+    with streamlit_server(sample_db) as url:
+        yield url
 
 
 @pytest.fixture()

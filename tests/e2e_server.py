@@ -36,24 +36,37 @@ def streamlit_server(db: Path, env: dict[str, str] | None = None, log: Path | No
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
             try:
                 if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
                     break
             except OSError:
-                time.sleep(0.5)
+                time.sleep(0.1)  # polling for the port, not waiting out a guess
         else:
             output = log.read_bytes() if log else proc.stderr.read()
             raise RuntimeError("streamlit did not start: " + output.decode()[-2000:])
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # still busy with a request (a deck being built): it is done with anyway
+            proc.kill()
+            proc.wait(timeout=20)
         if log:
             err.close()
 
 
+IDLE = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    return !!app && app.dataset.testScriptState === 'notRunning' && app.dataset.testConnectionState === 'CONNECTED'
+        && !document.querySelector("[data-stale='true']");
+}"""
+
+
 def wait_idle(page, timeout: int = 60_000) -> None:
-    """Wait until the script has run to the end (Streamlit's own browser tests do the same)."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
-    page.wait_for_timeout(300)
+    """Wait until the script has run to the end and every element it drew is fresh: Streamlit's run state
+    (`data-test-script-state`, as its own browser tests wait for it), connected, no element left stale by the run.
+    No fixed sleep: a test then waits for the element it looks at."""
+    page.wait_for_function(IDLE, timeout=timeout, polling=100)

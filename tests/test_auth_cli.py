@@ -1,10 +1,14 @@
-"""`python -m auth add|remove|list` in a fresh process: Swedish messages, no traceback, no password anywhere."""
+"""`python -m auth add|remove|list`: Swedish messages, no traceback, no password anywhere (run in this process;
+its first add and list also as the real command in a fresh one)."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sqlite3
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -16,13 +20,31 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "kanel-bulle-7 Åre"
 
 
-def auth_cli(tmp_path: Path, *args: str, stdin: str | bytes | None = "") -> subprocess.CompletedProcess:
-    env = os.environ | {"FINSAM_ACCOUNTS": str(tmp_path / "accounts.toml"),
-                        "FINSAM_AUDIT_DB": str(tmp_path / "audit.sqlite")}
+def auth_cli(tmp_path: Path, *args: str, stdin: str | bytes | None = "",
+             fresh_process: bool = False) -> subprocess.CompletedProcess:
+    """`python -m auth …` with the accounts and audit log in tmp_path: `auth.cli.main(argv, stdin)` in this process
+    (its output captured, SystemExit read as the status), or with `fresh_process` the real command."""
+    paths = {"FINSAM_ACCOUNTS": str(tmp_path / "accounts.toml"), "FINSAM_AUDIT_DB": str(tmp_path / "audit.sqlite")}
     data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-    p = subprocess.run([sys.executable, "-m", "auth", *args], cwd=ROOT, env=env, input=data,
-                       capture_output=True, timeout=120)
-    return subprocess.CompletedProcess(p.args, p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8"))
+    if fresh_process:
+        p = subprocess.run([sys.executable, "-m", "auth", *args], cwd=ROOT, env=os.environ | paths, input=data,
+                           capture_output=True, timeout=120)
+        return subprocess.CompletedProcess(p.args, p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8"))
+    from auth import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    reader = io.TextIOWrapper(io.BytesIO(data or b""), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        for name, value in paths.items():
+            mp.setenv(name, value)
+        try:
+            code = cli.main(list(args), stdin=reader)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception:
+            traceback.print_exc()
+            code = 1
+    return subprocess.CompletedProcess(["python", "-m", "auth", *args], code, out.getvalue(), err.getvalue())
 
 
 def no_traceback(p: subprocess.CompletedProcess) -> None:
@@ -30,7 +52,7 @@ def no_traceback(p: subprocess.CompletedProcess) -> None:
 
 
 def test_add_list_remove(tmp_path):
-    p = auth_cli(tmp_path, "add", "Anna", "--role", "administratör", stdin=SECRET + "\n")
+    p = auth_cli(tmp_path, "add", "Anna", "--role", "administratör", stdin=SECRET + "\n", fresh_process=True)
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("Kontot 'anna' har skapats med rollen administratör")
     p = auth_cli(tmp_path, "add", "bertil", "--role=staff", stdin=SECRET + "-b\r\n")
@@ -43,7 +65,7 @@ def test_add_list_remove(tmp_path):
     assert accounts.authenticate("bertil", SECRET + "-b", tmp_path / "accounts.toml")
     assert accounts.authenticate("cecilia", SECRET + "-c", tmp_path / "accounts.toml")
 
-    p = auth_cli(tmp_path, "list")
+    p = auth_cli(tmp_path, "list", fresh_process=True)
     assert p.returncode == 0
     lines = p.stdout.splitlines()
     assert lines[0].split() == ["Namn", "Roll", "Skapat", "Ändrat"]

@@ -3,13 +3,12 @@ change and loads it; the database then holds it, recorded as loaded by that admi
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from auth import accounts
 from core.database import connect_read
 from etl.load import load_files
 from tests.conftest import write_small_association
-from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+from tests.e2e_server import streamlit_server, wait_idle
 from tests.test_etl_history import newer_alfa
 
 ADMIN, PASSWORD = "adam", "adams-lösen-Ö3"
@@ -27,30 +26,28 @@ def data_server(tmp_path_factory):
         yield url, d
 
 
-def test_an_administrator_uploads_sees_the_preview_and_loads(data_server, tmp_path):
+def test_an_administrator_uploads_sees_the_preview_and_loads(data_server, browser, tmp_path):
     url, d = data_server
     export = newer_alfa(tmp_path / "alfa_mars.xlsx")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/data")
-        wait_idle(page)
-        page.get_by_label("Användarnamn", exact=True).fill(ADMIN)
-        page.get_by_label("Lösenord", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Logga in").click()
-        page.get_by_text("Exportfiler (högst 50 MB per fil)").wait_for(timeout=60_000)
-        assert page.locator("h1").first.inner_text().startswith("Data")
-        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
-        page.get_by_text("Det här ändras").wait_for(timeout=90_000)
-        wait_idle(page)
-        assert page.get_by_test_id("stException").count() == 0
-        load = page.get_by_role("button", name="Ladda in")
-        assert load.is_enabled()
-        load.click()
-        page.get_by_text("Inläst: alfa_mars.xlsx", exact=False).wait_for(timeout=90_000)
-        wait_idle(page)
-        assert page.get_by_test_id("stException").count() == 0
-        browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/data")
+    wait_idle(page)
+    page.get_by_label("Användarnamn", exact=True).fill(ADMIN)
+    page.get_by_label("Lösenord", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_text("Exportfiler (högst 50 MB per fil)").wait_for(timeout=60_000)
+    assert page.locator("h1").first.inner_text().startswith("Data")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
+    page.get_by_text("Det här ändras").wait_for(timeout=90_000)
+    wait_idle(page)
+    assert page.get_by_test_id("stException").count() == 0
+    load = page.get_by_role("button", name="Ladda in")
+    assert load.is_enabled()
+    load.click()
+    page.get_by_text("Inläst: alfa_mars.xlsx", exact=False).wait_for(timeout=90_000)
+    wait_idle(page)
+    assert page.get_by_test_id("stException").count() == 0
+    page.close()
     with connect_read(d / "finsam.duckdb") as con:
         assert con.execute("SELECT file_name FROM load_history ORDER BY load_id DESC LIMIT 1").fetchall() == [
             ("alfa_mars.xlsx",)]

@@ -2,34 +2,26 @@
 address opens after signing in through the form, and a läsare asking for /data by address is refused."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
-from playwright.sync_api import sync_playwright
 
 from auth import accounts
-from etl.load import ensure_database
-from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+from tests.e2e_server import streamlit_server, wait_idle
 
 USERS = {"hanna": ("handläggare", "hannas-lösen-Ö2"), "lisa": ("läsare", "lisas-lösen-Ö1")}
 
 
 @pytest.fixture(scope="module")
-def signin_server(tmp_path_factory):
+def signin_server(tmp_path_factory, sample_db):
     d = tmp_path_factory.mktemp("e2e_signin")
-    ensure_database(d / "finsam.duckdb")
+    shutil.copyfile(sample_db, d / "finsam.duckdb")  # the session's sample, a copy: the server may write beside it
     for name, (role, password) in USERS.items():
         accounts.upsert(name, role, password, d / "accounts.toml")
     env = {"FINSAM_ACCOUNTS": str(d / "accounts.toml"), "FINSAM_AUDIT_DB": str(d / "audit.sqlite"),
            "FINSAM_AUTH_CONFIG": str(d / "auth.toml")}
     with streamlit_server(d / "finsam.duckdb", env=env, log=d / "server.log") as url:
         yield url, d
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def sign_in(page, name: str) -> None:

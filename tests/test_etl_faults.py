@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from core.database import DatabaseError, check_database
 from etl import history as write_path  # the copy-and-swap every change goes through
 from etl.load import ensure_database, load_files
-from tests.conftest import ROOT, write_csv
+from tests.conftest import ROOT, run_cli, write_csv
 
 ANON = ["Insats", "År", "Kvinnor", "Män"]
 
@@ -34,6 +34,10 @@ def anon(path: Path, initiative="Alfa", year="2021") -> Path:
 
 
 def cli(*args, env_db: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """The command in this process (tests/conftest.py run_cli); with `kwargs` (a preexec_fn: a limit on the
+    process) in a real one."""
+    if not kwargs:
+        return run_cli(*args, env_db=env_db)
     env = {k: v for k, v in os.environ.items() if k != "FINSAM_DB"}
     if env_db is not None:
         env["FINSAM_DB"] = str(env_db)

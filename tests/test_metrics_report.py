@@ -112,7 +112,7 @@ def test_report_2021_equals_the_hand_computed_figures(small_con):
 
 
 def test_report_cli_json_prints_the_same_report(small_db):
-    done = run_cli("report", "--db", small_db, "--year", "2021", "--format", "json")
+    done = run_cli("report", "--db", small_db, "--year", "2021", "--format", "json", fresh_process=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == EXPECTED_2021
 

@@ -22,11 +22,11 @@ from core.database import connect_read
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_WORDS, UNKNOWN_REASON
 from metrics import Filters
 from metrics.catalog import status
-from metrics.suppress import PUBLICATION, protect_period
+from metrics.suppress import PUBLICATION
 from render.deck import build_board_pack
 from render.tables import (COST, PER_AGE, PER_AGENCY, PER_INITIATIVE, PER_INITIATIVE_AGENCY, PER_INITIATIVE_REASON,
                            PER_REASON, excel_bytes, export_tables, meta)
-from tests.protection_audit import GRID, Seen, audit, generate, grid_filters, grid_tables, write_db
+from tests.protection_audit import GRID, Seen, audit, grid_filters, grid_tables
 from tests.test_metrics_suppress import expand, published_splits, withdrawn
 
 Y = 2025
@@ -36,11 +36,10 @@ MEASURES = {"Deltagare": "participants", "Nya": "started", "Avslutade": "exited"
 
 
 @pytest.fixture(scope="module")
-def case(tmp_path_factory):
-    rows = generate(11, {"Alfa": 160, "Beta": 3, "Gamma": 7}, small_agency=("Alfa", "Försäkringskassan", 2))
-    db = write_db(tmp_path_factory.mktemp("surfaces") / "f.duckdb", rows)
+def case(issue_association):
+    """The issue's association and its year's protection (tests/conftest.py), with the audit's tables of it."""
+    _rows, db, p = issue_association
     with connect_read(db) as con:
-        p = protect_period(con, Filters.year(Y), T)
         t = grid_tables(con, Y, PUBLICATION, set(p.ctx.positive), set(p.ctx.wide))
     return db, t, p
 

@@ -24,7 +24,6 @@ from pptx.util import Inches
 
 from core.database import connect_read, connect_write
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS
-from etl.load import ensure_database
 from metrics import Filters
 from metrics.catalog import association_name, status
 from metrics.people import headline, inflow_by_agency, reason_shares
@@ -38,13 +37,6 @@ Y2025 = Filters.year(2025)
 Y2021 = Filters.year(2021)
 SLIDES = ["Styrelsemöte – Helår 2025", TITLES["headline"], TITLES["compare"], TITLES["inflow"], TITLES["gender"],
           TITLES["exits"], TITLES["cost"]]
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("deck") / "s.duckdb"
-    ensure_database(db)
-    return db
 
 
 @pytest.fixture(scope="module")

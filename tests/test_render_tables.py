@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from etl.load import ensure_database
 from metrics import Filters
 from metrics.catalog import default_year, status
 from metrics.cost import cost_by_initiative_year, cost_summary
@@ -44,13 +43,6 @@ Y2021 = Filters.year(2021)
 
 
 # --------------------------------------------------------------------------- fixtures and readers
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("exp") / "s.duckdb"
-    ensure_database(db)
-    return db
-
 
 @pytest.fixture()
 def sample_con(sample_db):

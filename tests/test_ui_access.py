@@ -18,7 +18,6 @@ from tests.conftest import open_tables
 
 from auth import accounts, audit
 from auth.throttle import THROTTLE
-from etl.load import ensure_database
 from ui import access
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +38,6 @@ TABLE_CSV = "Ladda ned tabellen (CSV)"
 ROWS = ("Ladda ned deltagarrader (Excel)", "Ladda ned deltagarrader (CSV)")
 FOLLOWUP = "Ladda ned Uppföljning Finsam (Excel)"  # issue 13: exact counts, for handläggare and up
 EXPORTS = ("Ladda ned alla tabeller (Excel)", TABLE_CSV, FOLLOWUP, *ROWS)
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("sample") / "finsam.duckdb"
-    ensure_database(db)
-    return db
 
 
 @pytest.fixture(scope="module")
