@@ -12,10 +12,8 @@ import urllib.request
 
 import pytest
 from oidc_provider_mock import run_server_in_thread
-from playwright.sync_api import sync_playwright
-
 from etl.load import ensure_database
-from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_server, wait_idle
+from tests.e2e_server import free_port, streamlit_server, wait_idle
 
 ROLES = '[oidc.emails]\n"anna.berg@kommun.se" = "administratör"\n[oidc.groups]\n"g-handl" = "handläggare"\n'
 USERS = {
@@ -58,14 +56,6 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
            "FINSAM_AUTH_CONFIG": str(d / "auth.toml"), "STREAMLIT_SECRETS_FILES": str(d / "secrets.toml")}
     with streamlit_server(d / "finsam.duckdb", env=env, log=d / "server.log", port=port):
         yield f"http://localhost:{port}", d
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def sign_in(browser, url: str, sub: str):

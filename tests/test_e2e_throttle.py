@@ -10,12 +10,10 @@ import sqlite3
 import time
 
 import pytest
-from playwright.sync_api import sync_playwright
-
 from auth import accounts
 from auth.throttle import FREE_PER_NAME
 from etl.load import ensure_database
-from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+from tests.e2e_server import streamlit_server, wait_idle
 
 TABS = 10
 SUBMIT = "[data-testid='stBaseButton-primaryFormSubmit']"
@@ -32,10 +30,9 @@ def server(tmp_path_factory):
         yield url, d
 
 
-def test_ten_tabs_guessing_at_once_get_three_checks(server):
+def test_ten_tabs_guessing_at_once_get_three_checks(server, browser):
     url, d = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    if True:  # the session's Chromium (tests/conftest.py); each tab a context of its own
         pages = []
         for i in range(TABS):
             page = browser.new_page()
@@ -54,7 +51,8 @@ def test_ten_tabs_guessing_at_once_get_three_checks(server):
             alert = page.get_by_test_id("stAlertContentError").first
             alert.wait_for(timeout=90_000)
             answers.append(alert.inner_text())
-        browser.close()
+        for page in pages:
+            page.close()
     con = sqlite3.connect(d / "audit.sqlite")
     events = [e for (e,) in con.execute("SELECT event FROM audit_log WHERE event LIKE 'sign_in%' ORDER BY id")]
     assert sorted(events) == ["sign_in_failed"] * FREE_PER_NAME + ["sign_in_throttled"] * (TABS - FREE_PER_NAME)

@@ -25,13 +25,13 @@ from pptx.util import Inches
 from core.database import connect_read, connect_write
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS
 from metrics import Filters
-from metrics.catalog import association_name, status
+from metrics.catalog import association_name, coverage, status
 from metrics.people import headline, inflow_by_agency, reason_shares
 from render.deck import END_SERIES, HIDDEN_SERIES, NOTES, TITLES, build_board_pack, file_name
 from render.format import fmt_datetime, fmt_int
 from render.protected import Shown
 from render.takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
-from render.text import describe, period_label
+from render.text import coverage_line, describe, period_label
 
 Y2025 = Filters.year(2025)
 Y2021 = Filters.year(2021)
@@ -121,7 +121,9 @@ def test_title_slide_names_the_association_from_the_data(sample_con, sample_deck
     lines = shape_text(title, "Urval").split("\n")
     assert lines[0] == "Period: Helår 2025 (2025-01-01 – 2025-12-31)"
     assert lines[1] == f"Urval: {describe(Y2025)}"
-    assert lines[2] == f"Data inlästa {fmt_datetime(status(sample_con)['last_load'])}"
+    assert lines[2] == (f"Data inlästa {fmt_datetime(status(sample_con)['last_load'])} · "
+                        f"{coverage_line(coverage(sample_con))}")
+    assert lines[2].endswith("Data t.o.m. 15 januari 2026.")
     assert "<5" in lines[3] and ".." in lines[3]
 
 

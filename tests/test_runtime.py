@@ -81,6 +81,14 @@ async def _anonymous_session(url: str) -> tuple:
     raise AssertionError("the session's first run did not finish")
 
 
+def _in_a_thread(coroutine):
+    """asyncio.run in a thread of its own: the session's Chromium (Playwright's sync API) holds this thread's loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_session_that_has_not_signed_in_gets_no_upload_kept_and_an_oversize_one_is_refused(tmp_path):
     """PUTs to /_stcore/upload_file/<own session>/… before sign-in: refused (403) whatever their size, and one over
     the limit is refused before it is read (413), so nobody fills the server's memory without an account."""
@@ -110,4 +118,4 @@ def test_a_session_that_has_not_signed_in_gets_no_upload_kept_and_an_oversize_on
         return statuses
 
     with streamlit_server(db, env=env, log=tmp_path / "server.log") as url:
-        assert asyncio.run(attack(url)) == [403, 403, 413]
+        assert _in_a_thread(attack(url)) == [403, 403, 413]

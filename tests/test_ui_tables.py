@@ -114,21 +114,18 @@ def test_every_table_in_the_app_goes_through_the_guard():
     assert found == {"st.dataframe(": {"ui/layout.py"}, "st.data_editor(": {"ui/mapping.py"}}
 
 
-def test_a_lasare_in_the_browser_gets_no_download_in_a_tables_toolbar(hostile_db, tmp_path):
+def test_a_lasare_in_the_browser_gets_no_download_in_a_tables_toolbar(hostile_db, tmp_path, browser):
     """Chromium, signed in as a läsare: a chart's table shows its toolbar (search, full screen) without the
     download Streamlit otherwise puts there (checked by its label, "Download as CSV")."""
-    from playwright.sync_api import sync_playwright
-
     from auth import accounts
-    from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+    from tests.e2e_server import streamlit_server, wait_idle
 
     accounts.upsert("lisa", "läsare", "lisas-lösen-Ö1", tmp_path / "accounts.toml")
     env = {"FINSAM_ACCOUNTS": str(tmp_path / "accounts.toml"), "FINSAM_AUDIT_DB": str(tmp_path / "audit.sqlite"),
            "FINSAM_AUTH_CONFIG": str(tmp_path / "auth.toml")}
-    with streamlit_server(hostile_db, env=env, log=tmp_path / "server.log") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with streamlit_server(hostile_db, env=env, log=tmp_path / "server.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})  # the session's Chromium
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/kostnad?year=2021")
             wait_idle(page)
             page.get_by_label("Användarnamn", exact=True).fill("lisa")
@@ -144,4 +141,4 @@ def test_a_lasare_in_the_browser_gets_no_download_in_a_tables_toolbar(hostile_db
             assert page.get_by_role("button", name="Download as CSV").count() == 0  # … without its download
             assert page.get_by_role("button", name="Ladda ned tabellen (CSV)").count() == 0  # nor the app's own
         finally:
-            browser.close()
+            page.close()
