@@ -33,7 +33,7 @@ from metrics import Filters
 from metrics.catalog import coverage, covers, status
 from metrics.cost import ACTUAL, BUDGET, MIXED, cost_by_initiative_year, cost_per_initiative, cost_summary
 from metrics.definitions import note
-from metrics.people import (DEFAULT_WOMEN_TARGET, headline, inflow_by_agency, reason_shares,
+from metrics.people import (DEFAULT_WOMEN_TARGET, by_initiative, headline, inflow_by_agency, reason_shares,
                             women_share_vs_target)
 from metrics.suppress import DEFAULT_THRESHOLD, PRIMARY, SECONDARY, SECONDARY_MARK, is_hidden, kind_of, legend, mark
 
@@ -41,6 +41,7 @@ from . import theme
 from .files import NUMBER_FORMATS, neutralise
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
 from .protected import Shown, bar_ends, pooled_people
+from .targets import below_targets
 from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
 from .text import coverage_line, describe, period_label, period_title
 
@@ -52,8 +53,11 @@ TITLES = {
     "gender": "Jämställdhet",
     "exits": "Avslut och resultat",
     "cost": "Kostnad per deltagare",
+    "targets": "Under målen",
 }
 TOP = 10  # initiatives per chart; the rest are named in the footnote
+SHORT_TARGET = {"Deltagare per år": "Deltagare/år", "Andel kvinnor": "Kvinnor", "Till arbete/studier": "Arbete/studier"}
+TARGET_ROWS = 5  # shortfalls on the targets slide: rows readable from the back of the room above the footnote
 UNKNOWN_SHORT = "Okänd orsak"
 BASIS_SERIES = {ACTUAL: "Utfall", BUDGET: "Budget (utfall saknas)", MIXED: "Utfall och budget"}
 BASIS_COLORS = {ACTUAL: theme.ACTUAL_COLOR, BUDGET: theme.BUDGET_COLOR, MIXED: theme.MIXED_COST_COLOR}
@@ -83,6 +87,9 @@ NOTES = {
              "respektive kön. Okänd orsak: avslut utan samtycke eller utan angiven orsak; de räknas med i nämnaren.",
     "cost": note("cost_per_participant") + " Där året saknar utfall används budgeten, och stapeln visas då i "
             "budgetfärgen. Urvalet på kön och remittent gäller inte kostnaden.",
+    "targets": "Insatser under insatsregistrets mål för antal deltagare per år (jämförs bara för helår), andel kvinnor "
+               "och andel till arbete eller studier, med avvikelsen; störst avvikelse i förhållande till målet först. "
+               "Dolda tal jämförs inte.",
 }
 
 # Layout of a 16:9 slide, in inches; everything stays inside SLIDE_W × SLIDE_H
@@ -598,9 +605,44 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                   f"{len(costs) - len(missing) - len(drawn)} till finns i appen."
                   if len(costs) - len(missing) > len(drawn) else ""])
 
+    # 8. Under the targets: the initiatives below their register targets, with the gap (render/targets.py)
+    short = below_targets(_target_rows(con, f, show), calendar_year=f.is_calendar_year and not (f.sexes or f.agencies))
+    s = _slide(prs, TITLES["targets"], NOTES["targets"])
+    if f.sexes or f.agencies:
+        _takeaway(s, "Målen gäller hela insatser: de jämförs inte när urvalet är begränsat till kön eller remittent.")
+    elif short.empty:
+        _takeaway(s, "Ingen insats med mål i insatsregistret ligger under sitt mål för perioden.")
+    else:
+        _takeaway(s, f"{short['Insats'].nunique()} insatser ligger under minst ett mål.")
+        rows = short.head(TARGET_ROWS).assign(**{"Mål för": lambda d: d["Mål för"].map(SHORT_TARGET)})
+        _table(s, rows.set_index("Insats"), top=1.8, first_col_width=2.8,
+               last_col_width=3.5)  # "−12,5 procentenheter" on one line
+        _footnote(s, [f"De {TARGET_ROWS} största avvikelserna visas; {len(short) - TARGET_ROWS} till finns på Översikt."
+                      if len(short) > TARGET_ROWS else "", "Målet för antal deltagare gäller per år.", legend(t)])
+
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
+
+
+def _target_rows(con: duckdb.DuckDBPyConnection, f: Filters, show: Shown) -> pd.DataFrame:
+    """Each initiative's participants, share of women and share to work or studies as the deck shows them (hidden
+    counts as their codes, withheld shares as None), with its targets: what render.targets compares."""
+    ini = by_initiative(con, f)
+    rows = []
+    for r in ini[ini.participants_total > 0].itertuples(index=False):
+        dims = {"initiative": r.initiative}
+        total = show.count("participants", dims, "total", r.participants_total)
+        women = show.count("participants", dims, "women", r.participants_women)
+        exited = show.count("exited", dims, "total", r.exited_total)
+        positive = show.count("exited", {**dims, "reason": "positive"}, "total", r.exited_positive_total)
+        rows.append({"initiative": r.initiative, "participants_total": total,
+                     "women_share": None if f.sexes else show.ratio(r.women_share, total, women),
+                     "positive_share_total": show.ratio(r.positive_share_total, exited, positive),
+                     "target_participants": r.target_participants, "target_women_share": r.target_women_share,
+                     "target_positive_share": r.target_positive_share})
+    return pd.DataFrame(rows, columns=["initiative", "participants_total", "women_share", "positive_share_total",
+                                       "target_participants", "target_women_share", "target_positive_share"])
 
 
 def _cost_bars(costs: pd.DataFrame) -> pd.DataFrame:

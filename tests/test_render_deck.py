@@ -36,7 +36,7 @@ from render.text import coverage_line, describe, period_label
 Y2025 = Filters.year(2025)
 Y2021 = Filters.year(2021)
 SLIDES = ["Styrelsemöte – Helår 2025", TITLES["headline"], TITLES["compare"], TITLES["inflow"], TITLES["gender"],
-          TITLES["exits"], TITLES["cost"]]
+          TITLES["exits"], TITLES["cost"], TITLES["targets"]]
 
 
 @pytest.fixture(scope="module")
@@ -443,3 +443,22 @@ def test_the_deck_does_not_compare_with_a_period_the_data_cover_only_in_part(tmp
     assert all(row[2] == "–" and row[3] == "–" for row in cells[1:]), cells
     notes = " ".join(sh.text_frame.text for sh in compare.shapes if sh.has_text_frame)
     assert "Ingen jämförelse med 2020" in notes
+
+
+def test_the_last_slide_lists_the_initiatives_under_their_targets_as_overview_does(sample_con, sample_deck):
+    """Issue 23 §8: the board sees which initiatives are below target, with the gap, not only strokes on a chart;
+    the rows are those Översikt lists (render.targets), each count as protection shows it."""
+    from render.deck import _target_rows
+    from render.protected import Shown
+    from render.targets import below_targets
+
+    slide = sample_deck.slides[-1]
+    assert slide.shapes.title.text == TITLES["targets"]
+    table = next(sh.table for sh in slide.shapes if sh.has_table)
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0] == ["", "Mål för", "Utfall", "Mål", "Avvikelse"]
+    expected = below_targets(_target_rows(sample_con, Y2025, Shown(sample_con, Y2025, 5)), calendar_year=True)
+    assert len(expected) >= 3
+    from render.deck import SHORT_TARGET
+    assert cells[1:] == [[r[0], SHORT_TARGET[r[1]], *r[2:]] for r in expected.head(5).itertuples(index=False)]
+    assert all(row[4].startswith("\u2212") for row in cells[1:])  # every gap is a shortfall
