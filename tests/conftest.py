@@ -176,6 +176,9 @@ def issue_association(tmp_path_factory):
         yield rows, db, protect_period(con, Filters.year(2025), 5)
 
 
+REBOUND_NAME = "evil.example"
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for every browser test; each test opens its own page or context in it."""
@@ -184,7 +187,9 @@ def browser():
     from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        # a name of another site that resolves to this machine: the DNS-rebinding tests (test_e2e_rebinding.py)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {REBOUND_NAME} 127.0.0.1"])
         yield b
         b.close()
 

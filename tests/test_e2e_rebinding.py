@@ -14,12 +14,12 @@ import os
 import socket
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from etl.load import ensure_database
-from tests.e2e_server import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+from tests.conftest import REBOUND_NAME
+from tests.e2e_server import streamlit_server, wait_idle
 
-EVIL = "evil.example"
+EVIL = REBOUND_NAME  # the session's Chromium resolves it to this machine (tests/conftest.py)
 REFUSED = "Insatskollen visas bara på serverns egen dator"
 ROWS = "Ladda ned deltagarrader (Excel)"
 
@@ -42,15 +42,6 @@ def default_server(tmp_path_factory):
 def any_host_server(tmp_path_factory):
     with _server(tmp_path_factory, "rebind_any", {"STREAMLIT_SERVER_ALLOWED_HOSTS": "*"}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {EVIL} 127.0.0.1"])
-        yield b
-        b.close()
 
 
 def _port(url: str) -> int:
