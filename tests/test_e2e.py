@@ -272,6 +272,7 @@ def test_deep_link_on_a_fresh_server_opens_that_page(sample_db, browser):
         page.close()
 
 
+@pytest.mark.slow  # one deep link on a fresh server is in the default run (above)
 def test_several_deep_links_at_once_on_a_fresh_server_all_open_their_page(sample_db, browser):
     """Six bookmarks opened together as a fresh server's first requests: each page comes up through app.py (its
     navigation and filters), not as Streamlit's pages/ auto-discovery would start it (bench/RESULTS.md found 4 of 6)."""
