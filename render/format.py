@@ -160,14 +160,17 @@ def _as_datetime(d: Any) -> dt.date | None:
     return None
 
 
-def fmt_date(d: Any) -> str:
-    """ISO dates (2021-03-05): the Swedish standard, and they sort as text."""
+def _date_text(d: Any, fmt: Callable[[dt.date], str]) -> str:
+    """A date as `fmt` writes it; missing as the dash, and what is not a date as it is."""
     if is_missing(d):
         return DASH
     v = _as_datetime(d)
-    if v is None:
-        return str(d)
-    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
+    return str(d) if v is None else fmt(v)
+
+
+def fmt_date(d: Any) -> str:
+    """ISO dates (2021-03-05): the Swedish standard, and they sort as text."""
+    return _date_text(d, lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d}")
 
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
@@ -176,12 +179,7 @@ MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "august
 
 def fmt_date_long(d: Any) -> str:
     """'30 mars 2022': a date in a sentence a reader reads aloud (tables keep ISO, `fmt_date`)."""
-    if is_missing(d):
-        return DASH
-    v = _as_datetime(d)
-    if v is None:
-        return str(d)
-    return f"{v.day} {MONTHS[v.month - 1]} {v.year}"
+    return _date_text(d, lambda v: f"{v.day} {MONTHS[v.month - 1]} {v.year}")
 
 
 def fmt_datetime(d: Any) -> str:

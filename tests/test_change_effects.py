@@ -3,11 +3,9 @@ history entry (in the database, written in the same transaction as the data); th
 afterwards and the audit log's line carries it."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from auth import audit
 from core import effects
@@ -17,30 +15,8 @@ from etl.cli import audit_log
 from etl.load import load_files, preview_files
 from metrics.changes import compare, figures, recorded
 from render.changes import audit_detail, effects_text, history_table, preview_table
-from tests.conftest import write_small_association, write_xlsx
-
-D = dt.date
-HEADER = ["Deltagar-ID", "Insats", "Kön", "Startdatum", "Slutdatum", "Avslutsorsak", "Remittent"]
-
-
-def newer_alfa(path: Path) -> Path:
-    """A newer export of Alfa: three enrollments where the database has seven."""
-    return write_xlsx(path, {"Deltagare": [HEADER,
-                                           ["N-1", "Alfa", "Kvinna", D(2021, 2, 1), D(2021, 6, 30), 1, "FK"],
-                                           ["N-2", "Alfa", "Man", D(2021, 3, 1), None, None, "Jobbtorg Väst"],
-                                           ["N-3", "Alfa", "Kvinna", D(2021, 4, 1), None, None, None]]})
-
-
-def delta_budget(path: Path) -> Path:
-    return write_xlsx(path, {"Budget": [["Insats", "År", "Budget"], ["Alfa", 2022, 123456]]})
-
-
-@pytest.fixture()
-def db(tmp_path) -> Path:
-    db = tmp_path / "data" / "f.duckdb"
-    result = load_files(write_small_association(tmp_path / "files"), db, actor="test")
-    assert result.ok, result.problems
-    return db
+from tests.conftest import write_xlsx
+from tests.test_etl_history import db, delta_budget, newer_alfa  # noqa: F401 - the fixture too
 
 
 def figures_of(db: Path) -> pd.DataFrame:
