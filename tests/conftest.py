@@ -49,6 +49,18 @@ def _sign_in_settings_of_the_tests(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_component_scan():
+    """Every new AppTest scans the metadata of every installed package for Streamlit components (0,5–2 s each,
+    hundreds of AppTests in a run); the installed packages do not change during a run, so scan once."""
+    from streamlit.components.v2 import manifest_scanner
+
+    found = manifest_scanner.scan_component_manifests()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(manifest_scanner, "scan_component_manifests", lambda max_workers=None: list(found))
+        yield
+
+
 def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
     """An .xlsx with one sheet per key; rows are written from A1 down, None leaves a cell empty."""
     wb = openpyxl.Workbook()
