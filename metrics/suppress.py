@@ -667,13 +667,26 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     if spans_several_associations(con, Filters.year(year, associations=associations)):
         raise SeveralAssociations()
     grid = _grid(con, year, associations, publication)
-    decision = None
-    if publication is PUBLICATION:
-        text = decisions.stored(con, year, associations, threshold, grid.digest())
-        decision = decisions.decode(text) if text is not None else None
+    if publication is not PUBLICATION:
+        return grid.protection(grid.decide(threshold), threshold)
+    memo = (grid.digest(), year, associations, threshold)
+    if (p := _DECIDED.get(memo)) is not None:
+        return p
+    text = decisions.stored(con, year, associations, threshold, memo[0])
+    decision = decisions.decode(text) if text is not None else None
     if decision is None:
         decision = grid.decide(threshold)
-    return grid.protection(decision, threshold)
+    p = _DECIDED[memo] = grid.protection(decision, threshold)
+    while len(_DECIDED) > _DECIDED_MAX:
+        _DECIDED.pop(next(iter(_DECIDED)))
+    return p
+
+
+# The protections this process has decided or read, by the digest of their cells: the board pack, the staff export
+# and the report each ask for the year several times, and a decision depends on nothing but its cells (a load that
+# changes a count changes the digest). Read-only for every caller, as the app's shared cache already requires.
+_DECIDED: dict[tuple, "Protection"] = {}
+_DECIDED_MAX = 16
 
 
 @dataclass

@@ -23,6 +23,39 @@ def _same(a: S.Protection, b: S.Protection) -> bool:
             and a.withdrawn_cells == b.withdrawn_cells and a.shorter == b.shorter and a.values == b.values)
 
 
+@pytest.fixture(autouse=True)
+def _nothing_remembered():
+    """Each test here starts with a process that has decided nothing yet (S._DECIDED): what it checks is the store
+    and the solver, not the memory of an earlier test."""
+    S._DECIDED.clear()
+    yield
+    S._DECIDED.clear()
+
+
+def test_a_process_decides_the_same_cells_once(small_db, tmp_path, monkeypatch):
+    """The board pack and the export ask for the year several times: the second ask is answered from memory, but
+    only for the same cells — a changed count is decided anew."""
+    with connect_read(small_db) as con:
+        year = max(S.catalog.years(con))
+        first = S.protect_year(con, year)
+
+        def no_solving(self, threshold):
+            raise AssertionError("solved again")
+        with monkeypatch.context() as m:
+            m.setattr(S._Grid, "decide", no_solving)
+            assert S.protect_year(con, year) is first
+            with pytest.raises(AssertionError, match="solved again"):  # another threshold is other cells' decision
+                S.protect_year(con, year, threshold=S.DEFAULT_THRESHOLD + 1)
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(small_db.read_bytes())
+    with connect_write(copy) as con:
+        con.execute("DELETE FROM enrollments WHERE rowid = (SELECT min(rowid) FROM enrollments "
+                    "WHERE year(start_date) = ?)", [year])
+    monkeypatch.setattr(S._Grid, "decide", no_solving)
+    with connect_read(copy) as con, pytest.raises(AssertionError, match="solved again"):
+        S.protect_year(con, year)
+
+
 @pytest.fixture(scope="module")
 def decided(tmp_path_factory):
     """The small association loaded with protection decided at load (read it only; copy it to change it)."""
