@@ -700,6 +700,7 @@ class _Grid:
     relations: list[tuple[Key, tuple[Key, ...]]]
     dim_sets: dict[tuple[str, str, frozenset[str]], bool]
     ctx: Context
+    known: frozenset[Key] = frozenset()  # the stocks at the year's edges, taken as known (`year_edges`)
 
     def digest(self) -> str:
         return decisions.cells_digest(self.values, self.published)
@@ -708,16 +709,18 @@ class _Grid:
         """(status, withdrawn lines, withdrawn cells, published, whether the shorter periods are shown)."""
         values, published, relations_l = self.values, set(self.published), self.relations
         # first the year on its own, as if no shorter period were shown; then the delår and the tertials around it
-        year_cells = {k for k in values if _level(k) == 0}
+        year_cells = {k for k in values if _level(k) == 0} | self.known
         year_relations = [(t, parts) for t, parts in relations_l if t in year_cells and set(parts) <= year_cells]
         *first_stage, year_published = _suppress({k: values[k] for k in year_cells}, published & year_cells,
-                                                 self.priority, year_relations, threshold)
+                                                 self.priority, year_relations, threshold, known=self.known,
+                                                 before=(self.edge_status(threshold), set(), set()))
         gone = (published & year_cells) - year_published  # the year's withdrawn lines
         published -= gone
         shorter = True
         try:
             status, withdrawn, withdrawn_cells, _ = _suppress(values, published, self.priority, relations_l,
                                                               threshold, min_level=1, before=tuple(first_stage),
+                                                              known=self.known,
                                                               guarded={c for c in gone if 0 < values[c] < threshold},
                                                               budget=GRID_BUDGET)
         except _OverBudget:  # the year alone, as decided first: nothing of the shorter periods is shown
@@ -726,6 +729,20 @@ class _Grid:
             published = published & year_published
         p = self.protection((status, withdrawn, withdrawn_cells, published, shorter), threshold)
         return status, set(withdrawn), set(withdrawn_cells), p.published, shorter
+
+    def edge_status(self, threshold: int) -> dict[Key, str]:
+        """Which stocks at the year's edges are hidden, decided on each edge's own table (those open on that
+        1 January by initiative and sex, with its margins) and nothing else: the year before and the year after
+        decide the same edge alike, so both are protected against the same marks. Zeros play no part (a year
+        that lists an initiative with nobody open has a zero the other may lack)."""
+        status: dict[Key, str] = {}
+        for edge in sorted({dict(k[1])["boundary"] for k in self.known}):
+            cells = {k: self.values[k] for k in self.known if dict(k[1])["boundary"] == edge and self.values[k]}
+            rels = [(t, tuple(q for q in parts if q in cells)) for t, parts in self.relations
+                    if t in cells and all(q in self.known for q in parts)]
+            edge_status, *_ = _suppress(cells, set(cells), self.priority, rels, threshold)
+            status |= edge_status
+        return status
 
     def protection(self, decision, threshold: int) -> Protection:
         status, withdrawn, withdrawn_cells, published, shorter = decision
@@ -771,11 +788,26 @@ def _grid(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ..
             whole.add_cube("Y", TableSpec(open_, ("boundary", dim), 4, _never), rows)
     whole.add_stock_links(year)
     values = {k: v for k, v in whole.values.items() if v != 0 or k in whole.zeros}
-    published = {k for k in whole.published if values.get(k, 0) != 0}
+    known = year_edges(year, values)
+    published = {k for k in whole.published if values.get(k, 0) != 0} | known
     # in a fixed order: the order of a set of strings changes with each process's hash seed, and with it which
     # cells elimination hides, so a restart could show a second pattern to set against the first
     relations_l = [(t, tuple(p for p in parts if p in values)) for t, parts in sorted(whole.relations) if t in values]
-    return _Grid(year, values, published, whole.priority, relations_l, dim_sets, ctx)
+    return _Grid(year, values, published, whole.priority, relations_l, dim_sets, ctx, known)
+
+
+def year_edges(year: int, values: Mapping[Key, int]) -> frozenset[Key]:
+    """The stocks at the year's edges: those open on its first day and on the next year's, per initiative and sex.
+
+    They tie each year to the next (this year's participants = those open on 1 January + this year's started;
+    last year's = its exited + those still open on 1 January + its anonymous counts), and each year is decided
+    on its own. So each edge is treated as a published table that no period may hide more of: decided alone
+    (`_Grid.edge_status`), it is the same for the year before and the year after, and each year is decided as if
+    the reader knew every visible edge count exactly and every hidden one only by its mark. Each year keeps
+    every hidden edge count open over its whole range, so what one year allows of an edge the other allows too,
+    and setting the years side by side pins nothing that either year alone does not."""
+    edges = {_boundary(year, 0).isoformat(), _boundary(year, 3).isoformat()}
+    return frozenset(k for k in values if k[0] in _OPEN_SQL and dict(k[1]).get("boundary") in edges)
 
 
 PRECOMPUTE_SECONDS = 120.0
@@ -841,7 +873,8 @@ def _may_hide(c: Key, protected: Key) -> bool:
     and never a count higher up the year's grid than the one protected (`_level`)."""
     if c[0] in KEY_FIGURES and c[2] == "total" and all(d == SPAN for d, _ in c[1]):
         return False
-    return _level(c) >= max(1, _level(protected))
+    # the delår gives way for a tertial too (a tertial 3 is the year less the delår): never the year
+    return _level(c) >= max(1, min(_level(protected), 1))
 
 
 def _margins(k: Key, d: str) -> list[Key]:
@@ -866,7 +899,8 @@ def _split(total: Key, part: Key) -> str | None:
 def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, int],
               relations: list[tuple[Key, tuple[Key, ...]]], t: int, *, min_level: int = 0,
               before: tuple[dict[Key, str], set[tuple[Key, str]], set[Key]] | None = None,
-              guarded: set[Key] | None = None, budget: int | None = None) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
+              guarded: set[Key] | None = None, budget: int | None = None, known: frozenset[Key] = frozenset()
+              ) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
     """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds.
 
     `min_level` and `before`: the second stage of a year's grid. The year's own decision (`before`: status
@@ -883,12 +917,15 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
     status0, withdrawn0, withdrawn_cells0 = before or ({}, set(), set())
     withdrawn: set[tuple[Key, str]] = set(withdrawn0)
     withdrawn_cells: set[Key] = set(withdrawn_cells0)
-    status = {k: PRIMARY for k in sorted(published) if 0 < values[k] < t} | status0
+    status = {k: PRIMARY for k in sorted(published) if 0 < values[k] < t and k not in known} | status0
     guarded = set(guarded or ())  # small counts of withdrawn lines: printed `..`, audited like hidden ones
 
     def may_hide(c: Key, protected: Key) -> bool:
         """Whether `c` may be hidden to protect `protected` (see the docstring, and `_may_hide`)."""
-        return _level(c) >= max(min_level, _level(protected)) and (min_level == 0 or _may_hide(c, protected))
+        # an edge of the year (`year_edges`) lies on a tertial boundary, but the year's own figures tie it to the
+        # year before: they give way for it as for a count of the year
+        level = 0 if protected in known else min(_level(protected), 1)
+        return c not in known and _level(c) >= max(min_level, level) and (min_level == 0 or _may_hide(c, protected))
 
     members = [(tot, *parts) for tot, parts in relations]
     by_cell: dict[Key, list[int]] = defaultdict(list)
@@ -991,8 +1028,10 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                 if not candidates and min_level > 0 and _level(k) < min_level:
                     # a count of the year held by the year's own figures and the shorter periods' totals (through
                     # how the periods tie together): one of the year's figures gives way, as in the year alone
-                    candidates = sorted((c for c in binding if _level(c) == _level(k)), key=lambda c: rank(c, by_cell[k])) \
-                        or sorted((c for c in binding if _level(c) > _level(k)), key=lambda c: rank(c, by_cell[k]))
+                    candidates = sorted((c for c in binding if _level(c) == _level(k) and c not in known),
+                                        key=lambda c: rank(c, by_cell[k])) \
+                        or sorted((c for c in binding if _level(c) > _level(k) and c not in known),
+                                  key=lambda c: rank(c, by_cell[k]))
                 near = True
                 if not candidates:
                     candidates, near = _nearest_candidates(k)

@@ -22,11 +22,11 @@ from core.database import connect_read
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_WORDS, UNKNOWN_REASON
 from metrics import Filters
 from metrics.catalog import status
-from metrics.suppress import PUBLICATION
+from metrics.suppress import PUBLICATION, protect_year
 from render.deck import build_board_pack
 from render.tables import (COST, PER_AGE, PER_AGENCY, PER_INITIATIVE, PER_INITIATIVE_AGENCY, PER_INITIATIVE_REASON,
                            PER_REASON, excel_bytes, export_tables, meta)
-from tests.protection_audit import GRID, Seen, audit, grid_filters, grid_tables
+from tests.protection_audit import GRID, Seen, Tables, audit, grid_filters, grid_tables
 from tests.test_metrics_suppress import expand, published_splits, withdrawn
 
 Y = 2025
@@ -63,9 +63,10 @@ def seen(measure: str, dims: dict, sex: str, f: Filters | None, shown, label: st
     return Seen(tuple(parts), text, label)
 
 
-def export_seen(con, f: Filters | None, span: str = "Y") -> list[Seen]:
-    """The staff export's counts as a reader reads them back: of the selection `f` (None: the whole of `span`)."""
-    sel = f or grid_filters(Y, span)
+def export_seen(con, f: Filters | None, span: str = "Y", year: int = Y) -> list[Seen]:
+    """The staff export's counts as a reader reads them back: of the selection `f` (None: the whole of `span` of
+    `year`)."""
+    sel = f or grid_filters(year, span)
     data = excel_bytes(export_tables(con, sel, protect=True, threshold=T), meta(sel, status(con), protect=True))
     wb = openpyxl.load_workbook(io.BytesIO(data))
     out = []
@@ -178,20 +179,54 @@ def test_the_pages_pin_no_hidden_count(case, monkeypatch):
     assert not failures, [(x[0].label, x[0].shown, x[1], x[2]) for x in failures[:8]]
 
 
-def test_the_exports_of_every_period_of_the_year_together_pin_no_hidden_count(case):
-    """Issue 21: the board's periods side by side. The staff export of the year, the delår and each tertial, read
-    back cell by cell, with the flows by tertial that tie them (T1 + T2 + T3 = the year, T1 + T2 = the delår, each
-    period's participants from its started and exited): one LP over all of it pins no hidden count. Before, the
-    same sheets set side by side gave e.g. a tertial's exits for a reason as the year's less the delår's."""
-    db, t, p = case
+def _of_year(y: int, c):
+    """A cell or unseen quantity of year `y`: two years' grids side by side in one name space."""
+    return ("year", y, c)
+
+
+def _years_tables(con, years: list[int], p) -> Tables:
+    """Each year's grid (protection_audit.grid_tables), tied where the years meet: those open on 1 January are the
+    stock the year before leaves and the one the year after starts from (the same people)."""
+    values, relations, free = {}, [], set()
+    for y in years:
+        t = grid_tables(con, y, PUBLICATION, set(p.ctx.positive), set(p.ctx.wide))
+        values |= {_of_year(y, c): v for c, v in t.values.items()}
+        relations += [(_of_year(y, a), [_of_year(y, q) for q in parts]) for a, parts in t.relations]
+        free |= {_of_year(y, c) for c in t.free}
+        if y - 1 in years:
+            for c in t.free:
+                if c[0] == "O" and c[3] == 0:  # open on this year's first day: last year's stock after its tertial 3
+                    last = _of_year(y - 1, ("O", c[1], c[2], 3, c[4]))
+                    if last in free:
+                        relations.append((_of_year(y, c), [last]))
+    return Tables(values, relations, free)
+
+
+def test_the_exports_of_every_period_of_two_years_together_pin_no_hidden_count(case):
+    """Issue 21: the board's periods side by side, and the year before beside them. The staff export of each year,
+    its delår and each tertial, read back cell by cell, with the flows by tertial that tie a year's periods
+    (T1 + T2 + T3 = the year, T1 + T2 = the delår) and the stock that ties one year to the next (this year's
+    participants = those open on 1 January + its started; last year's = its exited + the same people open on
+    1 January): one LP over all of it pins no hidden count. Before, the same sheets set side by side gave a
+    tertial's exits for a reason as the year's less the delår's, and the year before gave e.g. a hidden count of
+    participants as those open on 1 January (last year's participants less its exits) plus this year's started."""
+    db, _, p = case
+    years = [Y - 1, Y]
     with connect_read(db) as con:
-        everything = [x for span in GRID for x in export_seen(con, None, span)]
+        t = _years_tables(con, years, p)
+        ps = {y: protect_year(con, y, (), T) for y in years}
+        everything = [Seen(tuple(_of_year(y, c) for c in x.cells), x.shown, f"{y} {x.label}")
+                      for y in years for span in GRID for x in export_seen(con, None, span, y)]
     # a withdrawn line prints `..` for every cell, whatever its size (zeros too): it says nothing of the size
-    gone = withdrawn(p)
-    everything = [Seen(x.cells, "..?", x.label) if x.shown == ".." and all(gone(c) for c in x.cells) else x
+    gone = {y: withdrawn(ps[y]) for y in years}
+
+    def gone_any(c):
+        return c[0] == "year" and gone[c[1]](c[2])
+    everything = [Seen(x.cells, "..?", x.label) if x.shown == ".." and all(gone_any(c) for c in x.cells) else x
                   for x in everything]
     assert sum(s.shown in ("<5", "..") for s in everything if "export T" in s.label) > 10  # the tertials hide much
-    failures = [x for x in audit(t, everything, T, None, withdrawn(p))
+    assert sum(s.shown in ("<5", "..") for s in everything if s.label.startswith(f"{Y - 1} ")) > 3
+    failures = [x for x in audit(t, everything, T, None, gone_any)
                 # a withdrawn count that other periods fix at 5 or more gives no small count away
                 if x[0].shown != "..?" or x[1] < T]
     assert not failures, [(x[0].label, x[0].shown, x[1], x[2]) for x in failures[:8]]
