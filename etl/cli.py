@@ -1,6 +1,6 @@
 """`python -m etl load|check|report|history|undo` — the command line the data contract fixes.
 
-Everything printed goes through etl.problems.safe_text, so no personnummer and no control
+Everything printed goes through core.problems.safe_text, so no personnummer and no control
 character from a file name or a cell reaches the terminal; every fault ends in a Swedish line and
 an exit status, never a traceback. Loads and undos are recorded in the database's history with
 who ran them (the OS user, "(kommandorad)") and in the audit log (auth.audit), as the app's are.
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from core.database import DatabaseError, check_database, connect_read
 from core.paths import default_db_path
+from core.problems import ERROR, NOTICE, WARNING, safe_text
 from core.vocabulary import TABLE_KINDS
 
 from .limits import MAX_YEAR, MIN_YEAR
-from .problems import ERROR, NOTICE, WARNING, safe_text
 
 if TYPE_CHECKING:
     from .load import LoadResult
@@ -274,7 +274,7 @@ def _print_result(result: LoadResult, *, checking: bool) -> None:
             say(line, out)
     order = {ERROR: 0, WARNING: 1, NOTICE: 2}
     for p in sorted(result.problems, key=lambda p: (order[p.severity], p.file, p.sheet or "", p.row or 0)):
-        # str(p) is masked by the Problem itself, which knows an amount's cell from an id's (etl.problems):
+        # str(p) is masked by the Problem itself, which knows an amount's cell from an id's (core.problems):
         # masked again as a whole line, a negative amount -301155125 would read as a personnummer
         print(str(p), file=out)
     errors = sum(p.severity == ERROR for p in result.problems)
