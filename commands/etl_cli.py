@@ -11,7 +11,7 @@ who ran them (the OS user, "(kommandorad)") and in the audit log (auth.audit), a
 
 Each command imports what it uses when it runs: the loader and the history bring pandas, numpy and
 pyarrow (about half a second of a process that should answer in one), which `report` does not use; its
-JSON loads no pandas at all (metrics/report.py).
+JSON and its workbook load no pandas and no openpyxl at all (metrics/report.py, render/annual_report.py).
 """
 from __future__ import annotations
 
