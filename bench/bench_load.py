@@ -146,7 +146,7 @@ def main() -> None:
         if args.only in (None, "report") and csv_db.exists():
             print(f"report --year {args.year} on the CSV's database", flush=True)
             run("process", "-m", "etl", "report", "--db", str(csv_db), "--year", str(args.year))
-            run("start-up only", "import sys; import etl.cli, metrics.report, core.database; print('imports')")
+            run("start-up only", "import sys; import commands.etl_cli, metrics.report, core.database; print('imports')")
             run("work", REPORT_WORK, str(csv_db), str(args.year))
     finally:
         if tmp_obj is not None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.privacy import INVISIBLE
 from core.vocabulary import TABLE_KINDS
 
-from .privacy import INVISIBLE
 
 # field -> accepted headers (Swedish, as the systems export them)
 ALIASES: dict[str, list[str]] = {

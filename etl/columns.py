@@ -28,7 +28,7 @@ _NOT_WS = r"[^A-Za-z0-9_\t-\r\x1c-\x1f ]"  # [^\w\s]
 _NOT_W = r"[^A-Za-z0-9_]"  # \W
 _PREFIX = (rf"(?:p{_NOT_W}{{0,2}}nr|pers(?:on)?{_NOT_W}{{0,2}}nr|personnummer|samordningsnr|samordningsnummer|"
            rf"s{_NOT_W}?nr)")
-# etl.privacy's _FULL and _NINE, and _WHOLE_SHORT_LINES for text columns (see there)
+# core.privacy's _FULL and _NINE, and _WHOLE_SHORT_LINES for text columns (see there)
 PNR_SUPERSET = rf"\d{{6}}(?:{_S}+|{_NOT_WS}){{0,3}}\d{{4}}|\d{{9}}"
 PNR_WHOLE_SUPERSET = (PNR_SUPERSET + rf"|(?im:^[^A-Za-z0-9_\n]*(?:{_PREFIX}[^A-Za-z0-9_\n]*)?\d{{7,9}}(?:[.,]0+)?"
                       r"[^A-Za-z0-9_\n]*$)")

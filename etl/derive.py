@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.problems import NOTICE, WARNING
 from core.vocabulary import MISSING, OTHER_AGENCY
 
 from .normalise import ParsedTable, as_series, categorical
-from .problems import NOTICE, WARNING
 from .reference import referrer_mapping
 
 # Without consent only these fields survive (section 2 of the data contract).

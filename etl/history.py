@@ -37,9 +37,9 @@ from core import derived, effects
 from core.database import (DatabaseError, check_database, connect_read, connect_write, describe_duckdb_error,
                            describe_os_error)
 from core.paths import EXIT_REASONS_CSV
+from core.problems import safe_text
 from core.vocabulary import CHANGE_ACTIONS, OTHER_AGENCY
 
-from .problems import safe_text
 from .reference import MappingError, ReferrerMapping, referrer_mapping, referrers_path
 
 SCHEMA = Path(__file__).with_name("schema.sql")

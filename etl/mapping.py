@@ -23,11 +23,11 @@ from typing import Callable
 
 from core.database import DatabaseError, check_database, describe_os_error
 from core.paths import default_db_path, default_referrers_path
+from core.problems import safe_text
 from core.vocabulary import AGENCIES
 
 from . import history
 from .history import Change
-from .problems import safe_text
 from .reference import EXACT, MappingError, Rule, fold_unit, mapping_from_rules, read_rules, referrers_path
 
 MAX_UNIT = 1000  # characters, as the loader's longest cell

@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from core.privacy import INVISIBLE, personnummer_cells
+from core.problems import ERROR, NOTICE, WARNING, Problem
+
 from . import columns as fc
 from . import limits
 from .aliases import KIND_DETECTION, KINDS, display_name, match_header
-from .privacy import INVISIBLE, personnummer_cells
-from .problems import ERROR, NOTICE, WARNING, Problem
 from .read import Table
 from .reference import exit_reasons
 from .xlsx import column_letters
@@ -896,7 +897,7 @@ def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Co
         f = cols[j]
         values = f.values
         parser = parsers.get(fld, text)
-        amount = parser is parse_amount  # its values are amounts, not ids (etl.privacy: the 7–9-digit rule)
+        amount = parser is parse_amount  # its values are amounts, not ids (core.privacy: the 7–9-digit rule)
         if parser is parse_amount:
             parser = (lambda mult: lambda v: parse_amount(v, mult))(col.multiplier)
         # what is wrong with each distinct value: control characters or length, personnummer, or the parse
@@ -971,7 +972,7 @@ def _unsafe_values(f: fc.Factorised) -> dict[int, str]:
 
 
 def _pnr_values(f: fc.Factorised, *, whole_number: bool, amount: bool = False) -> dict[int, bool]:
-    """Positions (in f.values) of values shaped like a personnummer, with `lost_zeros` (etl.privacy)."""
+    """Positions (in f.values) of values shaped like a personnummer, with `lost_zeros` (core.privacy)."""
     values, positions = fc.candidates(f, f.maybe(fc.PNR_WHOLE_SUPERSET if whole_number else fc.PNR_SUPERSET))
     return {positions[i]: lost
             for i, lost in personnummer_cells(values, whole_number=whole_number, amount=amount).items()}

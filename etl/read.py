@@ -25,8 +25,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
+from core.problems import ERROR, NOTICE, FileRefused, Problem
+
 from . import limits, xlsx
-from .problems import ERROR, NOTICE, FileRefused, Problem
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 TEXT_SUFFIXES = {".csv", ".txt"}

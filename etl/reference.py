@@ -9,10 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.paths import EXIT_REASONS_CSV, REFERRERS_CSV, default_referrers_path
+from core.privacy import INVISIBLE
 from core.vocabulary import AGENCIES
-
-from .privacy import INVISIBLE
-
 
 
 @dataclass(frozen=True)

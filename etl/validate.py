@@ -19,18 +19,18 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from core.privacy import contains_personnummer
+from core.problems import ERROR, WARNING, Problem
 from core.vocabulary import ECONOMY_ITEMS, PARTIES, PARTY_SHARES, SHARE_TOLERANCE
 
 from .derive import derive_participants
 from .normalise import DIRECTION_BOTH, SHOWN_PER_COLUMN, ParsedTable, categorical, fold, python_values
-from .privacy import contains_personnummer
-from .problems import ERROR, WARNING, Problem
 
 CONFLICTS_SHOWN = 5  # per pair of files and kind; the rest are counted
 
 
 def looks_like_personnummer(value: str | None) -> bool:
-    """Anything shaped like a personnummer or samordningsnummer (see etl.privacy)."""
+    """Anything shaped like a personnummer or samordningsnummer (see core.privacy)."""
     return bool(value) and contains_personnummer(value)
 
 

@@ -25,8 +25,9 @@ from xml.etree import ElementTree
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 
+from core.problems import FileRefused
+
 from . import limits
-from .problems import FileRefused
 
 CHUNK = 4 * limits.MB
 MAX_WORKBOOK_XML = 16 * limits.MB

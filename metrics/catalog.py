@@ -1,4 +1,4 @@
-"""What is in the database: years, initiatives, agencies and when it was last loaded."""
+"""What is in the database: years, initiatives, agencies, the exit reasons' wording and when it was last loaded."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,8 +6,18 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from core.vocabulary import UNKNOWN_REASON
+
 if TYPE_CHECKING:  # the history's frames come from duckdb's .df(); the annual report runs without pandas
     import pandas as pd
+
+
+def reason_labels(con: duckdb.DuckDBPyConnection, short: bool = True) -> dict[str, str]:
+    """Each exit reason code's wording (the editable table in data/), and the unknown reason's."""
+    col = "short_label" if short else "label"
+    labels = {str(c): lbl for c, lbl in con.execute(f"SELECT code, {col} FROM exit_reasons ORDER BY code").fetchall()}
+    labels[UNKNOWN_REASON] = "Okänd orsak (ej samtycke/ej angiven)"
+    return labels
 
 
 def years(con: duckdb.DuckDBPyConnection) -> list[int]:

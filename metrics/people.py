@@ -6,6 +6,7 @@ import pandas as pd
 
 from core.vocabulary import AGE_GROUPS, AGENCY_ORDER, MISSING, SEX_COLUMNS, UNKNOWN_REASON, WIDE_POSITIVE_EXTRA
 
+from .catalog import reason_labels
 from .facts import counts, query, share
 from .filters import Filters
 
@@ -58,13 +59,6 @@ def exits_by_reason(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, .
     df.insert(len(by) + 1, "label", df.reason.map(labels))
     df["sort"] = df.reason.map(lambda r: 99 if r == UNKNOWN_REASON else int(r))
     return df.sort_values([*by, "sort"]).drop(columns="sort").reset_index(drop=True)
-
-
-def reason_labels(con: duckdb.DuckDBPyConnection, short: bool = True) -> dict[str, str]:
-    col = "short_label" if short else "label"
-    labels = {str(c): lbl for c, lbl in con.execute(f"SELECT code, {col} FROM exit_reasons ORDER BY code").fetchall()}
-    labels[UNKNOWN_REASON] = "Okänd orsak (ej samtycke/ej angiven)"
-    return labels
 
 
 def reason_shares(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -2,9 +2,10 @@
 import streamlit as st
 
 from core.vocabulary import SEX_LABELS, SEXES
+from metrics.catalog import reason_labels
 from metrics.definitions import describe
 from metrics.people import (by_initiative, exits_by_reason, headline, income_flow, positive_share_over_time,
-                            reason_labels, targets_summary, time_in_initiative)
+                            targets_summary, time_in_initiative)
 from render.charts import duration_boxes, reason_bars, sankey, share_bars, share_over_time, top_n
 from render.format import fmt_pct
 from render.text import md

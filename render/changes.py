@@ -3,7 +3,7 @@ history of changes and the rows behind the data-quality checks. No Streamlit, so
 (`python -m etl history`) prints the same history table.
 
 Everything here is shown with st.dataframe or printed as plain text, never as Markdown; names
-from files stay as typed (they are already masked by the loader: etl.problems.safe_text).
+from files stay as typed (they are already masked by the loader: core.problems.safe_text).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from core.vocabulary import CHANGE_ACTIONS, SEX_SINGULAR, TABLE_KINDS
-from etl.problems import ERROR, NOTICE, WARNING, Problem
+from core.problems import ERROR, NOTICE, WARNING, Problem
 from metrics.changes import FIGURES
 
 from .format import DASH, fmt_date, fmt_datetime, fmt_int, fmt_kr, fmt_number, is_missing

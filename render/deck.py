@@ -38,7 +38,7 @@ from metrics.people import (DEFAULT_WOMEN_TARGET, by_initiative, headline, inflo
 from metrics.suppress import DEFAULT_THRESHOLD, PRIMARY, SECONDARY, SECONDARY_MARK, is_hidden, kind_of, legend, mark
 
 from . import theme
-from .files import NUMBER_FORMATS, neutralise
+from .workbook import NUMBER_FORMATS, neutralise
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
 from .protected import Shown, bar_ends, pooled_people
 from .targets import below_targets
@@ -105,7 +105,7 @@ WHITE = RGBColor.from_string("FFFFFF")
 GRID = RGBColor.from_string("D0D0D0")
 TITLE_PT, TAKEAWAY_PT, BODY_PT, CHART_PT, FOOT_PT = 34, 22, 18, 16, 14
 # Number formats that read Swedish wherever the deck is opened: a literal space between thousands (not Excel's
-# locale-dependent `,`), the Swedish space before % and kr (render.files.NUMBER_FORMATS)
+# locale-dependent `,`), the Swedish space before % and kr (render.workbook.NUMBER_FORMATS)
 PCT_FORMAT = '0" %"'
 COUNT_FORMAT = NUMBER_FORMATS["int"]
 KR_FORMAT = NUMBER_FORMATS["kr"]

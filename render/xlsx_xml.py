@@ -1,26 +1,26 @@
-"""A workbook of plain tables written as the XML an .xlsx holds, without a cell object per value.
+"""A workbook written as the XML an .xlsx holds, without a cell object per value.
 
-render/files.py lays the tables out (values, number formats, column widths) and writes small workbooks
-through openpyxl; a national table of 150 000 cells took openpyxl 2 s of cell objects and saving, which
-is most of `etl report --format xlsx`. This writes the same workbook (the parts, styles, frozen header,
-filter, print titles and page setup openpyxl writes for it) from the same layout as text, in one pass.
-tests/test_render_files.py reads both back cell by cell.
+render/workbook.py lays the sheets out (values, number formats, widths, wrapped text, notes, print setup); a
+national table of 150 000 cells took openpyxl 2 s of cell objects and saving, most of `etl report --format
+xlsx`. This writes the same workbook (the parts, styles, frozen header, filter, row heights, merged note, print
+titles, breaks and page setup openpyxl writes for it) as text, in one pass, and imports neither openpyxl nor
+pandas. tests/test_render_xlsx_xml.py reads both back and holds them to each other.
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import importlib.util
 import io
+import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from pathlib import Path
 from xml.sax.saxutils import escape
 
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
-from openpyxl.writer.theme import theme_xml
+from .workbook import Sheet, cell_format, column_letter
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -28,17 +28,34 @@ PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 INF = float("inf")
 MAX_TEXT = 32767  # Excel's longest cell text; openpyxl cuts there too
+ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")  # text Excel reads as an error
+BUILTIN_FORMATS = {"General": 0, "@": 49}  # Excel's own number formats among ours (NUMBER_FORMATS); others get ids
+WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
 
 
 class NotPlain(Exception):
-    """A value this writer does not write (a formula-like or error text, a type of its own): use openpyxl."""
+    """A value this writer does not write (an error text, a hidden count, a type of its own): use openpyxl."""
 
 
-class Sheet:
-    """One table as files.py lays it out: the header, rows of Excel values, and each column's kind and width."""
+def _serial(v: dt.date) -> float:
+    """A date as Excel's serial number, as openpyxl.utils.datetime.to_excel gives it (with Excel's leap day 1900)."""
+    if not isinstance(v, dt.datetime):
+        v = dt.datetime.combine(v, dt.time())
+    days = (v - WINDOWS_EPOCH).days
+    if 0 < days <= 60:
+        days -= 1
+    return days + (v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 10**6) / 86400
 
-    def __init__(self, title: str, headers: list[str], rows: list[list[Any]], kinds: list[str], widths: list[float]):
-        self.title, self.headers, self.rows, self.kinds, self.widths = title, headers, rows, kinds, widths
+
+@lru_cache(maxsize=1)
+def theme_xml() -> str:
+    """The theme openpyxl writes into every workbook (Office's), read from openpyxl's source without importing
+    openpyxl, whose import costs a quarter of a second of `etl report --format xlsx`."""
+    source = Path(importlib.util.find_spec("openpyxl").origin).parent / "writer" / "theme.py"
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [getattr(n, "id", None) for n in node.targets] == ["theme_xml"]:
+            return node.value.value
+    raise RuntimeError(f"{source} has no theme_xml")
 
 
 def _text(s: str) -> str:
@@ -50,18 +67,21 @@ def _text(s: str) -> str:
     return f'<is><t{space}>{escape(s)}</t></is>'
 
 
+HEADER, VALUE, NOTE = "header", "value", "note"
+
+
 class _Styles:
-    """cellXfs as openpyxl numbers them: 0 the default, then each (header?, wrap?, format) in order of first use."""
+    """cellXfs as openpyxl numbers them: 0 the default, then each (role, wrap, format) in order of first use."""
 
     def __init__(self):
-        self.xfs: dict[tuple, int] = {(False, False, None): 0}
+        self.xfs: dict[tuple, int] = {(VALUE, False, None): 0}
         self.custom: dict[str, int] = {}
 
-    def id(self, header: bool, wrap: bool, fmt: str | None) -> int:
-        key = (header, wrap, fmt)
+    def id(self, role: str, wrap: bool, fmt: str | None) -> int:
+        key = (role, wrap, fmt)
         if key not in self.xfs:
             self.xfs[key] = len(self.xfs)
-            if fmt is not None and fmt not in BUILTIN_FORMATS_REVERSE and fmt not in self.custom:
+            if fmt is not None and fmt not in BUILTIN_FORMATS and fmt not in self.custom:
                 self.custom[fmt] = 164 + len(self.custom)
         return self.xfs[key]
 
@@ -69,18 +89,21 @@ class _Styles:
         num_fmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{escape(f, {chr(34): "&quot;"})}"/>'
                            for f, i in self.custom.items())
         xfs = []
-        for (header, wrap, fmt), _ in sorted(self.xfs.items(), key=lambda x: x[1]):
-            num = 0 if fmt is None else BUILTIN_FORMATS_REVERSE.get(fmt, self.custom.get(fmt))
-            if header:
-                align = '<alignment vertical="top" wrapText="1"/>' if wrap else '<alignment vertical="top"/>'
+        for (role, wrap, fmt), _ in sorted(self.xfs.items(), key=lambda x: x[1]):
+            num = 0 if fmt is None else BUILTIN_FORMATS.get(fmt, self.custom.get(fmt))
+            align = '<alignment vertical="top" wrapText="1"/>' if wrap else '<alignment vertical="top"/>'
+            if role == HEADER:
                 xfs.append(f'<xf numFmtId="{num}" fontId="1" fillId="2" borderId="1" applyAlignment="1" xfId="0">'
                            f'{align}</xf>')
+            elif role == NOTE or wrap:
+                xfs.append(f'<xf numFmtId="{num}" fontId="{2 if role == NOTE else 0}" fillId="0" borderId="0" '
+                           f'applyAlignment="1" xfId="0">{align}</xf>')
             else:
                 xfs.append(f'<xf numFmtId="{num}" fontId="0" fillId="0" borderId="0" xfId="0"/>')
         return (f'<styleSheet xmlns="{MAIN}">'
                 + (f'<numFmts count="{len(self.custom)}">{num_fmts}</numFmts>' if self.custom else "")
-                + '<fonts count="2"><font><name val="Calibri"/><family val="2"/><color theme="1"/><sz val="11"/>'
-                  '<scheme val="minor"/></font><font><b val="1"/></font></fonts>'
+                + '<fonts count="3"><font><name val="Calibri"/><family val="2"/><color theme="1"/><sz val="11"/>'
+                  '<scheme val="minor"/></font><font><b val="1"/></font><font><i val="1"/></font></fonts>'
                   '<fills count="3"><fill><patternFill/></fill><fill><patternFill patternType="gray125"/></fill>'
                   '<fill><patternFill patternType="solid"><fgColor rgb="00DCE6F1"/></patternFill></fill></fills>'
                   '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
@@ -91,26 +114,34 @@ class _Styles:
                   '</styleSheet>')
 
 
-def _sheet_xml(sheet: Sheet, styles: _Styles, cell_format: Callable[[Any, str], str | None], max_width: int) -> str:
-    if not sheet.headers:
-        raise NotPlain("a sheet without a header")
-    letters = [get_column_letter(c) for c in range(1, max(len(sheet.headers), 1) + 1)]
+def _row(r: int, cells: list[str], heights: dict[int, float]) -> str:
+    height = heights.get(r)
+    ht = f' ht="{height:g}" customHeight="1"' if height is not None else ""
+    return f'<row r="{r}"{ht}>{"".join(cells)}</row>'
+
+
+def _sheet_xml(sheet: Sheet, styles: _Styles) -> str:
+    n = len(sheet.headers)
+    letters = [column_letter(c) for c in range(1, max(n, 1) + 1)]
     out = []
     add = out.append
-    head = [f'<c r="{letters[c]}1" s="{styles.id(True, len(h) > max_width, None)}" t="inlineStr">{_text(h)}</c>'
-            for c, h in enumerate(sheet.headers)]
+    head = [f'<c r="{letters[c]}1" s="{styles.id(HEADER, wrap, None)}" t="inlineStr">{_text(h)}</c>'
+            for c, (h, wrap) in enumerate(zip(sheet.headers, sheet.header_wrap))]
     if head:
-        add(f'<row r="1">{"".join(head)}</row>')
+        add(_row(1, head, sheet.heights))
     cache: dict[tuple, tuple[str, str, str]] = {}  # (column, type) -> the cell's opening, its style and type, its kind
+    wrap_text = sheet.wrap_values
 
     def opening(c: int, v) -> tuple[str, str, str]:
         kind = sheet.kinds[c]
-        s = styles.id(False, False, cell_format(v, kind))
-        style = f' s="{s}"' if s else ""
         if isinstance(v, str):
+            s = styles.id(VALUE, wrap_text, cell_format(v, kind))
+            style = f' s="{s}"' if s else ""
             return f'<c r="{letters[c]}', f'"{style} t="inlineStr">', "s"
         if isinstance(v, bool) or not isinstance(v, (int, float, Decimal, dt.date)):
             raise NotPlain(v)
+        s = styles.id(VALUE, False, cell_format(v, kind))
+        style = f' s="{s}"' if s else ""
         return (f'<c r="{letters[c]}', f'"{style} t="n"><v>',
                 "d" if isinstance(v, dt.datetime) else ("t" if isinstance(v, dt.date) else "n"))
 
@@ -134,44 +165,70 @@ def _sheet_xml(sheet: Sheet, styles: _Styles, cell_format: Callable[[Any, str], 
                 else:
                     cells.append(f"{a}{r}{b}{'%.16g' % v}</v></c>")  # as openpyxl writes a number (safe_string)
             else:
-                cells.append(f"{a}{r}{b}{'%.16g' % to_excel(v)}</v></c>")
+                cells.append(f"{a}{r}{b}{'%.16g' % _serial(v)}</v></c>")
         if cells:
-            add(f'<row r="{r}">{"".join(cells)}</row>')
+            add(_row(r, cells, sheet.heights))
             last_row = r
-    n = len(sheet.headers)
+    merge = ""
+    if sheet.note:
+        add(_row(sheet.note_row, [f'<c r="A{sheet.note_row}" s="{styles.id(NOTE, True, None)}" t="inlineStr">'
+                                  f'{_text(sheet.note)}</c>'], sheet.heights))
+        last_row = sheet.note_row
+        if n > 1:
+            merge = f'<mergeCells count="1"><mergeCell ref="A{sheet.note_row}:{letters[n - 1]}{sheet.note_row}"/></mergeCells>'
     last = f"{letters[n - 1]}{max(1, last_row)}" if n else "A1"
     cols = "".join(f'<col width="{w:g}" customWidth="1" min="{c}" max="{c}"/>'
                    for c, w in enumerate(sheet.widths, start=1))
     pane = ('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft" activeCell="A1" sqref="A1"/>') if n else '<selection activeCell="A1" sqref="A1"/>'
+    if sheet.fit_to_page:
+        setup = '<pageSetup orientation="landscape" paperSize="9" fitToHeight="0" fitToWidth="1"/>'
+    else:
+        setup = '<pageSetup orientation="landscape" paperSize="9" scale="100"/>'
+        if sheet.col_breaks:
+            k = len(sheet.col_breaks)
+            setup += (f'<colBreaks count="{k}" manualBreakCount="{k}">'
+                      + "".join(f'<brk id="{c}" min="0" max="16383" man="1"/>' for c in sheet.col_breaks)
+                      + "</colBreaks>")
     return (f'<worksheet xmlns="{MAIN}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1"/>'
-            f'<pageSetUpPr fitToPage="1"/></sheetPr><dimension ref="A1:{last}"/>'
+            f'<pageSetUpPr fitToPage="{int(sheet.fit_to_page)}"/></sheetPr><dimension ref="A1:{last}"/>'
             f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
             f'<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "")
             + f'<sheetData>{"".join(out)}</sheetData>'
             + (f'<autoFilter ref="A1:{letters[n - 1]}{max(1, len(sheet.rows) + 1)}"/>' if n else "")
+            + merge
             + '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
-              '<pageSetup orientation="landscape" paperSize="9" fitToHeight="0" fitToWidth="1"/></worksheet>')
+            + setup + "</worksheet>")
 
 
 def _quoted(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def workbook_bytes(sheets: Sequence[Sheet], cell_format: Callable[[Any, str], str | None], *, creator: str,
-                   max_width: int) -> bytes:
+def _range(area: str) -> str:
+    """A1:Q3 -> $A$1:$Q$3, as a defined name holds it."""
+    return re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", area)
+
+
+def workbook_bytes(sheets: Sequence[Sheet], *, creator: str = "Insatskollen") -> bytes:
     """The .xlsx of `sheets`; raises NotPlain for a value only openpyxl writes (the caller then uses openpyxl)."""
+    if not sheets:
+        raise NotPlain("a workbook without sheets")
     styles = _Styles()
-    parts = [_sheet_xml(s, styles, cell_format, max_width) for s in sheets]
+    parts = [_sheet_xml(s, styles) for s in sheets]
     names = []
     for i, s in enumerate(sheets):
-        n = len(s.headers)
+        n, title = len(s.headers), escape(_quoted(s.title))
         if n:
-            ref = f"$A$1:${get_column_letter(n)}${max(1, len(s.rows) + 1)}"
+            ref = f"$A$1:${column_letter(n)}${max(1, len(s.rows) + 1)}"
             names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-                         f'{escape(_quoted(s.title))}!{ref}</definedName>')
-            names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
-                         f'{escape(_quoted(s.title))}!$1:$1</definedName>')
+                         f'{title}!{ref}</definedName>')
+        titles = ([f"{title}!$1:$1"] if n else []) + (
+            [f"{title}!${s.print_title_cols.replace(':', ':$')}"] if s.print_title_cols else [])
+        if titles:
+            names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{",".join(titles)}</definedName>')
+        names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{i}">{title}!{_range(s.print_area)}'
+                     '</definedName>')
     workbook = (f'<workbook xmlns="{MAIN}"><workbookPr/><bookViews><workbookView activeTab="0"/></bookViews><sheets>'
                 + "".join(f'<sheet xmlns:r="{REL}" name="{escape(s.title, {chr(34): "&quot;"})}" sheetId="{i}" '
                           f'state="visible" r:id="rId{i}"/>' for i, s in enumerate(sheets, start=1))
@@ -186,7 +243,7 @@ def workbook_bytes(sheets: Sequence[Sheet], cell_format: Callable[[Any, str], st
     files = {
         "[Content_Types].xml": (
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/xl/styles.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
@@ -216,7 +273,7 @@ def workbook_bytes(sheets: Sequence[Sheet], cell_format: Callable[[Any, str], st
         "xl/workbook.xml": workbook,
         "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PKG_REL}">{rels}</Relationships>',
         "xl/styles.xml": styles.xml(),
-        "xl/theme/theme1.xml": theme_xml,
+        "xl/theme/theme1.xml": theme_xml(),
         **{f"xl/worksheets/sheet{i}.xml": part for i, part in enumerate(parts, start=1)},
     }
     buf = io.BytesIO()

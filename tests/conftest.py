@@ -99,10 +99,10 @@ def open_tables(at):
 def run_cli(*args, env_db: Path | None = None, fresh_process: bool = False) -> subprocess.CompletedProcess:
     """`python -m etl ...` from the repository root, without $FINSAM_DB unless `env_db` sets it.
 
-    In this process by default: `etl.cli.run(argv)` with stdout and stderr captured, SystemExit (argparse) read as
-    the exit status and any other exception printed as the traceback Python would print, status 1 — what
-    `python -m etl` (etl/__main__.py: `raise SystemExit(run())`) does, without starting Python and importing
-    pandas for every call. `fresh_process=True` runs the real command in a new process (the smoke tests)."""
+    In this process by default: `commands.etl_cli.run(argv)` with stdout and stderr captured, SystemExit
+    (argparse) read as the exit status and any other exception printed as the traceback Python would print,
+    status 1 — what `python -m etl` (etl/__main__.py: `raise SystemExit(run())`) does, without starting Python
+    and importing pandas for every call. `fresh_process=True` runs the real command in a new process (the smoke tests)."""
     argv = [str(a) for a in args]
     if fresh_process:
         env = {k: v for k, v in os.environ.items() if k != "FINSAM_DB"}
@@ -113,7 +113,7 @@ def run_cli(*args, env_db: Path | None = None, fresh_process: bool = False) -> s
     import contextlib
     import traceback
 
-    from etl.cli import run
+    from commands.etl_cli import run
 
     out, err = io.StringIO(), io.StringIO()
     saved = os.environ.pop("FINSAM_DB", None)

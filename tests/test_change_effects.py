@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from auth import audit
+from commands.etl_cli import audit_log
 from core import effects
 from core.database import connect_read, connect_write
 from etl import history
-from etl.cli import audit_log
 from etl.load import load_files, preview_files
 from metrics.changes import compare, figures, recorded
 from render.changes import audit_detail, effects_text, history_table, preview_table

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from etl.load import load_files, sample_files
 from etl.normalise import normalise_table
-from etl.problems import Problem, safe_text
+from core.problems import Problem, safe_text
 from etl.read import read_file
 from tests.conftest import run_cli, write_csv, write_xlsx
 from tests.test_etl_fuzz import personnummer

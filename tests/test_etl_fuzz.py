@@ -29,8 +29,8 @@ from core.database import connect_read
 from etl import limits
 from etl.load import load_files
 from etl.normalise import END_AHEAD, START_AHEAD, today
-from etl.privacy import INVISIBLE, contains_personnummer
-from etl.problems import Problem, safe_text
+from core.privacy import INVISIBLE, contains_personnummer
+from core.problems import Problem, safe_text
 from tests.conftest import write_xlsx
 
 D = dt.date

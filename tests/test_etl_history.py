@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from commands.etl_cli import cli_actor
 from core.database import connect_read, connect_write
 from etl import history
-from etl.cli import cli_actor
 from etl.load import CHANGED_SINCE_PREVIEW, load_files, preview_files
 from metrics.changes import compare, figures
 from tests.conftest import run_cli, write_csv, write_small_association, write_xlsx

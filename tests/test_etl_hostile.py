@@ -22,7 +22,7 @@ import pytest
 from core.database import connect_read
 from etl import limits
 from etl.load import LoadResult, check_files, load_files
-from etl.problems import Problem
+from core.problems import Problem
 from tests.conftest import ROOT, run_cli, write_csv, write_xlsx
 
 D = dt.date
@@ -916,7 +916,7 @@ def test_issue_22_a_dtd_hidden_behind_a_long_prolog_is_refused(tmp_path, db):
 def test_issue_22_the_parts_we_read_as_xml_go_through_defusedxml(tmp_path):
     """Even past the prolog check, our own XML parsing refuses a DTD (defusedxml, forbid_dtd)."""
     from etl import xlsx
-    from etl.problems import FileRefused
+    from core.problems import FileRefused
 
     path = tmp_path / "x.zip"
     with zipfile.ZipFile(path, "w") as zf:

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from etl.load import check_files, load_files
-from etl.problems import Problem
+from core.problems import Problem
 from etl.validate import looks_like_personnummer
 from tests.conftest import write_csv, write_xlsx
 

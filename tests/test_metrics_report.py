@@ -140,6 +140,19 @@ def test_report_cli_json_imports_neither_pandas_nor_the_loader(small_db):
     assert not imported & {"pandas", "numpy", "pyarrow", "etl.history", "etl.load", "openpyxl"}
 
 
+def test_report_cli_xlsx_imports_neither_pandas_nor_openpyxl(small_db, tmp_path):
+    """The workbook is laid out and written as XML text from the report's dict (render/workbook.py,
+    render/xlsx_xml.py): no pandas, numpy or openpyxl to import for it (issue 25)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "etl", "report", "--db", str(small_db),
+                           "--year", "2021", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "render.xlsx_xml" in imported and "render.annual_report" in imported
+    assert not imported & {"pandas", "numpy", "pyarrow", "etl.history", "etl.load", "openpyxl", "render.files"}
+    assert load_workbook(tmp_path / "r.xlsx")["Per insats"]["A2"].value == "Alfa"
+
+
 def _cells(path) -> dict:
     """Every sheet's cells as (value, number format), and its column widths; the creation time left out."""
     wb = load_workbook(path)

@@ -10,7 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from render.files import MAX_COLUMN_WIDTH, NUMBER_FORMATS, PAGE_WIDTH, as_percent, neutralise, sheet_title, to_csv_bytes, to_excel_bytes
+from render.files import as_percent, to_csv_bytes, to_excel_bytes
+from render.workbook import MAX_COLUMN_WIDTH, NUMBER_FORMATS, PAGE_WIDTH, neutralise, sheet_title
 
 INJECTIONS = ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 

@@ -21,16 +21,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics import Filters
-from metrics.catalog import default_year, status
+from metrics.catalog import default_year, reason_labels, status
 from metrics.cost import cost_by_initiative_year, cost_summary
 from metrics.facts import UNKNOWN_REASON
 from metrics.people import (age_by_sex, by_initiative, enrollment_rows, exits_by_reason, headline, inflow_by_agency,
-                            inflow_by_initiative, reason_labels)
+                            inflow_by_initiative)
 from tests.test_metrics_report import EXPECTED_2021
 from render.tables import (COST, ENROLLMENTS, PER_AGE, PER_AGENCY, PER_INITIATIVE, PER_INITIATIVE_AGENCY,
                         PER_INITIATIVE_REASON, PER_REASON, SEX_HEADERS, csv_bytes, enrollment_table, excel_bytes,
                         export_tables, meta)
-from render.files import FIT_AT_MOST, NUMBER_FORMATS, PAGE_WIDTH
+from render.workbook import FIT_AT_MOST, NUMBER_FORMATS, PAGE_WIDTH
 from render.format import fmt_datetime
 
 ROOT = Path(__file__).resolve().parents[1]

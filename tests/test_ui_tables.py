@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from etl.load import load_files
-from render.files import _FORMULA_TRIGGERS, neutralise, neutralise_frame
+from render.files import neutralise_frame
+from render.workbook import _FORMULA_TRIGGERS, neutralise
 from tests.conftest import open_tables, write_csv, write_small_association
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from auth import audit
 from auth.roles import Viewer
 from core.vocabulary import AGENCIES, OTHER_AGENCY
 from etl.mapping import exact_rules, save_unit_agencies
-from etl.problems import safe_text
+from core.problems import safe_text
 from etl.reference import EXACT, MappingError, fold_unit, read_rules, referrers_path
 from metrics.quality import referrer_units
 from render.files import neutralise_frame

@@ -30,7 +30,7 @@ from auth.roles import Viewer
 from core.database import connect_read, describe_os_error
 from etl import history
 from etl.load import load_files, preview_files
-from etl.problems import ERROR, NOTICE, WARNING, safe_text
+from core.problems import ERROR, NOTICE, WARNING, safe_text
 from metrics import changes as change_metrics
 from render.changes import kinds_text, period_text, preview_table, problems_table
 from render.format import fmt_int

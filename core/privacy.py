@@ -8,7 +8,7 @@ person. Two entry points:
 - `personnummer_positions(values)`: which cells of a column hold one (column-wise: the column is
   scanned as one string, so a million cells cost one regex pass, not a million).
 - `mask(text)`: the same shapes replaced by a placeholder; every message goes through it
-  (etl.problems.safe_text), so no message can carry a number.
+  (core.problems.safe_text), so no message can carry a number.
 
 The 7–9-digit rule (a personnummer from the 2000s that lost its leading zeros in a number cell,
 050115-5125 → 501155125) is a guess that fits ids and other text, where such a bare number has no

@@ -34,7 +34,7 @@ def safe_text(value: object, limit: int | None = None, *, whole_number: bool = F
     """`value` as text fit for a message: no personnummer, no control characters, at most `limit` characters.
 
     `amount`: `value` is an amount column's cell; one written as an amount (`-1234567`, `−1 234 567 kr`)
-    is shown as written, since only the full personnummer shapes are masked in it (etl.privacy.mask).
+    is shown as written, since only the full personnummer shapes are masked in it (core.privacy.mask).
     """
     s = INVISIBLE.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n")
     if limit is not None:  # a value or a name stays on one line

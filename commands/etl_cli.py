@@ -1,13 +1,17 @@
 """`python -m etl load|check|report|history|undo` — the command line the data contract fixes.
 
-Everything printed goes through etl.problems.safe_text, so no personnummer and no control
+It sits at the top of the layers, beside app.py: its commands use the loader (etl/), the figures (metrics/),
+their files (render/) and the audit log (auth/), so no layer below has to import upward for it. etl/__main__.py
+only hands over to `run` here, so the command keeps its name.
+
+Everything printed goes through core.problems.safe_text, so no personnummer and no control
 character from a file name or a cell reaches the terminal; every fault ends in a Swedish line and
 an exit status, never a traceback. Loads and undos are recorded in the database's history with
 who ran them (the OS user, "(kommandorad)") and in the audit log (auth.audit), as the app's are.
 
 Each command imports what it uses when it runs: the loader and the history bring pandas, numpy and
 pyarrow (about half a second of a process that should answer in one), which `report` does not use; its
-JSON loads no pandas at all (metrics/report.py).
+JSON and its workbook load no pandas and no openpyxl at all (metrics/report.py, render/annual_report.py).
 """
 from __future__ import annotations
 
@@ -19,13 +23,12 @@ from typing import TYPE_CHECKING
 
 from core.database import DatabaseError, check_database, connect_read
 from core.paths import default_db_path
+from core.problems import ERROR, NOTICE, WARNING, safe_text
 from core.vocabulary import TABLE_KINDS
-
-from .limits import MAX_YEAR, MIN_YEAR
-from .problems import ERROR, NOTICE, WARNING, safe_text
+from etl.limits import MAX_YEAR, MIN_YEAR
 
 if TYPE_CHECKING:
-    from .load import LoadResult
+    from etl.load import LoadResult
 
 
 def say(text: str, file=None) -> None:
@@ -67,7 +70,7 @@ def cli_actor() -> str:
 
 def _audit_path(db: Path) -> Path:
     """$FINSAM_AUDIT_DB, else audit.sqlite beside the database."""
-    from . import history
+    from etl import history
 
     return Path(os.environ["FINSAM_AUDIT_DB"]) if os.environ.get("FINSAM_AUDIT_DB") else (
         history.real_path(db).parent / "audit.sqlite")
@@ -87,8 +90,7 @@ def audit_failure(db: Path, action: str, detail: str) -> None:
 def audit_log(db: Path):
     """The audit-log callback for a change made here: $FINSAM_AUDIT_DB, else audit.sqlite beside the database."""
     from auth import audit
-
-    from . import history
+    from etl import history
 
     path = _audit_path(db)
     record = {history.LOAD: audit.record_load, history.UNDO: audit.record_undo, history.MAPPING: audit.record_mapping}
@@ -137,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         import metrics.suppress  # noqa: F401
         import metrics.changes  # noqa: F401 - and keeps what it did to the figures (core.effects)
     if args.command in ("check", "load"):
-        from .load import check_files, load_files
+        from etl.load import check_files, load_files
     if args.command in ("history", "undo", "load"):  # a failed load is audited under history.LOAD
-        from . import history
+        from etl import history
     if args.command == "check":
         result = check_files(args.files, db if db.exists() else None)
         _print_result(result, checking=True)
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _ensure_database(db: Path) -> bool:
     """etl.load.ensure_database, imported only for a database that is not there: the loader is for building it."""
-    from .load import ensure_database
+    from etl.load import ensure_database
 
     return ensure_database(db)
 
@@ -274,7 +276,7 @@ def _print_result(result: LoadResult, *, checking: bool) -> None:
             say(line, out)
     order = {ERROR: 0, WARNING: 1, NOTICE: 2}
     for p in sorted(result.problems, key=lambda p: (order[p.severity], p.file, p.sheet or "", p.row or 0)):
-        # str(p) is masked by the Problem itself, which knows an amount's cell from an id's (etl.problems):
+        # str(p) is masked by the Problem itself, which knows an amount's cell from an id's (core.problems):
         # masked again as a whole line, a negative amount -301155125 would read as a personnummer
         print(str(p), file=out)
     errors = sum(p.severity == ERROR for p in result.problems)
