@@ -24,10 +24,11 @@ from core.database import DatabaseError, check_database, connect_read, describe_
 from core.paths import SAMPLE_DIR, default_db_path
 
 from . import history
+from .cells import clean_text, fold
 from .history import Change, real_path
 from .history import lock as _lock
 from .history import remove_stale_copies as _remove_stale_copies
-from .normalise import ParsedTable, categorical, clean_text, fold, normalise_table
+from .normalise import ParsedTable, categorical, normalise_table
 from .problems import ERROR, WARNING, FileRefused, Problem, has_errors, safe_text
 from .read import read_file
 from .reference import exit_reasons

@@ -22,7 +22,8 @@ import pandas as pd
 from core.vocabulary import ECONOMY_ITEMS, PARTIES, PARTY_SHARES, SHARE_TOLERANCE
 
 from .derive import derive_participants
-from .normalise import DIRECTION_BOTH, SHOWN_PER_COLUMN, ParsedTable, categorical, fold, python_values
+from .cells import DIRECTION_BOTH, fold
+from .normalise import SHOWN_PER_COLUMN, ParsedTable, categorical, python_values
 from .privacy import contains_personnummer
 from .problems import ERROR, WARNING, Problem
 
