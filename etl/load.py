@@ -155,7 +155,8 @@ def check_files(paths: list[Path], db: Path | None = None, *, sample: bool = Fal
         else:
             for t in recognised:
                 if not t.size:
-                    t.problem(WARNING, t.header_row, None, None, "bladet har rubriker men inga datarader och hoppas över")
+                    t.problem(WARNING, row=t.header_row, message=(
+                        "bladet har rubriker men inga datarader och hoppas över"))
     known = facts.initiatives if facts else set()
     tables = [t for f in files for t in f.tables if t.kind]
     skipped = {i for i, f in enumerate(files) if f.skipped}

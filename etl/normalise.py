@@ -65,7 +65,9 @@ class ParsedTable:
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"_row": np.zeros(0, np.int64)}))
     bad: dict[str, np.ndarray] = field(default_factory=dict)  # field -> the rows whose cell was refused
 
-    def problem(self, severity: str, row: int | None, column: str | None, value: object, message: str) -> None:
+    def problem(self, severity: str, *, row: int | None = None, column: str | None = None, value: object = None,
+                message: str) -> None:
+        """A problem in this table; a place or value it does not have is left out, not passed as None."""
         self.problems.append(Problem(severity, self.file, self.sheet, row, column, value, message))
 
     @property
@@ -217,9 +219,9 @@ def normalise_table(table: Table) -> ParsedTable:
     if not found or not kind:
         if cols.any_value():
             what = f"bladet är {HIDDEN[table.hidden]} och " if table.hidden in HIDDEN else "bladet "
-            parsed.problem(NOTICE, None, None, None,
-                           what + "känns inte igen som deltagare, anonyma deltagare, budget, insatsregister, "
-                                  "strukturövergripande insatser eller förbundets ekonomi och hoppas över")
+            parsed.problem(NOTICE, message=(
+                what + "känns inte igen som deltagare, anonyma deltagare, budget, insatsregister, "
+                "strukturövergripande insatser eller förbundets ekonomi och hoppas över"))
         return parsed
     label = KINDS[kind]["label"]
     header_idx, matched = found
@@ -230,18 +232,18 @@ def normalise_table(table: Table) -> ParsedTable:
             parsed.columns[fld] = Column(j, fld, text(header[j]) or "", mult)
     columns = parsed.columns
     if table.hidden in HIDDEN:
-        parsed.problem(ERROR, None, None, None,
-                       f"bladet är {HIDDEN[table.hidden]} i Excel men innehåller en tabell med {label}; det läses inte "
-                       "in utan att du har sett det. Visa bladet om det ska läsas in (högerklicka på en bladflik → "
-                       "Visa), eller ta bort det")
+        parsed.problem(ERROR, message=(
+            f"bladet är {HIDDEN[table.hidden]} i Excel men innehåller en tabell med {label}; det läses inte "
+            "in utan att du har sett det. Visa bladet om det ska läsas in (högerklicka på en bladflik → "
+            "Visa), eller ta bort det"))
     _header_shape(parsed, header, matched)
     for req in KINDS[kind]["required"]:  # type: ignore[union-attr]
         if req not in columns:
-            parsed.problem(ERROR, header_row, display_name(req), None,
-                           f"obligatorisk kolumn saknas för {label}: {display_name(req)}")
+            parsed.problem(ERROR, row=header_row, column=display_name(req), message=(
+                f"obligatorisk kolumn saknas för {label}: {display_name(req)}"))
     if kind == "budget" and not ({"budget", "actual"} & set(columns)):
-        parsed.problem(ERROR, header_row, "Budget", None,
-                       "obligatorisk kolumn saknas: Budget eller Utfall (minst en av dem)")
+        parsed.problem(ERROR, row=header_row, column="Budget", message=(
+            "obligatorisk kolumn saknas: Budget eller Utfall (minst en av dem)"))
     if kind == "anonymous" and "participant_count" in columns:
         _count_beside_sexes(parsed)
     _unread_columns(parsed, label)
@@ -261,8 +263,8 @@ def _unread_columns(parsed: ParsedTable, label: str) -> None:
     for fld, col in list(parsed.columns.items()):
         if fld in TYPED_FIELDS and fld not in parsers:
             del parsed.columns[fld]
-            parsed.problem(NOTICE, parsed.header_row, col.header, None,
-                           f"kolumnen {col.header} hör inte till en tabell med {label} och läses inte in")
+            parsed.problem(NOTICE, row=parsed.header_row, column=col.header, message=(
+                f"kolumnen {col.header} hör inte till en tabell med {label} och läses inte in"))
 
 
 def _sex_headers(parsed: ParsedTable) -> list[str]:
@@ -278,13 +280,13 @@ def _count_beside_sexes(parsed: ParsedTable) -> None:
     sex): which kind of table it is, and which count holds, would be a guess. An error; the column is not read."""
     col = parsed.columns.pop("participant_count")
     sexes = _and(_sex_headers(parsed))
-    parsed.problem(ERROR, parsed.header_row, col.header, None,
-                   f"tabellen har både kolumnen {col.header} (antal deltagare i en strukturövergripande insats, utan "
-                   f"kön) och {sexes} (anonyma deltagare per kön), så det går inte att veta vilken sorts tabell det är "
-                   f"eller vilket antal som gäller. Anonyma deltagare i individinriktade insatser: ta bort kolumnen "
-                   f"{col.header}. Strukturövergripande insatser: ta bort {sexes} (de redovisas utan kön), eller "
-                   "ersätt kolumnen med Inriktning = Strukturövergripande, så läses summan av Kvinnor, Män och Annat "
-                   "som antal deltagare")
+    parsed.problem(ERROR, row=parsed.header_row, column=col.header, message=(
+        f"tabellen har både kolumnen {col.header} (antal deltagare i en strukturövergripande insats, utan "
+        f"kön) och {sexes} (anonyma deltagare per kön), så det går inte att veta vilken sorts tabell det är "
+        f"eller vilket antal som gäller. Anonyma deltagare i individinriktade insatser: ta bort kolumnen "
+        f"{col.header}. Strukturövergripande insatser: ta bort {sexes} (de redovisas utan kön), eller "
+        "ersätt kolumnen med Inriktning = Strukturövergripande, så läses summan av Kvinnor, Män och Annat "
+        "som antal deltagare"))
 
 
 def _counts_by_sex(parsed: ParsedTable) -> None:
@@ -305,14 +307,14 @@ def _counts_by_sex(parsed: ParsedTable) -> None:
         for i in at[:SHOWN_PER_COLUMN]:
             value = "Individinriktad" if direction[i] == "individual" else None
             what = "är individinriktad" if value else "saknar inriktning"
-            parsed.problem(ERROR, int(rows[i]), header, value,
-                           f"raden {what}, men rad {first} är strukturövergripande. En tabell med Kvinnor och Män "
-                           "läses antingen som anonyma deltagare i individinriktade insatser eller som antal deltagare "
-                           "i strukturövergripande insatser, inte båda; lägg de strukturövergripande insatserna på ett "
-                           "eget blad eller i en egen fil (och ange inriktning på varje rad)")
+            parsed.problem(ERROR, row=int(rows[i]), column=header, value=value, message=(
+                f"raden {what}, men rad {first} är strukturövergripande. En tabell med Kvinnor och Män "
+                "läses antingen som anonyma deltagare i individinriktade insatser eller som antal deltagare "
+                "i strukturövergripande insatser, inte båda; lägg de strukturövergripande insatserna på ett "
+                "eget blad eller i en egen fil (och ange inriktning på varje rad)"))
         if len(at) > SHOWN_PER_COLUMN:
-            parsed.problem(ERROR, int(rows[at[SHOWN_PER_COLUMN]]), header, None,
-                           f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är inte strukturövergripande")
+            parsed.problem(ERROR, row=int(rows[at[SHOWN_PER_COLUMN]]), column=header, message=(
+                f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är inte strukturövergripande"))
         return
     sexes = _sex_headers(parsed)
     frame, cols = parsed.frame, parsed.columns
@@ -325,14 +327,15 @@ def _counts_by_sex(parsed: ParsedTable) -> None:
         if fld in cols:
             gone = values.isna().to_numpy() & ~bad
             for i in np.flatnonzero(gone)[:SHOWN_PER_COLUMN]:
-                parsed.problem(ERROR, int(rows[i]), cols[fld].header, None,
-                               f"värde saknas i obligatorisk kolumn {cols[fld].header}")
+                parsed.problem(ERROR, row=int(rows[i]), column=cols[fld].header, message=(
+                    f"värde saknas i obligatorisk kolumn {cols[fld].header}"))
             missing |= gone
     count = women.astype("Int64") + men.astype("Int64") + parsed.get("other").astype("Int64").fillna(0)
     too_many = (count > STRUCTURAL_MAX).fillna(False).to_numpy(dtype=bool) & ~bad
     for i in np.flatnonzero(too_many)[:SHOWN_PER_COLUMN]:
-        parsed.problem(ERROR, int(rows[i]), cols["women"].header if "women" in cols else header, str(count.iloc[i]),
-                       f"summan av {_and(sexes)} ska vara ett icke-negativt heltal mellan 0 och {STRUCTURAL_MAX}")
+        parsed.problem(ERROR, row=int(rows[i]), column=cols["women"].header if "women" in cols else header,
+                       value=str(count.iloc[i]), message=(
+                       f"summan av {_and(sexes)} ska vara ett icke-negativt heltal mellan 0 och {STRUCTURAL_MAX}"))
     bad |= missing | too_many
     count = count.mask(bad)
     anchor = cols.get("women") or cols.get("men") or cols["direction"]
@@ -346,13 +349,13 @@ def _counts_by_sex(parsed: ParsedTable) -> None:
     if bad.any():
         parsed.bad["participant_count"] = bad
     parsed.kind = "structural"
-    parsed.problem(WARNING, parsed.header_row, header, None,
-                   f"tabellen har {_and(sexes)}, men Inriktning är Strukturövergripande på varje rad, så den läses "
-                   f"som antal deltagare i strukturövergripande insatser, inte som anonyma deltagare: antalet per insats "
-                   f"och år är summan av {_and(sexes)}, uppdelningen på kön sparas inte (strukturövergripande insatser "
-                   "redovisas utan kön), och antalen räknas inte in bland deltagarna, de nya eller andelen kvinnor utan "
-                   "visas bara i Uppföljning Finsam. Är det anonyma deltagare i individinriktade insatser: ändra "
-                   "Inriktning till Individinriktad eller ta bort kolumnen")
+    parsed.problem(WARNING, row=parsed.header_row, column=header, message=(
+        f"tabellen har {_and(sexes)}, men Inriktning är Strukturövergripande på varje rad, så den läses "
+        f"som antal deltagare i strukturövergripande insatser, inte som anonyma deltagare: antalet per insats "
+        f"och år är summan av {_and(sexes)}, uppdelningen på kön sparas inte (strukturövergripande insatser "
+        "redovisas utan kön), och antalen räknas inte in bland deltagarna, de nya eller andelen kvinnor utan "
+        "visas bara i Uppföljning Finsam. Är det anonyma deltagare i individinriktade insatser: ändra "
+        "Inriktning till Individinriktad eller ta bort kolumnen"))
 
 
 def _structural_rows_individual(parsed: ParsedTable) -> None:
@@ -362,13 +365,13 @@ def _structural_rows_individual(parsed: ParsedTable) -> None:
     header = parsed.columns["direction"].header
     at = np.flatnonzero(direction == "individual")
     for i in at[:SHOWN_PER_COLUMN]:
-        parsed.problem(ERROR, int(rows[i]), header, "Individinriktad",
-                       "raden är individinriktad, men en tabell med Antal deltagare (utan kön) läses som "
-                       "strukturövergripande insatser. Individinriktade insatsers deltagare läses in per deltagare, "
-                       "eller som anonyma deltagare med kolumnerna Kvinnor och Män")
+        parsed.problem(ERROR, row=int(rows[i]), column=header, value="Individinriktad", message=(
+            "raden är individinriktad, men en tabell med Antal deltagare (utan kön) läses som "
+            "strukturövergripande insatser. Individinriktade insatsers deltagare läses in per deltagare, "
+            "eller som anonyma deltagare med kolumnerna Kvinnor och Män"))
     if len(at) > SHOWN_PER_COLUMN:
-        parsed.problem(ERROR, int(rows[at[SHOWN_PER_COLUMN]]), header, None,
-                       f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är individinriktade")
+        parsed.problem(ERROR, row=int(rows[at[SHOWN_PER_COLUMN]]), column=header, message=(
+            f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är individinriktade"))
 
 
 class _Columns:
@@ -408,19 +411,19 @@ def _header_shape(parsed: ParsedTable, header: list[object], matched: list[tuple
     known = [g for g in groups if len({f for _, f in g}) >= 2]
     if len(known) >= 2:
         spans = " och ".join(f"{column_letters(g[0][0])}–{column_letters(g[-1][0])}" for g in known)
-        parsed.problem(ERROR, parsed.header_row, None, None,
-                       f"rubrikraden har två grupper av kända rubriker med tom kolumn emellan (kolumn {spans}): två "
-                       "tabeller bredvid varandra läses inte, eftersom den ena annars skulle tappas. Lägg varje tabell "
-                       "på ett eget blad, eller ta bort den tomma kolumnen om det är en och samma tabell")
+        parsed.problem(ERROR, row=parsed.header_row, message=(
+            f"rubrikraden har två grupper av kända rubriker med tom kolumn emellan (kolumn {spans}): två "
+            "tabeller bredvid varandra läses inte, eftersom den ena annars skulle tappas. Lägg varje tabell "
+            "på ett eget blad, eller ta bort den tomma kolumnen om det är en och samma tabell"))
         return
     first: dict[str, int] = {}
     for j, fld, _ in matched:
         if fld in first:
             a, b = first[fld], j
-            parsed.problem(ERROR, parsed.header_row, text(header[b]), None,
-                           f"kolumn {column_letters(b)} («{text(header[b])}») betyder samma sak som kolumn "
-                           f"{column_letters(a)} («{text(header[a])}»), {display_name(fld)}; ta bort eller byt namn på "
-                           "den ena, så att det är klart vilken som gäller")
+            parsed.problem(ERROR, row=parsed.header_row, column=text(header[b]), message=(
+                f"kolumn {column_letters(b)} («{text(header[b])}») betyder samma sak som kolumn "
+                f"{column_letters(a)} («{text(header[a])}»), {display_name(fld)}; ta bort eller byt namn på "
+                "den ena, så att det är klart vilken som gäller"))
         else:
             first[fld] = j
 
@@ -474,10 +477,10 @@ def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[
         r = i + start + 1
         if r < last:
             word = clean_text(cols[first[i]].values[cols[first[i]].codes[i + start]])
-            parsed.problem(ERROR, r, None, word,
-                           "raden ser ut som en summeringsrad men står mitt i tabellen, så det går inte att veta om "
-                           "den är en delsumma (som skulle räknas dubbelt) eller data. Ta bort raden, eller flytta "
-                           "summeringen under tabellen")
+            parsed.problem(ERROR, row=r, value=word, message=(
+                "raden ser ut som en summeringsrad men står mitt i tabellen, så det går inte att veta om "
+                "den är en delsumma (som skulle räknas dubbelt) eller data. Ta bort raden, eller flytta "
+                "summeringen under tabellen"))
     unnamed_used: dict[int, int] = {}
     beyond = np.zeros(n, bool)
     for j in range(width, table.width):
@@ -485,13 +488,13 @@ def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[
     if table.source == "csv":
         overflow = np.flatnonzero(keep & beyond & (length > width))
         for i in overflow[:5]:
-            parsed.problem(ERROR, int(i) + start + 1, None, None,
-                           f"raden har {length[i]} fält men rubrikraden bara {width}, så värdena hamnar under fel "
-                           "rubrik. Troligen står avgränsningstecknet i ett värde utan citattecken (t.ex. 1,5 i en "
-                           "kommaseparerad fil); sätt värdet inom citattecken eller ta bort det extra fältet")
+            parsed.problem(ERROR, row=int(i) + start + 1, message=(
+                f"raden har {length[i]} fält men rubrikraden bara {width}, så värdena hamnar under fel "
+                "rubrik. Troligen står avgränsningstecknet i ett värde utan citattecken (t.ex. 1,5 i en "
+                "kommaseparerad fil); sätt värdet inom citattecken eller ta bort det extra fältet"))
         if len(overflow) > 5:
-            parsed.problem(ERROR, int(overflow[5]) + start + 1, None, None,
-                           f"ytterligare {len(overflow) - 5} rader har fler fält än rubrikraden")
+            parsed.problem(ERROR, row=int(overflow[5]) + start + 1, message=(
+                f"ytterligare {len(overflow) - 5} rader har fler fält än rubrikraden"))
     else:
         unnamed = unnamed | set(range(width, table.width))
     for j in sorted(unnamed):
@@ -499,10 +502,10 @@ def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[
         if len(used):
             unnamed_used[j] = int(used[0]) + start + 1
     for j, r in sorted(unnamed_used.items()):
-        parsed.problem(NOTICE, r, column_letters(j), None,
-                       f"kolumn {column_letters(j)} har värden men ingen rubrik och läses inte in")
+        parsed.problem(NOTICE, row=r, column=column_letters(j), message=(
+            f"kolumn {column_letters(j)} har värden men ingen rubrik och läses inte in"))
     for message in table.unplaced:
-        parsed.problem(ERROR, None, None, None, message)
+        parsed.problem(ERROR, message=message)
     return data + start
 
 
