@@ -22,13 +22,16 @@ the download guard ui/downloads.py, and who is asking (the settings, the request
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import streamlit as st
 
 from auth import audit
 from auth.roles import (ACCOUNTS_LIST, ADMIN, AGGREGATE_PAGES, DATA_ADMIN, PRESENTATION, PROTECTION_OFF,
                         TABLE_DOWNLOADS, Viewer)
+from core.paths import ROOT
 from metrics.suppress import DEFAULT_THRESHOLD
 from render.text import md
 
@@ -204,14 +207,24 @@ def _refuse(detail: str) -> None:
     st.stop()
 
 
-_VIA_APP = "_via_app"
 _RERUNS = "_autodiscovery_reruns"
+_IN_APP: ContextVar[bool] = ContextVar("in_app", default=False)  # this run's page runs inside app.py
+PAGES_DIR = ROOT / "pages"
 
 
-def through_app() -> None:
-    """app.py marks the session: its pages run through its navigation, sign-in gate and filters."""
-    st.session_state[_VIA_APP] = True
+@contextmanager
+def through_app() -> Iterator[None]:
+    """app.py runs the page inside this: a page that finds itself outside it was started without app.py.
+
+    Per run, not per session: on a fresh server a later run of a session that has been through app.py
+    can still start a page alone (and AppTest starts each run so), so a mark in session state would not do.
+    """
+    token = _IN_APP.set(True)
     st.session_state[_RERUNS] = 0  # the reruns below count only those in a row that did not reach app.py
+    try:
+        yield
+    finally:
+        _IN_APP.reset(token)
 
 
 def leave_pages_autodiscovery() -> None:
@@ -219,20 +232,19 @@ def leave_pages_autodiscovery() -> None:
 
     On a freshly started server the first requests run in Streamlit's old multipage mode until some
     run calls st.navigation, so a bookmarked /kostnad starts pages/kostnad.py alone, without app.py's
-    sign-in gate and filters. Switching that mode off and rerunning hands the same URL to app.py's
-    st.navigation (private API, checked on Streamlit 1.67; tested end to end). Every session that
-    has not been through app.py reruns, not only the first: several links opened at once on a fresh
-    server all start in the old mode, and the first one to switch it off must not leave the others
-    behind. A few reruns at most, so a page run on its own (tests) goes on to refuse or stop.
+    sign-in gate and filters. Calling st.navigation here switches that mode off for every session (as
+    its documentation says), over the same pages/ files, so the URL keeps its page; the rerun then hands
+    it to app.py's st.navigation (tested end to end). Every run that has not come through app.py reruns,
+    not only the first: several links opened at once on a fresh server all start in the old mode, and
+    the first one to switch it off must not leave the others behind. A few reruns at most, so a page run
+    on its own (tests) goes on to refuse or stop. Not for a fragment: its rerun does not run app.py.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if st.session_state.get(_VIA_APP) and not PagesManager.uses_pages_directory:
+    if _IN_APP.get():
         return
-    PagesManager.uses_pages_directory = False
     tries = st.session_state.get(_RERUNS, 0)
     if tries < 3:
         st.session_state[_RERUNS] = tries + 1
+        st.navigation([st.Page(path) for path in sorted(PAGES_DIR.glob("*.py"))], position="hidden")
         st.rerun()
 
 
