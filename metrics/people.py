@@ -4,7 +4,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from core.vocabulary import AGE_GROUPS, AGENCY_ORDER, MISSING, SEX_COLUMNS, UNKNOWN_REASON, WIDE_POSITIVE_EXTRA
+from core.vocabulary import (AGE_GROUPS, AGENCY_ORDER, MISSING, SEX_COLUMNS, UNKNOWN_REASON, UNKNOWN_REASON_LABEL,
+                             WIDE_POSITIVE_EXTRA)
 
 from .facts import counts, query, share
 from .filters import Filters
@@ -63,7 +64,7 @@ def exits_by_reason(con: duckdb.DuckDBPyConnection, f: Filters, by: tuple[str, .
 def reason_labels(con: duckdb.DuckDBPyConnection, short: bool = True) -> dict[str, str]:
     col = "short_label" if short else "label"
     labels = {str(c): lbl for c, lbl in con.execute(f"SELECT code, {col} FROM exit_reasons ORDER BY code").fetchall()}
-    labels[UNKNOWN_REASON] = "Okänd orsak (ej samtycke/ej angiven)"
+    labels[UNKNOWN_REASON] = UNKNOWN_REASON_LABEL
     return labels
 
 

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from core import derived
-from core.vocabulary import SEX_COLUMNS, WIDE_POSITIVE_EXTRA
+from core.vocabulary import OFF_GRID, SEVERAL_ASSOCIATIONS, SEX_COLUMNS, WIDE_POSITIVE_EXTRA, YEAR_ONLY_MESSAGE
 
 from . import catalog, decisions
 from .facts import EVENT_DATE, FACTS_SQL, MEASURES, period_sql, periods_facts_sql
@@ -197,14 +197,6 @@ _OPEN_SQL = {"open": "TRUE", "open_nc": "NOT consent"}
 
 # The periods of one year a reader can choose under protection, each a run of tertials: one grid, one decision.
 SPANS = {"Y": (1, 3), "D": (1, 2), "T1": (1, 1), "T2": (2, 2), "T3": (3, 3)}
-OFF_GRID = ("Med skydd för små tal visas styrelsens perioder, ett år i taget: helår, delår (januari–augusti) och "
-            "tertial. Ett eget datumintervall kunde ställas mot dem och ge bort dolda tal; välj en av dem under "
-            "Period i sidopanelen.")
-
-
-YEAR_ONLY_MESSAGE = ("Med skydd för små tal visas bara helåret för det här urvalet: förbundets delår och tertial "
-                     "är för många små tal för att skyddas tillsammans med helåret utan att ge bort dolda tal. "
-                     "Välj Helår under Period i sidopanelen.")
 # The work the shorter periods may take, in LP solves times cells (the year's own decision always completes): past
 # it, the year is shown alone. A count of work, not of seconds, so the decision is the same on every machine;
 # 8 million is about ten seconds here (the sample's years take 5–8 million, 40 initiatives far more).
@@ -625,10 +617,6 @@ def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = 
     if span is None:
         raise OffGrid()
     return protect_year(con, f.start.year, f.associations, threshold, publication).view(span)
-
-
-SEVERAL_ASSOCIATIONS = ("Skyddet för små tal gäller ett förbund i taget. Välj ett förbund i sidopanelen; förbunden "
-                        "jämförs sida vid sida på sidan Förbund.")
 
 
 class SeveralAssociations(ValueError):
