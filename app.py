@@ -19,7 +19,6 @@ st.set_page_config(page_title="Insatskollen", page_icon=str(Path(__file__).paren
                    layout="wide")
 runtime.freeze_imports()  # the collector Streamlit runs after every run skips what the imports built
 upload.sweep_once()  # issue 22: uploaded files a killed server left under the data directory go at its start
-access.through_app()  # pages check this: a fresh server's first request may start a page without app.py
 
 problem = startup_problem()  # builds the database from the sample when there is none
 if problem:
@@ -76,4 +75,5 @@ if not presenting:
     data_status()
     access.sidebar(viewer)
 access.check_page(page)  # issue 11: the role's permission for this address, on the server
-page.run()
+with access.through_app():  # pages check this: a fresh server's first request may start a page without app.py
+    page.run()

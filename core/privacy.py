@@ -46,7 +46,7 @@ _FULL = re.compile(r"(?<!\d)(1[89]|20)?(\d\d)(\d\d)(\d\d)(?:\s+|[^\w\s]|_){0,3}(
 _NINE = re.compile(r"(?<!\d)(\d{9})(?!\d)")
 _PREFIX = r"(?:p\W{0,2}nr|pers(?:on)?\W{0,2}nr|personnummer|samordningsnr|samordningsnummer|s\W?nr)"
 _WHOLE_SHORT = re.compile(rf"(?i)^\W*(?:{_PREFIX}\W*)?(\d{{7,9}})(?:[.,]0+)?\W*$")
-# An amount as staff write one (etl.normalise.parse_amount): a minus sign (also U+2212) or parentheses, digits
+# An amount as staff write one (etl.cells.parse_amount): a minus sign (also U+2212) or parentheses, digits
 # alone or in groups of three (space, non-breaking space, dot, comma or apostrophe between), decimals, kr/SEK/:-.
 _AMOUNT = re.compile(r"(?i)^\(?[-\u2212]?\s*(?:\d+|\d{1,3}(?:[\s.,']\d{3})+)(?:[.,]\d+)?\s*(?:kr|sek|:-)?\.?\)?$")
 _JOIN = "\nZ\n"  # a letter between cells: no separator, so no match, spans two of them

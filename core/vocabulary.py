@@ -58,3 +58,18 @@ SHARE_TOLERANCE = 0.001  # a tenth of a percentage point: a year's shares furthe
 # The posts of the association's own economy (one file kind), as staff see them.
 ECONOMY_ITEMS = {"allocated": "Tilldelade medel", "equity_start": "Eget kapital vid årets början",
                  "equity_end": "Eget kapital vid årets slut", "administration": "Administration"}
+
+# Words the metrics layer puts into its results, and messages it raises, that pages show as they are.
+UNKNOWN_REASON_LABEL = "Okänd orsak (ej samtycke/ej angiven)"  # the exits of reason UNKNOWN_REASON
+TOTAL_ROW = "Alla förbund"  # the whole's row in the Förbund page's table
+SELECTED_ROW = "Valda förbund"  # … when the filter chose some associations
+# Under protection (metrics.suppress): a period off the year's grid, a year whose shorter periods could not be
+# protected, a whole over several associations. Constants, with no data in them.
+OFF_GRID = ("Med skydd för små tal visas styrelsens perioder, ett år i taget: helår, delår (januari–augusti) och "
+            "tertial. Ett eget datumintervall kunde ställas mot dem och ge bort dolda tal; välj en av dem under "
+            "Period i sidopanelen.")
+YEAR_ONLY_MESSAGE = ("Med skydd för små tal visas bara helåret för det här urvalet: förbundets delår och tertial "
+                     "är för många små tal för att skyddas tillsammans med helåret utan att ge bort dolda tal. "
+                     "Välj Helår under Period i sidopanelen.")
+SEVERAL_ASSOCIATIONS = ("Skyddet för små tal gäller ett förbund i taget. Välj ett förbund i sidopanelen; förbunden "
+                        "jämförs sida vid sida på sidan Förbund.")

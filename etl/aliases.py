@@ -46,7 +46,7 @@ ALIASES: dict[str, list[str]] = {
                             "Budgeterat antal deltagare per år"],
     "target_women_share": ["Mål andel kvinnor"],
     "target_positive_share": ["Mål andel till arbete/studier"],
-    # the national follow-up's register fields (values: etl.normalise.parse_direction, parse_esf)
+    # the national follow-up's register fields (values: etl.cells.parse_direction, parse_esf)
     "direction": ["Inriktning", "Insatsens inriktning"],
     "target_group": ["Målgrupp", "Insatsens målgrupp"],
     "esf": ["ESF-finansierad", "ESF", "ESF-finansiering"],

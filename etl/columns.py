@@ -32,7 +32,7 @@ _PREFIX = (rf"(?:p{_NOT_W}{{0,2}}nr|pers(?:on)?{_NOT_W}{{0,2}}nr|personnummer|sa
 PNR_SUPERSET = rf"\d{{6}}(?:{_S}+|{_NOT_WS}){{0,3}}\d{{4}}|\d{{9}}"
 PNR_WHOLE_SUPERSET = (PNR_SUPERSET + rf"|(?im:^[^A-Za-z0-9_\n]*(?:{_PREFIX}[^A-Za-z0-9_\n]*)?\d{{7,9}}(?:[.,]0+)?"
                       r"[^A-Za-z0-9_\n]*$)")
-# etl.normalise's control characters (exact), and the ASCII values str.split() would change or text() empty
+# etl.cells' control characters (exact), and the ASCII values str.split() would change or text() empty
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{7f}-\x{9f}]"
 NOT_CLEAN = rf"^$|^{_S}|{_S}$|{_S}{_S}|[\t\n\x0b\x0c\r\x1c-\x1f]"
 ALL_SPACE = rf"^{_S}*$"  # an ASCII value that str.strip() empties

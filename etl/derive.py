@@ -51,13 +51,14 @@ def derive_participants(t: ParsedTable) -> None:
         at = np.flatnonzero(unmatched)
         found, first, counts = np.unique(codes[at], return_index=True, return_counts=True)
         for k in np.argsort(first):  # in the order the units first occur
-            t.problem(WARNING, int(rows[at[first[k]]]), _col(t, "referrer", "Remittent"), names[found[k]],
+            t.problem(WARNING, row=int(rows[at[first[k]]]), column=_col(t, "referrer", "Remittent"),
+                      value=names[found[k]], message=(
                       f"remittenten matchar ingen myndighet i data/referrers.csv och räknas som {OTHER_AGENCY} "
-                      f"({counts[k]} rader); lägg till den i mappningen")
+                      f"({counts[k]} rader); lägg till den i mappningen"))
     if blank_consent.any():
         at = np.flatnonzero(blank_consent)
-        t.problem(NOTICE, int(rows[at[0]]), _col(t, "consent", "Samtycke"), None,
-                  f"{len(at)} rader saknar värde i Samtycke och behandlas som utan samtycke")
+        t.problem(NOTICE, row=int(rows[at[0]]), column=_col(t, "consent", "Samtycke"), message=(
+            f"{len(at)} rader saknar värde i Samtycke och behandlas som utan samtycke"))
     # age at start: the age given, else the start year minus the birth year
     start = t.get("start_date").to_numpy()
     no_start = np.isnat(start)

@@ -25,10 +25,11 @@ from core.paths import SAMPLE_DIR, default_db_path
 from core.problems import ERROR, WARNING, FileRefused, Problem, has_errors, safe_text
 
 from . import history
+from .cells import clean_text, fold
 from .history import Change, real_path
 from .history import lock as _lock
 from .history import remove_stale_copies as _remove_stale_copies
-from .normalise import ParsedTable, categorical, clean_text, fold, normalise_table
+from .normalise import ParsedTable, categorical, normalise_table
 from .read import read_file
 from .reference import exit_reasons
 from .validate import validate
@@ -154,7 +155,8 @@ def check_files(paths: list[Path], db: Path | None = None, *, sample: bool = Fal
         else:
             for t in recognised:
                 if not t.size:
-                    t.problem(WARNING, t.header_row, None, None, "bladet har rubriker men inga datarader och hoppas över")
+                    t.problem(WARNING, row=t.header_row, message=(
+                        "bladet har rubriker men inga datarader och hoppas över"))
     known = facts.initiatives if facts else set()
     tables = [t for f in files for t in f.tables if t.kind]
     skipped = {i for i, f in enumerate(files) if f.skipped}

@@ -1,7 +1,7 @@
 """Raw rows → typed columns: find the header, recognise the table, check and parse every column.
 
-Each parser raises `ValueError` with a Swedish message; `normalise_table` turns those into
-problems with the cell's coordinates, so one bad cell never hides the next. The work is
+The cells themselves are read by etl.cells: each parser raises `ValueError` with a Swedish
+message, and `normalise_table` turns those into problems with the cell's coordinates, so one bad cell never hides the next. The work is
 column-wise: each column is factorised into its distinct values (etl.columns), every distinct
 value is checked and parsed once, and the results are spread over the rows with numpy. The
 checks that guard what is stored (personnummer, control characters, cells Excel could not give
@@ -10,324 +10,25 @@ and counts the rest.
 """
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from core.privacy import INVISIBLE, personnummer_cells
 from core.problems import ERROR, NOTICE, WARNING, Problem
 
 from . import columns as fc
-from . import limits
 from .aliases import KIND_DETECTION, KINDS, display_name, match_header
+from .cells import (PNR_CELL, PNR_ID, PNR_LOST_ZEROS, STRUCTURAL_MAX, TEXT_FIELDS, clean_text, field_parsers, is_blank,
+                    parse_amount, pnr_values, shown_value, text, texts, unsafe_values)
 from .read import Table
-from .reference import exit_reasons
 from .xlsx import column_letters
 
 HEADER_SCAN_ROWS = 30
 # A summary row: its first filled cell starts with one of these words ("Summa", "Summa Steget före", "Totalt:").
 SUMMARY = re.compile(r"(?i)^(?:(?:del|total)?summa|totalt?|sum)\b")
-EXCEL_EPOCH = dt.date(1899, 12, 30)
-MAX_SERIAL = 2958465  # 9999-12-31
-MIN_YEAR, MAX_YEAR = limits.MIN_YEAR, limits.MAX_YEAR
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-# How far ahead a date may lie (see README, "Datum"): a planned start, an end that is only just coming.
-START_AHEAD = dt.timedelta(days=366)
-END_AHEAD = dt.timedelta(days=31)
-PLAN_AHEAD = dt.timedelta(days=3653)  # the register's planned start and end
-BUDGET_YEARS_AHEAD = 5
-
-
-def today() -> dt.date:
-    """The association's date (Stockholm), which the bounds on dates count from."""
-    return dt.datetime.now(STOCKHOLM).date()
-
-# ---------------------------------------------------------------- parsers
-
-
-
-
-def clean_text(s: str) -> str:
-    """NFC, no zero-width or other invisible characters, runs of whitespace as one space, trimmed.
-
-    "Rätt stöd" typed on a Mac (NFD), pasted with a zero-width space or with a non-breaking
-    space is then one initiative, not three.
-    """
-    if not s.isascii():
-        s = INVISIBLE.sub("", unicodedata.normalize("NFC", s))
-    return " ".join(s.split())  # str.split() splits on exactly what the regex \s matches, and faster
-
-
-@lru_cache(maxsize=65536)  # names repeat on every row: fold each once
-def fold(s: str) -> str:
-    """The key two spellings of one name share: cleaned and case-folded."""
-    return unicodedata.normalize("NFC", clean_text(s).casefold())
-
-
-def is_blank(v: object) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return not v.strip() if v.isascii() else not clean_text(v)
-    return isinstance(v, float) and v != v
-
-
-def text(v: object) -> str | None:
-    if type(v) is str:
-        return clean_text(v) or None
-    if is_blank(v):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return clean_text(str(v)) or None
-
-
-_ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T]00:00(?::00)?(?:\.0+)?)?$")
-_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_SERIAL = re.compile(r"^\d{1,6}(?:[.,]0+)?$")
-
-
-def parse_date(v: object) -> dt.date | None:
-    """Excel date cells, `YYYY-MM-DD`, `YYYY/MM/DD`, `DD/MM/YYYY` and Excel serial numbers."""
-    if is_blank(v):
-        return None
-    if isinstance(v, dt.datetime):
-        d = v.date()
-    elif isinstance(v, dt.date):
-        d = v
-    elif isinstance(v, (int, float)) and not isinstance(v, bool):
-        d = _from_serial(float(v))
-    else:
-        s = clean_text(str(v))
-        if m := _ISO.match(s):
-            d = _make_date(int(m[1]), int(m[2]), int(m[3]), s)
-        elif m := _DMY.match(s):
-            d = _make_date(int(m[3]), int(m[2]), int(m[1]), s)
-        elif _SERIAL.match(s):
-            d = _from_serial(float(s.replace(",", ".")))
-        else:
-            raise ValueError("datumet går inte att tolka; skriv ÅÅÅÅ-MM-DD")
-    if not MIN_YEAR <= d.year <= MAX_YEAR:
-        raise ValueError(f"orimligt datum ({d.isoformat()}); året ska ligga mellan {MIN_YEAR} och {MAX_YEAR}")
-    return d
-
-
-def _make_date(y: int, m: int, d: int, raw: str) -> dt.date:
-    try:
-        return dt.date(y, m, d)
-    except ValueError:
-        raise ValueError("datumet finns inte i kalendern") from None
-
-
-def _from_serial(n: float) -> dt.date:
-    if not math.isfinite(n) or n != int(n) or not 1 <= n <= MAX_SERIAL:
-        raise ValueError("datumet går inte att tolka; skriv ÅÅÅÅ-MM-DD")
-    return EXCEL_EPOCH + dt.timedelta(days=int(n))
-
-
-SEX_VALUES = {
-    "kvinna": "woman", "k": "woman", "f": "woman",
-    "man": "man", "m": "man",
-    "annat": "other", "ickebinär": "other",
-    "okänt": "unknown", "vill ej uppge": "unknown",
-}
-
-
-def parse_sex(v: object) -> str:
-    if is_blank(v):
-        return "unknown"
-    key = text(v).casefold()
-    if key not in SEX_VALUES:
-        raise ValueError("okänt värde för kön; använd Kvinna, Man, Annat eller lämna tomt")
-    return SEX_VALUES[key]
-
-
-def parse_consent(v: object) -> bool | None:
-    if is_blank(v):
-        return None
-    key = text(v).casefold()
-    if key in {"ja", "j", "yes"}:
-        return True
-    if key in {"nej", "n", "no"}:
-        return False
-    raise ValueError("samtycke ska vara Ja eller Nej")
-
-
-_REASON_NUM = re.compile(r"^(\d{1,6})(?:[.,]0+)?(?:\s*[-–:.]\s*.*)?$")
-
-
-def parse_exit_reason(v: object) -> int | None:
-    """`2`, `2.0`, `2 - Fortsatt rehabilitering` or the wording in data/exit_reasons.csv."""
-    if is_blank(v):
-        return None
-    known = {r.code for r in exit_reasons()}
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        code = int(v) if float(v).is_integer() else None
-    else:
-        s = text(v)
-        m = _REASON_NUM.match(s)
-        if m:
-            code = int(m[1])
-        else:
-            folded = s.casefold()
-            code = next(
-                (r.code for r in exit_reasons() if folded in {r.label.casefold(), r.short_label.casefold()}), None
-            )
-            if code is None:
-                raise ValueError("okänd avslutsorsak; ange kod 1–6 eller orsakens namn")
-    if code not in known:
-        raise ValueError(f"okänd avslutsorsak; giltiga koder är {', '.join(str(c) for c in sorted(known))}")
-    return code
-
-
-def parse_int(v: object, *, what: str = "heltal", lo: int | None = None, hi: int | None = None) -> int | None:
-    if is_blank(v):
-        return None
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        if not float(v).is_integer():
-            raise ValueError(f"ska vara ett {what}")
-        n = int(v)
-    else:
-        s = text(v).replace(" ", "")
-        if not re.fullmatch(r"-?\d{1,18}(?:[.,]0+)?", s):
-            raise ValueError(f"ska vara ett {what}")
-        n = int(re.split(r"[.,]", s)[0])
-    if (lo is not None and n < lo) or (hi is not None and n > hi):
-        raise ValueError(f"ska vara ett {what} mellan {lo} och {hi}")
-    return n
-
-
-_AMOUNT_JUNK = re.compile(r"(?i)\s*(kr|sek|:-)\.?\s*$")
-
-
-def parse_amount(v: object, multiplier: int = 1) -> Decimal | None:
-    """Numbers or Swedish text amounts (`2 410 500 kr`, `1.277.950`, `2 410 500,50`), in kronor."""
-    if is_blank(v):
-        return None
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        if not math.isfinite(v):
-            raise ValueError("beloppet går inte att tolka som kronor")
-        amount = Decimal(str(v))
-    else:
-        s = str(v).strip()
-        s = _AMOUNT_JUNK.sub("", s)
-        s = re.sub(r"[\s\u00a0\u202f\u2009']", "", s).replace("\u2212", "-")
-        negative = s.startswith("-") or (s.startswith("(") and s.endswith(")"))
-        s = s.strip("()-")
-        if negative:
-            raise ValueError("beloppet är negativt")
-        if "," in s and "." in s:  # the last separator is the decimal one
-            dec, thou = (",", ".") if s.rfind(",") > s.rfind(".") else (".", ",")
-            s = s.replace(thou, "").replace(dec, ".")
-        elif "," in s:
-            s = s.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3}){2,}", s) else s.replace(",", ".")
-        elif "." in s and re.fullmatch(r"\d{1,3}(\.\d{3})+", s):
-            s = s.replace(".", "")  # dot as thousands separator
-        if not re.fullmatch(r"\d+(\.\d+)?", s):
-            raise ValueError("beloppet går inte att tolka som kronor")
-        try:
-            amount = Decimal(s)
-        except InvalidOperation:
-            raise ValueError("beloppet går inte att tolka som kronor") from None
-    if amount < 0:
-        raise ValueError("beloppet är negativt")
-    amount *= multiplier
-    if amount > limits.MAX_AMOUNT:
-        raise ValueError(f"beloppet är orimligt stort (mer än {limits.MAX_AMOUNT:,} kr på en rad); kontrollera "
-                         "beloppet och enheten (kr eller tkr)".replace(",", " "))
-    return amount.quantize(Decimal("0.01"))
-
-
-def parse_share(v: object) -> float | None:
-    """`50 %`, `0,5`, `50` and a percent-formatted cell (0.5) all mean one half."""
-    if is_blank(v):
-        return None
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        x = float(v)
-        percent = False
-    else:
-        s = text(v).replace(" ", "")
-        percent = s.endswith("%")
-        s = s.rstrip("%").replace(",", ".")
-        try:
-            x = float(s)
-        except ValueError:
-            raise ValueError("andelen går inte att tolka; skriv t.ex. 50 %") from None
-    if percent or x > 1:
-        x = x / 100
-    if not 0 <= x <= 1:
-        raise ValueError("andelen ska ligga mellan 0 och 100 %")
-    return round(x, 6)
-
-
-# The national follow-up's values (issue 13): an initiative's direction, ESF funding, the economy's posts.
-DIRECTION_VALUES = {
-    "individinriktad": "individual", "individinriktade": "individual", "individ": "individual",
-    "individuell": "individual", "individnivå": "individual", "i": "individual",
-    "strukturövergripande": "structural", "strukturöverskridande": "structural", "struktur": "structural",
-    "strukturinriktad": "structural", "strukturell": "structural", "strukturnivå": "structural", "s": "structural",
-}
-DIRECTION_BOTH = ("en insats som är både individinriktad och strukturövergripande registreras som två insatser, med "
-                  "var sin rad och var sitt namn (till exempel «Namn – individ» och «Namn – struktur»)")
-
-
-def parse_direction(v: object) -> str | None:
-    """`Individinriktad`, `Strukturövergripande` (any case, with or without "insats"); empty is not stated."""
-    if is_blank(v):
-        return None
-    key = re.sub(r"[\s_-]+", "", text(v).casefold()).removesuffix("insatser").removesuffix("insats")
-    if key in DIRECTION_VALUES:
-        return DIRECTION_VALUES[key]
-    if ("individ" in key and "struktur" in key) or key in {"båda", "bägge", "bådaoch", "bådedelarna", "blandad"}:
-        raise ValueError(DIRECTION_BOTH)
-    raise ValueError("okänd inriktning; skriv Individinriktad eller Strukturövergripande")
-
-
-def parse_esf(v: object) -> bool | None:
-    """Ja/Nej (any case, also 1/0); empty is not known."""
-    if is_blank(v):
-        return None
-    key = text(v).casefold()
-    if key in {"ja", "j", "yes", "1"}:
-        return True
-    if key in {"nej", "n", "no", "0"}:
-        return False
-    raise ValueError("ESF-finansiering ska vara Ja eller Nej (eller lämnas tom om den inte är känd)")
-
-
-ECONOMY_POSTS = {
-    "tilldelade medel": "allocated", "tilldelat": "allocated", "tilldelning": "allocated",
-    "medlemsbidrag": "allocated", "medlemsavgift": "allocated", "bidrag från medlemmarna": "allocated",
-    "eget kapital vid årets början": "equity_start", "ingående eget kapital": "equity_start",
-    "eget kapital ib": "equity_start", "eget kapital vid årets ingång": "equity_start",
-    "eget kapital vid årets slut": "equity_end", "utgående eget kapital": "equity_end",
-    "eget kapital ub": "equity_end", "eget kapital vid årets utgång": "equity_end",
-    "administration": "administration", "administrativa kostnader": "administration",
-    "administrationskostnader": "administration", "kansli": "administration", "kanslikostnader": "administration",
-}
-
-
-def parse_post(v: object) -> str | None:
-    """A post of the association's economy: Tilldelade medel, Eget kapital vid årets början/slut, Administration."""
-    if is_blank(v):
-        return None
-    key = fold(text(v)).rstrip(":. ")
-    if key in ECONOMY_POSTS:
-        return ECONOMY_POSTS[key]
-    if key == "eget kapital":
-        raise ValueError("ange om eget kapital gäller årets början eller slut: Eget kapital vid årets början, "
-                         "Eget kapital vid årets slut")
-    raise ValueError("okänd post; förbundets ekonomi har posterna Tilldelade medel, Eget kapital vid årets början, "
-                     "Eget kapital vid årets slut och Administration (en budget för insatser behöver kolumnen Insats)")
 
 
 # ---------------------------------------------------------------- tables
@@ -365,7 +66,9 @@ class ParsedTable:
     frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"_row": np.zeros(0, np.int64)}))
     bad: dict[str, np.ndarray] = field(default_factory=dict)  # field -> the rows whose cell was refused
 
-    def problem(self, severity: str, row: int | None, column: str | None, value: object, message: str) -> None:
+    def problem(self, severity: str, *, row: int | None = None, column: str | None = None, value: object = None,
+                message: str) -> None:
+        """A problem in this table; a place or value it does not have is left out, not passed as None."""
         self.problems.append(Problem(severity, self.file, self.sheet, row, column, value, message))
 
     @property
@@ -495,89 +198,12 @@ def detect_kind(fields: set[str]) -> str | None:
     return None
 
 
-def _not_after(parser, latest, message: str):
-    def parse(v):
-        d = parser(v)
-        if d is not None and d > latest():
-            raise ValueError(message)
-        return d
-    return parse
 
 
-# Columns stored as free text: a number in them that lost its leading zeros (501155125) still counts
-# as a personnummer. Amounts, counts and years are numbers, where such digits are ordinary.
-TEXT_FIELDS = {"participant_id", "initiative", "association", "referrer", "income_at_start", "income_at_exit",
-               "education", "category", "funder", "owner", "partners", "sex", "consent", "exit_reason"}
-TEXT_FIELDS |= {"direction", "target_group", "esf", "party"}  # the national follow-up's text fields (issue 13)
-
-
-# field -> parser per kind
-def _field_parsers(kind: str):
-    common = {"initiative": text, "association": text}
-    if kind == "participants":
-        return common | {
-            "participant_id": text, "sex": parse_sex,
-            "start_date": _not_after(parse_date, lambda: today() + START_AHEAD,
-                                     "startdatumet ligger mer än ett år fram i tiden; kontrollera årtalet"),
-            "end_date": _not_after(parse_date, lambda: today() + END_AHEAD,
-                                   "slutdatumet ligger i framtiden (mer än 31 dagar efter i dag); lämna Slutdatum tomt "
-                                   "för den som fortfarande är inskriven"),
-            "exit_reason": parse_exit_reason,
-            "birth_year": lambda v: parse_int(v, what="årtal", lo=1900, hi=today().year),
-            "age": lambda v: parse_int(v, what="heltal (ålder)", lo=0, hi=120),
-            "referrer": text, "income_at_start": text, "income_at_exit": text, "education": text,
-            "consent": parse_consent,
-        }
-    if kind == "anonymous":
-        return common | {
-            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year),
-            "women": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
-            "men": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
-            "other": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=100000),
-            # Inriktning = Strukturövergripande makes the counts a structural initiative's (see _counts_by_sex)
-            "direction": parse_direction,
-        }
-    if kind == "budget":
-        return common | {
-            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year + BUDGET_YEARS_AHEAD),
-            "category": text, "funder": text, "budget": parse_amount, "actual": parse_amount,
-        }
-    if kind == "structural":
-        return common | {
-            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year),
-            "participant_count": lambda v: parse_int(v, what="icke-negativt heltal", lo=0, hi=STRUCTURAL_MAX),
-            "direction": parse_direction,
-        }
-    if kind == "economy":
-        return common | {
-            "year": lambda v: parse_int(v, what="årtal", lo=MIN_YEAR, hi=today().year + BUDGET_YEARS_AHEAD),
-            "category": parse_post, "party": text, "funder": text,
-            "budget": parse_amount, "actual": parse_amount, "amount": parse_amount,
-        }
-    planned = "datumet ligger mer än tio år fram i tiden; kontrollera årtalet"
-    return common | {
-        "owner": text, "partners": text,
-        "start_date": _not_after(parse_date, lambda: today() + PLAN_AHEAD, planned),
-        "end_date": _not_after(parse_date, lambda: today() + PLAN_AHEAD, planned),
-        "target_participants": lambda v: parse_int(v, what="heltal", lo=0, hi=100000),
-        "target_women_share": parse_share, "target_positive_share": parse_share,
-        "direction": parse_direction, "target_group": text, "esf": parse_esf,
-    }
-
-
-PNR_ID = ("id:t ser ut som ett personnummer; personuppgifter får inte föras in i databasen, så filen avvisas. "
-          "Använd ett pseudonymt löpnummer")
-PNR_CELL = ("cellen innehåller något som ser ut som ett personnummer eller samordningsnummer; personuppgifter får inte "
-            "föras in i databasen, så filen avvisas. Ta bort numret ur cellen (även ett telefonnummer eller annat "
-            "nummer som har samma form)")
-PNR_LOST_ZEROS = (". Ett tal med 7–9 siffror kan vara ett personnummer från 2000-talet vars inledande nollor Excel "
-                  "har tagit bort; är det ett löpnummer, låt det börja med en bokstav")
 HIDDEN = {"hidden": "dolt", "veryHidden": "mycket dolt (kan bara visas med VBA)"}
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 SHOWN_PER_COLUMN = 100  # messages about one column (or one rule) of a table; the rest are counted
-STRUCTURAL_MAX = 100000  # participants of a structural initiative in a year
 # Fields held as dates, numbers or booleans: a column of one that its table's kind does not read is left out
 # (with a notice), not read as text that cannot be held so
 TYPED_FIELDS = DATE_FIELDS | INT_FIELDS | BOOL_FIELDS
@@ -594,9 +220,9 @@ def normalise_table(table: Table) -> ParsedTable:
     if not found or not kind:
         if cols.any_value():
             what = f"bladet är {HIDDEN[table.hidden]} och " if table.hidden in HIDDEN else "bladet "
-            parsed.problem(NOTICE, None, None, None,
-                           what + "känns inte igen som deltagare, anonyma deltagare, budget, insatsregister, "
-                                  "strukturövergripande insatser eller förbundets ekonomi och hoppas över")
+            parsed.problem(NOTICE, message=(
+                what + "känns inte igen som deltagare, anonyma deltagare, budget, insatsregister, "
+                "strukturövergripande insatser eller förbundets ekonomi och hoppas över"))
         return parsed
     label = KINDS[kind]["label"]
     header_idx, matched = found
@@ -607,18 +233,18 @@ def normalise_table(table: Table) -> ParsedTable:
             parsed.columns[fld] = Column(j, fld, text(header[j]) or "", mult)
     columns = parsed.columns
     if table.hidden in HIDDEN:
-        parsed.problem(ERROR, None, None, None,
-                       f"bladet är {HIDDEN[table.hidden]} i Excel men innehåller en tabell med {label}; det läses inte "
-                       "in utan att du har sett det. Visa bladet om det ska läsas in (högerklicka på en bladflik → "
-                       "Visa), eller ta bort det")
+        parsed.problem(ERROR, message=(
+            f"bladet är {HIDDEN[table.hidden]} i Excel men innehåller en tabell med {label}; det läses inte "
+            "in utan att du har sett det. Visa bladet om det ska läsas in (högerklicka på en bladflik → "
+            "Visa), eller ta bort det"))
     _header_shape(parsed, header, matched)
     for req in KINDS[kind]["required"]:  # type: ignore[union-attr]
         if req not in columns:
-            parsed.problem(ERROR, header_row, display_name(req), None,
-                           f"obligatorisk kolumn saknas för {label}: {display_name(req)}")
+            parsed.problem(ERROR, row=header_row, column=display_name(req), message=(
+                f"obligatorisk kolumn saknas för {label}: {display_name(req)}"))
     if kind == "budget" and not ({"budget", "actual"} & set(columns)):
-        parsed.problem(ERROR, header_row, "Budget", None,
-                       "obligatorisk kolumn saknas: Budget eller Utfall (minst en av dem)")
+        parsed.problem(ERROR, row=header_row, column="Budget", message=(
+            "obligatorisk kolumn saknas: Budget eller Utfall (minst en av dem)"))
     if kind == "anonymous" and "participant_count" in columns:
         _count_beside_sexes(parsed)
     _unread_columns(parsed, label)
@@ -634,12 +260,12 @@ def normalise_table(table: Table) -> ParsedTable:
 def _unread_columns(parsed: ParsedTable, label: str) -> None:
     """A date, number or yes/no column its table's kind does not read (År in a participants file, Startdatum in
     a budget) is left out with a notice: it is not stored, and as text it could not be held in its field."""
-    parsers = _field_parsers(parsed.kind)  # type: ignore[arg-type]
+    parsers = field_parsers(parsed.kind)  # type: ignore[arg-type]
     for fld, col in list(parsed.columns.items()):
         if fld in TYPED_FIELDS and fld not in parsers:
             del parsed.columns[fld]
-            parsed.problem(NOTICE, parsed.header_row, col.header, None,
-                           f"kolumnen {col.header} hör inte till en tabell med {label} och läses inte in")
+            parsed.problem(NOTICE, row=parsed.header_row, column=col.header, message=(
+                f"kolumnen {col.header} hör inte till en tabell med {label} och läses inte in"))
 
 
 def _sex_headers(parsed: ParsedTable) -> list[str]:
@@ -655,13 +281,13 @@ def _count_beside_sexes(parsed: ParsedTable) -> None:
     sex): which kind of table it is, and which count holds, would be a guess. An error; the column is not read."""
     col = parsed.columns.pop("participant_count")
     sexes = _and(_sex_headers(parsed))
-    parsed.problem(ERROR, parsed.header_row, col.header, None,
-                   f"tabellen har både kolumnen {col.header} (antal deltagare i en strukturövergripande insats, utan "
-                   f"kön) och {sexes} (anonyma deltagare per kön), så det går inte att veta vilken sorts tabell det är "
-                   f"eller vilket antal som gäller. Anonyma deltagare i individinriktade insatser: ta bort kolumnen "
-                   f"{col.header}. Strukturövergripande insatser: ta bort {sexes} (de redovisas utan kön), eller "
-                   "ersätt kolumnen med Inriktning = Strukturövergripande, så läses summan av Kvinnor, Män och Annat "
-                   "som antal deltagare")
+    parsed.problem(ERROR, row=parsed.header_row, column=col.header, message=(
+        f"tabellen har både kolumnen {col.header} (antal deltagare i en strukturövergripande insats, utan "
+        f"kön) och {sexes} (anonyma deltagare per kön), så det går inte att veta vilken sorts tabell det är "
+        f"eller vilket antal som gäller. Anonyma deltagare i individinriktade insatser: ta bort kolumnen "
+        f"{col.header}. Strukturövergripande insatser: ta bort {sexes} (de redovisas utan kön), eller "
+        "ersätt kolumnen med Inriktning = Strukturövergripande, så läses summan av Kvinnor, Män och Annat "
+        "som antal deltagare"))
 
 
 def _counts_by_sex(parsed: ParsedTable) -> None:
@@ -682,14 +308,14 @@ def _counts_by_sex(parsed: ParsedTable) -> None:
         for i in at[:SHOWN_PER_COLUMN]:
             value = "Individinriktad" if direction[i] == "individual" else None
             what = "är individinriktad" if value else "saknar inriktning"
-            parsed.problem(ERROR, int(rows[i]), header, value,
-                           f"raden {what}, men rad {first} är strukturövergripande. En tabell med Kvinnor och Män "
-                           "läses antingen som anonyma deltagare i individinriktade insatser eller som antal deltagare "
-                           "i strukturövergripande insatser, inte båda; lägg de strukturövergripande insatserna på ett "
-                           "eget blad eller i en egen fil (och ange inriktning på varje rad)")
+            parsed.problem(ERROR, row=int(rows[i]), column=header, value=value, message=(
+                f"raden {what}, men rad {first} är strukturövergripande. En tabell med Kvinnor och Män "
+                "läses antingen som anonyma deltagare i individinriktade insatser eller som antal deltagare "
+                "i strukturövergripande insatser, inte båda; lägg de strukturövergripande insatserna på ett "
+                "eget blad eller i en egen fil (och ange inriktning på varje rad)"))
         if len(at) > SHOWN_PER_COLUMN:
-            parsed.problem(ERROR, int(rows[at[SHOWN_PER_COLUMN]]), header, None,
-                           f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är inte strukturövergripande")
+            parsed.problem(ERROR, row=int(rows[at[SHOWN_PER_COLUMN]]), column=header, message=(
+                f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är inte strukturövergripande"))
         return
     sexes = _sex_headers(parsed)
     frame, cols = parsed.frame, parsed.columns
@@ -702,14 +328,15 @@ def _counts_by_sex(parsed: ParsedTable) -> None:
         if fld in cols:
             gone = values.isna().to_numpy() & ~bad
             for i in np.flatnonzero(gone)[:SHOWN_PER_COLUMN]:
-                parsed.problem(ERROR, int(rows[i]), cols[fld].header, None,
-                               f"värde saknas i obligatorisk kolumn {cols[fld].header}")
+                parsed.problem(ERROR, row=int(rows[i]), column=cols[fld].header, message=(
+                    f"värde saknas i obligatorisk kolumn {cols[fld].header}"))
             missing |= gone
     count = women.astype("Int64") + men.astype("Int64") + parsed.get("other").astype("Int64").fillna(0)
     too_many = (count > STRUCTURAL_MAX).fillna(False).to_numpy(dtype=bool) & ~bad
     for i in np.flatnonzero(too_many)[:SHOWN_PER_COLUMN]:
-        parsed.problem(ERROR, int(rows[i]), cols["women"].header if "women" in cols else header, str(count.iloc[i]),
-                       f"summan av {_and(sexes)} ska vara ett icke-negativt heltal mellan 0 och {STRUCTURAL_MAX}")
+        parsed.problem(ERROR, row=int(rows[i]), column=cols["women"].header if "women" in cols else header,
+                       value=str(count.iloc[i]), message=(
+                       f"summan av {_and(sexes)} ska vara ett icke-negativt heltal mellan 0 och {STRUCTURAL_MAX}"))
     bad |= missing | too_many
     count = count.mask(bad)
     anchor = cols.get("women") or cols.get("men") or cols["direction"]
@@ -723,13 +350,13 @@ def _counts_by_sex(parsed: ParsedTable) -> None:
     if bad.any():
         parsed.bad["participant_count"] = bad
     parsed.kind = "structural"
-    parsed.problem(WARNING, parsed.header_row, header, None,
-                   f"tabellen har {_and(sexes)}, men Inriktning är Strukturövergripande på varje rad, så den läses "
-                   f"som antal deltagare i strukturövergripande insatser, inte som anonyma deltagare: antalet per insats "
-                   f"och år är summan av {_and(sexes)}, uppdelningen på kön sparas inte (strukturövergripande insatser "
-                   "redovisas utan kön), och antalen räknas inte in bland deltagarna, de nya eller andelen kvinnor utan "
-                   "visas bara i Uppföljning Finsam. Är det anonyma deltagare i individinriktade insatser: ändra "
-                   "Inriktning till Individinriktad eller ta bort kolumnen")
+    parsed.problem(WARNING, row=parsed.header_row, column=header, message=(
+        f"tabellen har {_and(sexes)}, men Inriktning är Strukturövergripande på varje rad, så den läses "
+        f"som antal deltagare i strukturövergripande insatser, inte som anonyma deltagare: antalet per insats "
+        f"och år är summan av {_and(sexes)}, uppdelningen på kön sparas inte (strukturövergripande insatser "
+        "redovisas utan kön), och antalen räknas inte in bland deltagarna, de nya eller andelen kvinnor utan "
+        "visas bara i Uppföljning Finsam. Är det anonyma deltagare i individinriktade insatser: ändra "
+        "Inriktning till Individinriktad eller ta bort kolumnen"))
 
 
 def _structural_rows_individual(parsed: ParsedTable) -> None:
@@ -739,13 +366,13 @@ def _structural_rows_individual(parsed: ParsedTable) -> None:
     header = parsed.columns["direction"].header
     at = np.flatnonzero(direction == "individual")
     for i in at[:SHOWN_PER_COLUMN]:
-        parsed.problem(ERROR, int(rows[i]), header, "Individinriktad",
-                       "raden är individinriktad, men en tabell med Antal deltagare (utan kön) läses som "
-                       "strukturövergripande insatser. Individinriktade insatsers deltagare läses in per deltagare, "
-                       "eller som anonyma deltagare med kolumnerna Kvinnor och Män")
+        parsed.problem(ERROR, row=int(rows[i]), column=header, value="Individinriktad", message=(
+            "raden är individinriktad, men en tabell med Antal deltagare (utan kön) läses som "
+            "strukturövergripande insatser. Individinriktade insatsers deltagare läses in per deltagare, "
+            "eller som anonyma deltagare med kolumnerna Kvinnor och Män"))
     if len(at) > SHOWN_PER_COLUMN:
-        parsed.problem(ERROR, int(rows[at[SHOWN_PER_COLUMN]]), header, None,
-                       f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är individinriktade")
+        parsed.problem(ERROR, row=int(rows[at[SHOWN_PER_COLUMN]]), column=header, message=(
+            f"ytterligare {len(at) - SHOWN_PER_COLUMN} rader är individinriktade"))
 
 
 class _Columns:
@@ -785,19 +412,19 @@ def _header_shape(parsed: ParsedTable, header: list[object], matched: list[tuple
     known = [g for g in groups if len({f for _, f in g}) >= 2]
     if len(known) >= 2:
         spans = " och ".join(f"{column_letters(g[0][0])}–{column_letters(g[-1][0])}" for g in known)
-        parsed.problem(ERROR, parsed.header_row, None, None,
-                       f"rubrikraden har två grupper av kända rubriker med tom kolumn emellan (kolumn {spans}): två "
-                       "tabeller bredvid varandra läses inte, eftersom den ena annars skulle tappas. Lägg varje tabell "
-                       "på ett eget blad, eller ta bort den tomma kolumnen om det är en och samma tabell")
+        parsed.problem(ERROR, row=parsed.header_row, message=(
+            f"rubrikraden har två grupper av kända rubriker med tom kolumn emellan (kolumn {spans}): två "
+            "tabeller bredvid varandra läses inte, eftersom den ena annars skulle tappas. Lägg varje tabell "
+            "på ett eget blad, eller ta bort den tomma kolumnen om det är en och samma tabell"))
         return
     first: dict[str, int] = {}
     for j, fld, _ in matched:
         if fld in first:
             a, b = first[fld], j
-            parsed.problem(ERROR, parsed.header_row, text(header[b]), None,
-                           f"kolumn {column_letters(b)} («{text(header[b])}») betyder samma sak som kolumn "
-                           f"{column_letters(a)} («{text(header[a])}»), {display_name(fld)}; ta bort eller byt namn på "
-                           "den ena, så att det är klart vilken som gäller")
+            parsed.problem(ERROR, row=parsed.header_row, column=text(header[b]), message=(
+                f"kolumn {column_letters(b)} («{text(header[b])}») betyder samma sak som kolumn "
+                f"{column_letters(a)} («{text(header[a])}»), {display_name(fld)}; ta bort eller byt namn på "
+                "den ena, så att det är klart vilken som gäller"))
         else:
             first[fld] = j
 
@@ -851,10 +478,10 @@ def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[
         r = i + start + 1
         if r < last:
             word = clean_text(cols[first[i]].values[cols[first[i]].codes[i + start]])
-            parsed.problem(ERROR, r, None, word,
-                           "raden ser ut som en summeringsrad men står mitt i tabellen, så det går inte att veta om "
-                           "den är en delsumma (som skulle räknas dubbelt) eller data. Ta bort raden, eller flytta "
-                           "summeringen under tabellen")
+            parsed.problem(ERROR, row=r, value=word, message=(
+                "raden ser ut som en summeringsrad men står mitt i tabellen, så det går inte att veta om "
+                "den är en delsumma (som skulle räknas dubbelt) eller data. Ta bort raden, eller flytta "
+                "summeringen under tabellen"))
     unnamed_used: dict[int, int] = {}
     beyond = np.zeros(n, bool)
     for j in range(width, table.width):
@@ -862,13 +489,13 @@ def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[
     if table.source == "csv":
         overflow = np.flatnonzero(keep & beyond & (length > width))
         for i in overflow[:5]:
-            parsed.problem(ERROR, int(i) + start + 1, None, None,
-                           f"raden har {length[i]} fält men rubrikraden bara {width}, så värdena hamnar under fel "
-                           "rubrik. Troligen står avgränsningstecknet i ett värde utan citattecken (t.ex. 1,5 i en "
-                           "kommaseparerad fil); sätt värdet inom citattecken eller ta bort det extra fältet")
+            parsed.problem(ERROR, row=int(i) + start + 1, message=(
+                f"raden har {length[i]} fält men rubrikraden bara {width}, så värdena hamnar under fel "
+                "rubrik. Troligen står avgränsningstecknet i ett värde utan citattecken (t.ex. 1,5 i en "
+                "kommaseparerad fil); sätt värdet inom citattecken eller ta bort det extra fältet"))
         if len(overflow) > 5:
-            parsed.problem(ERROR, int(overflow[5]) + start + 1, None, None,
-                           f"ytterligare {len(overflow) - 5} rader har fler fält än rubrikraden")
+            parsed.problem(ERROR, row=int(overflow[5]) + start + 1, message=(
+                f"ytterligare {len(overflow) - 5} rader har fler fält än rubrikraden"))
     else:
         unnamed = unnamed | set(range(width, table.width))
     for j in sorted(unnamed):
@@ -876,17 +503,17 @@ def _data_rows(parsed: ParsedTable, table: Table, header_idx: int, header: list[
         if len(used):
             unnamed_used[j] = int(used[0]) + start + 1
     for j, r in sorted(unnamed_used.items()):
-        parsed.problem(NOTICE, r, column_letters(j), None,
-                       f"kolumn {column_letters(j)} har värden men ingen rubrik och läses inte in")
+        parsed.problem(NOTICE, row=r, column=column_letters(j), message=(
+            f"kolumn {column_letters(j)} har värden men ingen rubrik och läses inte in"))
     for message in table.unplaced:
-        parsed.problem(ERROR, None, None, None, message)
+        parsed.problem(ERROR, message=message)
     return data + start
 
 
 def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Columns) -> None:
     """Check and parse the table column by column, each distinct value once; fills `parsed.frame` and `.bad`."""
     found: list[tuple[int, int, Problem]] = []
-    parsers = _field_parsers(parsed.kind)  # type: ignore[arg-type]
+    parsers = field_parsers(parsed.kind)  # type: ignore[arg-type]
     rows = data + 1
     frame: dict[str, object] = {"_row": rows.astype(np.int64)}
     bad_cells_of: dict[int, dict[int, str]] = {}
@@ -903,14 +530,14 @@ def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Co
         # what is wrong with each distinct value: control characters or length, personnummer, or the parse
         why: dict[int, str] = {}
         shown: dict[int, object] = {}
-        for k, message in _unsafe_values(f).items():
+        for k, message in unsafe_values(f).items():
             why[k], shown[k] = message, values[k]
-        for k, lost_zeros in _pnr_values(f, whole_number=fld in TEXT_FIELDS, amount=amount).items():
+        for k, lost_zeros in pnr_values(f, whole_number=fld in TEXT_FIELDS, amount=amount).items():
             if k not in why:
                 why[k] = (PNR_ID if fld == "participant_id" else PNR_CELL) + (PNR_LOST_ZEROS if lost_zeros else "")
                 shown[k] = "(visas inte)"
         if parser is text:
-            parsed_values = _texts(f)
+            parsed_values = texts(f)
             for k in why:
                 parsed_values[k] = None
         else:
@@ -921,7 +548,7 @@ def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Co
                         parsed_values[k] = parser(v)
                     except (ValueError, ArithmeticError, TypeError) as exc:
                         why[k] = str(exc) if isinstance(exc, ValueError) else "värdet går inte att tolka"
-                        shown[k] = _shown(v)
+                        shown[k] = shown_value(v)
         codes = f.codes[data]
         wrong_value = np.zeros(len(values), bool)
         wrong_value[list(why)] = True
@@ -954,51 +581,3 @@ def _read_columns(parsed: ParsedTable, table: Table, data: np.ndarray, cols: _Co
     parsed.frame = pd.DataFrame({k: as_series(v) for k, v in frame.items()})
 
 
-def _texts(f: fc.Factorised) -> list[str | None]:
-    """text() of every value; an ASCII value that is already clean (most ids) is its own text."""
-    if f.arrow is None:
-        return [text(v) for v in f.values]
-    out = list(f.values)
-    for k in f.maybe(fc.NOT_CLEAN).tolist():
-        out[k] = text(out[k])
-    out[-1] = None
-    return out
-
-
-def _unsafe_values(f: fc.Factorised) -> dict[int, str]:
-    """Positions (in f.values) of values that must not be stored or echoed; see `_unsafe_text`."""
-    values, positions = fc.candidates(f, f.maybe(fc.CONTROL, long=limits.MAX_CELL_CHARS))
-    return {positions[i]: message for i, message in _unsafe_text(values).items()}
-
-
-def _pnr_values(f: fc.Factorised, *, whole_number: bool, amount: bool = False) -> dict[int, bool]:
-    """Positions (in f.values) of values shaped like a personnummer, with `lost_zeros` (core.privacy)."""
-    values, positions = fc.candidates(f, f.maybe(fc.PNR_WHOLE_SUPERSET if whole_number else fc.PNR_SUPERSET))
-    return {positions[i]: lost
-            for i, lost in personnummer_cells(values, whole_number=whole_number, amount=amount).items()}
-
-
-def _unsafe_text(values: list[object]) -> dict[int, str]:
-    """Cells whose text must not be stored or echoed: control characters, or far too long for a name."""
-    out: dict[int, str] = {}
-    types = set(map(type, values))
-    if str not in types:
-        return out
-    texts = values if types == {str} else [v if type(v) is str else "" for v in values]
-    if max(map(len, texts)) > limits.MAX_CELL_CHARS:
-        for i, v in enumerate(texts):
-            if len(v) > limits.MAX_CELL_CHARS:
-                out[i] = (f"cellen är {len(v):,} tecken lång; högst {limits.MAX_CELL_CHARS:,} tecken läses in i en "
-                          "cell. Kontrollera att rätt kolumn har hamnat under rubriken").replace(",", " ")
-    if _CONTROL.search("\n".join(texts)):
-        for i, v in enumerate(texts):
-            if i not in out and _CONTROL.search(v):
-                out[i] = ("cellen innehåller osynliga styrtecken (till exempel ␀ eller ␛), som inte får lagras; de "
-                          "kommer ofta från en trasig export eller ett annat program. Skriv om cellen")
-    return out
-
-
-def _shown(raw: object) -> object:
-    if isinstance(raw, dt.datetime):
-        return raw.date().isoformat()
-    return text(raw)

@@ -24,7 +24,8 @@ from core.problems import ERROR, WARNING, Problem
 from core.vocabulary import ECONOMY_ITEMS, PARTIES, PARTY_SHARES, SHARE_TOLERANCE
 
 from .derive import derive_participants
-from .normalise import DIRECTION_BOTH, SHOWN_PER_COLUMN, ParsedTable, categorical, fold, python_values
+from .cells import DIRECTION_BOTH, fold
+from .normalise import SHOWN_PER_COLUMN, ParsedTable, categorical, python_values
 
 CONFLICTS_SHOWN = 5  # per pair of files and kind; the rest are counted
 
@@ -174,7 +175,8 @@ def _duplicate(t: ParsedTable, seen: dict, key: tuple, r: dict, column: str, val
     """Row by row, for the small kinds (a structural initiative's counts, the association's economy)."""
     key = (t.source, *key)
     if key in seen:
-        t.problem(ERROR, r["_row"], column, value, f"{what} finns redan på {_where(t, seen[key])}")
+        t.problem(ERROR, row=r["_row"], column=column, value=value, message=(
+            f"{what} finns redan på {_where(t, seen[key])}"))
     else:
         seen[key] = (t, r["_row"])
 
@@ -279,10 +281,10 @@ def _totals_beside_categories(tables: list[ParsedTable]) -> None:
         t = tables[int(line["table"])]
         i = int(line["pos"])
         category = t.get("category").iloc[i]
-        t.problem(ERROR, int(t.get("_row").iloc[i]), _col(t, "category", "Kostnadsslag"),
-                  "Totalt" if pd.isna(category) else category,
+        t.problem(ERROR, row=int(t.get("_row").iloc[i]), column=_col(t, "category", "Kostnadsslag"),
+                  value="Totalt" if pd.isna(category) else category, message=(
                   "raden med kostnadsslag Totalt står bredvid rader med andra kostnadsslag för samma insats, "
-                  "år och finansiär, så summan skulle räknas två gånger; ta bort Totalt-raden eller de andra")
+                  "år och finansiär, så summan skulle räknas två gånger; ta bort Totalt-raden eller de andra"))
 
 
 def _register(t: ParsedTable, seen: dict) -> None:
@@ -358,15 +360,16 @@ def _snapshots(tables: list[ParsedTable]) -> None:
         cell = t.get(fld)
         for pos, other_t, other_pos in items[:CONFLICTS_SHOWN]:
             text = what.format(name=name.iloc[pos], year=year.iloc[pos])
-            t.problem(ERROR, int(rows.iloc[pos]), _col(t, fld, header), python_values(cell.iloc[[pos]])[0],
+            t.problem(ERROR, row=int(rows.iloc[pos]), column=_col(t, fld, header),
+                      value=python_values(cell.iloc[[pos]])[0], message=(
                       f"{text} finns också i {other_t.place}, rad {int(other_t.get('_row').iloc[other_pos])}. {why}, så "
                       "två filer med samma uppgifter kan inte läsas in samtidigt (den ena skulle räknas dubbelt eller "
                       "skriva över den andra). Är den ena en nyare export: läs in filerna en i taget, den äldre först "
-                      "(den senare ersätter den tidigare). Är de delar av samma export: slå ihop dem till en fil")
+                      "(den senare ersätter den tidigare). Är de delar av samma export: slå ihop dem till en fil"))
         if len(items) > CONFLICTS_SHOWN:
             pos = items[CONFLICTS_SHOWN][0]
-            t.problem(ERROR, int(rows.iloc[pos]), _col(t, fld, header), None,
-                      f"ytterligare {len(items) - CONFLICTS_SHOWN} sådana krockar med {items[0][1].place}")
+            t.problem(ERROR, row=int(rows.iloc[pos]), column=_col(t, fld, header), message=(
+                f"ytterligare {len(items) - CONFLICTS_SHOWN} sådana krockar med {items[0][1].place}"))
 
 
 # ------------------------------------------------------------------ the national follow-up (issue 13)
@@ -375,10 +378,10 @@ def _structural(t: ParsedTable, seen: dict) -> None:
     _required_values(t, {"initiative": "Insats", "year": "År", "participant_count": "Antal deltagare"})
     money = [c for fld, c in t.columns.items() if fld in {"budget", "actual", "amount"}]
     if money:
-        t.problem(ERROR, t.header_row, money[0].header, None,
-                  "en tabell med antal deltagare i strukturövergripande insatser läser inga belopp; lägg budget och "
-                  "utfall i budgetfilen (Insats, År, Budget, Utfall) och ta bort kolumnen här, så att inget belopp "
-                  "tappas")
+        t.problem(ERROR, row=t.header_row, column=money[0].header, message=(
+            "en tabell med antal deltagare i strukturövergripande insatser läser inga belopp; lägg budget och "
+            "utfall i budgetfilen (Insats, År, Budget, Utfall) och ta bort kolumnen här, så att inget belopp "
+            "tappas"))
     for r in t.records:
         if r.get("initiative") and r.get("year"):
             key = (fold(r.get("association") or ""), fold(r["initiative"]), r["year"])
@@ -408,15 +411,16 @@ def _economy(t: ParsedTable, seen: dict) -> None:
     """Posts, parties and amounts of the association's economy; the 50/25/25 check is `_allocation_shares`."""
     cols = t.columns
     if "category" not in cols:
-        t.problem(ERROR, t.header_row, "Post", None, f"obligatorisk kolumn saknas för {ECONOMY_LABEL}: Post")
+        t.problem(ERROR, row=t.header_row, column="Post", message=(
+            f"obligatorisk kolumn saknas för {ECONOMY_LABEL}: Post"))
     if not {"amount", "actual", "budget"} & set(cols):
-        t.problem(ERROR, t.header_row, "Belopp", None,
-                  "obligatorisk kolumn saknas: Belopp, Utfall eller Budget (minst en av dem)")
+        t.problem(ERROR, row=t.header_row, column="Belopp", message=(
+            "obligatorisk kolumn saknas: Belopp, Utfall eller Budget (minst en av dem)"))
     for a, b, why in (("amount", "actual", "årets faktiska belopp"), ("party", "funder", "vilken part beloppet gäller")):
         if a in cols and b in cols:
-            t.problem(ERROR, t.header_row, cols[b].header, None,
-                      f"kolumnerna {cols[a].header} och {cols[b].header} betyder samma sak i {ECONOMY_LABEL} ({why}); "
-                      "ta bort den ena, så att det är klart vilken som gäller")
+            t.problem(ERROR, row=t.header_row, column=cols[b].header, message=(
+                f"kolumnerna {cols[a].header} och {cols[b].header} betyder samma sak i {ECONOMY_LABEL} ({why}); "
+                "ta bort den ena, så att det är klart vilken som gäller"))
     party_field = "party" if "party" in cols or "funder" not in cols else "funder"
     _required_values(t, {"year": "År", "category": "Post"})
     records = t.records  # a few rows: read row by row, and what is decided here written back to the frame
@@ -425,8 +429,8 @@ def _economy(t: ParsedTable, seen: dict) -> None:
         if r.get("actual") is None and r.get("amount") is not None:
             r["actual"] = r["amount"]  # Belopp is the year's actual figure
         if r.get("budget") is None and r.get("actual") is None and not ({"budget", "actual", "amount"} & bad):
-            t.problem(WARNING, r["_row"], _col(t, "amount", _col(t, "actual", "Belopp")), None,
-                      "raden har inget belopp och hoppas över")
+            t.problem(WARNING, row=r["_row"], column=_col(t, "amount", _col(t, "actual", "Belopp")), message=(
+                "raden har inget belopp och hoppas över"))
             r["_skip"] = True
         item, party = r.get("category"), r.get(party_field)
         r["party"] = None
@@ -435,13 +439,14 @@ def _economy(t: ParsedTable, seen: dict) -> None:
                 r["party_group"] = party_group(party)
                 r["party"] = party
                 if r["party_group"] is None:
-                    t.problem(ERROR, r["_row"], _col(t, party_field, "Part"), party, "okänd part; " + PARTY_HELP)
+                    t.problem(ERROR, row=r["_row"], column=_col(t, party_field, "Part"), value=party, message=(
+                        "okänd part; " + PARTY_HELP))
             elif party_field not in bad:
-                t.problem(ERROR, r["_row"], _col(t, party_field, "Part"), None,
-                          "Tilldelade medel behöver en part: " + PARTY_HELP)
+                t.problem(ERROR, row=r["_row"], column=_col(t, party_field, "Part"), message=(
+                    "Tilldelade medel behöver en part: " + PARTY_HELP))
         elif item and party:
-            t.problem(WARNING, r["_row"], _col(t, party_field, "Part"), party,
-                      f"part anges bara för Tilldelade medel och läses inte för posten {ECONOMY_ITEMS[item]}")
+            t.problem(WARNING, row=r["_row"], column=_col(t, party_field, "Part"), value=party, message=(
+                f"part anges bara för Tilldelade medel och läses inte för posten {ECONOMY_ITEMS[item]}"))
         if item and r.get("year") and not r.get("_skip"):
             key = (fold(r.get("association") or ""), r["year"], item, fold(r["party"] or ""))
             _duplicate(t, seen, key, r, _col(t, "category", "Post"), ECONOMY_ITEMS[item],
@@ -492,10 +497,11 @@ def _allocation_shares(tables: list[ParsedTable]) -> None:
             continue
         t, r = rows[0]
         shares = ", ".join(f"{PARTIES[g]} {_percent(sums[g] / total)}" for g in PARTY_SHARES)
-        t.problem(WARNING, r["_row"], _col(t, "category", "Post"), ECONOMY_ITEMS["allocated"],
+        t.problem(WARNING, row=r["_row"], column=_col(t, "category", "Post"), value=ECONOMY_ITEMS["allocated"],
+                  message=(
                   f"tilldelade medel för {year} fördelas {shares}; enligt finsamlagen bidrar staten genom "
                   "Försäkringskassan med hälften och regionen och kommunerna med en fjärdedel var (50/25/25). "
-                  "Kontrollera beloppen (filen läses in ändå)")
+                  "Kontrollera beloppen (filen läses in ändå)"))
 
 
 def _directions(tables: list[ParsedTable]) -> None:
@@ -530,13 +536,13 @@ def _directions(tables: list[ParsedTable]) -> None:
             else:
                 continue
             reported.add(key)
-            t.problem(ERROR, r["_row"], _col(t, "initiative", "Insats"), r["initiative"],
-                      f"insatsen {why} och kan inte också räknas som strukturövergripande; {DIRECTION_BOTH}")
+            t.problem(ERROR, row=r["_row"], column=_col(t, "initiative", "Insats"), value=r["initiative"], message=(
+                f"insatsen {why} och kan inte också räknas som strukturövergripande; {DIRECTION_BOTH}"))
     for key, (t, r) in register.items():
         if r["direction"] == "structural" and key in individual and key not in reported:
-            t.problem(ERROR, r["_row"], _col(t, "direction", "Inriktning"), r["initiative"],
-                      f"insatsen anges som strukturövergripande men har deltagare med individuppgifter "
-                      f"({_place(t, individual[key])}); {DIRECTION_BOTH}")
+            t.problem(ERROR, row=r["_row"], column=_col(t, "direction", "Inriktning"), value=r["initiative"], message=(
+                f"insatsen anges som strukturövergripande men har deltagare med individuppgifter "
+                f"({_place(t, individual[key])}); {DIRECTION_BOTH}"))
 
 
 def _place(t: ParsedTable, other: tuple[ParsedTable, dict]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from core.vocabulary import SEX_COLUMNS
+from core.vocabulary import SELECTED_ROW, SEX_COLUMNS, TOTAL_ROW
 
 from .catalog import associations as named_associations
 from .cost import _pooled, cost_by_association_initiative_year, cost_by_initiative_year, per_person, pooled_by
@@ -21,8 +21,6 @@ from .facts import counts
 from .filters import Filters
 from .people import positive_codes, share
 
-TOTAL_ROW = "Alla förbund"
-SELECTED_ROW = "Valda förbund"
 COUNTS = [*(f"participants_{s}" for s in SEX_COLUMNS), "exited", "exited_positive"]
 
 

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from core import derived
-from core.vocabulary import SEX_COLUMNS, WIDE_POSITIVE_EXTRA
+from core.vocabulary import OFF_GRID, SEVERAL_ASSOCIATIONS, SEX_COLUMNS, WIDE_POSITIVE_EXTRA, YEAR_ONLY_MESSAGE
 
 from . import catalog, decisions
 from .facts import EVENT_DATE, FACTS_SQL, MEASURES, period_sql, periods_facts_sql
@@ -197,14 +197,6 @@ _OPEN_SQL = {"open": "TRUE", "open_nc": "NOT consent"}
 
 # The periods of one year a reader can choose under protection, each a run of tertials: one grid, one decision.
 SPANS = {"Y": (1, 3), "D": (1, 2), "T1": (1, 1), "T2": (2, 2), "T3": (3, 3)}
-OFF_GRID = ("Med skydd för små tal visas styrelsens perioder, ett år i taget: helår, delår (januari–augusti) och "
-            "tertial. Ett eget datumintervall kunde ställas mot dem och ge bort dolda tal; välj en av dem under "
-            "Period i sidopanelen.")
-
-
-YEAR_ONLY_MESSAGE = ("Med skydd för små tal visas bara helåret för det här urvalet: förbundets delår och tertial "
-                     "är för många små tal för att skyddas tillsammans med helåret utan att ge bort dolda tal. "
-                     "Välj Helår under Period i sidopanelen.")
 # The work the shorter periods may take, in LP solves times cells (the year's own decision always completes): past
 # it, the year is shown alone. A count of work, not of seconds, so the decision is the same on every machine;
 # 8 million is about ten seconds here (the sample's years take 5–8 million, 40 initiatives far more).
@@ -627,10 +619,6 @@ def protect_period(con: duckdb.DuckDBPyConnection, f: Filters, threshold: int = 
     return protect_year(con, f.start.year, f.associations, threshold, publication).view(span)
 
 
-SEVERAL_ASSOCIATIONS = ("Skyddet för små tal gäller ett förbund i taget. Välj ett förbund i sidopanelen; förbunden "
-                        "jämförs sida vid sida på sidan Förbund.")
-
-
 class SeveralAssociations(ValueError):
     """The whole would span several associations: protected figures are decided one association at a time.
 
@@ -711,18 +699,16 @@ class _Grid:
         # first the year on its own, as if no shorter period were shown; then the delår and the tertials around it
         year_cells = {k for k in values if _level(k) == 0} | self.known
         year_relations = [(t, parts) for t, parts in relations_l if t in year_cells and set(parts) <= year_cells]
-        *first_stage, year_published = _suppress({k: values[k] for k in year_cells}, published & year_cells,
-                                                 self.priority, year_relations, threshold, known=self.known,
-                                                 before=(self.edge_status(threshold), set(), set()))
+        *first_stage, year_published = _Suppression({k: values[k] for k in year_cells}, published & year_cells,
+                                                    self.priority, year_relations, threshold, known=self.known,
+                                                    before=(self.edge_status(threshold), set(), set())).run()
         gone = (published & year_cells) - year_published  # the year's withdrawn lines
         published -= gone
         shorter = True
         try:
-            status, withdrawn, withdrawn_cells, _ = _suppress(values, published, self.priority, relations_l,
-                                                              threshold, min_level=1, before=tuple(first_stage),
-                                                              known=self.known,
-                                                              guarded={c for c in gone if 0 < values[c] < threshold},
-                                                              budget=GRID_BUDGET)
+            status, withdrawn, withdrawn_cells, _ = _Suppression(
+                values, published, self.priority, relations_l, threshold, min_level=1, before=tuple(first_stage),
+                guarded={c for c in gone if 0 < values[c] < threshold}, budget=GRID_BUDGET, known=self.known).run()
         except _OverBudget:  # the year alone, as decided first: nothing of the shorter periods is shown
             shorter = False
             status, withdrawn, withdrawn_cells = first_stage
@@ -740,7 +726,7 @@ class _Grid:
             cells = {k: self.values[k] for k in self.known if dict(k[1])["boundary"] == edge and self.values[k]}
             rels = [(t, tuple(q for q in parts if q in cells)) for t, parts in self.relations
                     if t in cells and all(q in self.known for q in parts)]
-            edge_status, *_ = _suppress(cells, set(cells), self.priority, rels, threshold)
+            edge_status, *_ = _Suppression(cells, set(cells), self.priority, rels, threshold).run()
             status |= edge_status
         return status
 
@@ -896,12 +882,12 @@ def _split(total: Key, part: Key) -> str | None:
 
 # ---------------------------------------------------------------- deciding
 
-def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, int],
-              relations: list[tuple[Key, tuple[Key, ...]]], t: int, *, min_level: int = 0,
-              before: tuple[dict[Key, str], set[tuple[Key, str]], set[Key]] | None = None,
-              guarded: set[Key] | None = None, budget: int | None = None, known: frozenset[Key] = frozenset()
-              ) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
+class _Suppression:
     """Primary, then secondary by elimination, then the LP audit with repair, until every hidden cell holds.
+
+    One decision over a grid: `run()` returns (status, withdrawn lines as (margin, dimension), the cells
+    withdrawn as parts of a derived count, which is no line of its own, and what is still published). The
+    steps share the decision as it grows (status, withdrawn, published), so they are methods of one object.
 
     `min_level` and `before`: the second stage of a year's grid. The year's own decision (`before`: status
     and withdrawn lines) stands; only cells at `min_level` or below (`_level`) are hidden or withdrawn to
@@ -910,72 +896,82 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
     Where nothing visible is left to hide and a count can still be worked out by the marks alone (an
     initiative with four exits, one for each of four reasons: four `<5` that are each at least 1 under
     a `<5` total), the line is withdrawn: none of its cells is shown, not even its zeros, so nothing
-    says which are at least 1. Returns (status, withdrawn lines as (margin, dimension), and the cells
-    withdrawn as parts of a derived count, which is no line of its own, and what is still published).
+    says which are at least 1.
     """
-    published = set(published)  # withdrawing a line changes it; the caller's set stays as built
-    status0, withdrawn0, withdrawn_cells0 = before or ({}, set(), set())
-    withdrawn: set[tuple[Key, str]] = set(withdrawn0)
-    withdrawn_cells: set[Key] = set(withdrawn_cells0)
-    status = {k: PRIMARY for k in sorted(published) if 0 < values[k] < t and k not in known} | status0
-    guarded = set(guarded or ())  # small counts of withdrawn lines: printed `..`, audited like hidden ones
 
-    def may_hide(c: Key, protected: Key) -> bool:
+    def __init__(self, values: dict[Key, int], published: set[Key], priority: dict[Key, int],
+                 relations: list[tuple[Key, tuple[Key, ...]]], t: int, *, min_level: int = 0,
+                 before: tuple[dict[Key, str], set[tuple[Key, str]], set[Key]] | None = None,
+                 guarded: set[Key] | None = None, budget: int | None = None, known: frozenset[Key] = frozenset()
+                 ) -> None:
+        self.values, self.priority, self.relations, self.t = values, priority, relations, t
+        self.known = known  # the year's edges: taken as known (`year_edges`), never hidden to protect another
+        self.min_level, self.budget = min_level, budget
+        self.published = set(published)  # withdrawing a line changes it; the caller's set stays as built
+        status0, withdrawn0, withdrawn_cells0 = before or ({}, set(), set())
+        self.withdrawn: set[tuple[Key, str]] = set(withdrawn0)
+        self.withdrawn_cells: set[Key] = set(withdrawn_cells0)
+        self.status = {k: PRIMARY for k in sorted(self.published) if 0 < values[k] < t and k not in known} | status0
+        self.guarded = set(guarded or ())  # small counts of withdrawn lines: printed `..`, audited like hidden ones
+        self.members = [(tot, *parts) for tot, parts in relations]
+        self.by_cell: dict[Key, list[int]] = defaultdict(list)
+        for i, m in enumerate(self.members):
+            for k in m:
+                self.by_cell[k].append(i)
+        self.slack = 2 * t - 1  # a partner this large lets a `<t` cell move over its whole range
+        self.auditor: _Auditor | None = None  # built once elimination has done the cheap part
+        self.dirty: set[Key] = set()
+
+    def run(self) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key]]:
+        self.eliminate()
+        if self.status or self.guarded:
+            self.auditor = _Auditor(self.values, self.published, self.status, self.relations, self.t)
+            self.dirty.update(self.status)
+            self.dirty.update(self.guarded)
+            self.repair()
+        return self.status, self.withdrawn, self.withdrawn_cells, self.published
+
+    def may_hide(self, c: Key, protected: Key) -> bool:
         """Whether `c` may be hidden to protect `protected` (see the docstring, and `_may_hide`)."""
         # an edge of the year (`year_edges`) lies on a tertial boundary, but the year's own figures tie it to the
-        # year before: they give way for it as for a count of the year
-        level = 0 if protected in known else min(_level(protected), 1)
-        return c not in known and _level(c) >= max(min_level, level) and (min_level == 0 or _may_hide(c, protected))
+        # year before: they give way for it as for a count of the year; the delår gives way for a tertial too
+        level = 0 if protected in self.known else min(_level(protected), 1)
+        return c not in self.known and _level(c) >= max(self.min_level, level) \
+            and (self.min_level == 0 or _may_hide(c, protected))
 
-    members = [(tot, *parts) for tot, parts in relations]
-    by_cell: dict[Key, list[int]] = defaultdict(list)
-    for i, m in enumerate(members):
-        for k in m:
-            by_cell[k].append(i)
-    slack = 2 * t - 1  # a partner this large lets a `<t` cell move over its whole range
-
-    def opens(k: Key, rel: Iterable[int]) -> int:
+    def opens(self, k: Key, rel: Iterable[int]) -> int:
         """How many relations of `k` (other than `rel`) would get their first unknown if `k` were hidden."""
         skip = set(rel)
-        return sum(1 for j in by_cell[k] if j not in skip
+        members, status, published = self.members, self.status, self.published
+        return sum(1 for j in self.by_cell[k] if j not in skip
                    and not any(c in status or c not in published for c in members[j] if c != k))
 
-    def rank(k: Key, rel: Iterable[int]) -> tuple:
+    def rank(self, k: Key, rel: Iterable[int]) -> tuple:
         """Which visible cell to hide first: detail tables and finer cells; one that closes a cycle of hidden
         cells rather than opening a new relation; then one large enough to give slack; then the smallest."""
-        return (-priority.get(k, 1), -len(k[1]), k[2] == "total", opens(k, rel), values[k] < slack, values[k], k)
+        values = self.values
+        return (-self.priority.get(k, 1), -len(k[1]), k[2] == "total", self.opens(k, rel), values[k] < self.slack,
+                values[k], k)
 
-    def hide_partner(protected: Key, *rels: int) -> Key | None:
+    def hide_partner(self, protected: Key, *rels: int) -> Key | None:
         """Hide the best visible cell of these relations (see `rank`) that may be hidden for `protected`."""
-        candidates = {k for i in rels for k in members[i] if k in published and k not in status
-                      and may_hide(k, protected)}
+        candidates = {k for i in rels for k in self.members[i] if k in self.published and k not in self.status
+                      and self.may_hide(k, protected)}
         if not candidates:
             return None
-        pick = min(candidates, key=lambda k: rank(k, rels))
-        status[pick] = SECONDARY
+        pick = min(candidates, key=lambda k: self.rank(k, rels))
+        self.status[pick] = SECONDARY
         return pick
 
-    def eliminate(start: Iterable[Key] | None = None) -> list[Key]:
+    def eliminate(self, start: Iterable[Key] | None = None) -> list[Key]:
         """Until no relation has a hidden cell as its only unknown (the others would give it away); the cells hidden.
 
         `start`: only the relations of these cells to begin with (after hiding them), not all of them; the audit
         that follows checks every hidden cell all the same."""
+        members, by_cell, status, published = self.members, self.by_cell, self.status, self.published
         learned: dict[Key, int] = {}  # unpublished cells the reader can work out, and the relation that gives them
         hid: list[Key] = []
         queue = list(range(len(members))) if start is None else sorted({i for c in start for i in by_cell[c]})
-
-        def unlearn(c: Key) -> None:
-            """`c` was just hidden: what was worked out through it no longer is (nor what followed from that)."""
-            stack = [c]
-            while stack:
-                x = stack.pop()
-                for j in by_cell[x]:
-                    for y in members[j]:
-                        if learned.get(y) == j and y != x:
-                            del learned[y]
-                            stack.append(y)
-                            queue.extend(by_cell[y])
-
         while queue:
             i = queue.pop()
             open_ = [k for k in members[i] if (k in status or k not in published) and k not in learned]
@@ -983,34 +979,48 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
             if len(open_) == 1:
                 k = open_[0]
                 if k in status:
-                    picked = hide_partner(k, i)
+                    picked = self.hide_partner(k, i)
                 else:
                     learned[k] = i
                     queue.extend(by_cell[k])
             if picked is not None:
                 hid.append(picked)
-                unlearn(picked)
+                self._unlearn(picked, learned, queue)
                 queue.extend(j for j in by_cell[picked])
                 queue.append(i)
         return hid
 
-    auditor: _Auditor | None = None  # built once elimination has done the cheap part
-    dirty: set[Key] = set()
+    def _unlearn(self, c: Key, learned: dict[Key, int], queue: list[int]) -> None:
+        """`c` was just hidden: what was worked out through it no longer is (nor what followed from that)."""
+        stack = [c]
+        while stack:
+            x = stack.pop()
+            for j in self.by_cell[x]:
+                for y in self.members[j]:
+                    if learned.get(y) == j and y != x:
+                        del learned[y]
+                        stack.append(y)
+                        queue.extend(self.by_cell[y])
 
-    def touched(k: Key) -> None:
+    def touched(self, k: Key) -> None:
         """A cell's status changed: the LP learns its new bounds; a newly hidden cell is audited next round.
 
         Hiding a cell, or withdrawing one, only widens what a reader can believe of the others, so the
         cells that already held still hold: only the new ones and those still failing are audited again.
         """
-        auditor.update(k)
-        if k in status or k in guarded:
-            dirty.add(k)
+        self.auditor.update(k)
+        if k in self.status or k in self.guarded:
+            self.dirty.add(k)
 
-    def repair() -> None:
+    def _over_budget(self) -> bool:
+        return self.budget is not None and self.auditor.solves * len(self.auditor.cells) > self.budget
+
+    def repair(self) -> None:
         """Audit; hide one more cell for each hidden cell that is too narrow (the first that mends it)."""
+        status, guarded, dirty, auditor, by_cell = self.status, self.guarded, self.dirty, self.auditor, self.by_cell
+        rank = self.rank
         for _ in range(10_000):  # each round hides at least one more cell, so this ends
-            if budget is not None and auditor.solves * len(auditor.cells) > budget:
+            if self._over_budget():
                 raise _OverBudget()
             todo = sorted(k for k in dirty if k in status or k in guarded)
             dirty.clear()
@@ -1019,27 +1029,27 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                 return
             changed = False
             for k in failing:
-                if budget is not None and auditor.solves * len(auditor.cells) > budget:
+                if self._over_budget():
                     raise _OverBudget()
                 if (k not in status and k not in guarded) or not auditor.narrow([k]):
                     continue  # an earlier repair in this round already mended it, or withdrew it
                 binding = auditor.binding(k)
-                candidates = sorted((c for c in binding if may_hide(c, k)), key=lambda c: rank(c, by_cell[k]))
-                if not candidates and min_level > 0 and _level(k) < min_level:
+                candidates = sorted((c for c in binding if self.may_hide(c, k)), key=lambda c: rank(c, by_cell[k]))
+                if not candidates and self.min_level > 0 and _level(k) < self.min_level:
                     # a count of the year held by the year's own figures and the shorter periods' totals (through
                     # how the periods tie together): one of the year's figures gives way, as in the year alone
-                    candidates = sorted((c for c in binding if _level(c) == _level(k) and c not in known),
+                    candidates = sorted((c for c in binding if _level(c) == _level(k) and c not in self.known),
                                         key=lambda c: rank(c, by_cell[k])) \
-                        or sorted((c for c in binding if _level(c) > _level(k) and c not in known),
+                        or sorted((c for c in binding if _level(c) > _level(k) and c not in self.known),
                                   key=lambda c: rank(c, by_cell[k]))
                 near = True
                 if not candidates:
-                    candidates, near = _nearest_candidates(k)
+                    candidates, near = self._nearest_candidates(k)
                 pick = None
                 closure: list[Key] = []
                 for c in candidates[:TRIALS]:  # the first that mends it, in order of preference
                     status[c] = SECONDARY
-                    closure = eliminate([c])  # with what hiding it makes follow (a tertial's total beside its cell)
+                    closure = self.eliminate([c])  # with what hiding it makes follow (a tertial's total beside its cell)
                     for x in (c, *closure):
                         auditor.update(x)
                     if not auditor.narrow([k], record=False):
@@ -1049,7 +1059,7 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                         del status[x]
                         auditor.update(x)
                     closure = []
-                if pick is None and (min_level > 0 or not near) and withdraw(k):
+                if pick is None and (self.min_level > 0 or not near) and self.withdraw(k):
                     # no one visible cell mends a count of a shorter period: hiding one anyway mostly hides what
                     # the reader needs (a small line's marks alone can pin it across the grid); withdraw its line
                     changed = True
@@ -1061,78 +1071,73 @@ def _suppress(values: dict[Key, int], published: set[Key], priority: dict[Key, i
                 if pick is not None:
                     changed = True
                     for x in (pick, *closure):
-                        touched(x)
+                        self.touched(x)
                     dirty.add(k)
-                elif withdraw(k):
+                elif self.withdraw(k):
                     changed = True
                     dirty.add(k)
             if not changed:
                 return
-            for c in eliminate():
-                touched(c)
+            for c in self.eliminate():
+                self.touched(c)
 
-    def withdraw(k: Key) -> bool:
+    def withdraw(self, k: Key) -> bool:
         """Withdraw the smallest line `k` is a part of (never a whole table); whether there was one."""
-        lines = [i for i in by_cell[k] if members[i][0] != k and members[i][0] in values
+        members, relations, values, published, status = (self.members, self.relations, self.values, self.published,
+                                                          self.status)
+        lines = [i for i in self.by_cell[k] if members[i][0] != k and members[i][0] in values
                  and all(c[0] == members[i][0][0] for c in members[i])  # a line of a table, not a link of flows
-                 and all(_level(c) >= min_level for c in relations[i][1])]
-        lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in withdrawn
-                 and not set(relations[i][1]) <= withdrawn_cells]
+                 and all(_level(c) >= self.min_level for c in relations[i][1])]
+        lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in self.withdrawn
+                 and not set(relations[i][1]) <= self.withdrawn_cells]
         if not lines:
-            if _level(k) < min_level or k not in published or not _may_hide(k, k):
+            if _level(k) < self.min_level or k not in published or not _may_hide(k, k):
                 return False  # (a period's key total is never withdrawn)
             # a count of a shorter period that is no part of any line (positive exits, the sum of their codes):
             # it alone is withdrawn, shown as `..` with no size said
-            withdrawn_cells.add(k)
+            self.withdrawn_cells.add(k)
             published.discard(k)
             status.pop(k, None)
-            touched(k)
-            for c in eliminate([k]):
-                touched(c)
+            self.touched(k)
+            for c in self.eliminate([k]):
+                self.touched(c)
             return True
         i = min(lines, key=lambda i: (values[members[i][0]], -len(members[i][0][1]), members[i][0]))
         tot, parts = relations[i]
         split = _split(tot, k)
         if split is None:
-            withdrawn_cells.update(parts)
+            self.withdrawn_cells.update(parts)
         else:
-            withdrawn.add((tot, split))
+            self.withdrawn.add((tot, split))
         for c in parts:
             published.discard(c)
             status.pop(c, None)
-            if 0 < values[c] < t:
-                guarded.add(c)  # printed `..`, it must not be worked out either
-            touched(c)
-        for c in eliminate():
-            touched(c)
+            if 0 < values[c] < self.t:
+                self.guarded.add(c)  # printed `..`, it must not be worked out either
+            self.touched(c)
+        for c in self.eliminate():
+            self.touched(c)
         return True
 
-    def _nearest_candidates(k: Key) -> tuple[list[Key], bool]:
+    def _nearest_candidates(self, k: Key) -> tuple[list[Key], bool]:
         """Visible cells in the relations of `k`, else of the hidden cells around it, ring by ring; and whether
         they are in `k`'s own relations."""
+        members, status, published = self.members, self.status, self.published
         seen_rel: set[int] = set()
         frontier = {k}
         ring = 0
         while frontier:
-            rels = {i for c in frontier for i in by_cell[c]} - seen_rel
+            rels = {i for c in frontier for i in self.by_cell[c]} - seen_rel
             if not rels:
                 return [], False
             seen_rel |= rels
             found = {c for i in rels for c in members[i] if c in published and c not in status
-                     and may_hide(c, k)}
+                     and self.may_hide(c, k)}
             if found:
-                return sorted(found, key=lambda c: rank(c, by_cell[k])), ring == 0
+                return sorted(found, key=lambda c: self.rank(c, self.by_cell[k])), ring == 0
             frontier = {c for i in rels for c in members[i] if c in status or c not in published}
             ring += 1
         return [], False
-
-    eliminate()
-    if status or guarded:
-        auditor = _Auditor(values, published, status, relations, t)
-        dirty.update(status)
-        dirty.update(guarded)
-        repair()
-    return status, withdrawn, withdrawn_cells, published
 
 
 class _Auditor:

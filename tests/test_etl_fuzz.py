@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from core.database import connect_read
 from etl import limits
 from etl.load import load_files
-from etl.normalise import END_AHEAD, START_AHEAD, today
+from etl.cells import END_AHEAD, START_AHEAD, today
 from core.privacy import INVISIBLE, contains_personnummer
 from core.problems import Problem, safe_text
 from tests.conftest import write_xlsx

@@ -437,7 +437,7 @@ def test_case_10_headers_in_nfd_are_recognised(tmp_path, db):
 
 
 def test_case_11_dates_far_ahead_are_refused(tmp_path, db):
-    from etl.normalise import today
+    from etl.cells import today
 
     soon, far = today() + dt.timedelta(days=20), today() + dt.timedelta(days=400)
     path = write_xlsx(tmp_path / "d.xlsx", {"D": [
@@ -468,7 +468,7 @@ def test_case_11_the_default_year_cannot_become_2099(tmp_path, db):
 
 
 def test_case_11_the_register_may_plan_ten_years_ahead_not_more(tmp_path, db):
-    from etl.normalise import today
+    from etl.cells import today
 
     header = ["Insats", "Insatsägare", "Startdatum", "Planerat slut"]
     ok = write_xlsx(tmp_path / "reg.xlsx", {"R": [header, ["Noll", "Region", D(2021, 1, 1), today() + dt.timedelta(days=3000)]]})

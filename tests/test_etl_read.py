@@ -9,7 +9,8 @@ import pytest
 
 from etl.aliases import match_header
 from etl.load import check_files
-from etl.normalise import normalise_table, parse_amount, parse_date, parse_exit_reason, parse_sex, parse_share
+from etl.cells import parse_amount, parse_date, parse_exit_reason, parse_sex, parse_share
+from etl.normalise import normalise_table
 from etl.read import Table, read_file
 from tests.conftest import EXAMPLES, write_csv, write_xlsx
 
