@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from core.vocabulary import UNKNOWN_REASON
+from core.vocabulary import UNKNOWN_REASON, UNKNOWN_REASON_LABEL
 
 if TYPE_CHECKING:  # the history's frames come from duckdb's .df(); the annual report runs without pandas
     import pandas as pd
@@ -16,7 +16,7 @@ def reason_labels(con: duckdb.DuckDBPyConnection, short: bool = True) -> dict[st
     """Each exit reason code's wording (the editable table in data/), and the unknown reason's."""
     col = "short_label" if short else "label"
     labels = {str(c): lbl for c, lbl in con.execute(f"SELECT code, {col} FROM exit_reasons ORDER BY code").fetchall()}
-    labels[UNKNOWN_REASON] = "Okänd orsak (ej samtycke/ej angiven)"
+    labels[UNKNOWN_REASON] = UNKNOWN_REASON_LABEL
     return labels
 
 

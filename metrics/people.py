@@ -4,7 +4,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from core.vocabulary import (AGE_GROUPS, AGENCY_ORDER, MISSING, SEX_COLUMNS, UNKNOWN_REASON, UNKNOWN_REASON_LABEL,
+from core.vocabulary import (AGE_GROUPS, AGENCY_ORDER, MISSING, SEX_COLUMNS, UNKNOWN_REASON,
                              WIDE_POSITIVE_EXTRA)
 
 from .catalog import reason_labels
