@@ -58,3 +58,8 @@ SHARE_TOLERANCE = 0.001  # a tenth of a percentage point: a year's shares furthe
 # The posts of the association's own economy (one file kind), as staff see them.
 ECONOMY_ITEMS = {"allocated": "Tilldelade medel", "equity_start": "Eget kapital vid årets början",
                  "equity_end": "Eget kapital vid årets slut", "administration": "Administration"}
+
+
+def counted(n: int, singular: str, plural: str) -> str:
+    """`n` with its noun in Swedish number: "1 varning", "2 varningar", "0 varningar" (never "1 varningar")."""
+    return f"{n} {singular if n == 1 else plural}"

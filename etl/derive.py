@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.vocabulary import MISSING, OTHER_AGENCY
+from core.vocabulary import MISSING, OTHER_AGENCY, counted
 
 from .normalise import ParsedTable, as_series, categorical
 from .problems import NOTICE, WARNING
@@ -53,11 +53,11 @@ def derive_participants(t: ParsedTable) -> None:
         for k in np.argsort(first):  # in the order the units first occur
             t.problem(WARNING, int(rows[at[first[k]]]), _col(t, "referrer", "Remittent"), names[found[k]],
                       f"remittenten matchar ingen myndighet i data/referrers.csv och räknas som {OTHER_AGENCY} "
-                      f"({counts[k]} rader); lägg till den i mappningen")
+                      f"({counted(int(counts[k]), 'rad', 'rader')}); lägg till den i mappningen")
     if blank_consent.any():
         at = np.flatnonzero(blank_consent)
         t.problem(NOTICE, int(rows[at[0]]), _col(t, "consent", "Samtycke"), None,
-                  f"{len(at)} rader saknar värde i Samtycke och behandlas som utan samtycke")
+                  f"{counted(len(at), 'rad', 'rader')} saknar värde i Samtycke och behandlas som utan samtycke")
     # age at start: the age given, else the start year minus the birth year
     start = t.get("start_date").to_numpy()
     no_start = np.isnat(start)
