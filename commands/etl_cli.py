@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from core.database import DatabaseError, check_database, connect_read
 from core.paths import default_db_path
 from core.problems import ERROR, NOTICE, WARNING, safe_text
-from core.vocabulary import TABLE_KINDS
+from core.vocabulary import TABLE_KINDS, counted
 from etl.limits import MAX_YEAR, MIN_YEAR
 
 if TYPE_CHECKING:
@@ -270,9 +270,9 @@ def _print_result(result: LoadResult, *, checking: bool) -> None:
             say(f"{name}: redan inläst (samma innehåll) – ingenting ändrat", out)
         else:
             verb = "kontrollerad" if checking or not result.ok else "inläst"
-            line = f"{name}: {verb} – {kinds}, {f.rows_read} rader"
+            line = f"{name}: {verb} – {kinds}, {counted(f.rows_read, 'rad', 'rader')}"
             if not checking and result.changed:
-                line += f", {f.rows_loaded} inlästa, {f.rows_replaced} äldre rader ersatta"
+                line += f", {f.rows_loaded} inlästa, {counted(f.rows_replaced, 'äldre rad ersatt', 'äldre rader ersatta')}"
             say(line, out)
     order = {ERROR: 0, WARNING: 1, NOTICE: 2}
     for p in sorted(result.problems, key=lambda p: (order[p.severity], p.file, p.sheet or "", p.row or 0)):
@@ -282,15 +282,18 @@ def _print_result(result: LoadResult, *, checking: bool) -> None:
     errors = sum(p.severity == ERROR for p in result.problems)
     warnings = sum(p.severity == WARNING for p in result.problems)
     if errors:
-        say(f"{errors} fel, {warnings} varningar. Ingenting har lästs in; rätta felen och försök igen.", out)
+        say(f"{errors} fel, {counted(warnings, 'varning', 'varningar')}. Ingenting har lästs in; rätta felen och "
+            "försök igen.", out)
     elif checking:
-        say(f"Inga fel, {warnings} varningar. Filerna kan läsas in.", out)
+        say(f"Inga fel, {counted(warnings, 'varning', 'varningar')}. Filerna kan läsas in.", out)
     elif result.replaced_sample:
         say("Databasen innehöll bara exempeldata; den har ersatts av en ny databas med dina filer.", out)
     elif not result.changed:
         say("Ingenting nytt att läsa in.", out)
     else:
-        say(f"Klart: {len([f for f in result.files if not f.skipped])} filer inlästa, {warnings} varningar.", out)
+        loaded = len([f for f in result.files if not f.skipped])
+        say(f"Klart: {counted(loaded, 'fil inläst', 'filer inlästa')}, "
+            f"{counted(warnings, 'varning', 'varningar')}.", out)
     if result.changed and result.change is not None:
         say(f"Inläsningen har nr {result.change.change_id} i historiken; ångra den med: "
             f"python -m etl undo {result.change.change_id}", out)

@@ -73,3 +73,7 @@ YEAR_ONLY_MESSAGE = ("Med skydd för små tal visas bara helåret för det här 
                      "Välj Helår under Period i sidopanelen.")
 SEVERAL_ASSOCIATIONS = ("Skyddet för små tal gäller ett förbund i taget. Välj ett förbund i sidopanelen; förbunden "
                         "jämförs sida vid sida på sidan Förbund.")
+
+def counted(n: int, singular: str, plural: str) -> str:
+    """`n` with its noun in Swedish number: "1 varning", "2 varningar", "0 varningar" (never "1 varningar")."""
+    return f"{n} {singular if n == 1 else plural}"

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.problems import NOTICE, WARNING
-from core.vocabulary import MISSING, OTHER_AGENCY
+from core.vocabulary import MISSING, OTHER_AGENCY, counted
 
 from .normalise import ParsedTable, as_series, categorical
 from .reference import referrer_mapping
@@ -54,11 +54,11 @@ def derive_participants(t: ParsedTable) -> None:
             t.problem(WARNING, row=int(rows[at[first[k]]]), column=_col(t, "referrer", "Remittent"),
                       value=names[found[k]], message=(
                       f"remittenten matchar ingen myndighet i data/referrers.csv och räknas som {OTHER_AGENCY} "
-                      f"({counts[k]} rader); lägg till den i mappningen"))
+                      f"({counted(int(counts[k]), 'rad', 'rader')}); lägg till den i mappningen"))
     if blank_consent.any():
         at = np.flatnonzero(blank_consent)
         t.problem(NOTICE, row=int(rows[at[0]]), column=_col(t, "consent", "Samtycke"), message=(
-            f"{len(at)} rader saknar värde i Samtycke och behandlas som utan samtycke"))
+            f"{counted(len(at), 'rad', 'rader')} saknar värde i Samtycke och behandlas som utan samtycke"))
     # age at start: the age given, else the start year minus the birth year
     start = t.get("start_date").to_numpy()
     no_start = np.isnat(start)

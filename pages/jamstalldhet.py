@@ -32,8 +32,11 @@ kpis([
     dict(label="Män", value=protection.fmt_count(people["men"]), by_sex="deltagare under perioden"),
     dict(label="Annat/okänt kön", value=protection.fmt_count(people["other"]), by_sex="deltagare under perioden"),
     dict(label="Andel kvinnor", value=fmt_pct(women_share),
-         by_sex="Visas inte när urvalet är ett kön" if f.sexes else f"jämfört med {fmt_pct(DEFAULT_WOMEN_TARGET, 0)}",
-         delta=None if women_share is None else f"{fmt_pp(women_share - DEFAULT_WOMEN_TARGET)} från lika fördelning",
+         # the change alone on the card (its width cut "från lika fördelning" to "från lik…" at 1440 px), the
+         # reference beneath it, as Översikt's comparisons do
+         by_sex="Visas inte när urvalet är ett kön" if f.sexes
+         else f"jämfört med {fmt_pct(DEFAULT_WOMEN_TARGET, 0)} (lika fördelning)",
+         delta=None if women_share is None else fmt_pp(women_share - DEFAULT_WOMEN_TARGET),
          help=describe("women_share")),
 ])
 

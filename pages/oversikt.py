@@ -8,7 +8,7 @@ from metrics.cost import cost_by_initiative_year, cost_per_initiative, cost_summ
 from metrics.definitions import describe
 from metrics.people import by_initiative, headline
 from render.charts import sex_bars, top_n
-from render.targets import below_targets
+from render.targets import below_targets, none_below_text, not_compared
 from render.format import fmt_date_long, fmt_delta_int, fmt_int, fmt_kr, fmt_kr_kpi, fmt_pct, fmt_pp
 from render.text import md, period_label
 from ui import protection
@@ -194,7 +194,7 @@ short = below_targets(ini, calendar_year=f.is_calendar_year and not (f.sexes or 
 if f.sexes or f.agencies:
     st.caption("Målen gäller hela insatser: de jämförs inte när urvalet är begränsat till kön eller remittent.")
 elif short.empty:
-    st.caption("Ingen insats med mål i insatsregistret ligger under sitt mål för perioden"
+    st.caption(none_below_text(not_compared(ini, calendar_year=f.is_calendar_year)).removesuffix(".")
                + ("." if f.is_calendar_year else " (målet för antal deltagare gäller per år och jämförs bara för helår)."))
 else:
     st.caption("Insatser under insatsregistrets mål, störst avvikelse först. Målet för antal deltagare gäller per år "

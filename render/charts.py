@@ -102,8 +102,8 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
             kw = dict(y=cats, x=hidden_rest, orientation="h") if horizontal else dict(x=cats, y=hidden_rest)
             fig.add_bar(name=HIDDEN_NAME, marker=dict(color="#FFFFFF", line=dict(color=HIDDEN_COLOR, width=1),
                                                       pattern=dict(shape="/", fgcolor="#767676", solidity=0.35)),
-                        text=hidden_text, textposition="inside", insidetextanchor="middle",
-                        textfont=dict(color=TOTAL_COLOR), hoverinfo="skip", **kw)
+                        text=hidden_text, textposition="inside", insidetextanchor="middle", textangle=0,
+                        textfont=dict(color=TOTAL_COLOR), hoverinfo="skip", **kw)  # ".." on its side reads ":"
         if label_after is not None:
             end_at = [max(e, _num(a)) if _num(a) is not None else e for e, a in zip(end_at, label_after)]
         if labels:

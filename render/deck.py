@@ -41,7 +41,7 @@ from . import theme
 from .workbook import NUMBER_FORMATS, neutralise
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
 from .protected import Shown, bar_ends, pooled_people
-from .targets import below_targets
+from .targets import below_targets, none_below_text, not_compared
 from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
 from .text import coverage_line, describe, period_label, period_title
 
@@ -606,12 +606,14 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                   if len(costs) - len(missing) > len(drawn) else ""])
 
     # 8. Under the targets: the initiatives below their register targets, with the gap (render/targets.py)
-    short = below_targets(_target_rows(con, f, show), calendar_year=f.is_calendar_year and not (f.sexes or f.agencies))
+    target_rows = _target_rows(con, f, show)
+    calendar = f.is_calendar_year and not (f.sexes or f.agencies)
+    short = below_targets(target_rows, calendar_year=calendar)
     s = _slide(prs, TITLES["targets"], NOTES["targets"])
     if f.sexes or f.agencies:
         _takeaway(s, "Målen gäller hela insatser: de jämförs inte när urvalet är begränsat till kön eller remittent.")
     elif short.empty:
-        _takeaway(s, "Ingen insats med mål i insatsregistret ligger under sitt mål för perioden.")
+        _takeaway(s, none_below_text(not_compared(target_rows, calendar_year=calendar)))
     else:
         _takeaway(s, f"{short['Insats'].nunique()} insatser ligger under minst ett mål.")
         rows = short.head(TARGET_ROWS).assign(**{"Mål för": lambda d: d["Mål för"].map(SHORT_TARGET)})

@@ -51,3 +51,26 @@ def below_targets(rows: pd.DataFrame, *, calendar_year: bool) -> pd.DataFrame:
     df["_what"] = df["Mål för"].map({w: i for i, (w, *_) in enumerate(TARGETS)})
     # the largest shortfall first, relative to the target (20 of 40 planned is further off than 90 of 100)
     return df.sort_values(["_what", "_gap"], kind="stable").drop(columns=["_what", "_gap"]).reset_index(drop=True)
+
+
+def not_compared(rows: pd.DataFrame, *, calendar_year: bool) -> list[str]:
+    """The initiatives with a target whose figure is not shown (a hidden count, a share withheld): no gap can be
+    said for them, so "none below its target" must not be said for them either."""
+    out: list[str] = []
+    for _what, value, target, *_ in TARGETS:
+        if value not in rows.columns or target not in rows.columns or (target == "target_participants"
+                                                                       and not calendar_year):
+            continue
+        for name, v, t in rows[["initiative", value, target]].itertuples(index=False):
+            if _known(t) and not _known(v) and name not in out:
+                out.append(name)
+    return out
+
+
+def none_below_text(unknown: list[str]) -> str:
+    """The sentence for an empty list of initiatives below their targets."""
+    if not unknown:
+        return "Ingen insats med mål i insatsregistret ligger under sitt mål för perioden."
+    n = len(unknown)
+    return (f"Ingen av de insatser som kan jämföras ligger under sitt mål; {n} "
+            f"{'insats' if n == 1 else 'insatser'} med mål jämförs inte (dolt tal eller för få personer).")

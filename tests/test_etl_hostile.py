@@ -850,7 +850,7 @@ def test_case_21_the_duplicate_id_and_referrer_messages_mask_it(tmp_path, db):
     p = Problem("fel", "x.csv", None, 3, "Deltagar-ID", "850101-1234",
                 "samma deltagare, insats och startdatum finns redan på rad 2")
     w = Problem("varning", "x.csv", None, 3, "Remittent", "Enhet 8501011234",
-                "remittenten matchar ingen myndighet i data/referrers.csv och räknas som Annan (1 rader)")
+                "remittenten matchar ingen myndighet i data/referrers.csv och räknas som Annan (1 rad)")
     assert str(p) == ('FEL: x.csv, –, rad 3, Deltagar-ID, "[personnummer dolt]": samma deltagare, insats och '
                       "startdatum finns redan på rad 2")
     assert str(w).startswith('VARNING: x.csv, –, rad 3, Remittent, "Enhet [personnummer dolt]": remittenten')

@@ -96,7 +96,7 @@ def test_cli_load_good_files_succeeds(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "good.xlsx: inläst – deltagare, 2 rader, 2 inlästa, 0 äldre rader ersatta",
-        "Klart: 1 filer inlästa, 0 varningar.",
+        "Klart: 1 fil inläst, 0 varningar.",
         "Inläsningen har nr 1 i historiken; ångra den med: python -m etl undo 1",
     ]
     assert query(db, "SELECT participant_id FROM enrollments ORDER BY 1") == [("P-1",), ("P-2",)]
@@ -350,3 +350,18 @@ def test_loading_real_files_into_the_sample_database_starts_afresh(tmp_path):
     more = load_files([EXAMPLES / "anonyma_deltagare.csv"], db)
     assert more.ok and not more.replaced_sample
     assert query(db, "SELECT count(*) FROM load_history") == [(2,)]
+
+
+def test_cli_says_one_row_file_and_warning_in_the_singular(tmp_path):
+    """Issue 23: "1 rader", "1 varningar" and "1 filer" read as errors to a Swedish reader."""
+    from core.vocabulary import counted
+    assert [counted(n, "varning", "varningar") for n in (0, 1, 2)] == ["0 varningar", "1 varning", "2 varningar"]
+    path = tmp_path / "one.csv"
+    path.write_text("Deltagar-ID;Insats;Kön;Startdatum;Remittent\nP-1;Alfa;K;2021-02-01;Okänd enhet\n",
+                    encoding="utf-8")
+    done = run_cli("load", "--db", tmp_path / "f.duckdb", path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout + done.stderr
+    assert "one.csv: inläst – deltagare, 1 rad, 1 inlästa, 0 äldre rader ersatta" in out
+    assert "räknas som Annan (1 rad); lägg till den i mappningen" in out
+    assert "Klart: 1 fil inläst, 1 varning." in out

@@ -193,7 +193,7 @@ def test_faults_far_down_a_large_csv_are_named_as_in_a_small_one(tmp_path, monke
         "på rad 11",
     ]
     assert ("VARNING: stor.csv, –, rad 1452, Remittent, \"Frivilligcentralen\": remittenten matchar ingen myndighet i "
-            "data/referrers.csv och räknas som Annan (1 rader); lägg till den i mappningen") in problems
+            "data/referrers.csv och räknas som Annan (1 rad); lägg till den i mappningen") in problems
 
 
 def test_a_large_clean_csv_loads_the_same_rows_as_python_reads(tmp_path, monkeypatch):

@@ -105,7 +105,7 @@ def test_bad_consent_value(tmp_path):
         fel(5, "Samtycke", "Kanske", "samtycke ska vara Ja eller Nej"),
         # row 4 (the good row) has no value in Samtycke at all: counted as no consent, with a notice
         Problem("notis", "deltagare.xlsx", "Export", 4, "Samtycke", None,
-                "1 rader saknar värde i Samtycke och behandlas som utan samtycke"),
+                "1 rad saknar värde i Samtycke och behandlas som utan samtycke"),
     ]
 
 

@@ -727,3 +727,12 @@ def test_a_hidden_tertial_is_never_drawn_shorter_than_the_truth(sample_db, monke
         truth = int(counts(con, Filters(dt.date(2024, 5, 1), dt.date(2024, 8, 31)), "started", ("tertial",))
                     .total.sum())
     assert drawn >= truth > 50
+
+
+def test_jamstalldhet_card_holds_the_change_alone_and_names_the_reference_beneath(sample_db, monkeypatch):
+    """Issue 23 walk-through at 1440×900: "+2,4 procentenheter från lika fördelning" was cut to "från lik…" on the
+    card. The card carries the change; the line beneath says what it is measured against."""
+    at = app(sample_db, monkeypatch, "pages/jamstalldhet.py", tables=False, year="2024")
+    card = metric(at, "Andel kvinnor")
+    assert card.delta.endswith("procentenheter") and "från" not in card.delta
+    assert any(c.value.startswith("jämfört med 50") and c.value.endswith("(lika fördelning)") for c in at.caption)

@@ -99,3 +99,13 @@ def test_an_exit_reason_with_a_hidden_total_gets_a_bar():
     cats, drawn, hatched, ends = _bars(stacked(df, "label", [("total", "Avslutade", "#1F77B4")], "Avslutade",
                                                whole=50))
     assert drawn[1] >= 4 and drawn[2] >= 50 - 40 - 1 and ends[1:] == ["<5", f".. (högst {50 - 40 - 1})"]
+
+
+def test_a_hidden_parts_mark_stays_level_in_a_thin_bar():
+    """Seen at 1280×720 in presentation mode: in a bar too thin for it, Plotly turned the mark `..` on its side,
+    where it read as a colon. Level like every other value on a bar, or hidden where it does not fit."""
+    df = pd.DataFrame({"initiative": ["A", "B"], "women": [S, 20], "men": [162, 30], "other": [S, 6],
+                       "total": [246, 56]})
+    fig = sex_bars(df, "initiative", "t", threshold=5)
+    hatched = [t for t in fig.data if t.type == "bar" and t.name == HIDDEN_NAME]
+    assert hatched and all(t.textangle == 0 for t in fig.data if t.type == "bar")

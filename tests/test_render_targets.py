@@ -46,3 +46,18 @@ def test_nothing_below_gives_an_empty_list_with_its_columns():
     df = below_targets(ROWS.assign(target_participants=1, target_women_share=0.1, target_positive_share=0.05),
                        calendar_year=True)
     assert df.empty and list(df.columns) == ["Insats", "Mål för", "Utfall", "Mål", "Avvikelse"]
+
+
+def test_none_below_is_not_said_of_what_protection_hides():
+    """Seen in the deck of tertial 3 for one initiative, every count `..`: "Ingen insats ... ligger under sitt mål",
+    a claim about figures nobody can see. The initiatives with a target and no figure shown are counted instead."""
+    from render.targets import none_below_text, not_compared
+    # hidden participants against a target (Gamma, Epsilon), a withheld share against one (Gamma, Beta)
+    assert not_compared(ROWS, calendar_year=True) == ["Gamma", "Epsilon", "Beta"]
+    assert not_compared(ROWS, calendar_year=False) == ["Gamma", "Beta"]  # no participant target for a tertial
+    hidden = pd.DataFrame([("Alfa", HIDDEN_SECONDARY, 20, None, 0.5, None, 0.4)], columns=ROWS.columns)
+    assert below_targets(hidden, calendar_year=True).empty
+    assert not_compared(hidden, calendar_year=True) == ["Alfa"]
+    assert none_below_text(["Alfa"]) == ("Ingen av de insatser som kan jämföras ligger under sitt mål; 1 insats med "
+                                         "mål jämförs inte (dolt tal eller för få personer).")
+    assert none_below_text([]).startswith("Ingen insats med mål i insatsregistret ligger under")

@@ -28,6 +28,7 @@ import streamlit as st
 from auth import audit
 from auth.roles import Viewer
 from core.database import connect_read, describe_os_error
+from core.vocabulary import counted
 from etl import history
 from etl.load import load_files, preview_files
 from core.problems import ERROR, NOTICE, WARNING, safe_text
@@ -219,7 +220,7 @@ def build_preview(files, db: Path, viewer: Viewer, key: tuple) -> UploadPreview:
         elif errors_in.get(f.name):
             status = f"{errors_in[f.name]} fel: läses inte in"
         elif c is not None:
-            status = "kan läsas in" + (f" ({f.warnings} varningar)" if f.warnings else "")
+            status = "kan läsas in" + (f" ({counted(f.warnings, 'varning', 'varningar')})" if f.warnings else "")
         else:
             status = "kontrollerad"
         rows.append({"Fil": safe_text(f.name, 255), "Innehåll": kinds_text(f.kinds), "Rader": fmt_int(f.rows_read),
@@ -282,10 +283,10 @@ def show(preview: UploadPreview) -> None:
     st.subheader("Filerna")
     dataframe(preview.files, hide_index=True, width="stretch", key="upload_files_table")
     if preview.errors:
-        st.error(f"{preview.errors} fel och {preview.warnings} varningar. Ingenting kan läsas in förrän felen är "
+        st.error(f"{preview.errors} fel och {counted(preview.warnings, 'varning', 'varningar')}. Ingenting kan läsas in förrän felen är "
                  "rättade i filerna; ladda sedan upp dem igen.", icon=":material/error:")
     elif preview.warnings:
-        st.warning(f"Inga fel, {preview.warnings} varningar. Filerna kan läsas in; läs varningarna först.",
+        st.warning(f"Inga fel, {counted(preview.warnings, 'varning', 'varningar')}. Filerna kan läsas in; läs varningarna först.",
                    icon=":material/warning:")
     if len(preview.problems):
         st.subheader("Problem i filerna")
