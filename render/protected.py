@@ -96,10 +96,6 @@ class Shown:
         other.__dict__ = {**self.__dict__, "f": f}
         return other
 
-    @property
-    def on(self) -> bool:
-        return self.p is not None
-
     # -- counts
 
     def count(self, measure: str, dims: Mapping[str, Any], sex: str, value, p=None, f=...):
