@@ -23,14 +23,10 @@ if h.loc["exited", "total"] == 0:
     empty("Inga avslut ännu under perioden med det här urvalet. Avslutsorsakerna visas när någon har avslutats.")
     st.stop()
 
-exited = {s: protection.count("exited", {}, s, f, h.loc["exited", s]) for s in (*SEXES, "total")}
-positive = {s: protection.ratio(h.loc["positive_share", s], exited[s],
-                                protection.count("exited", {"reason": "positive"}, s, f, h.loc["exited_positive", s]))
-            for s in (*SEXES, "total")}
-wide = {s: protection.ratio(h.loc["positive_wide_share", s], exited[s],
-                            protection.count("exited", {"reason": "positive_wide"}, s, f,
-                                             h.loc["exited_positive_wide", s]))
-        for s in (*SEXES, "total")}
+show = protection.shown(f)  # every figure below as this reader may see it
+fig = show.figures(h)
+exited = fig.by_sex("exited")
+positive, wide = fig.by_sex("positive_share"), fig.by_sex("positive_wide_share")
 kpis([
     dict(label="Avslutade", value=protection.fmt_count(exited["total"]),
          by_sex=sex_line(exited, protection.fmt_count), help=describe("exited")),
@@ -42,7 +38,7 @@ kpis([
 
 st.subheader("Avslutsorsaker")
 reasons = run(exits_by_reason, f)
-reasons_shown = protection.table(reasons, "exited", ["reason"], f)
+reasons_shown = show.frame(reasons, "exited", ["reason"])
 labels = run(reason_labels, short=False)
 table(rename_sex(reasons_shown.assign(Kod=[None if c == "unknown" else c for c in reasons_shown.reason])
                  .rename(columns={"label": "Avslutsorsak"})[["Kod", "Avslutsorsak", *SEXES, "total"]]),
@@ -52,11 +48,10 @@ st.caption("Koder som i SUS: " + "; ".join(f"{c} = {md(labels[c])}" for c in sor
 
 st.subheader("Per insats")
 per = run(exits_by_reason, f, ("initiative",))
-per_shown = protection.table(per, "exited", ["initiative", "reason"], f, sexes=["total"])
+per_shown = show.frame(per, "exited", ["initiative", "reason"], sexes=["total"])
 ini = run(by_initiative, f)
 ini = ini[ini.exited_total > 0].reset_index(drop=True)
-ini = protection.prefixed(ini, "exited", "exited", ["initiative"], f)
-ini = protection.prefixed(ini, "exited", "exited_positive", ["initiative"], f, fixed={"reason": "positive"})
+ini = show.wide(ini, ["exited", "positive_share"])
 totals = ini[["initiative", "exited_total"]].rename(columns={"exited_total": "_total"})
 order = set(top_n(totals.rename(columns={"_total": "total"}), "initiative").initiative)
 chart(reason_bars(per_shown[per_shown.initiative.isin(order)].merge(totals, on="initiative"), "initiative",
@@ -77,7 +72,7 @@ wide_reasons["Totalt"] = list(totals.set_index("initiative")["_total"].reindex(w
 st.markdown("**Avslutade per insats och avslutsorsak, antal**")
 table(wide_reasons.fillna(0), {c: "int" for c in wide_reasons.columns if c != "Insats"}, key="avslut_orsak_antal")
 
-ini["share"] = protection.ratios(ini.positive_share_total, ini.exited_total, ini.exited_positive_total)
+ini["share"] = ini.positive_share_total
 goal = run(targets_summary, f)["positive_share"] if not (f.sexes or f.agencies) else None
 has_target = ini.target_positive_share.notna().any()
 chart(share_bars(top_n(ini[["initiative", "share", "target_positive_share", "exited_total"]], "initiative",
@@ -98,16 +93,11 @@ if st.session_state.get("avslut_grain") not in grains:  # a grain chosen before 
 grain = st.radio("Tidsindelning", list(grains), horizontal=True, key="avslut_grain")
 dim = grains[grain]
 ts = run(positive_share_over_time, f, dim)
-sexes = (*SEXES, "total")
-if protection.enabled():  # the whole shows exits per tertial in total only
-    sexes = ("total",)
-    for q in range(len(ts)):
-        den = protection.count("exited", {dim: ts[dim].iloc[q]}, "total", f, ts["exited_total"].iloc[q])
-        num = protection.count("exited", {dim: ts[dim].iloc[q], "reason": "positive"}, "total", f,
-                               ts["positive_total"].iloc[q])
-        ts.loc[ts.index[q], "share_total"] = protection.ratio(ts["share_total"].iloc[q], den, num)
-    for s in SEXES:
-        ts[f"share_{s}"] = None
+sexes = ("total",) if protection.enabled() else (*SEXES, "total")  # the whole shows exits per tertial in total only
+as_wide = {f"{a}_{s}": f"{b}_{s}" for a, b in (("positive", "exited_positive"), ("share", "positive_share"))
+           for s in (*SEXES, "total")}  # as metrics.people.by_initiative names them
+ts = show.wide(ts.rename(columns=as_wide), ["positive_share"], dims=[dim], sexes=sexes)
+ts = ts.rename(columns={v: k for k, v in as_wide.items()})
 chart(share_over_time(ts, dim, "Andel av de avslutade till arbete eller studier", goal, sexes=sexes),
       ts[[dim, *[f"share_{s}" for s in sexes]]].rename(columns={dim: grain} | {
           f"share_{s}": f"Andel {SEX_LABELS[s].lower()}" for s in sexes}),
@@ -117,7 +107,7 @@ chart(share_over_time(ts, dim, "Andel av de avslutade till arbete eller studier"
 st.subheader("Tid i insatsen")
 tin = run(time_in_initiative, f)
 if protection.enabled():
-    tin["n_shown"] = [protection.count("exited", {"reason": r}, s, f, n) for r, s, n in zip(tin.reason, tin.sex, tin.n)]
+    tin["n_shown"] = [show.count("exited", {"reason": r}, s, n) for r, s, n in zip(tin.reason, tin.sex, tin.n)]
     tin = tin[[not protection.is_hidden(x) and x >= t for x in tin.n_shown]]
 if tin.empty:
     empty("För få avslut för att visa tiden i insatsen.")

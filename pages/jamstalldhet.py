@@ -25,8 +25,9 @@ h = run(headline, f)
 if h.loc["participants", "total"] == 0:
     empty()
     st.stop()
-people = {s: protection.count("participants", {}, s, f, h.loc["participants", s]) for s in (*SEXES, "total")}
-women_share = None if f.sexes else protection.ratio(h.loc["women_share", "total"], people["total"], people["women"])
+fig = protection.shown(f).figures(h)  # the figures as this reader may see them
+people = fig.by_sex("participants")
+women_share = fig.get("women_share")  # none under a filter on sex
 kpis([
     dict(label="Kvinnor", value=protection.fmt_count(people["women"]), by_sex="deltagare under perioden"),
     dict(label="Män", value=protection.fmt_count(people["men"]), by_sex="deltagare under perioden"),
@@ -54,8 +55,9 @@ chart(sex_bars(drawn, "initiative", f"{MEASURES[measure]} per insats och kön", 
 st.subheader("Andel kvinnor per insats")
 w = run(women_share_vs_target, f)
 w = w[w.total > 0].reset_index(drop=True)
-w_shown = protection.table(w[["initiative", *SEXES, "total"]], "participants", ["initiative"], f.with_(sexes=()))
-w["women_share"] = protection.ratios(w.women_share, w_shown.total, w_shown.women)
+# per initiative over both sexes, whatever the filter on sex
+w["women_share"] = protection.shown(f.with_(sexes=())).wide(
+    w.rename(columns={s: f"participants_{s}" for s in (*SEXES, "total")}), ["women_share"]).women_share
 registered = ~w.target_is_default
 w["flag"] = [bool(r) and s is not None and abs(s - tg) > LARGE_GAP for r, s, tg in zip(registered, w.women_share, w.target)]
 w["shown_target"] = [tg if r else None for r, tg in zip(registered, w.target)]

@@ -8,6 +8,7 @@ from metrics.cost import cost_by_initiative_year, cost_per_initiative, cost_summ
 from metrics.definitions import describe
 from metrics.people import by_initiative, headline
 from render.charts import sex_bars, top_n
+from render.protected import compared
 from render.targets import below_targets, none_below_text, not_compared
 from render.format import fmt_date_long, fmt_delta_int, fmt_int, fmt_kr, fmt_kr_kpi, fmt_pct, fmt_pp
 from render.text import md, period_label
@@ -28,6 +29,10 @@ if now.loc["participants", "total"] == 0:
 before = run(headline, prev)
 key = run(key_figures, f)  # now, the previous period and the targets, per key figure
 cost_now = run(cost_summary, f)
+years = run(cost_by_initiative_year, f)
+# every figure below as this reader may see it: now, and the previous period under its own protection
+fig_now = protection.shown(f).figures(now, cost_now, years)
+fig_before = protection.shown(prev).figures(before, run(cost_summary, prev), run(cost_by_initiative_year, prev))
 # the change alone on the card (a longer wording is cut on a laptop); the previous value in the line below it
 before_label = period_label(prev).capitalize()
 
@@ -37,64 +42,43 @@ def before_line(value) -> str:
     return f"  \n{before_label}: {value}" if previous_covered and value is not None else ""
 
 
-def shown(measure: str, sex: str, period=f, frame=now):
-    """A headline count as this reader may see it (a code where protection hides it)."""
-    return protection.count(measure, {}, sex, period, frame.loc[measure, sex])
-
-
-def row(measure: str) -> dict:
-    return {s: shown(measure, s) for s in (*SEXES, "total")}
-
-
-def share(measure: str, numerator: str, sex: str, period=f, frame=now):
-    num = protection.count("exited", {"reason": numerator}, sex, period, frame.loc[f"exited_{numerator}", sex])
-    return protection.ratio(frame.loc[measure, sex], shown("exited", sex, period, frame), num)
-
-
 def count_change(measure: str) -> str | None:
     """The change of a count, where both periods' counts may be shown."""
-    a, b = shown(measure, "total"), shown(measure, "total", prev, before)
-    if protection.is_hidden(a) or protection.is_hidden(b) or key.loc[measure, "change"] is None:
-        return None
-    return fmt_delta_int(key.loc[measure, "change"])
+    change = compared(key, measure, fig_now, fig_before)[2]
+    return None if change is None else fmt_delta_int(change)
 
 
 def count_before(measure: str) -> str:
-    return before_line(protection.fmt_count(shown(measure, "total", prev, before)))
+    earlier = compared(key, measure, fig_now, fig_before)[1]
+    return "" if earlier is None else before_line(protection.fmt_count(earlier))
 
 
-def share_change(measure: str, value, earlier) -> str | None:
+def share_change(measure: str) -> str | None:
     """Against the target where there is one, else against the previous period where both shares may be shown
     (each under its own period's protection: a change and one share give the other)."""
-    gap, change = key.loc[measure, "gap"], key.loc[measure, "change"]
+    value, _, change = compared(key, measure, fig_now, fig_before)
     if value is None:
         return None
-    if gap is not None:
-        return f"{fmt_pp(gap)} mot målet"
-    return None if change is None or earlier is None else fmt_pp(change)
+    if key.loc[measure, "gap"] is not None:
+        return f"{fmt_pp(key.loc[measure, 'gap'])} mot målet"
+    return None if change is None else fmt_pp(change)
 
 
-def share_before(value, earlier) -> str:
+def share_before(measure: str) -> str:
+    value, earlier, _ = compared(key, measure, fig_now, fig_before)
     return before_line(fmt_pct(earlier)) if value is not None and earlier is not None else ""
 
 
-participants, started, exited, no_consent = (row(m) for m in ("participants", "started", "exited", "no_consent"))
-positive = {s: share("positive_share", "positive", s) for s in (*SEXES, "total")}
-wide = {s: share("positive_wide_share", "positive_wide", s) for s in (*SEXES, "total")}
-women = protection.ratio(now.loc["women_share", "total"], participants["total"], participants["women"])
-# the previous period's shares as its own protection shows them
-positive_before = share("positive_share", "positive", "total", prev, before)
-wide_before = share("positive_wide_share", "positive_wide", "total", prev, before)
-women_before = protection.ratio(before.loc["women_share", "total"], shown("participants", "total", prev, before),
-                                shown("participants", "women", prev, before))
+participants, started, exited, no_consent = (fig_now.by_sex(m) for m in ("participants", "started", "exited",
+                                                                           "no_consent"))
+positive = fig_now.by_sex("positive_share", (*SEXES, "total"))
+wide = fig_now.by_sex("positive_wide_share", (*SEXES, "total"))
+women = fig_now.get("women_share")
 no_exits = now.loc["exited", "total"] == 0
 
 # cost per participant rests on the participants of the initiative-years that have a cost
-years = run(cost_by_initiative_year, f)
-cost_people = protection.cost_people(years, f)
-per_participant = protection.ratio(cost_now["per_participant"], cost_people)
-per_participant_before = protection.ratio(key.loc["cost_per_participant", "before"],
-                                          protection.cost_people(run(cost_by_initiative_year, prev), prev))
+per_participant, per_participant_before, per_participant_change = compared(key, "cost_per_participant", fig_now,
+                                                                           fig_before)
 target = key.loc["participants", "target"]
 line = sex_line(participants, protection.fmt_count)
 if target is not None and not protection.is_hidden(participants["total"]):
@@ -114,27 +98,25 @@ kpis([
     dict(label="Avslutade", value=protection.fmt_count(exited["total"]),
          by_sex=sex_line(exited, protection.fmt_count) + count_before("exited"), delta=count_change("exited"),
          help=describe("exited")),
-    dict(label="Andel kvinnor", value=fmt_pct(women), by_sex="Bland periodens deltagare" + share_before(women, women_before),
-         delta=share_change("women_share", women, women_before), help=describe("women_share")),
+    dict(label="Andel kvinnor", value=fmt_pct(women), by_sex="Bland periodens deltagare" + share_before("women_share"),
+         delta=share_change("women_share"), help=describe("women_share")),
 ])
 kpis([
     dict(label="Till arbete eller studier", value="–" if no_exits else fmt_pct(positive["total"]),
          by_sex="Inga avslut ännu under perioden." if no_exits else
          "Orsak 1, även aktivt arbetssökande.  \n" + sex_line(positive, fmt_pct)
-         + share_before(positive["total"], positive_before),
-         delta=share_change("positive_share", positive["total"], positive_before), help=describe("positive_share")),
+         + share_before("positive_share"),
+         delta=share_change("positive_share"), help=describe("positive_share")),
     dict(label="Arbete, studier eller rehab.", value="–" if no_exits else fmt_pct(wide["total"]),
          by_sex="Inga avslut ännu under perioden." if no_exits else
          "Orsak 1 eller 2 (fortsatt rehabilitering).  \n" + sex_line(wide, fmt_pct)
-         + share_before(wide["total"], wide_before),
-         delta=share_change("positive_wide_share", wide["total"], wide_before), help=describe("positive_wide_share")),
+         + share_before("positive_wide_share"),
+         delta=share_change("positive_wide_share"), help=describe("positive_wide_share")),
     dict(label="Kostnad per deltagare", value=fmt_kr_kpi(per_participant),
          by_sex="Utfall, annars budget, delat med deltagarna"
          + (before_line(fmt_kr(per_participant_before)) if per_participant is not None
             and per_participant_before is not None else ""),
-         delta=None if per_participant is None or per_participant_before is None
-         or key.loc["cost_per_participant", "change"] is None
-         else fmt_kr(key.loc["cost_per_participant", "change"], signed=True),
+         delta=None if per_participant_change is None else fmt_kr(per_participant_change, signed=True),
          delta_color="inverse", help=cost_help),
     dict(label="Utan samtycke", value=protection.fmt_count(no_consent["total"]),
          by_sex=sex_line(no_consent, protection.fmt_count), help=describe("no_consent")),
@@ -150,17 +132,8 @@ st.subheader("Per insats")
 ini = run(by_initiative, f)
 ini = ini[ini.participants_total > 0].reset_index(drop=True)
 ini = ini.join(run(cost_per_initiative, f).drop(columns="participants").set_index("initiative"), on="initiative")
-for prefix in ("participants", "started", "exited"):
-    ini = protection.prefixed(ini, prefix, prefix, ["initiative"], f)
-ini = protection.prefixed(ini, "exited", "exited_positive", ["initiative"], f, fixed={"reason": "positive"})
-ini = protection.prefixed(ini, "exited", "exited_positive_wide", ["initiative"], f, fixed={"reason": "positive_wide"})
-ini["positive_share_total"] = protection.ratios(ini.positive_share_total, ini.exited_total,
-                                               ini.exited_positive_total)
-ini["positive_wide_share_total"] = protection.ratios(ini.positive_wide_share_total, ini.exited_total,
-                                                    ini.exited_positive_wide_total)
-ini["women_share"] = (protection.ratios(ini.women_share, ini.participants_total, ini.participants_women)
-                      if not f.sexes else [None] * len(ini))
-ini["per_participant"] = protection.cost_per_initiative(ini, years, f)
+ini = protection.shown(f).wide(ini, ["participants", "started", "exited", "positive_share", "positive_wide_share",
+                                      "women_share", "cost_per_participant"], years)
 
 people = ini.rename(columns=lambda c: c.replace("participants_", "") if c.startswith("participants_") else c)
 calendar_targets = f.is_calendar_year and not (f.sexes or f.agencies) and people.target_participants.notna().any()

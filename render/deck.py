@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -30,7 +31,8 @@ from pptx.util import Emu, Inches, Pt
 
 from core.vocabulary import MISSING, SEX_COLUMNS, SEX_LABELS, SEX_WORDS, SEXES, TOTAL, UNKNOWN_REASON
 from metrics import Filters
-from metrics.catalog import coverage, covers, status
+from metrics.catalog import coverage, status
+from metrics.compare import key_figures
 from metrics.cost import ACTUAL, BUDGET, MIXED, cost_by_initiative_year, cost_per_initiative, cost_summary
 from metrics.definitions import note
 from metrics.people import (DEFAULT_WOMEN_TARGET, by_initiative, headline, inflow_by_agency, reason_shares,
@@ -40,7 +42,7 @@ from metrics.suppress import DEFAULT_THRESHOLD, PRIMARY, SECONDARY, SECONDARY_MA
 from . import theme
 from .workbook import NUMBER_FORMATS, neutralise
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
-from .protected import Shown, bar_ends, pooled_people
+from .protected import Figures, Shown, bar_ends, compared
 from .targets import below_targets, none_below_text, not_compared
 from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
 from .text import coverage_line, describe, period_label, period_title
@@ -403,128 +405,148 @@ def _stack(df: pd.DataFrame, category: str, threshold: int, whole=None) -> tuple
     return list(df[category]), series, (sizes, marks), ends_text
 
 
-def _ratio(show: Shown, value, den, *nums):
-    r = show.ratio(value, den, *nums)
-    return None if r is None else float(r)
-
-
 # ---------------------------------------------------------------- the deck
+
+@dataclass
+class _Pack:
+    """What the slides read: the selection and its figures as protection shows them, now and in the previous
+    period (each under its own period's protection), and the comparison of the two (metrics.compare)."""
+
+    con: duckdb.DuckDBPyConnection
+    f: Filters
+    t: int
+    association: str
+    show: Shown
+    now: Figures
+    before: Figures
+    key: pd.DataFrame  # metrics.compare.key_figures: the change and whether the previous period is covered
+    cov: dict  # how far the data reach (metrics.catalog.coverage)
+    years: pd.DataFrame  # cost per initiative and year: what a cost per participant divides
+    budget_only: list
+
+    @property
+    def previous_covered(self) -> bool:
+        return bool(self.key["previous_covered"].iloc[0])
+
+
+def _pack(con: duckdb.DuckDBPyConnection, f: Filters, association: str, t: int) -> _Pack:
+    show, prev_f = Shown(con, f, t), f.previous()
+    summary, years = cost_summary(con, f), cost_by_initiative_year(con, f)
+    now = show.figures(headline(con, f), summary, years)
+    before = Shown(con, prev_f, t).figures(headline(con, prev_f), cost_summary(con, prev_f),
+                                          cost_by_initiative_year(con, prev_f))
+    return _Pack(con, f, t, association, show, now, before, key_figures(con, f), coverage(con), years,
+                 list(summary.get("budget_only") or []))
+
 
 def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association: str = "Samordningsförbundet",
                      threshold: int = DEFAULT_THRESHOLD) -> bytes:
     """The board meeting's material for `f` as a .pptx file (bytes), small-count protection always on."""
-    t = threshold
-    show = Shown(con, f, t)
-    prev_f = f.previous()
-    show_prev = Shown(con, prev_f, t)
+    d = _pack(con, f, association, threshold)
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
     prs.core_properties.title = deck_title(f)
     prs.core_properties.author = association
     prs.core_properties.language = "sv-SE"
-    h, hp = headline(con, f), headline(con, prev_f)
+    for slide in (_title_slide, _headline_slide, _compare_slide, _inflow_slide, _gender_slide, _exits_slide,
+                  _cost_slide, _targets_slide):
+        slide(prs, d)
+    buf = io.BytesIO()
+    prs.save(buf)
+    return buf.getvalue()
 
-    def counts(sh: Shown, frame: pd.DataFrame, measure: str) -> dict:
-        return {s: sh.count(measure, {}, s, frame.loc[measure, s]) for s in SEX_COLUMNS}
 
-    def shares(sh: Shown, frame: pd.DataFrame, measure: str, numerator: str) -> dict:
-        exited = counts(sh, frame, "exited")
-        return {s: _ratio(sh, frame.loc[measure, s], exited[s],
-                          sh.count("exited", {"reason": numerator}, s, frame.loc[f"exited_{numerator}", s]))
-                for s in SEX_COLUMNS}
-
-    cov = coverage(con)  # how far the data reach, and whether the previous period is covered to compare with
-    previous_covered = covers(cov, prev_f.start, prev_f.end)
-
-    # 1. Title
-    s = _slide(prs, deck_title(f), NOTES["title"])
+def _title_slide(prs, d: _Pack) -> None:
+    """1. The period, the selection, how fresh the data are, and what the protection marks mean."""
+    s = _slide(prs, deck_title(d.f), NOTES["title"])
     s.shapes.title.top, s.shapes.title.height = Inches(2.0), Inches(1.1)
     for p in s.shapes.title.text_frame.paragraphs:
         _style_runs(p, 44, bold=True)
-    _text(s, MARGIN, 1.0, SLIDE_W - 2 * MARGIN, 0.8, association, 32, bold=True, name="Förbund")
-    last = status(con).get("last_load")
+    _text(s, MARGIN, 1.0, SLIDE_W - 2 * MARGIN, 0.8, d.association, 32, bold=True, name="Förbund")
+    last = status(d.con).get("last_load")
     _text(s, MARGIN, 3.4, SLIDE_W - 2 * MARGIN, 3.2, [
-        f"Period: {period_title(f)} ({fmt_date(f.start)} – {fmt_date(f.end)})",
-        f"Urval: {describe(f)}",
-        f"Data inlästa {fmt_datetime(last)}" + (f" · {coverage_line(cov)}" if coverage_line(cov) else ""),
-        f"Skydd för små tal: {legend(t)}",
+        f"Period: {period_title(d.f)} ({fmt_date(d.f.start)} – {fmt_date(d.f.end)})",
+        f"Urval: {describe(d.f)}",
+        f"Data inlästa {fmt_datetime(last)}" + (f" · {coverage_line(d.cov)}" if coverage_line(d.cov) else ""),
+        f"Skydd för små tal: {legend(d.t)}",
     ], 20, name="Urval")
 
-    # 2. Headline figures by sex
-    now_counts = {m: counts(show, h, m) for m in ("participants", "started", "exited")}
-    pos, wide = shares(show, h, "positive_share", "positive"), shares(show, h, "positive_wide_share", "positive_wide")
-    summary = cost_summary(con, f)
-    years = cost_by_initiative_year(con, f)
-    per_participant = _ratio(show, summary["per_participant"], _pooled_people(show, years))
-    women = None if f.sexes else _ratio(show, h.loc["women_share", "total"], now_counts["participants"]["total"],
-                                        now_counts["participants"]["women"])
+
+def _headline_slide(prs, d: _Pack) -> None:
+    """2. The headline figures by sex."""
+    t, now = d.t, d.now
     cells = pd.DataFrame(DASH, index=list(HEADLINE_ROWS.values()), columns=[SEX_LABELS[c] for c in SEX_COLUMNS],
                          dtype=object)
-    for m in ("participants", "started", "exited"):
+    counts = {m: now.by_sex(m) for m in ("participants", "started", "exited")}
+    for m, values in counts.items():
         for c in SEX_COLUMNS:
-            cells.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = _count_text(now_counts[m][c], t)
-    for m, values in (("positive_share", pos), ("positive_wide_share", wide)):
-        for c in SEX_COLUMNS:
-            cells.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = fmt_pct(values[c])
-    cells.at[HEADLINE_ROWS["cost_per_participant"], TOTAL] = fmt_kr(per_participant)
-    cells.at[HEADLINE_ROWS["women_share"], TOTAL] = fmt_pct(women)
+            cells.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = _count_text(values[c], t)
+    for m in ("positive_share", "positive_wide_share"):
+        for c, v in now.by_sex(m).items():
+            cells.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = fmt_pct(v)
+    cells.at[HEADLINE_ROWS["cost_per_participant"], TOTAL] = fmt_kr(now.get("cost_per_participant"))
+    cells.at[HEADLINE_ROWS["women_share"], TOTAL] = fmt_pct(now.get("women_share"))
     s = _slide(prs, TITLES["headline"], NOTES["headline"])
     _table(s, cells)
-    hidden_any = any(is_hidden(v) for m in now_counts.values() for v in m.values())
+    hidden_any = any(is_hidden(v) for m in counts.values() for v in m.values())
     _footnote(s, [legend(t) if hidden_any else "",
-                  f"Kostnaden bygger på budget där utfall saknas: {', '.join(summary['budget_only'])}."
-                  if summary.get("budget_only") else ""])
+                  f"Kostnaden bygger på budget där utfall saknas: {', '.join(d.budget_only)}."
+                  if d.budget_only else ""])
 
-    # 3. Against the previous period
-    prev_counts = {m: counts(show_prev, hp, m) for m in ("participants", "started", "exited")}
-    prev_pos = shares(show_prev, hp, "positive_share", "positive")
-    prev_summary = cost_summary(con, prev_f)
-    prev_per = _ratio(show_prev, prev_summary["per_participant"],
-                      _pooled_people(show_prev, cost_by_initiative_year(con, prev_f)))
+
+def _compare_slide(prs, d: _Pack) -> None:
+    """3. Against the previous period: metrics.compare's change, shown where both periods' figures are."""
+    t, prev_f = d.t, d.f.previous()
     rows = []
     for m in ("participants", "started", "exited"):
-        a, b = now_counts[m]["total"], prev_counts[m]["total"]
-        change = DASH if is_hidden(a) or is_hidden(b) else fmt_delta_int(a - b)
-        rows.append((HEADLINE_ROWS[m], _count_text(a, t), _count_text(b, t), change))
-    rows.append((HEADLINE_ROWS["positive_share"], fmt_pct(pos["total"]), fmt_pct(prev_pos["total"]),
-                 DASH if pos["total"] is None or prev_pos["total"] is None else fmt_pp(pos["total"] - prev_pos["total"])))
-    rows.append((HEADLINE_ROWS["cost_per_participant"], fmt_kr(per_participant), fmt_kr(prev_per),
-                 DASH if per_participant is None or prev_per is None else fmt_kr(per_participant - prev_per, signed=True)))
-    if not previous_covered:  # a period the data hold only the tail of is no period to compare with
-        rows = [(r[0], r[1], DASH, DASH) for r in rows]
+        a, b, change = compared(d.key, m, d.now, d.before)
+        rows.append((HEADLINE_ROWS[m], _count_text(a, t), DASH if b is None else _count_text(b, t),
+                     DASH if change is None else fmt_delta_int(change)))
+    a, b, change = compared(d.key, "positive_share", d.now, d.before)
+    rows.append((HEADLINE_ROWS["positive_share"], fmt_pct(a), DASH if b is None else fmt_pct(b),
+                 DASH if change is None else fmt_pp(change)))
+    a, b, change = compared(d.key, "cost_per_participant", d.now, d.before)
+    rows.append((HEADLINE_ROWS["cost_per_participant"], fmt_kr(a), DASH if b is None else fmt_kr(b),
+                 DASH if change is None else fmt_kr(change, signed=True)))
     compare = pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows],
-                           columns=[period_label(f), period_label(prev_f), "Förändring"])
+                           columns=[period_label(d.f), period_label(prev_f), "Förändring"])
     s = _slide(prs, TITLES["compare"], NOTES["compare"])
     _table(s, compare, first_col_width=3.6, last_col_width=3.4)  # "+12,3 procentenheter" on one line
-    _footnote(s, (["Förändringen av en andel anges i procentenheter."] if previous_covered else
+    _footnote(s, (["Förändringen av en andel anges i procentenheter."] if d.previous_covered else
                   [f"Ingen jämförelse med {period_label(prev_f)}: uppgifterna täcker den perioden bara delvis "
-                   f"(de börjar {fmt_date(cov['first'])})."]) + [legend(t)])
+                   f"(de börjar {fmt_date(d.cov['first'])})."]) + [legend(t)])
 
-    # 4. Inflow per agency, stacked by sex
-    agencies = inflow_by_agency(con, f)
-    shown = pd.DataFrame([{"agency": r.agency, **show.row("started", {"agency": r.agency}, r._asdict())}
+
+def _inflow_slide(prs, d: _Pack) -> None:
+    """4. Inflow per agency, stacked by sex."""
+    t, started = d.t, d.now.count("started")
+    agencies = inflow_by_agency(d.con, d.f)
+    shown = pd.DataFrame([{"agency": r.agency, **d.show.row("started", {"agency": r.agency}, r._asdict())}
                           for r in agencies.itertuples(index=False)])
     shown = shown.rename(columns={SEX_LABELS[c]: c for c in SEX_COLUMNS}) if len(shown) else shown
-    sentence = inflow_takeaway(shown, now_counts["started"]["total"]) if len(shown) else "Inga nya deltagare."
+    sentence = inflow_takeaway(shown, started) if len(shown) else "Inga nya deltagare."
     s = _slide(prs, TITLES["inflow"], NOTES["inflow"])
     _takeaway(s, sentence)
     if len(shown):
-        cats, series, hidden, ends = _stack(shown, "agency", t, now_counts["started"]["total"])
+        cats, series, hidden, ends = _stack(shown, "agency", t, started)
         _chart(s, cats, series, number_format=COUNT_FORMAT, title="Nya deltagare per remittent och kön",
                alt=sentence, stacked=True, hidden=hidden, ends=ends)
     _footnote(s, [(legend(t) + " Randigt: dolda antal. Där en stapels summa är dold når stapeln det högsta summan "
                    "kan vara, så att ingen stapel ser mindre ut än den är.")
                   if len(shown) and shown.map(is_hidden).any().any() else ""])
 
-    # 5. Gender balance: the share of women per initiative, largest initiatives first
-    w = women_share_vs_target(con, f)
+
+def _gender_slide(prs, d: _Pack) -> None:
+    """5. Gender balance: the share of women per initiative, largest initiatives first (the sex filter is not used
+    here)."""
+    t = d.t
+    w = women_share_vs_target(d.con, d.f)
     w = w[w.total > 0].sort_values("total", ascending=False, kind="stable").reset_index(drop=True)
-    whole_f = f.with_(sexes=())
-    w["share"] = [_ratio(show, v, show.count("participants", {"initiative": i}, "total", n, f=whole_f),
-                         show.count("participants", {"initiative": i}, "women", wn, f=whole_f))
-                  for i, v, n, wn in zip(w.initiative, w.women_share, w.total, w.women)]
+    w["share"] = d.show.narrowed(d.f.with_(sexes=())).wide(
+        w.rename(columns={c: f"participants_{c}" for c in SEX_COLUMNS}), ["women_share"],
+        sexes=("women", "total")).women_share
     w["registered"] = ~w.target_is_default.astype(bool)
-    sentence = women_target_takeaway(w[["initiative", "share", "target", "registered"]], women)
+    sentence = women_target_takeaway(w[["initiative", "share", "target", "registered"]], d.now.get("women_share"))
     s = _slide(prs, TITLES["gender"], NOTES["gender"])
     _takeaway(s, sentence)
     largest = w.head(TOP)
@@ -544,20 +566,23 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                   f"{fmt_pct(DEFAULT_WOMEN_TARGET, 0)}." if (~top.registered).any() else "",
                   legend(t) if withheld else ""])
 
-    # 6. Exits: each reason's share of the exits within each sex
-    r = reason_shares(con, f)
-    exited = now_counts["exited"]
+
+def _exits_slide(prs, d: _Pack) -> None:
+    """6. Exits: each reason's share of the exits within each sex."""
+    t, f, show = d.t, d.f, d.show
+    r = reason_shares(d.con, f)
+    exited, positive = d.now.by_sex("exited"), d.now.by_sex("positive_share")
     s = _slide(prs, TITLES["exits"], NOTES["exits"])
-    _takeaway(s, exits_takeaway(pos, exited["total"]))
-    left_out = []
+    _takeaway(s, exits_takeaway(positive, exited["total"]))
+    left_out, point_marks = [], []
     if len(r) and r.total.sum() > 0:
         sexes = [c for c in SEXES if not f.sexes or c in f.sexes]
-        series, point_marks = [], []
+        series = []
         for c in sexes:
             if not is_hidden(exited[c]) and not exited[c]:
                 continue  # nobody of this sex exited: no series, no empty legend entry
             cnts = [show.count("exited", {"reason": row.reason}, c, getattr(row, c)) for row in r.itertuples()]
-            shares_c = [_ratio(show, getattr(row, f"{c}_share"), exited[c], cnt) for row, cnt in zip(r.itertuples(), cnts)]
+            shares_c = [show.ratio(getattr(row, f"{c}_share"), exited[c], cnt) for row, cnt in zip(r.itertuples(), cnts)]
             if is_hidden(exited[c]) or all(v is None for v in shares_c):
                 left_out.append(SEX_WORDS[c])  # too few exits of this sex for any share
                 continue
@@ -575,20 +600,21 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
             point_marks.append(marks)
         labels = [UNKNOWN_SHORT if code == UNKNOWN_REASON else lbl for code, lbl in zip(r.reason, r.label)]
         _chart(s, labels, series, number_format=PCT_FORMAT, title="Avslutade per avslutsorsak, andel inom varje kön",
-               alt=exits_takeaway(pos, exited["total"]), point_marks=point_marks,
+               alt=exits_takeaway(positive, exited["total"]), point_marks=point_marks,
                empty_message="De avslutade är för få för att visa fördelningen på avslutsorsak.")
     _footnote(s, [f"{UNKNOWN_SHORT}: avslut utan samtycke eller utan angiven orsak." if UNKNOWN_REASON in set(r.reason)
                   else "",
                   f"Avslutade {' och '.join(left_out)} är för få för att visas per orsak." if left_out else "",
                   legend(t), "Randig stapel: ett dolt antal, ritad till den största andel det kan vara."
-                  if any(m for ms in (point_marks if len(r) and r.total.sum() > 0 else []) for m in ms) else ""])
+                  if any(m for ms in point_marks for m in ms) else ""])
 
-    # 7. Cost per participant per initiative, largest initiatives first
-    costs = cost_per_initiative(con, f)
-    costs["shown"] = [_ratio(show, v, _pooled_people(show, years, name))
-                      for name, v in zip(costs.initiative, costs.per_participant)]
+
+def _cost_slide(prs, d: _Pack) -> None:
+    """7. Cost per participant per initiative, largest initiatives first."""
+    costs = d.show.wide(cost_per_initiative(d.con, d.f), ["cost_per_participant"], d.years)
+    costs["shown"] = costs.per_participant
     costs = costs.sort_values("participants", ascending=False, kind="stable")
-    sentence = cost_takeaway(costs, per_participant)
+    sentence = cost_takeaway(costs, d.now.get("cost_per_participant"))
     s = _slide(prs, TITLES["cost"], NOTES["cost"])
     _takeaway(s, sentence)
     drawn = _cost_bars(costs[costs.shown.notna()])
@@ -605,8 +631,11 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
                   f"{len(costs) - len(missing) - len(drawn)} till finns i appen."
                   if len(costs) - len(missing) > len(drawn) else ""])
 
-    # 8. Under the targets: the initiatives below their register targets, with the gap (render/targets.py)
-    target_rows = _target_rows(con, f, show)
+
+def _targets_slide(prs, d: _Pack) -> None:
+    """8. Under the targets: the initiatives below their register targets, with the gap (render/targets.py)."""
+    f, t = d.f, d.t
+    target_rows = _target_rows(d.con, f, d.show)
     calendar = f.is_calendar_year and not (f.sexes or f.agencies)
     short = below_targets(target_rows, calendar_year=calendar)
     s = _slide(prs, TITLES["targets"], NOTES["targets"])
@@ -616,35 +645,21 @@ def build_board_pack(con: duckdb.DuckDBPyConnection, f: Filters, *, association:
         _takeaway(s, none_below_text(not_compared(target_rows, calendar_year=calendar)))
     else:
         _takeaway(s, f"{short['Insats'].nunique()} insatser ligger under minst ett mål.")
-        rows = short.head(TARGET_ROWS).assign(**{"Mål för": lambda d: d["Mål för"].map(SHORT_TARGET)})
+        rows = short.head(TARGET_ROWS).assign(**{"Mål för": lambda df: df["Mål för"].map(SHORT_TARGET)})
         _table(s, rows.set_index("Insats"), top=1.8, first_col_width=2.8,
                last_col_width=3.5)  # "−12,5 procentenheter" on one line
         _footnote(s, [f"De {TARGET_ROWS} största avvikelserna visas; {len(short) - TARGET_ROWS} till finns på Översikt."
                       if len(short) > TARGET_ROWS else "", "Målet för antal deltagare gäller per år.", legend(t)])
-
-    buf = io.BytesIO()
-    prs.save(buf)
-    return buf.getvalue()
 
 
 def _target_rows(con: duckdb.DuckDBPyConnection, f: Filters, show: Shown) -> pd.DataFrame:
     """Each initiative's participants, share of women and share to work or studies as the deck shows them (hidden
     counts as their codes, withheld shares as None), with its targets: what render.targets compares."""
     ini = by_initiative(con, f)
-    rows = []
-    for r in ini[ini.participants_total > 0].itertuples(index=False):
-        dims = {"initiative": r.initiative}
-        total = show.count("participants", dims, "total", r.participants_total)
-        women = show.count("participants", dims, "women", r.participants_women)
-        exited = show.count("exited", dims, "total", r.exited_total)
-        positive = show.count("exited", {**dims, "reason": "positive"}, "total", r.exited_positive_total)
-        rows.append({"initiative": r.initiative, "participants_total": total,
-                     "women_share": None if f.sexes else show.ratio(r.women_share, total, women),
-                     "positive_share_total": show.ratio(r.positive_share_total, exited, positive),
-                     "target_participants": r.target_participants, "target_women_share": r.target_women_share,
-                     "target_positive_share": r.target_positive_share})
-    return pd.DataFrame(rows, columns=["initiative", "participants_total", "women_share", "positive_share_total",
-                                       "target_participants", "target_women_share", "target_positive_share"])
+    shown = show.wide(ini[ini.participants_total > 0], ["participants", "women_share", "positive_share"],
+                      sexes=("women", "total"))
+    return shown[["initiative", "participants_total", "women_share", "positive_share_total", "target_participants",
+                  "target_women_share", "target_positive_share"]].reset_index(drop=True)
 
 
 def _cost_bars(costs: pd.DataFrame) -> pd.DataFrame:
@@ -662,15 +677,6 @@ def _cost_bars(costs: pd.DataFrame) -> pd.DataFrame:
             keep.append(i)
     drawn = costs.loc[keep]
     return drawn.assign(_v=drawn.shown.astype(float)).sort_values("_v", ascending=False, kind="stable").drop(columns="_v")
-
-
-def _pooled_people(show: Shown, years: pd.DataFrame, initiative: str | None = None):
-    """The participants a pooled cost per participant divides by, as shown (render.protected.pooled_people)."""
-    def kind(i: str, y: int) -> str:
-        p = show.year(int(y))
-        return "visible" if p is None else p.cell("participants", {"initiative": i}, "total")[0]
-
-    return pooled_people(years, kind, initiative)
 
 
 def deck_title(f: Filters) -> str:

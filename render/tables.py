@@ -1,8 +1,9 @@
 """The staff export: the filtered tables as Excel and CSV, built from the metrics layer.
 
 Every figure comes from a metrics function (metrics.people, metrics.cost); this module only
-picks, renames and, with small-count protection on, asks the protection engine
-(metrics.suppress) which counts to hide — the same decision pages, presentation and deck get.
+picks and renames what render.protected.Shown hands out: with small-count protection on, the
+counts the protection engine (metrics.suppress) shows and the shares derived from them — the
+same decision pages, presentation and deck get.
 Hidden counts keep their place in numeric columns: in Excel as marked error cells (`#N/A`
 with a note saying `<5` or `..`, so a SUM over them fails loudly instead of undercounting), in
 CSV as the text `<5` or `..`. A share or cost per person resting on a hidden count or on fewer
@@ -22,12 +23,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_SINGULAR, SEX_WORDS, SEXES, TOTAL, UNKNOWN_REASON
+from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_SINGULAR, SEX_WORDS, TOTAL, UNKNOWN_REASON
 from metrics import Filters
 from metrics.catalog import reason_labels
 from metrics.cost import cost_by_initiative_year, cost_summary
 from metrics.people import (age_by_sex, by_initiative, enrollment_rows, exits_by_reason, headline, inflow_by_agency,
-                            inflow_by_initiative, positive_codes)
+                            inflow_by_initiative)
 from metrics.suppress import DEFAULT_THRESHOLD, SECONDARY_MARK, hidden_code, is_hidden, label, legend
 
 from .files import as_percent, to_csv_bytes, to_excel_bytes
@@ -118,31 +119,19 @@ def export_tables(con: duckdb.DuckDBPyConnection, f: Filters, *, protect: bool,
     ages = age_by_sex(con, f)
     cost = cost_by_initiative_year(con, f)
     cost_all = cost_summary(con, f)
-    numerators = {"positive_share": "positive", "positive_wide_share": "positive_wide"}
+    fig = show.figures(h, cost_all, cost)  # the selection's totals, as shown
+    shown_ini = show.wide(ini, [*MEASURES, *SHARES])  # each initiative's counts and shares, as shown
 
-    def per_initiative_row(name: str, dims: dict, source: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    def per_initiative_row(name: str, get) -> dict[str, Any]:
+        """`get(figure, sex)`: the figure as shown."""
         row: dict[str, Any] = {"Insats": name}
-        shown = {}
-        for m, title in MEASURES.items():
+        for m, title in (*MEASURES.items(), *SHARES.items()):
             for s in SEX_COLUMNS:
-                shown[(m, s)] = row[sex_header(title, s)] = show.count(m, dims, s, source[m][s])
-        for share, title in SHARES.items():
-            for s in SEX_COLUMNS:
-                num = show.count("exited", {**dims, "reason": numerators[share]}, s, source[f"n_{share}"][s])
-                row[sex_header(title, s)] = show.ratio(source[share][s], shown[("exited", s)], num)
+                row[sex_header(title, s)] = get(m, s)
         return row
 
-    def ini_source(r) -> dict:
-        out = {m: {s: r[f"{m}_{s}"] for s in SEX_COLUMNS} for m in MEASURES}
-        out |= {sh: {s: r[f"{sh}_{s}"] for s in SEX_COLUMNS} for sh in SHARES}
-        out |= {f"n_{sh}": {s: r[f"exited_{numerators[sh]}_{s}"] for s in SEX_COLUMNS} for sh in SHARES}
-        return out
-
-    rows = [per_initiative_row(r["initiative"], {"initiative": r["initiative"]}, ini_source(r))
-            for _, r in ini.iterrows()]
-    head = {m: h.loc[m] for m in MEASURES} | {sh: h.loc[sh] for sh in SHARES}
-    head |= {"n_positive_share": h.loc["exited_positive"], "n_positive_wide_share": h.loc["exited_positive_wide"]}
-    rows.append(per_initiative_row(TOTAL, {}, head))
+    rows = [per_initiative_row(r["initiative"], lambda m, s, r=r: r[f"{m}_{s}"]) for _, r in shown_ini.iterrows()]
+    rows.append(per_initiative_row(TOTAL, fig.get))
     per_initiative = _table(rows, ["Insats", *[sex_header(t, s) for t in [*MEASURES.values(), *SHARES.values()]
                                                for s in SEX_COLUMNS]])
 
@@ -181,12 +170,10 @@ def export_tables(con: duckdb.DuckDBPyConnection, f: Filters, *, protect: bool,
         ["Åldersgrupp", *SEX_HEADERS])
 
     cost_rows = []
-    pooled = 0
-    pooled_hidden = False
     for r in cost.itertuples(index=False):
         row = {COST_COLUMNS[k]: getattr(r, k) for k in ("initiative", "year", "budget", "actual", "cost", "basis")}
         row[COST_COLUMNS["year"]] = int(r.year)
-        y = show.year(r.year)
+        y = show.year(r.year)  # cost counts are the initiative's whole calendar year
         counts = {}
         for col, measure, extra in (("participants", "participants", {}), ("started", "started", {}),
                                     ("positive_exits", "exited", {"reason": "positive"})):
@@ -195,16 +182,12 @@ def export_tables(con: duckdb.DuckDBPyConnection, f: Filters, *, protect: bool,
             row[COST_COLUMNS[col]] = counts[col]
         for k, den in COST_COUNTS.items():
             row[COST_COLUMNS[k]] = show.ratio(getattr(r, k), counts[den])
-        if r.cost is not None and not pd.isna(r.cost) and r.participants > 0:
-            pooled += r.participants
-            pooled_hidden |= is_hidden(counts["participants"])
         cost_rows.append(row)
-    if pooled:
-        people = hidden_code("secondary") if pooled_hidden else pooled
+    people = show.cost_people(cost)  # the participants behind the pooled cost per participant, as shown
+    if is_hidden(people) or people:
         cost_rows.append({"Insats": TOTAL, "Kostnad (kr)": cost_all["cost"],
                           "Kostnad enligt": "insatser och år med både kostnad och deltagare",
-                          "Deltagare": people,
-                          "Kostnad per deltagare (kr)": show.ratio(cost_all["per_participant"], people)})
+                          "Deltagare": people, "Kostnad per deltagare (kr)": fig.get("cost_per_participant")})
     per_cost = _table(cost_rows, list(COST_COLUMNS.values()))
 
     return {

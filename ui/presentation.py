@@ -131,17 +131,13 @@ def render() -> None:
         navigation()
         return
     h = run(headline, f)
-
-    def row(measure: str) -> dict:
-        return {s: protection.count(measure, {}, s, f, h.loc[measure, s]) for s in (*SEXES, "total")}
-
-    people, started, exited = row("participants"), row("started"), row("exited")
+    show = protection.shown(f)  # every figure below as the projector may show it
+    fig = show.figures(h)
+    people, started, exited = fig.by_sex("participants"), fig.by_sex("started"), fig.by_sex("exited")
     if h.loc["participants", "total"] == 0:
         empty()
     elif i == 0:
-        positive = protection.ratio(h.loc["positive_share", "total"], exited["total"],
-                                    protection.count("exited", {"reason": "positive"}, "total", f,
-                                                     h.loc["exited_positive", "total"]))
+        positive = fig.get("positive_share")
         _kpis([("Deltagare", protection.fmt_count(people["total"]), sex_line(people, protection.fmt_count)),
                ("Nya", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count)),
                ("Avslutade", protection.fmt_count(exited["total"]), sex_line(exited, protection.fmt_count)),
@@ -149,24 +145,25 @@ def render() -> None:
                 "Inga avslut ännu" if h.loc["exited", "total"] == 0 else "av de avslutade")])
         ini = run(by_initiative, f)
         ini = ini[ini.participants_total > 0].reset_index(drop=True)
-        ini = protection.prefixed(ini, "participants", "participants", ["initiative"], f)
+        ini = show.wide(ini, ["participants"])
         rows = ini.rename(columns=lambda c: c.replace("participants_", ""))[["initiative", *SEXES, "total"]]
         _chart(sex_bars(top_n(rows, "initiative", PRESENT_TOP), "initiative", "Deltagare per insats och kön",
                         threshold=t, whole=people["total"]))
     elif i == 1:
         _kpis([("Nya deltagare", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count))])
-        shown = protection.table(run(inflow_by_agency, f), "started", ["agency"], f)
+        shown = show.frame(run(inflow_by_agency, f), "started", ["agency"])
         _chart(sex_bars(shown, "agency", "Nya deltagare per remittent och kön", threshold=t, whole=started["total"]))
     elif i == 2:
-        women = None if f.sexes else protection.ratio(h.loc["women_share", "total"], people["total"], people["women"])
+        women = fig.get("women_share")  # none under a filter on sex
         _kpis([("Kvinnor", protection.fmt_count(people["women"]), None),
                ("Män", protection.fmt_count(people["men"]), None),
                ("Annat/okänt", protection.fmt_count(people["other"]), None),
                ("Andel kvinnor", fmt_pct(women), f"jämfört med {fmt_pct(DEFAULT_WOMEN_TARGET, 0)}")])
         w = run(women_share_vs_target, f)
         w = w[w.total > 0].reset_index(drop=True)
-        shown = protection.table(w[["initiative", *SEXES, "total"]], "participants", ["initiative"], f.with_(sexes=()))
-        w["share"] = protection.ratios(w.women_share, shown.total, shown.women)
+        # per initiative over both sexes, whatever the filter on sex: the share of women ignores it
+        w["share"] = show.narrowed(f.with_(sexes=())).wide(
+            w.rename(columns={s: f"participants_{s}" for s in (*SEXES, "total")}), ["women_share"]).women_share
         w["goal"] = [None if d else g for d, g in zip(w.target_is_default, w.target)]
         w = top_n(w[["initiative", "share", "goal", "total"]], "initiative", PRESENT_TOP)
         _chart(share_bars(w, "initiative", "share", "Andel kvinnor per insats", color=SEX_COLORS["women"],
@@ -176,12 +173,10 @@ def render() -> None:
         if h.loc["exited", "total"] == 0:
             _kpis([("Avslutade", "0", "Inga avslut ännu under perioden")])
         else:
-            positive = protection.ratio(h.loc["positive_share", "total"], exited["total"],
-                                        protection.count("exited", {"reason": "positive"}, "total", f,
-                                                         h.loc["exited_positive", "total"]))
+            positive = fig.get("positive_share")
             _kpis([("Avslutade", protection.fmt_count(exited["total"]), sex_line(exited, protection.fmt_count)),
                    ("Till arbete/studier", fmt_pct(positive), "av de avslutade")])
-            reasons = protection.table(run(exits_by_reason, f), "exited", ["reason"], f)
+            reasons = show.frame(run(exits_by_reason, f), "exited", ["reason"])
             fig = stacked(reasons.assign(label=reasons.label), "label",
                           [("total", "Avslutade", EXIT_REASON_COLORS["1"])], "Avslutade per avslutsorsak",
                           total="total", threshold=t, whole=exited["total"])
@@ -192,11 +187,11 @@ def render() -> None:
     else:
         summary = run(cost_summary, f)
         years = run(cost_by_initiative_year, f)
-        per = protection.ratio(summary["per_participant"], protection.cost_people(years, f))
+        per = show.figures(h, summary, years).get("cost_per_participant")
         _kpis([("Kostnad", fmt_kr(summary["cost"]), "utfall, annars budget"),
                ("Kostnad per deltagare", fmt_kr(per), "hela urvalet")])
         c = run(cost_per_initiative, f)
-        c["per_participant"] = protection.cost_per_initiative(c, years, f)
+        c = show.wide(c, ["cost_per_participant"], years)
         c = c[c.per_participant.notna()].sort_values("per_participant", ascending=False).head(PRESENT_TOP)
         if c.empty:
             empty("Det finns ingen kostnad per deltagare att visa för urvalet.")

@@ -2,7 +2,11 @@
 
 On by default in presentation mode (and always in the board pack and aggregate exports);
 the threshold is a setting (default 5). The decision itself is metrics/suppress.py's, made
-once per period and cached with the data; every page asks it through the functions here.
+once per period and cached with the data. A page reads its figures through `shown(f)`, a
+render.protected.Shown on that engine (protection off: the figures as they are): `.figures(...)`
+for the headline, `.wide(...)` for the per-initiative table, `.frame(...)` for a count
+table. The one-figure helpers below (`count`, `ratio`, `table` …) ask the same object, for pages
+with a figure of their own.
 """
 from __future__ import annotations
 
@@ -13,15 +17,16 @@ import streamlit as st
 
 from core.vocabulary import SEX_COLUMNS
 from metrics import Filters
-from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS, VISIBLE, YEAR_ONLY_MESSAGE,  # noqa: F401
-                              Protection,
-                              hidden_code, is_hidden, legend, protect_year, share_visible, span_of,
+from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS, VISIBLE,  # noqa: F401 (pages')
+                              YEAR_ONLY_MESSAGE, Protection, hidden_code, is_hidden, legend, protect_year, span_of,
                               spans_several_associations)
 from render.format import fmt_count as _fmt_count
-from render.protected import pooled_people, pooled_people_per_initiative
+from render.protected import Shown, pooled_people, pooled_people_per_initiative, protected_share
 
 from . import access
 from .data import run, run_shared
+
+FOR_PAGES = (hidden_code, is_hidden)  # pages read hidden codes through this module
 
 
 def enabled() -> bool:
@@ -57,6 +62,11 @@ def engine(f: Filters) -> Protection | None:
         return None
     one_association_or_stop(f)
     return run_shared(protect_year, f.start.year, tuple(f.associations), threshold()).view(span_of(f))
+
+
+def shown(f: Filters) -> Shown:
+    """`f`'s figures as this reader may see them: the page's one way to its counts, shares and costs per person."""
+    return Shown.of(engine(f), f, threshold(), year_engines(f))
 
 
 def several(f: Filters) -> bool:
@@ -95,11 +105,7 @@ def one_association_or_stop(f: Filters) -> None:
 def table(df: pd.DataFrame, measure: str, dims: Iterable[str], f: Filters,
           sexes: Iterable[str] = SEX_COLUMNS, fixed: Mapping[str, object] | None = None) -> pd.DataFrame:
     """A metrics count table as shown: hidden counts replaced by their codes (printed `<5` and `..`)."""
-    p = engine(f)
-    if p is None or df.empty:
-        return df
-    display, _ = p.frame(df, measure, list(dims), f, [s for s in sexes if s in df.columns], fixed)
-    return display
+    return shown(f).frame(df, measure, dims, sexes, fixed)
 
 
 def prefixed(df: pd.DataFrame, measure: str, prefix: str, dims: Iterable[str], f: Filters,
@@ -114,37 +120,21 @@ def prefixed(df: pd.DataFrame, measure: str, prefix: str, dims: Iterable[str], f
     return out
 
 
-def _shown(p: Protection, measure: str, dims: Mapping[str, object], sex: str, f: Filters, value):
-    kind, _ = p.cell(measure, dims, sex, f)
-    return value if kind == VISIBLE else hidden_code(kind)
-
-
 def count(measure: str, dims: Mapping[str, object], sex: str, f: Filters, value):
     """One count as shown: `value`, or its hidden code."""
-    p = engine(f)
-    return value if p is None else _shown(p, measure, dims, sex, f, value)
+    return shown(f).count(measure, dims, sex, value)
 
 
 def counts(measure: str, dim: str, keys: Iterable, f: Filters, values: Iterable, sex: str = "total") -> list:
     """`count` of many cells, one per key of `dim`: the engine is looked up once, and with protection off the
     values are returned as they are (a page asks this for thousands of initiatives)."""
-    p = engine(f)
-    if p is None:
-        return list(values)
-    return [_shown(p, measure, {dim: k}, sex, f, v) for k, v in zip(keys, values)]
-
-
-def _ratio(value, denominator, numerators, t: int | None):
-    if value is None or pd.isna(value):
-        return None
-    if not share_visible(denominator, hidden=any(is_hidden(n) for n in numerators), threshold=t):
-        return None
-    return value
+    return shown(f).counts(measure, dim, keys, values, sex)
 
 
 def ratio(value, denominator, *numerators):
-    """A share or an amount per person, or None where protection hides a count under it or too few stand behind it."""
-    return _ratio(value, denominator, numerators, active())
+    """A share or an amount per person, or None where protection hides a count under it or too few stand behind it
+    (render.protected.protected_share)."""
+    return protected_share(value, denominator, *numerators, threshold=active())
 
 
 def ratios(values: Iterable, denominators: Iterable, numerators: Iterable | None = None) -> list:
@@ -152,8 +142,8 @@ def ratios(values: Iterable, denominators: Iterable, numerators: Iterable | None
     each lookup reads the session's state (the role, the switch) again."""
     t = active()
     if numerators is None:
-        return [_ratio(v, d, (), t) for v, d in zip(values, denominators)]
-    return [_ratio(v, d, (n,), t) for v, d, n in zip(values, denominators, numerators)]
+        return [protected_share(v, d, threshold=t) for v, d in zip(values, denominators)]
+    return [protected_share(v, d, n, threshold=t) for v, d, n in zip(values, denominators, numerators)]
 
 
 def fmt_count(x) -> str:
