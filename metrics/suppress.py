@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -49,7 +48,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core import derived
+from core import derived, settings
 from core.vocabulary import OFF_GRID, SEVERAL_ASSOCIATIONS, SEX_COLUMNS, WIDE_POSITIVE_EXTRA, YEAR_ONLY_MESSAGE
 
 from . import catalog, decisions
@@ -796,16 +795,9 @@ def year_edges(year: int, values: Mapping[Key, int]) -> frozenset[Key]:
     return frozenset(k for k in values if k[0] in _OPEN_SQL and dict(k[1]).get("boundary") in edges)
 
 
-PRECOMPUTE_SECONDS = 120.0
-
-
 def precompute_seconds() -> float:
     """`$FINSAM_PROTECT_SECONDS`: how long a load may spend deciding protection ahead (default 120; 0: none)."""
-    raw = os.environ.get("FINSAM_PROTECT_SECONDS", "").strip().replace(",", ".")
-    try:
-        return max(0.0, float(raw)) if raw else PRECOMPUTE_SECONDS
-    except ValueError:
-        return PRECOMPUTE_SECONDS
+    return settings.get("FINSAM_PROTECT_SECONDS")
 
 
 def precompute(con: duckdb.DuckDBPyConnection) -> None:
