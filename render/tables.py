@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_SINGULAR, SEX_WORDS, SEXES, TOTAL, UNKNOWN_REASON
+from core.vocabulary import SEX_COLUMNS, SEX_LABELS, SEX_SINGULAR, SEX_WORDS, TOTAL, UNKNOWN_REASON
 from metrics import Filters
 from metrics.catalog import reason_labels
 from metrics.cost import cost_by_initiative_year, cost_summary
 from metrics.people import (age_by_sex, by_initiative, enrollment_rows, exits_by_reason, headline, inflow_by_agency,
-                            inflow_by_initiative, positive_codes)
+                            inflow_by_initiative)
 from metrics.suppress import DEFAULT_THRESHOLD, SECONDARY_MARK, hidden_code, is_hidden, label, legend
 
 from .files import as_percent, to_csv_bytes, to_excel_bytes
