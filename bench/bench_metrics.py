@@ -12,7 +12,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -151,8 +151,8 @@ def generate(spec: Spec, out: Path) -> Generated:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(spec.seed)
-    first, last = dt.date(spec.first_year, 1, 1), dt.date(spec.last_year, 12, 31)
-    first_o, last_o = _ordinal(first), _ordinal(last)
+    last = dt.date(spec.last_year, 12, 31)
+    last_o = _ordinal(last)
 
     # ------------------------------------------------------------ associations and initiatives
     names = towns(2 * spec.associations, rng)
@@ -353,8 +353,8 @@ def _register(rng, spec: Spec, i_name, i_assoc, a_towns, i_start, i_end, counts,
         planned = int(5 * round(per_year * rng.uniform(0.9, 1.25) / 5))
         women = "" if rng.random() < 0.3 else f"{rng.choice([40, 50, 50, 60, 70])} %"
         positive = "" if rng.random() < 0.4 else f"{rng.choice([25, 30, 35, 40])} %"
-        rows.append((name, owner, "Försäkringskassan, Arbetsförmedlingen", (EPOCH + dt.timedelta(days=int(i_start[i]))).isoformat(),
-                     planned_end, planned, women, positive))
+        rows.append((name, owner, "Försäkringskassan, Arbetsförmedlingen",
+                     (EPOCH + dt.timedelta(days=int(i_start[i]))).isoformat(), planned_end, planned, women, positive))
     return pd.DataFrame(rows, columns=REGISTER_HEADER)
 
 

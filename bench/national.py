@@ -508,7 +508,8 @@ def render(r: dict) -> str:
                   "Each run in its own process into a fresh database file; peak memory is the process's maximum "
                   "resident set (`os.wait4`). pandas reads the file and inserts the DataFrame into DuckDB, with no "
                   "validation and no normalisation (`bench/pandas_load.py`).", "",
-                  "| What | Wall time | CPU time | Peak memory | etl ÷ pandas (time) | etl ÷ pandas (memory) | Target (issue 12) |",
+                  "| What | Wall time | CPU time | Peak memory | etl ÷ pandas (time) | etl ÷ pandas (memory) "
+                  "| Target (issue 12) |",
                   "|---|---|---|---|---|---|---|"]
 
         def row(key, base=None, target=None):

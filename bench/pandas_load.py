@@ -24,7 +24,7 @@ def main(kind: str, path: str, db: str) -> None:
     elif kind == "xlsx":
         df = pd.read_excel(path, engine="openpyxl")  # pandas 3.1's default engine for .xlsx
     elif kind == "xlsx-calamine":
-        df = pd.read_excel(path, engine="calamine")
+        df = pd.read_excel(path, engine="calamine")  # noqa: F841 - DuckDB reads `df` by name below
     else:
         raise SystemExit(f"unknown kind {kind}")
     con = connect_write(db)

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core import settings
 from core.database import DatabaseError, check_database, connect_read
 from core.paths import default_db_path
 from core.problems import ERROR, NOTICE, WARNING, safe_text
@@ -72,8 +73,7 @@ def _audit_path(db: Path) -> Path:
     """$FINSAM_AUDIT_DB, else audit.sqlite beside the database."""
     from etl import history
 
-    return Path(os.environ["FINSAM_AUDIT_DB"]) if os.environ.get("FINSAM_AUDIT_DB") else (
-        history.real_path(db).parent / "audit.sqlite")
+    return settings.get("FINSAM_AUDIT_DB") or history.real_path(db).parent / "audit.sqlite"
 
 
 def audit_failure(db: Path, action: str, detail: str) -> None:

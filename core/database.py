@@ -4,7 +4,8 @@ Modelled on datasette's database.py: no page, command or test opens the file by 
 the rules for opening live in one place. The rules: extensions are never installed or
 loaded on the fly (a foreign file, such as SQLite, would otherwise make DuckDB try to
 download one), readers open read-only, and the app reads through an in-memory instance
-that ATTACHes the file, so that a file swapped in by the loader is opened anew.
+that ATTACHes the file, so that a file swapped in by the loader is opened anew, with a time
+limit on each query (`$FINSAM_QUERY_SECONDS`) so that one slow query cannot hold a page.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import stat
 from pathlib import Path
 
 import duckdb
+
+from core import settings
 
 CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 ALIAS = "finsam"
@@ -29,17 +32,33 @@ def connect_write(path: Path | str) -> duckdb.DuckDBPyConnection:
 
 
 def attach_read(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """An in-memory instance with the file ATTACHed read-only and in use.
+    """An in-memory instance with the file ATTACHed read-only and in use, each query limited in time.
 
     `duckdb.connect(path)` hands back the instance already open for that path, so after
     the loader swaps the file a new connection would still see the old data while an old
     one lives. An attachment in a fresh in-memory instance opens the file anew.
+    The limit is DuckDB's own `max_execution_time` (per query, in ms; its cursors inherit it): a query past
+    it raises `duckdb.InterruptException` ("Query exceeded maximum execution time"), see `timed_out`.
     """
-    con = duckdb.connect(config=dict(CONFIG))
+    con = duckdb.connect(config=dict(CONFIG, max_execution_time=query_limit_ms()))
     quoted = str(path).replace("'", "''")
     con.execute(f"ATTACH '{quoted}' AS {ALIAS} (READ_ONLY)")
     con.execute(f"USE {ALIAS}")
     return con
+
+
+def query_limit_ms() -> int:
+    """`$FINSAM_QUERY_SECONDS` as DuckDB takes it: whole milliseconds, 0 for no limit (a tiny limit is 1 ms;
+    one beyond a year, or infinite, is none, and DuckDB's unsigned 64-bit setting cannot overflow)."""
+    seconds = settings.get("FINSAM_QUERY_SECONDS")
+    if not 0 < seconds <= 366 * 24 * 3600:
+        return 0
+    return max(1, round(seconds * 1000))
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether DuckDB stopped a query at the time limit (the app's readers never interrupt one otherwise)."""
+    return isinstance(exc, duckdb.InterruptException)
 
 
 # ---------------------------------------------------------------- faults, in Swedish

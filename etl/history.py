@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from core import derived, effects
+from core import derived, effects, settings
 from core.database import (DatabaseError, check_database, connect_read, connect_write, describe_duckdb_error,
                            describe_os_error)
 from core.paths import EXIT_REASONS_CSV
@@ -45,7 +45,6 @@ from .reference import MappingError, ReferrerMapping, referrer_mapping, referrer
 SCHEMA = Path(__file__).with_name("schema.sql")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 LOAD, UNDO, MAPPING = "load", "undo", "mapping"
-DEFAULT_KEPT = 10
 SNAPSHOT_DIR = "snapshots"
 DATA_TABLES = ("enrollments", "anonymous_counts", "budget_lines", "initiatives")
 SYSTEM_ACTOR = "Insatskollen"
@@ -131,11 +130,7 @@ def state_token(db: Path | str) -> str:
 
 def snapshots_kept() -> int:
     """`$FINSAM_SNAPSHOTS` (0 keeps none, so nothing can be undone), default 10; an unreadable value is the default."""
-    raw = os.environ.get("FINSAM_SNAPSHOTS", "").strip()
-    try:
-        return max(int(raw), 0) if raw else DEFAULT_KEPT
-    except ValueError:
-        return DEFAULT_KEPT
+    return settings.get("FINSAM_SNAPSHOTS")
 
 
 def snapshot_dir(db: Path) -> Path:

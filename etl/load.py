@@ -530,7 +530,7 @@ def _replace(con, f: FileResult, table: str, key: list[str], rows: list[dict], f
         return
     df = pd.DataFrame(rows)
     df["load_id"] = f.load_id
-    for c in df.columns[df.dtypes == object]:
+    for c in df.columns[df.dtypes == object]:  # noqa: E721 - pandas compares each column's dtype, elementwise
         if any(isinstance(v, Decimal) for v in df[c]):
             # as text, cast by the INSERT to the table's DECIMAL(18, 2): DuckDB would type a column of Decimal
             # objects from its first rows (DECIMAL(6, 2) for 1 500,00) and refuse a larger amount further down

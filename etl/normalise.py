@@ -1,8 +1,8 @@
 """Raw rows → typed columns: find the header, recognise the table, check and parse every column.
 
 The cells themselves are read by etl.cells: each parser raises `ValueError` with a Swedish
-message, and `normalise_table` turns those into problems with the cell's coordinates, so one bad cell never hides the next. The work is
-column-wise: each column is factorised into its distinct values (etl.columns), every distinct
+message, and `normalise_table` turns those into problems with the cell's coordinates, so one bad cell
+never hides the next. The work is column-wise: each column is factorised into its distinct values (etl.columns), every distinct
 value is checked and parsed once, and the results are spread over the rows with numpy. The
 checks that guard what is stored (personnummer, control characters, cells Excel could not give
 us) come first, for every cell. A column with many faults lists the first `SHOWN_PER_COLUMN`

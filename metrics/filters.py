@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from core.vocabulary import SEXES
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,13 @@ everything that can be shown for a period, and every surface asks this engine:
    agencies against all but one, both sexes against one — adds anything to the whole, and the
    whole is audited.
 
-What it does not cover: comparisons between different periods (each period is protected on
-its own; counts of two overlapping periods can be subtracted), and the inequalities between
-measures (started ≤ participants). The README says so.
+6. **Years side by side.** A year is tied to the next by those open on 1 January (this year's
+   participants are they plus its started; last year's are its exited plus they). Those stocks, by
+   initiative and sex, are decided first as a table of their own, the same for both years (`year_edges`,
+   `_Grid.edge_status`); each year is then decided as if the reader knew every visible one exactly and
+   every hidden one by its mark, and keeps each hidden one open over its whole range.
+
+What it does not cover: the inequalities between measures (started ≤ participants). The README says so.
 
 Derived figures (shares, deviations from targets, cost per person, changes against the previous
 period) are shown only where every count under them is visible and the denominator is at least
@@ -39,7 +43,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -49,7 +52,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core import derived
+from core import derived, settings
 from core.vocabulary import OFF_GRID, SEVERAL_ASSOCIATIONS, SEX_COLUMNS, WIDE_POSITIVE_EXTRA, YEAR_ONLY_MESSAGE
 
 from . import catalog, decisions
@@ -199,8 +202,9 @@ _OPEN_SQL = {"open": "TRUE", "open_nc": "NOT consent"}
 SPANS = {"Y": (1, 3), "D": (1, 2), "T1": (1, 1), "T2": (2, 2), "T3": (3, 3)}
 # The work the shorter periods may take, in LP solves times cells (the year's own decision always completes): past
 # it, the year is shown alone. A count of work, not of seconds, so the decision is the same on every machine;
-# 8 million is about ten seconds here (the sample's years take 5–8 million, 40 initiatives far more).
-GRID_BUDGET = 8_000_000
+# 12 million is about ten seconds here (the sample's years take 5–9 million since the years' edges are decided
+# too, 40 initiatives far more).
+GRID_BUDGET = 12_000_000
 
 
 class OffGrid(ValueError):
@@ -796,16 +800,9 @@ def year_edges(year: int, values: Mapping[Key, int]) -> frozenset[Key]:
     return frozenset(k for k in values if k[0] in _OPEN_SQL and dict(k[1]).get("boundary") in edges)
 
 
-PRECOMPUTE_SECONDS = 120.0
-
-
 def precompute_seconds() -> float:
     """`$FINSAM_PROTECT_SECONDS`: how long a load may spend deciding protection ahead (default 120; 0: none)."""
-    raw = os.environ.get("FINSAM_PROTECT_SECONDS", "").strip().replace(",", ".")
-    try:
-        return max(0.0, float(raw)) if raw else PRECOMPUTE_SECONDS
-    except ValueError:
-        return PRECOMPUTE_SECONDS
+    return settings.get("FINSAM_PROTECT_SECONDS")
 
 
 def precompute(con: duckdb.DuckDBPyConnection) -> None:

@@ -58,8 +58,8 @@ chart(agency_bars(series_shown.merge(per_period, on=dim), dim, f"Nya deltagare p
           [grain, "Remittent", "Kvinnor", "Män", "Annat/okänt", "Totalt"]],
       key="inflode_tid", formats=SEX_FORMATS,
       caption="Anonymt registrerade deltagare har bara ett år och saknas därför i tidsserien; de ingår i tabellen "
-              "nedan." + (" Med skydd för små tal visas tertialen som totaler, utan uppdelning på kön (kvartal och månader visas inte: "
-                          "de kunde ställas mot styrelsens perioder och ge bort dolda tal)." if
+              "nedan." + (" Med skydd för små tal visas tertialen som totaler, utan uppdelning på kön "
+                          "(kvartal och månader visas inte: de kunde ställas mot styrelsens perioder och ge bort dolda tal)." if
                          protection.enabled() else ""))
 
 st.subheader("Remittenter och kön")

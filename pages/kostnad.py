@@ -5,7 +5,7 @@ import streamlit as st
 from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year, cost_summary
 from metrics.definitions import describe
 from render.charts import money_bars, stacked_money, top_n
-from render.format import fmt_int, fmt_kr, fmt_kr_kpi, fmt_pct
+from render.format import fmt_int, fmt_kr_kpi, fmt_pct
 from render.text import md
 from render.theme import ACTUAL_COLOR, BUDGET_COLOR, PER_STARTED_COLOR
 from ui import protection

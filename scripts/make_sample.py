@@ -323,20 +323,22 @@ def write_budget_xlsx() -> dict[int, list[list]]:
                 actual = None if no_actual else int(round(budget * rng.uniform(0.82, 1.05), -2 if year == 2025 else 0))
                 lines.append([name, year, cat, funder, budget, actual])
         lines_by_year[year] = lines
-        tot_b, tot_a = sum(l[4] for l in lines), sum(l[5] or 0 for l in lines)
+        tot_b, tot_a = sum(ln[4] for ln in lines), sum(ln[5] or 0 for ln in lines)
         ws = wb.create_sheet(f"Budget {year}")
         if year == 2023:  # plain numbers in kronor
             write_rows(ws, [["Insats", "År", "Kostnadsslag", "Finansiär", "Budget", "Utfall"], *lines,
                             ["Totalt", None, None, None, tot_b, tot_a]], first_width=18)
         elif year == 2024:  # amounts typed as Swedish text, under a title line
-            fmt = lambda v: None if v is None else swedish_amount(v)
+            def fmt(v):
+                return None if v is None else swedish_amount(v)
             write_rows(ws, [[f"Budget och utfall {year}"], [], ["Insats", "År", "Kostnadsslag", "Finansiär", "Budget",
-                            "Utfall"], *[l[:4] + [fmt(l[4]), fmt(l[5])] for l in lines],
+                            "Utfall"], *[ln[:4] + [fmt(ln[4]), fmt(ln[5])] for ln in lines],
                             ["Totalt", None, None, None, fmt(tot_b), fmt(tot_a)]], first_width=18)
         else:  # thousands of kronor
-            tkr = lambda v: None if v is None else round(v / 1000, 1)
+            def tkr(v):
+                return None if v is None else round(v / 1000, 1)
             write_rows(ws, [["Insats", "År", "Kostnadsslag", "Finansiär", "Budget (tkr)", "Utfall (tkr)"],
-                            *[l[:4] + [tkr(l[4]), tkr(l[5])] for l in lines],
+                            *[ln[:4] + [tkr(ln[4]), tkr(ln[5])] for ln in lines],
                             ["Totalt", None, None, None, tkr(tot_b), tkr(tot_a)]], first_width=18)
     save_xlsx(wb, OUT / "budget_2023-2025.xlsx")
     return lines_by_year
@@ -425,8 +427,8 @@ def write_economy_xlsx(lines_by_year: dict[int, list[list]]) -> None:
             cost.setdefault(line[0], []).append(line)
         used = admin
         for ls in cost.values():  # an initiative's cost is its actual, else its budget (as metrics/cost.py counts)
-            actual = [l[5] for l in ls if l[5] is not None]
-            used += sum(actual) if actual else sum(l[4] for l in ls)
+            actual = [ln[5] for ln in ls if ln[5] is not None]
+            used += sum(actual) if actual else sum(ln[4] for ln in ls)
         rows.append([year, "Eget kapital vid årets början", None, None, equity])
         equity += allocated - used
         rows.append([year, "Eget kapital vid årets slut", None, None, equity])

@@ -218,7 +218,6 @@ def app_server(sample_db):
 
 @pytest.fixture()
 def small_con(small_db):
-    import duckdb
 
     con = connect_read(small_db)
     yield con

@@ -83,7 +83,7 @@ def write_db(path: Path, rows: list[dict], anonymous: list[dict] = ()) -> Path:
     """The rows as the loader would have stored them (schema.sql), without going through files."""
     with connect_write(path) as con:
         con.execute(SCHEMA.read_text(encoding="utf-8"))
-        con.executemany("INSERT INTO exit_reasons VALUES (?, ?, ?, ?)", [(c, l, l, p) for c, l, p in EXIT_REASONS])
+        con.executemany("INSERT INTO exit_reasons VALUES (?, ?, ?, ?)", [(c, label, label, p) for c, label, p in EXIT_REASONS])
         con.executemany(
             "INSERT INTO enrollments VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, NULL, NULL, ?, 1)",
             [(r.get("association", ""), r["id"] if r["consent"] else None, r["initiative"], r["sex"], r["start"],

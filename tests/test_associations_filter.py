@@ -37,7 +37,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.database import connect_read, connect_write
 from metrics import Filters
-from metrics.associations import TOTAL_ROW, by_association
+from metrics.associations import TOTAL_ROW
 from metrics.cost import (cost_by_association_initiative_year, cost_by_dimension, cost_by_initiative_year,
                           cost_per_initiative, cost_summary)
 from metrics.economy import by_year, cost_with_administration, pooled, summary

@@ -94,7 +94,8 @@ def test_an_undo_keeps_the_reverse_of_what_the_load_did(db, tmp_path):
 
 
 def test_a_change_that_alters_no_figure_says_so(db, tmp_path):
-    register = write_xlsx(tmp_path / "register.xlsx", {"Insatser": [["Insats", "Insatsägare", "Planerat antal deltagare"], ["Alfa", "Kommunen", 40]]})
+    register = write_xlsx(tmp_path / "register.xlsx",
+                          {"Insatser": [["Insats", "Insatsägare", "Planerat antal deltagare"], ["Alfa", "Kommunen", 40]]})
     result = load_files([register], db, actor="anna")
     assert result.ok and result.changed, result.problems
     assert result.change.effects == 0

@@ -228,8 +228,9 @@ def test_a_negative_amount_is_reported_as_written_through_the_cli(tmp_path, db, 
     before = db.read_bytes()
     done = run_cli("load", "--db", db, path)
     assert done.returncode == 1 and "personnummer" not in done.stderr
-    assert [ln for ln in lines(done.stderr) if ln.startswith("FEL")] == [f'FEL: budget.xlsx, Budget, rad 2, Utfall, "{raw}": beloppet är negativt',
-                                  'FEL: budget.xlsx, Budget, rad 3, Budget (tkr), "-1234567": beloppet är negativt']
+    assert [ln for ln in lines(done.stderr) if ln.startswith("FEL")] == [
+        f'FEL: budget.xlsx, Budget, rad 2, Utfall, "{raw}": beloppet är negativt',
+        'FEL: budget.xlsx, Budget, rad 3, Budget (tkr), "-1234567": beloppet är negativt']
     assert db.read_bytes() == before
 
 

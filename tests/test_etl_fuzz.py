@@ -188,7 +188,8 @@ def xlsx_files(draw) -> bytes:
 def _patch(data: bytes, change: str, draw) -> bytes:
     def edit(xml: str) -> str:
         if change == "dimension":
-            return re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{draw(st.sampled_from(["A1:XFD1048576", "A1", "ZZ9:A1", "junk"]))}"/>', xml)
+            ref = draw(st.sampled_from(["A1:XFD1048576", "A1", "ZZ9:A1", "junk"]))
+            return re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>', xml)
         if change == "far":
             return xml.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
         return re.sub(r'<c r="([A-Z]+[3-5])"( t="n")?><v>([^<]*)</v></c>',

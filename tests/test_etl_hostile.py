@@ -429,7 +429,8 @@ def test_case_10_a_later_load_keeps_the_spelling_already_stored(tmp_path, db):
 
 
 def test_case_10_headers_in_nfd_are_recognised(tmp_path, db):
-    path = write_csv(tmp_path / "h.csv", [["Deltagar-ID", "Insats", "Ko\u0308n", "Startdatum"], ["A-1", "Alfa", "K", "2021-01-10"]])
+    path = write_csv(tmp_path / "h.csv",
+                     [["Deltagar-ID", "Insats", "Ko\u0308n", "Startdatum"], ["A-1", "Alfa", "K", "2021-01-10"]])
     loaded([path], db)
 
 

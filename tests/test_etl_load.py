@@ -9,7 +9,6 @@ from core.database import connect_read
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 
 from etl.load import load_files
 from metrics import Filters

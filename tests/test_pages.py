@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -141,7 +140,8 @@ def test_small_counts_hidden_when_protection_is_on(sample_db, monkeypatch):
     with connect_read(sample_db) as con:
         # an initiative with few participants of other/unknown sex: the case protection is for
         name = con.execute("""SELECT initiative FROM enrollments WHERE year(start_date) = 2025
-                              GROUP BY initiative ORDER BY count(*) FILTER (WHERE sex IN ('other', 'unknown')) LIMIT 1""").fetchone()[0]
+                              GROUP BY initiative ORDER BY count(*) FILTER (WHERE sex IN ('other', 'unknown'))
+                              LIMIT 1""").fetchone()[0]
     at = app(sample_db, monkeypatch, "pages/inflode.py", year="2025", initiative=name)
     def codes(at):
         cols = ["Kvinnor", "Män", "Annat/okänt", "Totalt"]
@@ -318,7 +318,8 @@ def test_inflow_by_tertial_adds_up_to_the_year(sample_db):
     with connect_read(sample_db) as con:
         by_tertial = inflow(con, Filters.year(2024), "tertial")
         h = headline(con, Filters.year(2024))
-        anonymous = con.execute("SELECT coalesce(sum(women + men + other), 0) FROM anonymous_counts WHERE year = 2024").fetchone()[0]
+        anonymous = con.execute(
+            "SELECT coalesce(sum(women + men + other), 0) FROM anonymous_counts WHERE year = 2024").fetchone()[0]
         for n in (1, 2, 3):
             part = by_tertial[by_tertial.tertial == f"2024-T{n}"].total.sum()
             # anonymous counts carry only a year: they count in every period of it, never in a dated series

@@ -1,9 +1,11 @@
-"""The README says what the code does: its definitions table is generated, its layout names every package."""
+"""The README says what the code does: its definitions and settings tables are generated, its layout names every
+package."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from core import settings
 from metrics.definitions import FIGURES, markdown_table, note
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,6 +16,12 @@ def test_definitions_table_is_the_registry():
     block = re.search(r"<!-- definitions:start -->\n(.*?)\n<!-- definitions:end -->", README, re.S)
     assert block, "README has no generated definitions block"
     assert block[1] == markdown_table(), "README is out of step: paste `python -m metrics.definitions`"
+
+
+def test_settings_table_is_core_settings():
+    block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", README, re.S)
+    assert block, "README has no generated settings block"
+    assert block[1] == settings.markdown_table(), "README is out of step: paste `python -m core.settings`"
 
 
 def test_layout_names_every_package_and_module():

@@ -3,7 +3,6 @@ label, kronor ticks that stay level, values for every exit-reason segment, bars 
 "Arbete/studier" apart from the grey of "Okänd orsak" under protanopia and deuteranopia."""
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
 

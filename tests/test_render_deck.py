@@ -31,7 +31,7 @@ from render.deck import END_SERIES, HIDDEN_SERIES, NOTES, TITLES, build_board_pa
 from render.format import fmt_datetime, fmt_int
 from render.protected import Shown
 from render.takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
-from render.text import coverage_line, describe, period_label
+from render.text import coverage_line, describe
 
 Y2025 = Filters.year(2025)
 Y2021 = Filters.year(2021)

@@ -14,7 +14,6 @@ import subprocess
 from core.database import connect_read, connect_write
 from pathlib import Path
 
-import duckdb
 import openpyxl
 import pandas as pd
 import pytest

@@ -1,7 +1,6 @@
 """The bundled sample (data/sample/) loads cleanly, and its report adds up for every year."""
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from core.database import connect_read

@@ -276,7 +276,7 @@ def test_row_downloads_are_checked_when_built_and_logged(env, deferred):
 
 
 def test_local_row_downloads_are_logged_too(no_signin, deferred):
-    at = open_page(app(year="2024"), "pages/export.py")
+    open_page(app(year="2024"), "pages/export.py")
     csv = next(build for name, build in deferred.items() if "deltagarrader" in name and name.endswith(".csv"))
     assert csv()[:3] == b"\xef\xbb\xbf"
     assert [e[:2] for e in events(no_signin)] == [("rows_download", "lokal användare")]

@@ -114,7 +114,8 @@ def report_of(path: Path, year: int = 2021) -> dict:
 def leftovers(env: Path) -> list[str]:
     """What uploads left: in uploads/ beside the database (issue 22), and nothing in the system's temporary folder."""
     uploads = env / "data" / "uploads"
-    return sorted(p.name for p in (env / "tmp").iterdir()) + (sorted(p.name for p in uploads.iterdir()) if uploads.exists() else [])
+    kept = sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+    return sorted(p.name for p in (env / "tmp").iterdir()) + kept
 
 
 # --------------------------------------------------------------------------- upload, preview, load
@@ -541,7 +542,8 @@ def test_a_failed_undo_is_audited(env, tmp_path):
 
 def test_a_refused_mapping_save_is_audited(env, monkeypatch):
     """An edit the loader refuses (a unit Excel would read as a formula) is in the log, masked and cleaned."""
-    monkeypatch.setattr("ui.mapping.edits_between", lambda original, edited, units=None: {"=HYPERLINK(\"x\") 19850101-1234": "Kommun"})
+    monkeypatch.setattr("ui.mapping.edits_between",
+                        lambda original, edited, units=None: {"=HYPERLINK(\"x\") 19850101-1234": "Kommun"})
     before = db(env).read_bytes()
     at = data_page(env, tab="Remittenter")
     at = at.button(key="mapping_save").click().run()

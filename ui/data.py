@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from core.database import ALIAS, DatabaseError, attach_read, check_database
+from core.database import ALIAS, DatabaseError, attach_read, check_database, timed_out
 from core.paths import default_db_path
 from etl.load import ensure_database
 from metrics import suppress as _registers_decisions  # noqa: F401 - the loader derives each year's protection (core.derived)
@@ -21,6 +21,9 @@ from metrics import changes as _registers_effects  # noqa: F401 - every change k
 # Shown instead of any page when the database cannot be used; the reason never names a server path.
 BROKEN = ("Databasen kan inte användas: {reason}. Be den som sköter Insatskollen att läsa in exporterna på nytt "
           "eller återställa databasen.")
+# Shown when a query ran past the time limit (core.database, `$FINSAM_QUERY_SECONDS`): the page stops there
+TOO_SLOW = ("Frågan mot databasen tog för lång tid och avbröts. Försök igen, eller välj en kortare period eller "
+            "färre insatser. Händer det ofta: be den som sköter Insatskollen att se över tidsgränsen.")
 
 
 def db_path() -> Path:
@@ -95,6 +98,11 @@ def _through(cache, fn, args: tuple, kwargs: dict):
         return cache(name, data_version(), args, tuple(sorted(kwargs.items())))
     except duckdb.IOException:  # a file damaged beyond what the check at start-up sees: no traceback, no path
         st.error(BROKEN.format(reason="filen är skadad och kan inte läsas"))
+        st.stop()
+    except duckdb.Error as exc:
+        if not timed_out(exc):
+            raise
+        st.error(TOO_SLOW)  # nothing is cached, so the next run asks again
         st.stop()
 
 

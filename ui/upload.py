@@ -283,8 +283,8 @@ def show(preview: UploadPreview) -> None:
     st.subheader("Filerna")
     dataframe(preview.files, hide_index=True, width="stretch", key="upload_files_table")
     if preview.errors:
-        st.error(f"{preview.errors} fel och {counted(preview.warnings, 'varning', 'varningar')}. Ingenting kan läsas in förrän felen är "
-                 "rättade i filerna; ladda sedan upp dem igen.", icon=":material/error:")
+        st.error(f"{preview.errors} fel och {counted(preview.warnings, 'varning', 'varningar')}. "
+                 "Ingenting kan läsas in förrän felen är rättade i filerna; ladda sedan upp dem igen.", icon=":material/error:")
     elif preview.warnings:
         st.warning(f"Inga fel, {counted(preview.warnings, 'varning', 'varningar')}. Filerna kan läsas in; läs varningarna först.",
                    icon=":material/warning:")
