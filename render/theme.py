@@ -32,7 +32,7 @@ TEMPLATE_NAME = "insatskollen"
 PRESENT_TEMPLATE_NAME = "insatskollen_present"
 
 FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-TEXT_COLOR = "#1F1F1F"
+TEXT_COLOR = "#111111"
 MUTED_TEXT = "#555555"  # 7,5:1 on white: captions and notes, above WCAG AA's 4,5:1 for small text
 GRID_COLOR = "#E3E3E3"
 AXIS_LINE_COLOR = "#8A8A8A"

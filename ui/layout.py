@@ -24,8 +24,9 @@ from .filters import notices
 
 SEX_FORMATS = {"Kvinnor": "int", "Män": "int", "Annat/okänt": "int", "Totalt": "int"}
 
-# Streamlit draws captions at 60 % opacity: #1F1F1F becomes 4,4:1 on white, under WCAG AA's 4,5:1 for small
-# text. Solid #555555 is 7,5:1. Static CSS only: never data.
+# Streamlit draws captions at 60 % opacity of the theme's text colour. The theme's #111111 (.streamlit/config.toml)
+# makes that 5,0:1 on white from the first paint, before this CSS arrives (#1F1F1F gave 4,4:1, under WCAG AA's
+# 4,5:1 for small text, until it did); solid #555555 is 7,5:1. Static CSS only: never data.
 BASE_CSS = """<style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { opacity: 1 !important; color: #555555 !important; }
 </style>"""
