@@ -14,7 +14,8 @@ from tests.e2e_server import wait_idle
 AXE = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 RUN = """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations.map(
-  v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => [n.target.join(" "), n.html.slice(0, 160), (n.failureSummary || "").slice(0, 200)])}))"""
+  v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(
+    n => [n.target.join(" "), n.html.slice(0, 160), (n.failureSummary || "").slice(0, 200)])}))"""
 PATHS = ["", "inflode", "jamstalldhet", "avslut", "kostnad", "ekonomi", "export", "data", "konton",
          "?present=1", "?present=1&slide=4", "?suppress=1"]
 
