@@ -47,6 +47,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -459,6 +460,53 @@ def _cube(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ..
     return con.execute(sql, params).df()
 
 
+class _CubeRow(NamedTuple):
+    spec: int
+    span: str
+    d0: str | None
+    d1: str | None
+    d2: str | None
+    sex: str | None
+    v: int | None
+    g0: int
+    g1: int
+    g2: int
+    gs: int
+
+
+def _cubes(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...],
+           specs: list[tuple[TableSpec, list[str]]]) -> list[list[_CubeRow]]:
+    """`_cube` for every (table, its periods) at once: one query over the year's facts instead of one per table
+    (the facts of every period counted once; a first visit builds the grid of its year and the year before)."""
+    width = max(len(spec.dims) for spec, _ in specs)
+    assert width <= 3, "a cube of more than three dimensions"
+    facts = periods_facts_sql([(s, *span_dates(year, s)) for s in SPANS])
+    parts = []
+    for i, (spec, spans) in enumerate(specs):
+        dims = list(spec.dims)
+        names = [f"d{j}" for j in range(len(dims))]
+        cols = "".join(f"{_dim_sql(d, spec.measure)} AS d{j}, " for j, d in enumerate(dims))
+        pad = "".join(f"CAST(NULL AS VARCHAR) AS d{j}, " for j in range(len(dims), 3))
+        groupings = "".join(f"GROUPING({n}) AS g{j}, " for j, n in enumerate(names))
+        pad_g = "".join(f"1 AS g{j}, " for j in range(len(dims), 3))
+        in_spans = ", ".join(f"'{x}'" for x in spans)
+        parts.append(f"""
+            SELECT {i} AS spec, span, {''.join(n + ', ' for n in names)}{pad}sex, CAST(sum(n) AS BIGINT) AS v,
+                   {groupings}{pad_g}GROUPING(sex) AS gs
+            FROM (SELECT period_year AS span, {cols}sex, n FROM facts
+                  WHERE period_year IN ({in_spans}) AND ({_MEASURE_SQL[spec.measure]}))
+            GROUP BY span, CUBE ({', '.join([*names, 'sex'])})
+            {'' if spec.by_sex else 'HAVING GROUPING(sex) = 1'}""")
+    sql = f"WITH facts AS MATERIALIZED ({facts}) " + " UNION ALL ".join(f"({q})" for q in parts)
+    params = {k: v for k, v in Filters.year(year, associations=associations).params().items()
+              if k not in ("start", "end")}  # each period brings its own dates
+    out: list[list[_CubeRow]] = [[] for _ in specs]
+    for row in con.execute(sql, params).fetchall():
+        r = _CubeRow(*row)
+        out[r.spec].append(r)
+    return out
+
+
 def _open_cube(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], measure: str,
                dim: str) -> pd.DataFrame:
     """Dated enrollments open at each tertial boundary of `year` (started before it, not ended before it), by `dim`
@@ -758,12 +806,14 @@ def _grid(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ..
             for span in (SPANS if TIME_DIMS & set(sub) else spec.spans):
                 k = (span, spec.measure, frozenset(sub))
                 dim_sets[k] = dim_sets.get(k, False) or spec.by_sex
-    for spec in (*publication, *LINKS):
-        # a table a period does not show, and that no flow ties to another period, adds nothing for that period
-        spans = [s for s in SPANS if s in spec.spans or TIME_DIMS & set(spec.dims)]
+    # a table a period does not show, and that no flow ties to another period, adds nothing for that period
+    specs = [(spec, [s for s in SPANS if s in spec.spans or TIME_DIMS & set(spec.dims)])
+             for spec in (*publication, *LINKS)]
+    cubes = _cubes(con, year, associations, specs)
+    for (spec, spans), cube in zip(specs, cubes):
         rows: dict[str, list] = {s: [] for s in spans}
-        for row in _cube(con, year, associations, spec, spans).itertuples(index=False):
-            if pd.isna(row.v):  # an empty period: the cube's grand total of nothing
+        for row in cube:
+            if row.v is None:  # an empty period: the cube's grand total of nothing
                 continue
             cat = {d: getattr(row, f"d{i}") for i, d in enumerate(spec.dims) if not getattr(row, f"g{i}")}
             rows[row.span].append((cat, "total" if row.gs else row.sex, int(row.v)))
