@@ -904,9 +904,11 @@ def _may_hide(c: Key, protected: Key) -> bool:
     """Whether `c` may be hidden to protect `protected`: never a period's total of participants, started or exited
     (the figure every view opens with; where it could give a count away, the lines below it give way instead),
     and never a count higher up the year's grid than the one protected (`_level`)."""
-    if c[0] in KEY_FIGURES and c[2] == "total" and all(d == SPAN for d, _ in c[1]):
-        return False
-    # the delår gives way for a tertial too (a tertial 3 is the year less the delår): never the year
+    if c[0] in KEY_FIGURES and all(d == SPAN for d, _ in c[1]):
+        if c[2] == "total":
+            return False
+        return _level(c) >= max(1, _level(protected))  # a period's key figure by sex: only for its own level
+    # the delår's details give way for a tertial too (a tertial 3 is the year less the delår): never the year's
     return _level(c) >= max(1, min(_level(protected), 1))
 
 
