@@ -114,6 +114,9 @@ kpis([
          delta=share_change("positive_wide_share"), help=describe("positive_wide_share")),
     dict(label="Kostnad per deltagare", value=fmt_kr_kpi(per_participant),
          by_sex="Utfall, annars budget, delat med deltagarna"
+         # costs are kept per year: a delår or a tertial shows its year's figure, and says so
+         + ("" if f.is_calendar_year else f" (hela {'åren' if f.end.year > f.start.year else 'året'} "
+            f"{f.start.year}{'–' + str(f.end.year) if f.end.year > f.start.year else ''})")
          + (before_line(fmt_kr(per_participant_before)) if per_participant is not None
             and per_participant_before is not None else ""),
          delta=None if per_participant_change is None else fmt_kr(per_participant_change, signed=True),

@@ -486,6 +486,9 @@ def _headline_slide(prs, d: _Pack) -> None:
             cells.at[HEADLINE_ROWS[m], SEX_LABELS[c]] = fmt_pct(v)
     cells.at[HEADLINE_ROWS["cost_per_participant"], TOTAL] = fmt_kr(now.get("cost_per_participant"))
     cells.at[HEADLINE_ROWS["women_share"], TOTAL] = fmt_pct(now.get("women_share"))
+    if not d.f.is_calendar_year:  # costs are kept per year: a delår or a tertial shows its year's figure
+        years = f"{d.f.start.year}" + (f"–{d.f.end.year}" if d.f.end.year > d.f.start.year else "")
+        cells = cells.rename(index={HEADLINE_ROWS["cost_per_participant"]: f"Kostnad per deltagare (helår {years})"})
     s = _slide(prs, TITLES["headline"], NOTES["headline"])
     _table(s, cells)
     hidden_any = any(is_hidden(v) for m in counts.values() for v in m.values())

@@ -294,6 +294,9 @@ def test_the_boards_periods_open_from_the_link(sample_db, monkeypatch, query, f,
     assert metric(at, "Deltagare").value == fmt_int(figures(sample_db, f).loc["participants", "total"])
     assert words in at.caption[0].value
     assert dict(at.query_params) == {k: v for k, v in query.items()}
+    # costs are kept per year: a delår's or a tertial's cost per participant is its year's, and the card says so
+    said = any("hela året 2024" in c.value for c in at.caption)
+    assert said == (not f.is_calendar_year), [c.value for c in at.caption]
 
 
 def test_a_tertial_link_that_cannot_be_read_opens_with_a_notice(sample_db, monkeypatch):

@@ -329,6 +329,8 @@ def test_the_boards_shorter_periods_build_with_no_small_count_shown(small, f):
                 (show.count(measure, {}, s, h.loc[measure, s]) for s in SEX_COLUMNS)]
         assert rows[label] == want, label
     assert not [c for r in rows.values() for c in r if c.isdigit() and 1 <= int(c) <= 4], rows
+    # costs are kept per year: the row says its figure is the year's, not the delår's or the tertial's
+    assert "Kostnad per deltagare (helår 2021)" in rows and "Kostnad per deltagare" not in rows
 
 
 @pytest.mark.parametrize("f", [Filters(dt.date(2021, 3, 1), dt.date(2021, 9, 30)),
