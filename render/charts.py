@@ -201,8 +201,11 @@ def reason_bars(df: pd.DataFrame, category: str, title: str, *, threshold: int =
     if "_total" in df:
         wide["total"] = list(df.groupby(category, sort=False)["_total"].first().reindex(order))
     series = [(c, labels[c], exit_reason_color(c)) for c in codes]
-    return stacked(wide, category, series, title, total="total" if "_total" in df else None, threshold=threshold,
-                   axis_title="Avslutade")
+    fig = stacked(wide, category, series, title, total="total" if "_total" in df else None, threshold=threshold,
+                  axis_title="Avslutade")
+    # seven reasons make a legend of four rows: at Plotly's default height the bars were too thin for any segment's
+    # value (uniformtext hides what does not fit at 11 px); about 40 px a bar keeps them in
+    return fig.update_layout(height=max(450, 230 + 40 * len(order)))
 
 
 def share_bars(df: pd.DataFrame, category: str, value: str, title: str, *, color: str, name: str,

@@ -152,3 +152,16 @@ def test_values_in_stacked_segments_stay_level():
     assert segments and all(t.textangle == 0 for t in segments)
     work = next(t for t in segments if t.name == "Arbete/studier")
     assert work.marker.color == EXIT_REASON_COLORS["1"] != MISSING_COLOR
+
+
+def test_exits_by_initiative_and_reason_leave_each_bar_room_for_its_values():
+    """Issue 23: with seven reasons the legend takes four rows, and at Plotly's default 450 px the bars of seven
+    initiatives were too thin for any value (uniformtext hides what does not fit at 11 px): about 40 px a bar."""
+    from render.charts import reason_bars
+
+    names = [f"Insats {c}" for c in "ABCDEFG"]
+    df = pd.DataFrame([{"initiative": n, "reason": r, "label": f"Orsak {r}", "total": 10, "_total": 70}
+                       for n in names for r in "1234567"])
+    fig = reason_bars(df, "initiative", "Avslutade")
+    assert fig.layout.height >= 230 + 40 * len(names)
+    assert reason_bars(df[df.initiative == "Insats A"], "initiative", "Avslutade").layout.height == 450
