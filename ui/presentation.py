@@ -105,9 +105,14 @@ def _chart(fig) -> None:
     fig.update_layout(uniformtext=dict(mode="hide", minsize=24), margin=dict(b=10), bargap=0.12)
     fig.update_traces(selector=dict(type="bar"), textfont_size=24)
     fig.update_xaxes(showticklabels=False, showgrid=False, title=None)
+    title = fig.layout.title.text
     for size, height in CHART_HEIGHTS.items():
+        # on a 720 px projector the chart's own title would take the room its bars need for 24 px values: the
+        # slide's heading says what it shows, and the title goes
+        small = size == "small"
+        fig.update_layout(height=height, title_text=None if small else title, margin_t=24 if small else None)
         with st.container(key=f"present_{size}"):
-            st.plotly_chart(fig.update_layout(height=height), width="stretch", config={"displayModeBar": False},
+            st.plotly_chart(fig, width="stretch", config={"displayModeBar": False},
                             key=f"present_chart_{current_slide()}_{size}")
 
 
