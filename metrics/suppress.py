@@ -31,7 +31,8 @@ everything that can be shown for a period, and every surface asks this engine:
    participants are they plus its started; last year's are its exited plus they). Those stocks, by
    initiative and sex, are decided first as a table of their own, the same for both years (`year_edges`,
    `_Grid.edge_status`); each year is then decided as if the reader knew every visible one exactly and
-   every hidden one by its mark, and keeps each hidden one open over its whole range.
+   every hidden one by its mark. Not yet closed: a hidden edge is kept open only as wide as any hidden
+   count, so for a `..` edge two years can leave ranges that meet in one value (README).
 
 What it does not cover: the inequalities between measures (started ≤ participants). The README says so.
 
@@ -843,9 +844,9 @@ def year_edges(year: int, values: Mapping[Key, int]) -> frozenset[Key]:
     last year's = its exited + those still open on 1 January + its anonymous counts), and each year is decided
     on its own. So each edge is treated as a published table that no period may hide more of: decided alone
     (`_Grid.edge_status`), it is the same for the year before and the year after, and each year is decided as if
-    the reader knew every visible edge count exactly and every hidden one only by its mark. Each year keeps
-    every hidden edge count open over its whole range, so what one year allows of an edge the other allows too,
-    and setting the years side by side pins nothing that either year alone does not."""
+    the reader knew every visible edge count exactly and every hidden one only by its mark. A `<5` edge is then
+    kept open over its whole range (1 … threshold − 1) by both years; a `..` edge only as wide as any hidden
+    count, so two years' ranges of it can meet in one value: not yet closed (README, *Years side by side*)."""
     edges = {_boundary(year, 0).isoformat(), _boundary(year, 3).isoformat()}
     return frozenset(k for k in values if k[0] in _OPEN_SQL and dict(k[1]).get("boundary") in edges)
 
