@@ -440,27 +440,6 @@ class Protection:
 
 # ---------------------------------------------------------------- building the whole
 
-def _cube(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], spec: TableSpec,
-          spans: Iterable[str]) -> pd.DataFrame:
-    """Table `spec` with all its margins, for each of `spans` of `year` at once (column `span`)."""
-    dims = list(spec.dims)
-    cols = ", ".join(f"{_dim_sql(d, spec.measure)} AS d{i}" for i, d in enumerate(dims))
-    names = [f"d{i}" for i in range(len(dims))]
-    facts = periods_facts_sql([(s, *span_dates(year, s)) for s in spans])
-    sql = f"""
-        WITH facts AS ({facts}),
-        rows AS (SELECT period_year AS span, {cols + ', ' if cols else ''}sex, n FROM facts
-                 WHERE {_MEASURE_SQL[spec.measure]})
-        SELECT span, {''.join(n + ', ' for n in names)}sex, CAST(sum(n) AS BIGINT) AS v,
-               {''.join(f'GROUPING({n}) AS g{i}, ' for i, n in enumerate(names))}GROUPING(sex) AS gs
-        FROM rows GROUP BY span, CUBE ({', '.join([*names, 'sex'])})
-        {'' if spec.by_sex else 'HAVING GROUPING(sex) = 1'}
-    """
-    params = {k: v for k, v in Filters.year(year, associations=associations).params().items()
-              if k not in ("start", "end")}  # each period brings its own dates
-    return con.execute(sql, params).df()
-
-
 class _CubeRow(NamedTuple):
     spec: int
     span: str
@@ -477,8 +456,9 @@ class _CubeRow(NamedTuple):
 
 def _cubes(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...],
            specs: list[tuple[TableSpec, list[str]]]) -> list[list[_CubeRow]]:
-    """`_cube` for every (table, its periods) at once: one query over the year's facts instead of one per table
-    (the facts of every period counted once; a first visit builds the grid of its year and the year before)."""
+    """Each table `spec` with all its margins, for each of its periods (column `span`), all in one query over the
+    year's facts instead of one per table (the facts of every period counted once; a first visit builds the grid
+    of its year and the year before)."""
     width = max(len(spec.dims) for spec, _ in specs)
     assert width <= 3, "a cube of more than three dimensions"
     facts = periods_facts_sql([(s, *span_dates(year, s)) for s in SPANS])
