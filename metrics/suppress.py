@@ -31,8 +31,13 @@ everything that can be shown for a period, and every surface asks this engine:
    participants are they plus its started; last year's are its exited plus they). Those stocks, by
    initiative and sex, are decided first as a table of their own, the same for both years (`year_edges`,
    `_Grid.edge_status`); each year is then decided as if the reader knew every visible one exactly and
-   every hidden one by its mark. Not yet closed: a hidden edge is kept open only as wide as any hidden
-   count, so for a `..` edge two years can leave ranges that meet in one value (README).
+   every hidden one by its mark, and a small one (1 … threshold − 1) must not follow from the year's own
+   figures either (in a year of data that ends early, those still open are nearly all its participants).
+   The last year with data ends at no other year: its end's stock is not taken as known. Not closed in
+   principle: a hidden edge is kept open only as wide as any hidden count, so two years can leave ranges
+   that meet in one value (README).
+7. **Every count is audited last.** Repair can run out of cells it may hide; a decision that still leaves
+   a hidden count pinned is not shown: the shorter periods fall back to the year alone (`_Unprotected`).
 
 What it does not cover: the inequalities between measures (started ≤ participants). The README says so.
 
@@ -223,6 +228,10 @@ class YearOnly(OffGrid):
     def __init__(self) -> None:
         ValueError.__init__(self, YEAR_ONLY_MESSAGE)
         self.message = YEAR_ONLY_MESSAGE
+
+
+class _Unprotected(RuntimeError):
+    """A hidden count that the decision's own figures would still give away, and that no cell it may hide protects."""
 
 
 class _OverBudget(Exception):
@@ -561,13 +570,26 @@ class _Whole:
             k = span_key(span, spec.measure, cat, sex)
             self.put(k, v, self.shows(spec, span, cat), _priority(span, cat, spec.priority))
             cells[k] = (cat, sex)
-        children: dict[tuple[Key, str], list[Key]] = defaultdict(list)
+        children: dict[tuple[Key, str], set[Key]] = defaultdict(set)
+        # a cube has rows only for counts that are not zero; a zero no table shows is unknown to the reader, so each
+        # margin's children are all the categories of its dimension (those of this period's rows): a relation without
+        # such a part would tell the engine's audit that the reader knows it is zero
+        categories: dict[str, set[str]] = defaultdict(set)
+        for cat, _ in cells.values():
+            for d, v in cat.items():
+                categories[d].add(v)
         for k, (cat, sex) in cells.items():
             for d in cat:
-                parent = span_key(span, spec.measure, {x: v for x, v in cat.items() if x != d}, sex)
-                children[(parent, d)].append(k)
+                rest = {x: v for x, v in cat.items() if x != d}
+                parent = span_key(span, spec.measure, rest, sex)
+                for v in categories[d]:
+                    child = span_key(span, spec.measure, {**rest, d: v}, sex)
+                    if child not in self.values:
+                        self.unseen_zero(child)
+                    if child in self.values:
+                        children[(parent, d)].add(child)
             if sex != "total":
-                children[(span_key(span, spec.measure, cat, "total"), "sex")].append(k)
+                children[(span_key(span, spec.measure, cat, "total"), "sex")].add(k)
         for (parent, _), kids in children.items():
             self.relations.add((parent, tuple(sorted(kids))))
         if spec.measure == "exited" and "reason" in spec.dims:
@@ -729,20 +751,31 @@ class _Grid:
     def decide(self, threshold: int) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key], bool]:
         """(status, withdrawn lines, withdrawn cells, published, whether the shorter periods are shown)."""
         values, published, relations_l = self.values, set(self.published), self.relations
-        # first the year on its own, as if no shorter period were shown; then the delår and the tertials around it
+        # first the year on its own, as if no shorter period were shown (their cells unseen, as when the year is shown
+        # alone: every relation still holds, and a count never shown is still at least 0); then the delår and the
+        # tertials around it
         year_cells = {k for k in values if _level(k) == 0} | self.known
-        year_relations = [(t, parts) for t, parts in relations_l if t in year_cells and set(parts) <= year_cells]
-        *first_stage, year_published = _Suppression({k: values[k] for k in year_cells}, published & year_cells,
-                                                    self.priority, year_relations, threshold, known=self.known,
-                                                    before=(self.edge_status(threshold), set(), set())).run()
-        gone = (published & year_cells) - year_published  # the year's withdrawn lines
-        published -= gone
         shorter = True
         try:
+            # a small stock at the year's edges is the year before's or the year after's too (those open on 1 January
+            # are next year's participants at its start, and in a year of data that ends early nearly all of them):
+            # however its own table hides it, the year's figures must not give it away
+            small_edges = {k for k in self.known if 0 < values[k] < threshold}
+            *first_stage, year_published = _Suppression(
+                values, published & year_cells, self.priority, relations_l, threshold, known=self.known,
+                before=(self.edge_status(threshold), set(), set()), guarded=small_edges).run()
+        except _Unprotected as e:  # a very small year, as repair left it, shown alone (README, *What it does not*)
+            shorter = False
+            *first_stage, year_published = e.args[1]
+        gone = (published & year_cells) - year_published  # the year's withdrawn lines
+        published -= gone
+        try:
+            if not shorter:
+                raise _OverBudget()
             status, withdrawn, withdrawn_cells, _ = _Suppression(
                 values, published, self.priority, relations_l, threshold, min_level=1, before=tuple(first_stage),
                 guarded={c for c in gone if 0 < values[c] < threshold}, budget=GRID_BUDGET, known=self.known).run()
-        except _OverBudget:  # the year alone, as decided first: nothing of the shorter periods is shown
+        except (_OverBudget, _Unprotected):  # the year alone, as decided first: nothing of its shorter periods is shown
             shorter = False
             status, withdrawn, withdrawn_cells = first_stage
             published = published & year_published
@@ -810,6 +843,11 @@ def _grid(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ..
     whole.add_stock_links(year)
     values = {k: v for k, v in whole.values.items() if v != 0 or k in whole.zeros}
     known = year_edges(year, values)
+    if year >= max(catalog.years(con), default=year):
+        # the last year with data ends at no other year (a later one is never offered): nothing else tells the stock
+        # it leaves, so it is a count the reader does not see, not one taken as known
+        end = _boundary(year, 3).isoformat()
+        known = frozenset(k for k in known if dict(k[1])["boundary"] != end)
     published = {k for k in whole.published if values.get(k, 0) != 0} | known
     # in a fixed order: the order of a set of strings changes with each process's hash seed, and with it which
     # cells elimination hides, so a restart could show a second pattern to set against the first
@@ -824,9 +862,10 @@ def year_edges(year: int, values: Mapping[Key, int]) -> frozenset[Key]:
     last year's = its exited + those still open on 1 January + its anonymous counts), and each year is decided
     on its own. So each edge is treated as a published table that no period may hide more of: decided alone
     (`_Grid.edge_status`), it is the same for the year before and the year after, and each year is decided as if
-    the reader knew every visible edge count exactly and every hidden one only by its mark. A `<5` edge is then
-    kept open over its whole range (1 … threshold − 1) by both years; a `..` edge only as wide as any hidden
-    count, so two years' ranges of it can meet in one value: not yet closed (README, *Years side by side*)."""
+    the reader knew every visible edge count exactly and every hidden one only by its mark. Each year keeps a
+    hidden edge open at least two values wide, so two years' ranges of it can still meet in one value: not closed
+    in principle (README, *Years side by side*). A small edge must not follow from the year's own figures either
+    (`_Grid.decide`), and the last year's end is no edge (`_grid`)."""
     edges = {_boundary(year, 0).isoformat(), _boundary(year, 3).isoformat()}
     return frozenset(k for k in values if k[0] in _OPEN_SQL and dict(k[1]).get("boundary") in edges)
 
@@ -959,6 +998,10 @@ class _Suppression:
             self.dirty.update(self.status)
             self.dirty.update(self.guarded)
             self.repair()
+            # repair stops where no cell it may hide mends a count; every hidden count is audited once more, and a
+            # decision that still leaves one pinned is not shown (`_Grid.decide`: the shorter periods fall back)
+            if left := self.auditor.narrow(sorted(set(self.status) | self.guarded)):
+                raise _Unprotected(left, (self.status, self.withdrawn, self.withdrawn_cells, self.published))
         return self.status, self.withdrawn, self.withdrawn_cells, self.published
 
     def may_hide(self, c: Key, protected: Key) -> bool:
@@ -1119,7 +1162,7 @@ class _Suppression:
                  and all(c[0] == members[i][0][0] for c in members[i])  # a line of a table, not a link of flows
                  and all(_level(c) >= self.min_level for c in relations[i][1])]
         lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in self.withdrawn
-                 and not set(relations[i][1]) <= self.withdrawn_cells]
+                 and not set(relations[i][1]) <= self.withdrawn_cells and published.intersection(relations[i][1])]
         if not lines:
             if _level(k) < self.min_level or k not in published or not _may_hide(k, k):
                 return False  # (a period's key total is never withdrawn)

@@ -32,7 +32,7 @@ cost_now = run(cost_summary, f)
 years = run(cost_by_initiative_year, f)
 # every figure below as this reader may see it: now, and the previous period under its own protection
 fig_now = protection.shown(f).figures(now, cost_now, years)
-fig_before = protection.shown(prev).figures(before, run(cost_summary, prev), run(cost_by_initiative_year, prev))
+fig_before = protection.shown_previous(prev).figures(before, run(cost_summary, prev), run(cost_by_initiative_year, prev))
 # the change alone on the card (a longer wording is cut on a laptop); the previous value in the line below it
 before_label = period_label(prev).capitalize()
 

@@ -433,7 +433,7 @@ def _pack(con: duckdb.DuckDBPyConnection, f: Filters, association: str, t: int) 
     show, prev_f = Shown(con, f, t), f.previous()
     summary, years = cost_summary(con, f), cost_by_initiative_year(con, f)
     now = show.figures(headline(con, f), summary, years)
-    before = Shown(con, prev_f, t).figures(headline(con, prev_f), cost_summary(con, prev_f),
+    before = Shown.previous(con, prev_f, t).figures(headline(con, prev_f), cost_summary(con, prev_f),
                                           cost_by_initiative_year(con, prev_f))
     return _Pack(con, f, t, association, show, now, before, key_figures(con, f), coverage(con), years,
                  list(summary.get("budget_only") or []))

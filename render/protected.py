@@ -27,8 +27,8 @@ import pandas as pd
 from core.vocabulary import SEX_COLUMNS, SEX_LABELS
 from metrics import Filters
 from metrics.definitions import FIGURES, KRONOR, SHARE
-from metrics.suppress import (PRIMARY, VISIBLE, OffGrid, Protection, hidden_code, is_hidden, kind_of, protect_year,
-                              share_visible, span_of)
+from metrics.suppress import (PRIMARY, SECONDARY, VISIBLE, OffGrid, Protection, YearOnly, hidden_code, is_hidden,
+                              kind_of, protect_year, share_visible, span_of)
 
 # Each count a figure is, or a share divides (metrics/definitions.py's `numerator`/`denominator`): the row of
 # metrics.people.headline (and the column prefix of metrics.people.by_initiative) that holds it, the engine's
@@ -78,6 +78,16 @@ class Shown:
             if span_of(f) is None:
                 raise OffGrid()
             self.p = self.year(f.start.year).view(span_of(f))
+
+    @classmethod
+    def previous(cls, con, f: Filters, threshold: int | None) -> "Shown":
+        """The previous period's figures for a comparison: as its own protection shows them, or every count withheld
+        (`..`) where its year's grid shows the year alone, so the comparison is left out instead of the page."""
+        try:
+            return cls(con, f, threshold)
+        except YearOnly:
+            return cls.of(Withheld(), f, threshold, lambda y: protect_year(con, int(y), tuple(f.associations),
+                                                                           threshold))
 
     @classmethod
     def of(cls, p: Protection | None, f: Filters, threshold: int | None,
@@ -220,6 +230,22 @@ class Shown:
     def cost_people(self, years: pd.DataFrame, initiative: str | None = None):
         """The participants a pooled cost per participant divides by, or a hidden code (`pooled_people`)."""
         return pooled_people(years, self._participants_kind(), initiative)
+
+
+class Withheld:
+    """The engine of a period none of whose counts may be shown (a shorter period of a year whose grid shows the year
+    alone): every count is `..`. Only a comparison asks it; a page for the period itself is refused (ui.protection)."""
+
+    def cell(self, measure: str, dims: Mapping[str, Any], sex: str, f: Filters | None = None) -> tuple[str, int]:
+        return SECONDARY, -1
+
+    def frame(self, df: pd.DataFrame, measure: str, dims, f=None, sexes: Iterable[str] = SEX_COLUMNS, fixed=None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        display = df.copy()
+        cols = [s for s in sexes if s in df.columns]
+        for s in cols:
+            display[s] = hidden_code(SECONDARY)
+        return display, pd.DataFrame(SECONDARY, index=df.index, columns=cols, dtype=object)
 
 
 class Figures:

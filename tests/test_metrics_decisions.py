@@ -83,7 +83,10 @@ def test_a_load_decides_every_year_and_the_reader_reads_what_it_would_compute(de
         for year in years:
             stored = S.protect_year(con, year)
             assert _same(stored, live[year]), year
-            assert stored.view("T2").cell("started", {}, "total") == live[year].view("T2").cell("started", {}, "total")
+            assert stored.shorter == live[year].shorter, year
+            if live[year].shorter:  # a year whose shorter periods cannot be protected shows the year alone
+                assert stored.view("T2").cell("started", {}, "total") == live[year].view("T2").cell("started", {},
+                                                                                                  "total")
         # another threshold was not decided ahead: the reader solves it
         with pytest.raises(AssertionError, match="solved"):
             S.protect_year(con, years[0], threshold=S.DEFAULT_THRESHOLD + 1)

@@ -11,7 +11,8 @@ import pytest
 from core.database import connect_read
 from core.vocabulary import AGENCY_ORDER
 from metrics import Filters
-from metrics.suppress import PRIMARY, PUBLICATION, SECONDARY, VISIBLE, label, mark, protect_period, share_visible
+from metrics.suppress import (PRIMARY, PUBLICATION, SECONDARY, VISIBLE, YearOnly, label, mark, protect_period,
+                              share_visible)
 from tests.protection_audit import GRID, Seen, audit, cell, generate, grid_cell, grid_filters, grid_tables, write_db
 
 Y = 2025
@@ -168,7 +169,9 @@ def test_interval_audit_on_generated_associations(seed, tmp_path):
     sizes = {f"Insats {c}": rnd.choice([2, 3, 4, 6, 9, 15, 40, 80]) for c in "ABCDE"}
     rows = generate(seed, sizes, small_agency=("Insats A", "Försäkringskassan", rnd.randint(1, 4)),
                     other_share=rnd.choice([0.02, 0.06, 0.15]))
-    anonymous = [{"initiative": "Insats B", "year": Y, "women": rnd.randint(0, 3), "men": rnd.randint(0, 3),
+    # at least the threshold in all: a year's anonymous counts count in every one of its tertials, so the tertials'
+    # total started less the year's is twice their total, which no cell can hide (see the test after this one)
+    anonymous = [{"initiative": "Insats B", "year": Y, "women": rnd.randint(2, 3), "men": rnd.randint(3, 4),
                   "other": rnd.randint(0, 1)}]
     db = write_db(tmp_path / "a.duckdb", rows, anonymous)
     with connect_read(db) as con:
@@ -183,6 +186,21 @@ def test_interval_audit_on_generated_associations(seed, tmp_path):
     assert any(s.shown in ("<5", "..") for s in whole if "'D'" in repr(s.cells) or "'T" in repr(s.cells))
     failures = audit(t, seen, T, whole, withdrawn(p))
     assert not failures, [(f[0].label, f[0].shown, f[1], f[2]) for f in failures[:10]]
+
+
+def test_a_small_anonymous_total_keeps_the_year_alone(tmp_path):
+    """Anonymous counts carry only their year, so they count in every tertial of it: the three tertials' started less
+    the year's is twice the year's anonymous total, from key totals that are never hidden. Where that total is 1–4
+    no cell can protect it, and the engine's last audit (metrics.suppress._Unprotected) shows the year alone."""
+    rows = generate(4, {"Insats A": 40, "Insats B": 30})
+    anonymous = [{"initiative": "Insats B", "year": Y, "women": 1, "men": 2, "other": 0}]
+    db = write_db(tmp_path / "a.duckdb", rows, anonymous)
+    with connect_read(db) as con:
+        p = protect_period(con, Filters.year(Y), T)
+    assert not p.shorter
+    with pytest.raises(YearOnly):
+        p.view("T1")
+    assert p.view("Y").cell("started", {}, "total")[0] == VISIBLE
 
 
 def test_a_shorter_periods_selections_pin_no_small_count(tmp_path):
@@ -280,7 +298,7 @@ def test_an_association_against_the_whole_pins_nothing(tmp_path):
 
     rows = []
     for n, (a, sizes) in enumerate({"Norr": {"N1": 150, "N2": 80, "N3": 3},
-                                    "Syd": {"S1": 120, "S2": 90, "S3": 6}}.items()):
+                                    "Syd": {"S1": 120, "S2": 90, "S3": 15}}.items()):
         rows += [r | {"association": a, "id": f"{a}-{r['id']}"} for r in generate(40 + n, sizes)]
     db = write_db(tmp_path / "three.duckdb", rows)
     values, relations, free, seen, engines = {}, [], set(), [], {}
@@ -292,9 +310,13 @@ def test_an_association_against_the_whole_pins_nothing(tmp_path):
             values |= {_of(c, a): v for c, v in t.values.items()}
             relations += [(_of(tot, a), [_of(q, a) for q in parts]) for tot, parts in t.relations]
             free |= {_of(c, a) for c in t.free}
-            seen += [Seen(tuple(_of(c, a) for c in s.cells), s.shown, f"{a} {s.label}") for s in seen_for(p, [])]
+            # an association whose shorter periods cannot be protected shows its year alone (metrics.suppress)
+            seen += [Seen(tuple(_of(c, a) for c in s.cells), s.shown, f"{a} {s.label}")
+                     for s in seen_for(p, [], spans=tuple(GRID) if p.shorter else ("Y",))]
+        assert engines["Norr"].shorter  # the shorter periods are in the audit
         whole_seen = 0
-        for span in GRID:
+        # the Förbund page shows a shorter period only where every association's grid shows it (ui.protection)
+        for span in [s for s in GRID if s == "Y" or all(e.shorter for e in engines.values())]:
             f = grid_filters(Y, span)
             df = by_association(con, f)
             shown_df, _ = protected_comparison(

@@ -740,3 +740,18 @@ def test_jamstalldhet_card_holds_the_change_alone_and_names_the_reference_beneat
     card = metric(at, "Andel kvinnor")
     assert card.delta.endswith("procentenheter") and "från" not in card.delta
     assert any(c.value.startswith("jämfört med 50") and c.value.endswith("(lika fördelning)") for c in at.caption)
+
+
+def test_a_delar_whose_previous_year_shows_the_year_alone_compares_with_nothing(small_db, monkeypatch):
+    """Issue 21: the small association's 2021 is too small for its shorter periods to be protected (the year is shown
+    alone), so its delår is refused; Översikt for the delår 2022 still opens, with no comparison, instead of stopping
+    on the previous period's refusal."""
+    from metrics.suppress import protect_year
+
+    with connect_read(small_db) as con:
+        assert not protect_year(con, 2021).shorter and protect_year(con, 2022).shorter
+    at = app(small_db, monkeypatch, "pages/oversikt.py", delar="2022", suppress="1")
+    assert not at.exception, at.exception
+    assert metric(at, "Deltagare")  # the page shows its own figures
+    assert not [i for i in at.info if "bara helåret" in i.value]  # not stopped by the previous period
+    assert all("2021" not in m.value for m in at.metric)  # nothing of the withheld delår 2021

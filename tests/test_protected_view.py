@@ -151,3 +151,17 @@ def test_protected_share_is_the_one_rule():
     assert protected_share(0.25, 12, HIDDEN_PRIMARY, threshold=5) is None  # a hidden count under it
     assert protected_share(0.25, HIDDEN_SECONDARY, threshold=5) is None
     assert protected_share(None, 12, threshold=5) is None and protected_share(float("nan"), 12, threshold=None) is None
+
+
+def test_a_previous_period_whose_year_shows_the_year_alone_is_withheld(small):
+    """Issue 21: a comparison with a delår that its year's grid does not show gets every count withheld (`..`) and
+    no share, so the deck and Översikt leave the comparison out instead of failing."""
+    from metrics.suppress import YearOnly
+
+    with pytest.raises(YearOnly):
+        Shown(small, Filters.interim(2021), 5)
+    prev = Shown.previous(small, Filters.interim(2021), 5)
+    fig = prev.figures(headline(small, Filters.interim(2021)))
+    assert all(fig.count(n, s) == HIDDEN_SECONDARY for n in ("participants", "started", "exited") for s in SEX_COLUMNS)
+    assert fig.get("positive_share") is None
+    assert Shown.previous(small, Filters.interim(2022), 5).p.shorter  # a year that shows its delår: its own engine

@@ -205,7 +205,9 @@ def test_inflow_bars_are_never_shorter_than_the_truth_and_every_hidden_row_is_ma
         hidden_rows = 0
         for i, r in enumerate(agencies.itertuples(index=False)):
             drawn = sum(float(v[i] or 0) for name, v in got.items() if name != END_SERIES)
-            assert drawn >= r.total > 0 or r.total == 0, (r.agency, drawn, r.total)
+            # (where nothing shown bounds a hidden total, the label says its size is unknown)
+            assert drawn >= r.total > 0 or r.total == 0 or ends[i].endswith("(storlek okänd)"), (r.agency, drawn,
+                                                                                                 r.total, ends[i])
             cells = {s: show.count("started", {"agency": r.agency}, s, getattr(r, s)) for s in SEX_COLUMNS}
             if any(v < 0 for v in cells.values()):
                 hidden_rows += 1
@@ -317,7 +319,8 @@ def test_an_empty_period_gives_messages_not_charts(sample_con):
         assert not charts(slide)
 
 
-@pytest.mark.parametrize("f", [Filters.interim(2021), Filters.tertial(2021, 1), Filters.tertial(2021, 3)], ids=str)
+# (the small association's 2021 is too small for its shorter periods to be protected: only the year is shown)
+@pytest.mark.parametrize("f", [Filters.interim(2022), Filters.tertial(2022, 1), Filters.tertial(2022, 3)], ids=str)
 def test_the_boards_shorter_periods_build_with_no_small_count_shown(small, f):
     """The deck for a delår or a tertial: its key figures are what the engine shows for that period (the view of the
     year's grid), and none of them is a count from 1 to 4."""
@@ -330,7 +333,7 @@ def test_the_boards_shorter_periods_build_with_no_small_count_shown(small, f):
         assert rows[label] == want, label
     assert not [c for r in rows.values() for c in r if c.isdigit() and 1 <= int(c) <= 4], rows
     # costs are kept per year: the row says its figure is the year's, not the delår's or the tertial's
-    assert "Kostnad per deltagare (helår 2021)" in rows and "Kostnad per deltagare" not in rows
+    assert f"Kostnad per deltagare (helår {f.start.year})" in rows and "Kostnad per deltagare" not in rows
 
 
 @pytest.mark.parametrize("f", [Filters(dt.date(2021, 3, 1), dt.date(2021, 9, 30)),

@@ -328,9 +328,9 @@ def test_urval_sheet_lists_filters_export_and_load_time(small_con):
     assert last and urval["Data inlästa"] == fmt_datetime(last) == last[:16]
     assert urval["Datakälla"] == "Förbundets exporter"
     # the same selection over a tertial, protected
-    tertial = Filters.tertial(2021, 2, initiatives=("Alfa", "Beta"), agencies=("Kommun",), sexes=("women", "other"))
+    tertial = Filters.tertial(2022, 2, initiatives=("Alfa", "Beta"), agencies=("Kommun",), sexes=("women", "other"))
     urval = dict(workbook(small_con, tertial, protect=True)["Urval"][1:])
-    assert urval["Period"] == "2021-05-01 – 2021-08-31" and urval["Insatser"] == "Alfa, Beta"
+    assert urval["Period"] == "2022-05-01 – 2022-08-31" and urval["Insatser"] == "Alfa, Beta"
     assert urval["Skydd för små tal"].startswith("På")
     book = workbook(small_con, Y2021, protect=False)
     urval = dict(book["Urval"][1:])

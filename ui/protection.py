@@ -21,7 +21,7 @@ from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS,
                               YEAR_ONLY_MESSAGE, Protection, hidden_code, is_hidden, legend, protect_year, span_of,
                               spans_several_associations)
 from render.format import fmt_count as _fmt_count
-from render.protected import Shown, pooled_people, pooled_people_per_initiative, protected_share
+from render.protected import Shown, Withheld, pooled_people, pooled_people_per_initiative, protected_share
 
 from . import access
 from .data import run, run_shared
@@ -67,6 +67,14 @@ def engine(f: Filters) -> Protection | None:
 def shown(f: Filters) -> Shown:
     """`f`'s figures as this reader may see them: the page's one way to its counts, shares and costs per person."""
     return Shown.of(engine(f), f, threshold(), year_engines(f))
+
+
+def shown_previous(prev: Filters) -> Shown:
+    """The previous period's figures for a comparison (the page's own period has passed `one_association_or_stop`):
+    where its year shows the year alone, every count of it is withheld and the comparison left out, not the page."""
+    if enabled() and refusal(prev) == YEAR_ONLY_MESSAGE:
+        return Shown.of(Withheld(), prev, threshold(), year_engines(prev))
+    return shown(prev)
 
 
 def several(f: Filters) -> bool:
