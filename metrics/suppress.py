@@ -578,16 +578,17 @@ class _Whole:
         for cat, _ in cells.values():
             for d, v in cat.items():
                 categories[d].add(v)
+        lines = {(d, tuple(sorted((x, v) for x, v in cat.items() if x != d)), sex)
+                 for cat, sex in cells.values() for d in cat}
+        for d, rest, sex in sorted(lines):  # each margin once, with all its children
+            parent = span_key(span, spec.measure, dict(rest), sex)
+            for v in categories[d]:
+                child = span_key(span, spec.measure, {**dict(rest), d: v}, sex)
+                if child not in self.values:
+                    self.unseen_zero(child)
+                if child in self.values:
+                    children[(parent, d)].add(child)
         for k, (cat, sex) in cells.items():
-            for d in cat:
-                rest = {x: v for x, v in cat.items() if x != d}
-                parent = span_key(span, spec.measure, rest, sex)
-                for v in categories[d]:
-                    child = span_key(span, spec.measure, {**rest, d: v}, sex)
-                    if child not in self.values:
-                        self.unseen_zero(child)
-                    if child in self.values:
-                        children[(parent, d)].add(child)
             if sex != "total":
                 children[(span_key(span, spec.measure, cat, "total"), "sex")].add(k)
         for (parent, _), kids in children.items():
