@@ -756,18 +756,13 @@ class _Grid:
         # alone: every relation still holds, and a count never shown is still at least 0); then the delår and the
         # tertials around it
         year_cells = {k for k in values if _level(k) == 0} | self.known
+        edges = self.edge_status(threshold)
         shorter = True
         try:
-            # a small stock at the year's edges is the year before's or the year after's too (those open on 1 January
-            # are next year's participants at its start, and in a year of data that ends early nearly all of them):
-            # however its own table hides it, the year's figures must not give it away
-            small_edges = {k for k in self.known if 0 < values[k] < threshold}
-            *first_stage, year_published = _Suppression(
-                values, published & year_cells, self.priority, relations_l, threshold, known=self.known,
-                before=(self.edge_status(threshold), set(), set()), guarded=small_edges).run()
-        except _Unprotected as e:  # a very small year, as repair left it, shown alone (README, *What it does not*)
+            *first_stage, year_published = self._year_alone(published & year_cells, edges, threshold)
+        except _Unprotected:  # the year's own figures give a count away however they are hidden: fewer of them
             shorter = False
-            *first_stage, year_published = e.args[1]
+            *first_stage, year_published = self._fewer_tables(published & year_cells, edges, threshold)
         gone = (published & year_cells) - year_published  # the year's withdrawn lines
         published -= gone
         try:
@@ -782,6 +777,66 @@ class _Grid:
             published = published & year_published
         p = self.protection((status, withdrawn, withdrawn_cells, published, shorter), threshold)
         return status, set(withdrawn), set(withdrawn_cells), p.published, shorter
+
+    def _year_alone(self, published: set[Key], edges: dict[Key, str], threshold: int,
+                    withdrawn: tuple[set[tuple[Key, str]], set[Key]] = (set(), set()), guarded: set[Key] = frozenset()):
+        """The year's own decision over `published` (its cells and its edges); raises _Unprotected."""
+        # a small stock at the year's edges is the year before's or the year after's too (those open on 1 January
+        # are next year's participants at its start, and in a year of data that ends early nearly all of them):
+        # however its own table hides it, the year's figures must not give it away
+        small_edges = {k for k in self.known if 0 < self.values[k] < threshold}
+        return _Suppression(self.values, published, self.priority, self.relations, threshold, known=self.known,
+                            before=(edges, *withdrawn), guarded=small_edges | set(guarded)).run()
+
+    def _fewer_tables(self, published: set[Key], edges: dict[Key, str], threshold: int):
+        """A year so small that its own marks pin a count (a `<5` beside `<5`s under a `<5` total, tied to the
+        stocks at its edges): withdraw whole tables of the year, the finest first, until none is pinned; then
+        the key figures by sex, their totals, and at last everything but the number of participants go too.
+        The first that pins nothing is taken, not the one that shows most: what the year shows also meets the
+        years beside it at its edges, and less shown leaves them more room. The year is shown alone. Where even
+        nothing but the edges would pin a count, the decision stands as repair left it (README)."""
+        year = {k for k in published if k not in self.known}
+
+        def table(k: Key) -> tuple[str, frozenset[str]]:
+            return k[0], frozenset(d for d, _ in k[1] if d != SPAN)
+
+        def key_figure(k: Key) -> bool:
+            return k[0] in KEY_FIGURES and not table(k)[1]
+
+        # the tables of the year, finest (most dimensions) first; then the key figures by sex, their totals, then
+        # all but the number of participants, then nothing
+        tables = sorted({table(k) for k in year if not key_figure(k)}, key=lambda t: (-len(t[1]), t[0], sorted(t[1])))
+        steps: list[Callable[[Key], bool]] = []
+        for i in range(1, len(tables) + 1):
+            gone_tables = set(tables[:i])
+            steps.append(lambda k, g=gone_tables: table(k) not in g)
+        steps += [key_figure, lambda k: key_figure(k) and k[2] == "total",
+                  lambda k: key_figure(k) and k[2] == "total" and k[0] == "participants", lambda k: False]
+        last: _Unprotected | None = None
+        for keep in steps:
+            kept = {k for k in year if keep(k)}
+            withdrawn, withdrawn_cells = self._withdrawn_lines(year - kept, kept)
+            try:
+                return self._year_alone(kept | (published & self.known), edges, threshold, (withdrawn, withdrawn_cells),
+                                        {k for k in year - kept if 0 < self.values[k] < threshold})
+            except _Unprotected as e:
+                last = e
+        return last.args[1]
+
+    def _withdrawn_lines(self, cells: set[Key], kept: set[Key]) -> tuple[set[tuple[Key, str]], set[Key]]:
+        """The lines (margin, dimension) that withdraw these cells of the year and none of `kept`, zeros included; a
+        cell no such line holds (a key figure's total, positive exits) is withdrawn alone."""
+        withdrawn: set[tuple[Key, str]] = set()
+        alone = set(cells)
+        for tot, parts in self.relations:
+            if not parts or _level(tot) != 0 or not all(c[0] == tot[0] and _level(c) == 0 for c in parts) \
+                    or not cells.intersection(parts) or kept.intersection(parts):
+                continue
+            split = _split(tot, parts[0])
+            if split is not None:
+                withdrawn.add((tot, split))
+                alone -= set(parts)
+        return withdrawn, alone
 
     def edge_status(self, threshold: int) -> dict[Key, str]:
         """Which stocks at the year's edges are hidden, decided on each edge's own table (those open on that
