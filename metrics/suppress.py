@@ -848,7 +848,10 @@ class _Grid:
             cells = {k: self.values[k] for k in self.known if dict(k[1])["boundary"] == edge and self.values[k]}
             rels = [(t, tuple(q for q in parts if q in cells)) for t, parts in self.relations
                     if t in cells and all(q in self.known for q in parts)]
-            edge_status, *_ = _Suppression(cells, set(cells), self.priority, rels, threshold).run()
+            try:
+                edge_status, *_ = _Suppression(cells, set(cells), self.priority, rels, threshold).run()
+            except _Unprotected:  # an edge whose own marks pin a count: all of it hidden (no page shows it)
+                edge_status = {k: PRIMARY if v < threshold else SECONDARY for k, v in cells.items()}
             status |= edge_status
         return status
 

@@ -360,3 +360,4 @@ def test_a_year_too_small_for_its_own_tables_withdraws_tables_until_nothing_is_p
     assert p.cell("no_consent", {}, "total") == (VISIBLE, 5)  # what gives nothing away is still shown
     failures, _ = _years_failures(small_db, [2020, 2021], p)  # (showing more of 2021 pinned 2020 here)
     assert not failures, [(x[0].label, x[0].shown, x[1], x[2]) for x in failures[:8]]
+
