@@ -264,6 +264,12 @@ class _LP:
                   rows.indices.astype(np.int32), rows.data.astype(float))
         self.h, self.costed, self.kw = h, np.array([], dtype=np.int32), kw
 
+    def solution(self, row: np.ndarray, maximise: bool) -> np.ndarray | None:
+        """An optimal point for this objective (None when unbounded): every point is one a reader cannot rule out."""
+        if self.optimum(row, maximise) is None:
+            return None
+        return np.asarray(self.h.getSolution().col_value)
+
     def optimum(self, row: np.ndarray, maximise: bool) -> float | None:
         hs, h = self.hs, self.h
         if len(self.costed):
@@ -293,6 +299,30 @@ def _interval(row, kw) -> tuple[float, float]:
     return (0.0 if low is None else low), (np.inf if high is None else high)
 
 
+def _settled(rows: list[np.ndarray], kw, truth: np.ndarray, rounds: int = 6) -> list[bool]:
+    """Which figures two feasible points already show at values at least 1 apart: those cannot be pinned, and need
+    no minimum and maximum of their own (two solves each). The points: the truth, and the optima of a few random
+    mixes of the figures still open (both signs, so most move both ways); each is a point the reader cannot rule
+    out, so the screen only ever skips a figure that holds. The rest get their exact interval (`_interval`)."""
+    # its own model, with every cell's sum capped (at twice the truth's, and more) so that no mix is unbounded: a
+    # point of the capped problem is a point of the reader's
+    lp = _LP(kw)
+    lp.h.addRow(-np.inf, 2 * float(truth.sum()) + 100, len(truth), np.arange(len(truth), dtype=np.int32),
+                np.ones(len(truth)))
+    figures = np.array(rows)
+    low = high = figures @ truth
+    rng = np.random.default_rng(0)
+    for _ in range(rounds):
+        open_ = high - low < 1 - 1e-6
+        if not open_.any():
+            break
+        weights = rng.uniform(0.5, 1.5, open_.sum()) * rng.choice([-1.0, 1.0], open_.sum())
+        for sign in (1.0, -1.0):
+            values = figures @ lp.solution(sign * (weights @ figures[open_]), maximise=False)
+            low, high = np.minimum(low, values), np.maximum(high, values)
+    return list(high - low >= 1 - 1e-6)
+
+
 def audit(t: Tables, seen: list[Seen], threshold: int, whole: list[Seen] | None = None, withdrawn=None
           ) -> list[tuple[Seen, float, float]]:
     """Every hidden figure a reader can pin to one value with all they saw.
@@ -315,12 +345,16 @@ def audit(t: Tables, seen: list[Seen], threshold: int, whole: list[Seen] | None 
             assert abs(vector(s, index) @ truth - float(s.shown)) < 1e-6, f"shown but not true: {s}"
     failures = []
     done = set()
+    hidden = []
     for s in (s for s in seen if not s.shown[0].isdigit()):
         row = vector(s, index)
         sig = row.tobytes()
-        if sig in done:
+        if sig not in done:
+            done.add(sig)
+            hidden.append((s, row))
+    for s, row, settled in zip(*zip(*hidden), _settled([r for _, r in hidden], kw, truth)) if hidden else ():
+        if settled:
             continue
-        done.add(sig)
         low, high = _interval(row, kw)
         if high - low < 1 - 1e-6:  # pinned: one value only
             if high < 1e-6:
