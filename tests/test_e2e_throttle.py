@@ -2,8 +2,9 @@
 
 Each tab is its own Streamlit session on its own websocket, so the ten sign-in callbacks run in ten script
 threads at once, as an attacker's ten connections would. With three free tries per name, three guesses are
-checked and seven are told to wait, whatever the timing: the look at the counts and the count of the try are
-one write transaction in the audit database (auth/throttle.py)."""
+checked and seven are told to wait when the ten arrive within a second (more only as the waits after the free
+tries run out): the look at the counts and the count of the try are one write transaction in the audit database
+(auth/throttle.py)."""
 from __future__ import annotations
 
 import sqlite3
@@ -51,10 +52,17 @@ def test_ten_tabs_guessing_at_once_get_three_checks(server, browser):
             alert = page.get_by_test_id("stAlertContentError").first
             alert.wait_for(timeout=90_000)
             answers.append(alert.inner_text())
+        spread = time.time() - at / 1000  # every try was counted within this many seconds of the click
         for page in pages:
             page.close()
+    # after the free tries the next must wait 1 s, the one after 2 s more …: on a loaded machine the ten tries can
+    # reach the server over more than a second, and then a fourth is rightly checked (seen in CI). Exactly three
+    # when they came within a second; never more than the waits allow.
+    checked = FREE_PER_NAME + sum(1 for k in range(TABS) if 2 ** (k + 1) - 1 <= spread)
     con = sqlite3.connect(d / "audit.sqlite")
     events = [e for (e,) in con.execute("SELECT event FROM audit_log WHERE event LIKE 'sign_in%' ORDER BY id")]
-    assert sorted(events) == ["sign_in_failed"] * FREE_PER_NAME + ["sign_in_throttled"] * (TABS - FREE_PER_NAME)
-    assert sum(a.startswith("Fel användarnamn eller lösenord") for a in answers) == FREE_PER_NAME
-    assert sum(a.startswith("För många misslyckade försök") for a in answers) == TABS - FREE_PER_NAME
+    failed = events.count("sign_in_failed")
+    assert len(events) == TABS and FREE_PER_NAME <= failed <= min(checked, TABS - 1), (events, spread)
+    assert events.count("sign_in_throttled") == TABS - failed
+    assert sum(a.startswith("Fel användarnamn eller lösenord") for a in answers) == failed
+    assert sum(a.startswith("För många misslyckade försök") for a in answers) == TABS - failed
