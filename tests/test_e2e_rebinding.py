@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import time
 
 import pytest
 
@@ -84,11 +85,16 @@ def test_a_rebound_name_gets_no_connection(default_server, browser):
     page.close()
 
     page = browser.new_page()
-    refused = []
-    page.on("websocket", lambda ws: refused.append(ws.url))
+    refused, closed = [], []
+    page.on("websocket", lambda ws: (refused.append(ws.url), ws.on("close", lambda _: closed.append(ws.url))))
     page.goto(f"http://{EVIL}:{port}/export")
-    page.wait_for_timeout(8_000)
+    # until the server has turned the websocket away (the page would draw only through it), then a moment more
+    deadline = time.monotonic() + 30
+    while not closed and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(1_000)
     assert refused, "the page never tried the websocket, so the check below would prove nothing"
+    assert closed, "the websocket was not turned away within 30 s"
     assert page.locator("h1").count() == 0
     assert page.get_by_test_id("stDownloadButton").count() == 0 and page.get_by_test_id("stDataFrame").count() == 0
     page.close()
