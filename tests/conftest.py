@@ -163,12 +163,35 @@ def small_db(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory) -> Path:
-    """The database ensure_database builds from data/sample/, built once for the whole run. Read it only: a test
-    that writes copies it first (`shutil.copyfile(sample_db, tmp_path / "finsam.duckdb")`)."""
+    """The database ensure_database builds from data/sample/, built once for the whole run — one file for every
+    xdist worker, with each year's protection decided and stored as a load decides it ahead (so the pages and the
+    browser tests' servers read the decisions instead of each solving them). Read it only: a test that writes
+    copies it first (`shutil.copyfile(sample_db, tmp_path / "finsam.duckdb")`); a test of the solver on the sample
+    uses `sample_db_undecided`."""
     from etl.load import ensure_database
 
-    db = tmp_path_factory.mktemp("sample") / "finsam.duckdb"
-    assert ensure_database(db) is True
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's own directory, shared by its workers (ensure_database locks the build)
+    db = root / "sample-decided" / "finsam.duckdb"
+    db.parent.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FINSAM_PROTECT_SECONDS", "600")
+        ensure_database(db)
+    assert db.is_file()
+    return db
+
+
+@pytest.fixture(scope="session")
+def sample_db_undecided(tmp_path_factory, sample_db) -> Path:
+    """The sample with no protection stored: whoever asks solves it (the solver's own tests)."""
+    from core.database import connect_write
+    from metrics import decisions
+
+    db = tmp_path_factory.mktemp("sample_undecided") / "finsam.duckdb"
+    db.write_bytes(sample_db.read_bytes())
+    with connect_write(db) as con:
+        con.execute(f"DELETE FROM {decisions.TABLE}")
     return db
 
 
