@@ -168,6 +168,7 @@ def sample_db(tmp_path_factory) -> Path:
     browser tests' servers read the decisions instead of each solving them). Read it only: a test that writes
     copies it first (`shutil.copyfile(sample_db, tmp_path / "finsam.duckdb")`); a test of the solver on the sample
     uses `sample_db_undecided`."""
+    import metrics.suppress  # noqa: F401 - registers the decisions a load derives (core.derived)
     from etl.load import ensure_database
 
     root = tmp_path_factory.getbasetemp()
@@ -178,7 +179,8 @@ def sample_db(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FINSAM_PROTECT_SECONDS", "600")
         ensure_database(db)
-    assert db.is_file()
+    with connect_read(db) as con:
+        assert con.execute("SELECT count(DISTINCT year) FROM protection_decisions").fetchone()[0] == 4
     return db
 
 
@@ -191,7 +193,7 @@ def sample_db_undecided(tmp_path_factory, sample_db) -> Path:
     db = tmp_path_factory.mktemp("sample_undecided") / "finsam.duckdb"
     db.write_bytes(sample_db.read_bytes())
     with connect_write(db) as con:
-        con.execute(f"DELETE FROM {decisions.TABLE}")
+        con.execute(f"DROP TABLE {decisions.TABLE}")
     return db
 
 
