@@ -1,4 +1,5 @@
 """Avslut och resultat: why do participants leave, how long do they stay, where do they go?"""
+import pandas as pd
 import streamlit as st
 
 from core.vocabulary import SEX_LABELS, SEXES
@@ -69,8 +70,13 @@ wide_reasons = wide_reasons.reindex(columns=list(dict.fromkeys(per_shown.label))
 wide_reasons = wide_reasons.reindex([i for i in ini.initiative if i in wide_reasons.index])
 wide_reasons = wide_reasons.reset_index().rename(columns={"initiative": "Insats"})
 wide_reasons["Totalt"] = list(totals.set_index("initiative")["_total"].reindex(wide_reasons.Insats))
+# a reason no one of an initiative left for has no row: 0, unless protection withdrew the line (`..`, zeros too)
+codes = dict(zip(per_shown.label, per_shown.reason))
+for label, code in codes.items():
+    wide_reasons[label] = [show.count("exited", {"initiative": i, "reason": code}, "total", 0) if pd.isna(v) else v
+                           for i, v in zip(wide_reasons.Insats, wide_reasons[label])]
 st.markdown("**Avslutade per insats och avslutsorsak, antal**")
-table(wide_reasons.fillna(0), {c: "int" for c in wide_reasons.columns if c != "Insats"}, key="avslut_orsak_antal")
+table(wide_reasons, {c: "int" for c in wide_reasons.columns if c != "Insats"}, key="avslut_orsak_antal")
 
 ini["share"] = ini.positive_share_total
 goal = run(targets_summary, f)["positive_share"] if not (f.sexes or f.agencies) else None

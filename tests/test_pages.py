@@ -755,3 +755,24 @@ def test_a_delar_whose_previous_year_shows_the_year_alone_compares_with_nothing(
     assert metric(at, "Deltagare")  # the page shows its own figures
     assert not [i for i in at.info if "bara helåret" in i.value]  # not stopped by the previous period
     assert all("2021" not in m.value for m in at.metric)  # nothing of the withheld delår 2021
+
+
+def test_a_withdrawn_lines_zeros_are_not_shown_in_the_reasons_per_initiative(small_db, monkeypatch):
+    """Issue 21: a withdrawn line prints every cell `..`, zeros too, or the zero would tell which of the others are at
+    least 1. The small association's 2021 withdraws Alfa's exits by reason; nobody of Alfa left as 4 (moved), and
+    Avslut's table of reasons per initiative filled that missing row with 0 (found looking at the page)."""
+    from metrics.suppress import HIDDEN_SECONDARY, protect_period
+
+    with connect_read(small_db) as con:
+        p = protect_period(con, Filters.year(2021), 5)
+    assert p.cell("exited", {"initiative": "Alfa", "reason": "4"}, "total") == ("secondary", 0)
+    at = app(small_db, monkeypatch, "pages/avslut.py", year="2021", suppress="1")
+    assert not at.exception, at.exception
+    wide = next(d.value for d in at.dataframe if "Flyttat/ej aktuell" in d.value.columns and "Insats" in d.value.columns
+                and "Avslutsorsak" not in d.value.columns).set_index("Insats")
+    assert wide.loc["Alfa", "Flyttat/ej aktuell"] == HIDDEN_SECONDARY
+    # without protection the zero is a zero
+    at = app(small_db, monkeypatch, "pages/avslut.py", year="2021")
+    wide = next(d.value for d in at.dataframe if "Flyttat/ej aktuell" in d.value.columns and "Insats" in d.value.columns
+                and "Avslutsorsak" not in d.value.columns).set_index("Insats")
+    assert wide.loc["Alfa", "Flyttat/ej aktuell"] == 0
