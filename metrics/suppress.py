@@ -760,9 +760,9 @@ class _Grid:
         shorter = True
         try:
             *first_stage, year_published = self._year_alone(published & year_cells, edges, threshold)
-        except _Unprotected:  # the year's own figures give a count away however they are hidden: fewer of them
+        except _Unprotected as e:  # the year's own figures give a count away however they are hidden: fewer of them
             shorter = False
-            *first_stage, year_published = self._fewer_tables(published & year_cells, edges, threshold)
+            *first_stage, year_published = self._fewer_tables(published & year_cells, edges, threshold, e)
         gone = (published & year_cells) - year_published  # the year's withdrawn lines
         published -= gone
         try:
@@ -779,21 +779,24 @@ class _Grid:
         return status, set(withdrawn), set(withdrawn_cells), p.published, shorter
 
     def _year_alone(self, published: set[Key], edges: dict[Key, str], threshold: int,
-                    withdrawn: tuple[set[tuple[Key, str]], set[Key]] = (set(), set()), guarded: set[Key] = frozenset()):
-        """The year's own decision over `published` (its cells and its edges); raises _Unprotected."""
+                    withdrawn: tuple[set[tuple[Key, str]], set[Key]] = (set(), set()), guarded: set[Key] = frozenset(),
+                    budget: int | None = None):
+        """The year's own decision over `published` (its cells and its edges); raises _Unprotected (and
+        _OverBudget past `budget`)."""
         # a small stock at the year's edges is the year before's or the year after's too (those open on 1 January
         # are next year's participants at its start, and in a year of data that ends early nearly all of them):
         # however its own table hides it, the year's figures must not give it away
         small_edges = {k for k in self.known if 0 < self.values[k] < threshold}
         return _Suppression(self.values, published, self.priority, self.relations, threshold, known=self.known,
-                            before=(edges, *withdrawn), guarded=small_edges | set(guarded)).run()
+                            before=(edges, *withdrawn), guarded=small_edges | set(guarded), budget=budget).run()
 
-    def _fewer_tables(self, published: set[Key], edges: dict[Key, str], threshold: int):
+    def _fewer_tables(self, published: set[Key], edges: dict[Key, str], threshold: int, failed: _Unprotected):
         """A year so small that its own marks pin a count (a `<5` beside `<5`s under a `<5` total, tied to the
         stocks at its edges): withdraw whole tables of the year, the finest first, until none is pinned; then
         the key figures by sex, their totals, and at last everything but the number of participants go too.
         The first that pins nothing is taken, not the one that shows most: what the year shows also meets the
-        years beside it at its edges, and less shown leaves them more room. The year is shown alone. Where even
+        years beside it at its edges, and less shown leaves them more room. The year is shown alone. A step past
+        the work budget (`GRID_BUDGET`) counts as failed (the next withdraws more and is quicker). Where even
         nothing but the edges would pin a count, the decision stands as repair left it (README)."""
         year = {k for k in published if k not in self.known}
 
@@ -812,15 +815,17 @@ class _Grid:
             steps.append(lambda k, g=gone_tables: table(k) not in g)
         steps += [key_figure, lambda k: key_figure(k) and k[2] == "total",
                   lambda k: key_figure(k) and k[2] == "total" and k[0] == "participants", lambda k: False]
-        last: _Unprotected | None = None
+        last = failed
         for keep in steps:
             kept = {k for k in year if keep(k)}
             withdrawn, withdrawn_cells = self._withdrawn_lines(year - kept, kept)
             try:
                 return self._year_alone(kept | (published & self.known), edges, threshold, (withdrawn, withdrawn_cells),
-                                        {k for k in year - kept if 0 < self.values[k] < threshold})
+                                        {k for k in year - kept if 0 < self.values[k] < threshold}, GRID_BUDGET)
             except _Unprotected as e:
                 last = e
+            except _OverBudget:  # each step withdraws more, so the next is quicker
+                continue
         return last.args[1]
 
     def _withdrawn_lines(self, cells: set[Key], kept: set[Key]) -> tuple[set[tuple[Key, str]], set[Key]]:
