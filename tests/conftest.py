@@ -187,7 +187,6 @@ def sample_db(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sample_db_undecided(tmp_path_factory, sample_db) -> Path:
     """The sample with no protection stored: whoever asks solves it (the solver's own tests)."""
-    from core.database import connect_write
     from metrics import decisions
 
     db = tmp_path_factory.mktemp("sample_undecided") / "finsam.duckdb"

@@ -352,8 +352,9 @@ def audit(t: Tables, seen: list[Seen], threshold: int, whole: list[Seen] | None 
         if sig not in done:
             done.add(sig)
             hidden.append((s, row))
-    for s, row, settled in zip(*zip(*hidden), _settled([r for _, r in hidden], kw, truth)) if hidden else ():
-        if settled:
+    settled = _settled([row for _, row in hidden], kw, truth) if hidden else []
+    for (s, row), held in zip(hidden, settled):
+        if held:
             continue
         low, high = _interval(row, kw)
         if high - low < 1 - 1e-6:  # pinned: one value only

@@ -244,15 +244,17 @@ def test_no_small_count_is_ever_visible_not_even_under_a_withdrawn_derived_count
     assert p.cell("exited", {"reason": "positive"}, "total")[0] != VISIBLE
 
 
+def pattern(db, years) -> str:
+    """Which cells the protection of `years` hides and withdraws, as text to compare across processes."""
+    with connect_read(db) as con:
+        return "".join(f"{y} {sorted(p.status.items())} {sorted(p.withdrawn)} {sorted(p.withdrawn_cells)}\n"
+                       for y in map(int, years) for p in [protect_period(con, Filters.year(y), 5)])
+
+
 PATTERN_SCRIPT = """
 import sys
-from core.database import connect_read
-from metrics import Filters
-from metrics.suppress import protect_period
-con = connect_read(sys.argv[1])
-for year in map(int, sys.argv[2:]):
-    p = protect_period(con, Filters.year(year), 5)
-    print(year, sorted(p.status.items()), sorted(p.withdrawn), sorted(p.withdrawn_cells))
+from tests.test_metrics_suppress import pattern
+print(pattern(sys.argv[1], sys.argv[2:]), end="")
 """
 
 
@@ -274,9 +276,7 @@ def test_the_protection_pattern_is_the_same_in_every_process(sample_db, sample_d
     outs = []
     if len(seeds) == 1:  # the stored decision, read here as a page reads it
         assert os.environ.get("PYTHONHASHSEED") != seeds[0], "the two processes would share one hash seed"
-        with connect_read(sample_db) as con:
-            outs.append("".join(f"{y} {sorted(p.status.items())} {sorted(p.withdrawn)} {sorted(p.withdrawn_cells)}\n"
-                                for y in map(int, years) for p in [protect_period(con, Filters.year(y), 5)]))
+        outs.append(pattern(sample_db, years))
     for seed in seeds:  # the session's sample with nothing stored: each process solves it
         r = subprocess.run([sys.executable, "-c", PATTERN_SCRIPT, str(sample_db_undecided), *years], cwd=root,
                            capture_output=True, text=True,
