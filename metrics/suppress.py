@@ -710,6 +710,8 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     associations = tuple(associations)
     if spans_several_associations(con, Filters.year(year, associations=associations)):
         raise SeveralAssociations()
+    if publication is PUBLICATION and (p := _stored_protection(con, year, associations, threshold)) is not None:
+        return p
     grid = _grid(con, year, associations, publication)
     if publication is not PUBLICATION:
         return grid.protection(grid.decide(threshold), threshold)
@@ -721,6 +723,26 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     if decision is None:
         decision = grid.decide(threshold)
     p = _DECIDED[memo] = grid.protection(decision, threshold)
+    while len(_DECIDED) > _DECIDED_MAX:
+        _DECIDED.pop(next(iter(_DECIDED)))
+    return p
+
+
+def _stored_protection(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...],
+                       threshold: int) -> "Protection | None":
+    """The year's protection from what the loader stored, cells and decision, where the data is the same as
+    when they were counted (metrics.decisions): a first visit reads them instead of counting the year again."""
+    data = decisions.data_digest(con)
+    row = decisions.stored_whole(con, year, associations, threshold, data)
+    if row is None:
+        return None
+    digest, grid_text, decision_text = row
+    memo = (digest, year, associations, threshold)
+    if (p := _DECIDED.get(memo)) is not None:
+        return p
+    values, relations, dim_sets, positive, wide = decisions.decode_grid(grid_text)
+    p = _DECIDED[memo] = _protection(year, values, relations, dim_sets, Context(positive, wide),
+                                     decisions.decode(decision_text), threshold)
     while len(_DECIDED) > _DECIDED_MAX:
         _DECIDED.pop(next(iter(_DECIDED)))
     return p
@@ -861,12 +883,19 @@ class _Grid:
         return status
 
     def protection(self, decision, threshold: int) -> Protection:
-        status, withdrawn, withdrawn_cells, published, shorter = decision
-        first, last = span_dates(self.year, "Y")
-        p = Protection(first, last, threshold, self.values, set(published), dict(status), self.relations,
-                       self.dim_sets, self.ctx, frozenset(withdrawn), frozenset(withdrawn_cells), shorter=shorter)
-        p.published = {k for k in published if not p._withdrawn(k)}
-        return p
+        return _protection(self.year, self.values, self.relations, self.dim_sets, self.ctx, decision, threshold)
+
+
+def _protection(year: int, values: dict[Key, int], relations: list[tuple[Key, tuple[Key, ...]]],
+                dim_sets: dict[tuple[str, str, frozenset[str]], bool], ctx: Context, decision,
+                threshold: int) -> Protection:
+    """The year's view of a decision over its cells (decided now, or read with the cells the loader stored)."""
+    status, withdrawn, withdrawn_cells, published, shorter = decision
+    first, last = span_dates(year, "Y")
+    p = Protection(first, last, threshold, values, set(published), dict(status), relations, dim_sets, ctx,
+                   frozenset(withdrawn), frozenset(withdrawn_cells), shorter=shorter)
+    p.published = {k for k in published if not p._withdrawn(k)}
+    return p
 
 
 def _grid(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...],
@@ -961,7 +990,9 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
                         break
                     grid = _grid(con, year, associations, PUBLICATION)
                     decision = grid.decide(DEFAULT_THRESHOLD)
-                    rows.append((year, associations, DEFAULT_THRESHOLD, grid.digest(), decisions.encode(*decision)))
+                    rows.append((year, associations, DEFAULT_THRESHOLD, grid.digest(), decisions.encode(*decision),
+                                 decisions.encode_grid(grid.values, grid.relations, grid.dim_sets, grid.ctx.positive,
+                                                       grid.ctx.wide)))
     except Exception:  # noqa: BLE001 - deciding ahead only saves time; the reader decides what is not stored
         pass
     decisions.write(con, rows)

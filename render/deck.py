@@ -41,6 +41,7 @@ from metrics.suppress import DEFAULT_THRESHOLD, PRIMARY, SECONDARY, SECONDARY_MA
 
 from . import theme
 from .workbook import NUMBER_FORMATS, neutralise
+from .files import board_pack_file_name as file_name  # noqa: F401 - the deck's own name, kept where it was
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
 from .protected import Figures, Shown, bar_ends, compared
 from .targets import below_targets, none_below_text, not_compared
@@ -685,9 +686,3 @@ def _cost_bars(costs: pd.DataFrame) -> pd.DataFrame:
 def deck_title(f: Filters) -> str:
     """'Styrelsemöte – Tertial 2 2025': the board's own words for the period."""
     return f"Styrelsemöte – {period_title(f)}"
-
-
-def file_name(f: Filters) -> str:
-    """`styrelseunderlag-2025.pptx` or `styrelseunderlag-2025-03-01_2025-08-31.pptx`."""
-    period = str(f.start.year) if f.is_calendar_year else f"{f.start.isoformat()}_{f.end.isoformat()}"
-    return f"styrelseunderlag-{period}.pptx"

@@ -27,23 +27,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.pagebreak import Break
-
 from . import xlsx_xml
 from .format import fmt_date, is_missing
 from .workbook import (_FORMULA_TRIGGERS, KINDS, META_SHEET, Hidden, Sheet, cell_format, clean_text,
                        lay_out_workbook, neutralise, plain_value, sheet_title, unique_title)
 from .workbook import is_midnight as _is_midnight
 
-HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
-HEADER_FONT = Font(bold=True)
-HEADER_BORDER = Border(bottom=Side(style="thin", color="8A8A8A"))
-NOTE_FONT = Font(italic=True)
-HIDDEN_FILL = PatternFill("lightGray", fgColor="BDBDBD")
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -263,7 +252,12 @@ def to_excel_bytes(sheets: Mapping[str, pd.DataFrame], *, meta: Mapping[str, Any
 
 
 def openpyxl_bytes(sheets: list[Sheet]) -> bytes:
-    """The workbook of `sheets` (render/workbook.py) through openpyxl, which writes any value (xlsx_xml does not)."""
+    """The workbook of `sheets` (render/workbook.py) through openpyxl, which writes any value (xlsx_xml does not).
+
+    openpyxl is imported here, when a workbook is written: every page imports this module for its CSV and tables,
+    and a server's first visit would otherwise pay for openpyxl (about 0,07 s) before anything is asked of it."""
+    from openpyxl import Workbook
+
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.creator = "Insatskollen"
@@ -277,9 +271,19 @@ def openpyxl_bytes(sheets: list[Sheet]) -> bytes:
 
 
 def _write_sheet(ws, s: Sheet) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.pagebreak import Break
+
+    header_fill = PatternFill("solid", fgColor="DCE6F1")
+    header_font = Font(bold=True)
+    header_border = Border(bottom=Side(style="thin", color="8A8A8A"))
+    note_font = Font(italic=True)
+    hidden_fill = PatternFill("lightGray", fgColor="BDBDBD")
     for c, (h, wrap) in enumerate(zip(s.headers, s.header_wrap), start=1):
         cell = ws.cell(row=1, column=c, value=h)
-        cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
+        cell.font, cell.fill, cell.border = header_font, header_fill, header_border
         cell.alignment = Alignment(vertical="top", wrap_text=wrap)
     for r, row in enumerate(s.rows, start=2):
         for c, value in enumerate(row, start=1):
@@ -289,7 +293,7 @@ def _write_sheet(ws, s: Sheet) -> None:
                 cell = ws.cell(row=r, column=c)
                 cell.value, cell.data_type = "#N/A", "e"
                 cell.comment = Comment(f"Dolt av skyddet för små tal: {value.mark}", "Insatskollen", height=40, width=220)
-                cell.fill = HIDDEN_FILL
+                cell.fill = hidden_fill
                 cell.alignment = Alignment(horizontal="right")
                 continue
             cell = ws.cell(row=r, column=c, value=value)
@@ -308,7 +312,7 @@ def _write_sheet(ws, s: Sheet) -> None:
         ws.print_title_rows = "1:1"  # the header row on every printed page
     if s.note:
         cell = ws.cell(row=s.note_row, column=1, value=s.note)
-        cell.font, cell.alignment = NOTE_FONT, Alignment(wrap_text=True, vertical="top")
+        cell.font, cell.alignment = note_font, Alignment(wrap_text=True, vertical="top")
         if len(s.headers) > 1:
             ws.merge_cells(start_row=s.note_row, start_column=1, end_row=s.note_row, end_column=len(s.headers))
     ws.page_setup.orientation = "landscape"
@@ -323,3 +327,10 @@ def _write_sheet(ws, s: Sheet) -> None:
     if s.print_title_cols:
         ws.print_title_cols = s.print_title_cols
     ws.print_area = s.print_area
+
+
+def board_pack_file_name(f) -> str:
+    """`styrelseunderlag-2025.pptx` or `styrelseunderlag-2025-03-01_2025-08-31.pptx` (a metrics.Filters): here, not
+    in render.deck, so that the sidebar can name the board pack without importing python-pptx before it is asked for."""
+    period = str(f.start.year) if f.is_calendar_year else f"{f.start.isoformat()}_{f.end.isoformat()}"
+    return f"styrelseunderlag-{period}.pptx"

@@ -119,3 +119,22 @@ def test_a_session_that_has_not_signed_in_gets_no_upload_kept_and_an_oversize_on
 
     with streamlit_server(db, env=env, log=tmp_path / "server.log") as url:
         assert _in_a_thread(attack(url)) == [403, 403, 413]
+
+
+def test_a_first_visit_to_oversikt_imports_neither_python_pptx_nor_openpyxl(sample_db):
+    """They cost a server's first visit about 0,2 s (issue 21: under 3 s) and are needed only when a board pack or a
+    workbook is asked for: the sidebar names the pack without building it, and workbooks import openpyxl when
+    written. Checked in a fresh process that runs Översikt, protected, as a first visit does."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+              "at = AppTest.from_file('app.py', default_timeout=90)\nat.query_params['suppress'] = '1'\nat.run()\n"
+              "assert not at.exception, at.exception\nassert at.metric, 'Översikt showed no key figures'\n"
+              "print(sorted(m for m in ('pptx', 'openpyxl') if m in sys.modules))\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "FINSAM_DB": str(sample_db)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -11,7 +11,7 @@ import streamlit as st
 from core.vocabulary import SEX_LABELS
 from metrics import Filters
 from metrics.catalog import association_name, coverage, status
-from render.files import as_percent, neutralise_frame, to_csv_bytes
+from render.files import as_percent, board_pack_file_name, neutralise_frame, to_csv_bytes
 from render.format import FORMATTERS, fmt_count, fmt_date, fmt_int
 from render.text import coverage_line, describe, md
 from render.theme import apply_theme
@@ -218,8 +218,6 @@ def board_pack_button(f: Filters | None) -> None:
     """The board pack for the current filters, built only when clicked (small counts always protected)."""
     if f is None:
         return
-    from render.deck import build_board_pack, file_name
-
     from .data import cursor
 
     threshold = protection.threshold()  # read now: the file is built outside this run, where the session is gone
@@ -234,6 +232,8 @@ def board_pack_button(f: Filters | None) -> None:
         return
 
     def build() -> bytes:
+        from render.deck import build_board_pack  # python-pptx only when the pack is asked for (a first visit's time)
+
         cur = cursor()
         try:
             return build_board_pack(cur, f, association=association_name(cur, f.associations), threshold=threshold)
@@ -241,7 +241,7 @@ def board_pack_button(f: Filters | None) -> None:
             cur.close()
 
     with st.sidebar:
-        st.download_button("Styrelseunderlag (PowerPoint)", data=build, file_name=file_name(f),
+        st.download_button("Styrelseunderlag (PowerPoint)", data=build, file_name=board_pack_file_name(f),
                            mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
                            icon=":material/co_present:", on_click="ignore", width="stretch",
                            help="Titelbild, nyckeltal per kön och en bild per fråga, med redigerbara diagram. "
