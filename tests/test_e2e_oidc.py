@@ -7,12 +7,12 @@ them, and a demotion in auth.toml is tested on a session that really signed in."
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import urllib.request
 
 import pytest
 from oidc_provider_mock import run_server_in_thread
-from etl.load import ensure_database
 from tests.e2e_server import free_port, streamlit_server, wait_idle
 
 ROLES = '[oidc.emails]\n"anna.berg@kommun.se" = "administratör"\n[oidc.groups]\n"g-handl" = "handläggare"\n'
@@ -37,9 +37,9 @@ def provider():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, provider):
+def server(tmp_path_factory, sample_db, provider):
     d = tmp_path_factory.mktemp("e2e_oidc")
-    ensure_database(d / "finsam.duckdb")
+    shutil.copyfile(sample_db, d / "finsam.duckdb")  # the session's sample, a copy: the server writes beside it
     port = free_port()
     (d / "secrets.toml").write_text(f"""
 [auth]

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import socket
 import time
 
 import pytest
 
-from etl.load import ensure_database
 from tests.conftest import REBOUND_NAME
 from tests.e2e_server import streamlit_server, wait_idle
 
@@ -25,23 +25,23 @@ REFUSED = "Insatskollen visas bara på serverns egen dator"
 ROWS = "Ladda ned deltagarrader (Excel)"
 
 
-def _server(tmp_path_factory, name: str, env: dict | None = None):
+def _server(tmp_path_factory, sample_db, name: str, env: dict | None = None):
     d = tmp_path_factory.mktemp(name)
-    ensure_database(d / "finsam.duckdb")
+    shutil.copyfile(sample_db, d / "finsam.duckdb")  # the session's sample, a copy: the server writes beside it
     env = {"FINSAM_ACCOUNTS": str(d / "accounts.toml"), "FINSAM_AUTH_CONFIG": str(d / "auth.toml"),  # neither exists
            "FINSAM_AUDIT_DB": str(d / "audit.sqlite")} | (env or {})
     return streamlit_server(d / "finsam.duckdb", env=env, log=d / "server.log")
 
 
 @pytest.fixture(scope="module")
-def default_server(tmp_path_factory):
-    with _server(tmp_path_factory, "rebind_default") as url:
+def default_server(tmp_path_factory, sample_db):
+    with _server(tmp_path_factory, sample_db, "rebind_default") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def any_host_server(tmp_path_factory):
-    with _server(tmp_path_factory, "rebind_any", {"STREAMLIT_SERVER_ALLOWED_HOSTS": "*"}) as url:
+def any_host_server(tmp_path_factory, sample_db):
+    with _server(tmp_path_factory, sample_db, "rebind_any", {"STREAMLIT_SERVER_ALLOWED_HOSTS": "*"}) as url:
         yield url
 
 

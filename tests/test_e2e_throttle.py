@@ -7,13 +7,13 @@ tries run out): the look at the counts and the count of the try are one write tr
 (auth/throttle.py)."""
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 
 import pytest
 from auth import accounts
 from auth.throttle import FREE_PER_NAME
-from etl.load import ensure_database
 from tests.e2e_server import streamlit_server, wait_idle
 
 TABS = 10
@@ -21,9 +21,9 @@ SUBMIT = "[data-testid='stBaseButton-primaryFormSubmit']"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, sample_db):
     d = tmp_path_factory.mktemp("e2e_throttle")
-    ensure_database(d / "finsam.duckdb")
+    shutil.copyfile(sample_db, d / "finsam.duckdb")  # the session's sample, a copy: the server writes beside it
     accounts.upsert("anna", "administratör", "annas-rätta-lösen-1", d / "accounts.toml")
     env = {"FINSAM_ACCOUNTS": str(d / "accounts.toml"), "FINSAM_AUDIT_DB": str(d / "audit.sqlite"),
            "FINSAM_AUTH_CONFIG": str(d / "auth.toml")}
@@ -34,15 +34,14 @@ def server(tmp_path_factory):
 def test_ten_tabs_guessing_at_once_get_three_checks(server, browser):
     url, d = server
     if True:  # the session's Chromium (tests/conftest.py); each tab a context of its own
-        pages = []
-        for i in range(TABS):
-            page = browser.new_page()
-            page.goto(url)
+        pages = [browser.new_page() for _ in range(TABS)]
+        for page in pages:  # the ten sign-in forms load side by side, then each is filled in
+            page.goto(url, wait_until="commit")
+        for i, page in enumerate(pages):
             wait_idle(page)
             page.get_by_label("Användarnamn", exact=True).fill("anna")
             page.get_by_label("Lösenord", exact=True).fill(f"gissning-nummer-{i:02}")
             page.get_by_label("Användarnamn", exact=True).click()  # the password field's value is committed
-            pages.append(page)
         at = int(time.time() * 1000) + 1500  # one instant for every tab, in each tab's own timer
         for page in pages:
             page.evaluate("([sel, at]) => setTimeout(() => document.querySelector(sel).click(), at - Date.now())",

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from etl.load import ensure_database
 from render.charts import MEDIAN_ROOM, duration_boxes, money_bars, sex_bars, share_bars, stacked_money
 from render.theme import EXIT_REASON_COLORS, MISSING_COLOR, apply_theme
 from tests.test_render_theme import _seen
@@ -76,13 +75,6 @@ def test_work_and_studies_is_not_the_grey_of_an_unknown_reason(vision):
 
 
 # ------------------------------------------------------------------ the pages (AppTest, on the sample)
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("sample") / "finsam.duckdb"
-    ensure_database(db)
-    return db
 
 
 def page(db, monkeypatch, path, **query) -> AppTest:

@@ -13,10 +13,9 @@ MEASURES = ("participants", "started", "exited")
 
 
 @pytest.fixture(scope="module")
-def sample_reports(tmp_path_factory):
-    db = tmp_path_factory.mktemp("sample") / "s.duckdb"
-    assert ensure_database(db) is True
-    con = connect_read(db)
+def sample_reports(sample_db):
+    """The report of every year of the session's sample (tests/conftest.py; ensure_database built it)."""
+    con = connect_read(sample_db)
     try:
         found = years(con)
         assert found, "the sample has no years"
