@@ -221,6 +221,32 @@ def _top_margin(fig: go.Figure | None, present: bool) -> int:
     return max(title + rows * round(1.5 * s["legend"]) + 16, 30)
 
 
+def _right_margin(fig: go.Figure | None, present: bool) -> int:
+    """Room right of the plot for the totals written after the bars' ends (render.charts.stacked). A label starts
+    where its bar ends, and Plotly makes no room for text it draws outside the plot (cliponaxis=False): the
+    longest bar's label was cut at the figure's edge (".. (hö" on a projector, a small association's hidden
+    total at 1280×720). Each label's width is estimated as for the legend, and the plot taken to be half the
+    assumed width, so a label is never cut for want of an estimate."""
+    room = 24
+    if fig is None:
+        return room
+    s = _sizes(present)
+    plot = 0.5 * (PRESENT_WIDTH_PX if present else ASSUMED_WIDTH_PX)
+    for trace in fig.data:
+        if trace.type != "scatter" or trace.mode != "text" or trace.textposition != "middle right" \
+                or trace.x is None or trace.text is None or isinstance(trace.text, str):
+            continue
+        xs = [float(x) for x in trace.x if isinstance(x, (int, float))]
+        top = max(xs, default=0.0)
+        if top <= 0:
+            continue
+        size = trace.textfont.size or s["base"]
+        for x, text in zip(trace.x, trace.text):
+            if isinstance(x, (int, float)) and text:
+                room = max(room, round(0.62 * size * len(str(text)) - (1 - float(x) / top) * plot) + 8)
+    return room
+
+
 def _layout(present: bool, fig: go.Figure | None = None) -> dict[str, Any]:
     s = _sizes(present)
     top = _top_margin(fig, present)
@@ -236,7 +262,7 @@ def _layout(present: bool, fig: go.Figure | None = None) -> dict[str, Any]:
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
                    "traceorder": "normal",  # read left to right in the order the page added the series
                    "font": {"size": s["legend"]}, "bgcolor": "rgba(255,255,255,0)"},
-        "margin": {"l": 12, "r": 24, "t": top, "b": 12, "pad": 4},
+        "margin": {"l": 12, "r": _right_margin(fig, present), "t": top, "b": 12, "pad": 4},
         "hoverlabel": {"font": {"family": FONT_FAMILY, "size": s["hover"]}, "bgcolor": "#FFFFFF",
                        "bordercolor": AXIS_LINE_COLOR, "align": "left"},
     }

@@ -109,3 +109,20 @@ def test_a_hidden_parts_mark_stays_level_in_a_thin_bar():
     fig = sex_bars(df, "initiative", "t", threshold=5)
     hatched = [t for t in fig.data if t.type == "bar" and t.name == HIDDEN_NAME]
     assert hatched and all(t.textangle == 0 for t in fig.data if t.type == "bar")
+
+
+def test_the_longest_bars_end_label_has_room_right_of_the_plot():
+    """A total is written after its bar's end, outside the plot where the bar is the longest, and Plotly makes no
+    room for it: on a projector (24 px) a small association's ".. (högst 12)" was cut to ".. (hö". The theme keeps
+    room for the longest bar's label, and little more than the default where the labels are short."""
+    from render.theme import _sizes, apply_theme
+
+    df = pd.DataFrame({"agency": ["Kommun", "Uppgift saknas"], "women": [P, S], "men": [P, S], "total": [S, S]})
+    fig = sex_bars(df, "agency", "Inflöde", whole=12)
+    labels = [t for t in fig.data if t.type == "scatter"][0]
+    assert labels.text[-1] == " .. (högst 12)"  # the longest bar's, as the slide showed it
+    for present in (False, True):
+        needed = 0.62 * _sizes(present)["base"] * len(labels.text[-1])
+        assert apply_theme(fig, present=present).layout.margin.r >= needed, present
+    short = sex_bars(pd.DataFrame({"agency": ["Kommun"], "women": [3], "men": [4], "total": [7]}), "agency", "x")
+    assert 24 <= apply_theme(short).layout.margin.r <= 32  # " 7": two characters of 16 px
