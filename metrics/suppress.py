@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -994,7 +995,8 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
                                  decisions.encode_grid(grid.values, grid.relations, grid.dim_sets, grid.ctx.positive,
                                                        grid.ctx.wide)))
     except Exception:  # noqa: BLE001 - deciding ahead only saves time; the reader decides what is not stored
-        pass
+        # but the server's log says so: a failure here is a fault of the engine, and every first visit pays for it
+        logging.getLogger(__name__).exception("protection could not be decided ahead; %d year(s) stored", len(rows))
     decisions.write(con, rows)
 
 

@@ -196,7 +196,7 @@ def _decisions(db):
         return con.execute("SELECT year, digest || decision FROM protection_decisions").fetchall()
 
 
-def test_nothing_decided_ahead_or_a_failure_deciding_leaves_the_load_whole(tmp_path, monkeypatch):
+def test_nothing_decided_ahead_or_a_failure_deciding_leaves_the_load_whole(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "0")
     files = write_small_association(tmp_path / "files")
     result = load_files(files, tmp_path / "none.duckdb")
@@ -207,8 +207,11 @@ def test_nothing_decided_ahead_or_a_failure_deciding_leaves_the_load_whole(tmp_p
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in deciding ahead")
     monkeypatch.setattr(S, "_grid", broken)
-    result = load_files(files, tmp_path / "broken.duckdb")
+    with caplog.at_level("ERROR", logger="metrics.suppress"):
+        result = load_files(files, tmp_path / "broken.duckdb")
     assert result.ok and result.changed and _rows(tmp_path / "broken.duckdb") == []
+    # the load goes on, but the server's log tells the fault (it was swallowed in silence before)
+    assert "could not be decided ahead" in caplog.text and "a bug in deciding ahead" in caplog.text
     monkeypatch.undo()
     with connect_read(tmp_path / "broken.duckdb") as con, connect_read(tmp_path / "none.duckdb") as other:
         year = S.catalog.years(con)[0]
