@@ -11,13 +11,15 @@ The year's cells are stored beside it (`grid`), with a digest of the data they w
 first visit then reads the cells instead of counting them again (0,2 s a year, and Översikt reads two years;
 issue 21's 3 s). They are read only where the data is the same as when they were counted (`data_digest`: every
 row of the tables they come from) and the engine is the same, which here includes the code the cells are
-counted by (`_SOURCES`); anything else, and the reader counts them and checks the cells' digest as before.
+counted by (`_SOURCES`, and the DuckDB that counts them); anything else, and the reader counts them and checks
+the cells' digest as before. The cells are counts, hidden ones too, as the data beside them in the same file is:
+no page, export or command shows this table.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import duckdb
@@ -25,7 +27,8 @@ import duckdb
 TABLE = "protection_decisions"
 # the engine and the code the year's cells are counted by: a change to any of them is another engine
 _SOURCES = ("suppress.py", "facts.py", "decisions.py", "filters.py", "catalog.py", "../core/vocabulary.py")
-ENGINE = hashlib.sha256(b"".join((Path(__file__).parent / n).read_bytes() for n in _SOURCES)).hexdigest()[:16]
+ENGINE = hashlib.sha256(b"".join((Path(__file__).parent / n).read_bytes() for n in _SOURCES)
+                        + duckdb.__version__.encode()).hexdigest()[:16]
 # every table a year's cells are counted from (metrics.suppress._grid: the facts, the years, the positive codes)
 _DATA_TABLES = ("enrollments", "anonymous_counts", "exit_reasons")
 
@@ -100,15 +103,22 @@ def decode_grid(text: str):
 
 
 def stored_whole(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int,
-                 data: str) -> tuple[str, str, str] | None:
-    """(cells' digest, cells, decision) stored for this year on exactly this data by this engine, or None."""
+                 data: str, known: Callable[[str], bool] = lambda digest: False) -> tuple[str, str, str] | None:
+    """(cells' digest, cells, decision) stored for this year on exactly this data by this engine, or None. Where
+    `known(digest)` (the reader already holds that decision) the cells and decision are not fetched: ("", "")."""
+    where = (f"FROM {TABLE} WHERE year = ? AND associations = ? AND threshold = ? AND engine = ? AND data = ? "
+             "AND grid IS NOT NULL")
+    params = [year, _assoc(associations), threshold, ENGINE, data]
     try:
-        row = con.execute(f"SELECT digest, grid, decision FROM {TABLE} WHERE year = ? AND associations = ? "
-                          "AND threshold = ? AND engine = ? AND data = ? AND grid IS NOT NULL",
-                          [year, _assoc(associations), threshold, ENGINE, data]).fetchone()
+        row = con.execute(f"SELECT digest {where}", params).fetchone()
+        if row is None:
+            return None
+        if known(row[0]):
+            return row[0], "", ""
+        whole = con.execute(f"SELECT digest, grid, decision {where}", params).fetchone()
     except (duckdb.CatalogException, duckdb.BinderException):  # no table, or one written before cells were stored
         return None
-    return tuple(row) if row else None
+    return tuple(whole) if whole else None
 
 
 def stored(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int,
@@ -127,6 +137,8 @@ def write(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, tuple[str, ...],
     """Store (year, associations, threshold, digest, decision, cells) rows: the loader's, inside its change."""
     con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (year INTEGER, associations VARCHAR, threshold INTEGER, "
                 "engine VARCHAR, digest VARCHAR, decision VARCHAR, data VARCHAR, grid VARCHAR)")
+    for column in ("data", "grid"):  # a table of an older version (every change drops it first: belt and braces)
+        con.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     if rows:
         data = data_digest(con)
         con.executemany(f"INSERT INTO {TABLE} (year, associations, threshold, engine, digest, decision, data, grid) "

@@ -734,13 +734,18 @@ def _stored_protection(con: duckdb.DuckDBPyConnection, year: int, associations: 
     """The year's protection from what the loader stored, cells and decision, where the data is the same as
     when they were counted (metrics.decisions): a first visit reads them instead of counting the year again."""
     data = decisions.data_digest(con)
-    row = decisions.stored_whole(con, year, associations, threshold, data)
+    row = decisions.stored_whole(con, year, associations, threshold, data,
+                                 known=lambda digest: (digest, year, associations, threshold) in _DECIDED)
     if row is None:
         return None
     digest, grid_text, decision_text = row
     memo = (digest, year, associations, threshold)
     if (p := _DECIDED.get(memo)) is not None:
         return p
+    if not grid_text:  # it was held when asked, and another thread's decision has pushed it out since
+        if (row := decisions.stored_whole(con, year, associations, threshold, data)) is None:
+            return None
+        digest, grid_text, decision_text = row
     values, relations, dim_sets, positive, wide = decisions.decode_grid(grid_text)
     p = _DECIDED[memo] = _protection(year, values, relations, dim_sets, Context(positive, wide),
                                      decisions.decode(decision_text), threshold)
