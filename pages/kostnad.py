@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from metrics.cost import BUDGET, cost_by_dimension, cost_by_initiative_year, cost_summary
+from metrics.cost import BUDGET, actual_against_budget, cost_by_dimension, cost_by_initiative_year, cost_summary
 from metrics.definitions import describe
 from render.charts import money_bars, stacked_money, top_n
 from render.format import fmt_int, fmt_kr_kpi, fmt_pct
@@ -27,12 +27,15 @@ if c.empty:
 summary = run(cost_summary, f)
 budget, actual = c.budget.dropna().sum(), c.actual.dropna().sum()
 per_participant = protection.ratio(summary["per_participant"], protection.cost_people(c, f))
+spent, compared, budgeted = actual_against_budget(c)  # like with like: the budgets of those that report an actual
+unit = "insatser" if f.is_calendar_year else "insatsår"
 kpis([
     dict(label="Kostnad", value=fmt_kr_kpi(summary["cost"]), by_sex="Utfall, annars budget", help=describe("cost")),
     dict(label="Budget", value=fmt_kr_kpi(budget if c.budget.notna().any() else None), help=describe("budget")),
     dict(label="Utfall", value=fmt_kr_kpi(actual if c.actual.notna().any() else None),
-         by_sex=None if not (c.budget.notna().any() and c.actual.notna().any())
-         else f"{fmt_pct(actual / budget if budget else None)} av budgeten", help=describe("actual")),
+         by_sex=None if spent is None else f"{fmt_pct(spent)} av budgeten"
+         + ("" if compared == budgeted else f" för de {fmt_int(compared)} {unit} som har utfall "
+                                            f"(av {fmt_int(budgeted)} med budget)"), help=describe("actual")),
     dict(label="Kostnad per deltagare", value=fmt_kr_kpi(per_participant), help=describe("cost_per_participant")),
 ])
 if summary["budget_only"]:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from metrics import Filters
-from metrics.cost import cost_by_initiative_year, cost_summary
+from metrics.cost import actual_against_budget, cost_by_initiative_year, cost_summary
 from metrics.people import by_initiative, exits_by_reason, headline, income_flow, time_in_initiative, \
     women_share_vs_target
 
@@ -342,3 +342,23 @@ def test_targets_summary(small_con):
 
     half = targets_summary(small_con, Filters(dt.date(2021, 1, 1), dt.date(2021, 6, 30), initiatives=("Alfa",)))
     assert half["participants"] is None and half["participants_gap"] is None
+
+
+def test_actual_is_set_against_the_budget_of_the_initiatives_that_report_one():
+    """Four initiatives with an actual, two with a budget only (the sample's 2025): the share is 2 700 / 3 000, not
+    2 700 / 5 000 (which read as barely half the money spent); an actual without a budget is in neither sum."""
+    rows = pd.DataFrame({"initiative": list("ABCDEFG"),
+                         "budget": [1000.0, 1000.0, 500.0, 500.0, 1000.0, 1000.0, None],
+                         "actual": [900.0, 1000.0, 400.0, 400.0, None, None, 250.0]})
+    share, compared, budgeted = actual_against_budget(rows)
+    assert (round(share, 6), compared, budgeted) == (0.9, 4, 6)
+    assert actual_against_budget(rows[rows.actual.isna()]) == (None, 0, 2)  # nothing to compare: missing, not 0 %
+
+
+def test_kostnad_sets_the_actual_against_the_budgets_of_those_with_one(sample_db, monkeypatch):
+    from tests.test_pages import app
+
+    at = app(sample_db, monkeypatch, "pages/kostnad.py", tables=False, year="2025")
+    captions = [c.proto.body for c in at.caption if "av budgeten" in c.proto.body]
+    # 9 617 200 kr of the four initiatives' own budgets; the six budgets together are 15 998 400 kr (60,1 %)
+    assert captions == ["91,5\xa0% av budgeten för de 4 insatser som har utfall (av 6 med budget)"]
