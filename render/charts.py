@@ -30,6 +30,12 @@ HIDDEN_NAME = "Dolt (skydd för små tal)"
 # A kronor axis: a few horizontal ticks ("1 200 000"), the unit in the axis title; Plotly turned the ticks 45° when
 # "1 200 000 kr" did not fit side by side on a half-width chart.
 MONEY_AXIS = dict(tickformat=",.0f", tickangle=0, nticks=5, title=dict(text="Kronor"))
+
+
+def percent_axis(step: float = 0.2) -> dict:
+    """A share axis labelled as the tables write shares, "20 %" with its space (Plotly's ".0%" writes "20%")."""
+    ticks = [round(i * step, 10) for i in range(int(round(1 / step)) + 1)]
+    return dict(tickvals=ticks, ticktext=[fmt_pct(t, 0) for t in ticks])
 OTHERS = "Övriga"
 TOP_N = 15  # per-category charts show the largest 15 and the rest as "Övriga" (a table holds them all)
 
@@ -243,7 +249,7 @@ def share_bars(df: pd.DataFrame, category: str, value: str, title: str, *, color
         fig.add_vline(x=reference, line=dict(color=TARGET_LINE["color"], dash="dash", width=2))
         fig.add_scatter(x=[None], y=[None], mode="lines", name=f"Jämförelse: {reference_name or fmt_pct(reference, 0)}",
                         line=dict(color=TARGET_LINE["color"], dash="dash", width=2), hoverinfo="skip")
-    fig.update_layout(title=title, xaxis=dict(tickformat=".0%", range=[0, 1.15]),
+    fig.update_layout(title=title, xaxis=dict(**percent_axis(), range=[0, 1.15]),
                       yaxis=dict(autorange="reversed", type="category"),
                       showlegend=bool(target) or reference is not None)
     return fig
@@ -260,7 +266,7 @@ def reason_share_by_sex(df: pd.DataFrame, title: str) -> go.Figure:
             fig.add_bar(y=cats, x=vals, name=SEX_LABELS[s], orientation="h", marker_color=SEX_COLORS[s],
                         text=[fmt_pct(v, 0) if v is not None else "–" for v in vals], textposition="outside",
                         cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra>" + SEX_LABELS[s] + "</extra>")
-    fig.update_layout(barmode="group", title=title, xaxis=dict(tickformat=".0%", range=[0, 1.1]),
+    fig.update_layout(barmode="group", title=title, xaxis=dict(**percent_axis(), range=[0, 1.1]),
                       yaxis=dict(autorange="reversed", type="category"))
     return fig
 
@@ -281,7 +287,7 @@ def share_over_time(df: pd.DataFrame, period: str, title: str, target: float | N
     if target is not None and not pd.isna(target):
         fig.add_hline(y=target, line=dict(color=TARGET_LINE["color"], dash="dash", width=2),
                       annotation_text=f"Mål {fmt_pct(target, 0)}", annotation_position="top left")
-    fig.update_layout(title=title, yaxis=dict(tickformat=".0%", rangemode="tozero"), xaxis=dict(type="category"))
+    fig.update_layout(title=title, yaxis=dict(**percent_axis(0.1), rangemode="tozero"), xaxis=dict(type="category"))
     return fig
 
 

@@ -126,3 +126,18 @@ def test_the_longest_bars_end_label_has_room_right_of_the_plot():
         assert apply_theme(fig, present=present).layout.margin.r >= needed, present
     short = sex_bars(pd.DataFrame({"agency": ["Kommun"], "women": [3], "men": [4], "total": [7]}), "agency", "x")
     assert 24 <= apply_theme(short).layout.margin.r <= 32  # " 7": two characters of 16 px
+
+
+def test_share_axes_write_a_percent_as_the_tables_do():
+    """"20 %" with its space, as every table and key figure writes a share (Plotly's own ".0%" wrote "20%",
+    seen by a board member on Avslut and Jämställdhet)."""
+    from render.charts import reason_share_by_sex, share_bars, share_over_time
+
+    shares = pd.DataFrame({"label": ["Arbete", "Sjukdom"], "women_share": [0.35, 0.1], "men_share": [0.2, None]})
+    over = pd.DataFrame({"tertial": ["T1", "T2"], "share_total": [0.3, 0.35]})
+    figs = [reason_share_by_sex(shares, "x"), share_over_time(over, "tertial", "x"),
+            share_bars(shares, "label", "women_share", "x", color="#000000", name="Kvinnor")]
+    for fig in figs:
+        axis = fig.layout.xaxis if fig.layout.xaxis.tickvals else fig.layout.yaxis
+        assert "20\xa0%" in axis.ticktext and not any(t.endswith("%") and "\xa0" not in t for t in axis.ticktext)
+        assert not fig.layout.xaxis.tickformat and not fig.layout.yaxis.tickformat
