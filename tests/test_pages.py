@@ -136,6 +136,14 @@ def test_presentation_starts_on_the_topic_of_the_link(sample_db, monkeypatch):
     assert at.title[0].value == "Jämställdhet"
 
 
+def test_the_cost_slide_says_what_its_stripes_are_where_its_title_is_dropped(sample_db, monkeypatch):
+    """A 720 px projector drops the chart's title, the only place that said "randig = budget": the stripes read as
+    hidden counts, as on every other slide (a board member's walk-through). The key figure's line says it."""
+    at = app(sample_db, monkeypatch, year="2025", present="1", slide="5")
+    assert at.title[0].value == "Kostnad per deltagare"
+    assert "utfall, annars budget (randig stapel = budget)" in [c.value for c in at.caption]
+
+
 def test_small_counts_hidden_when_protection_is_on(sample_db, monkeypatch):
     with connect_read(sample_db) as con:
         # an initiative with few participants of other/unknown sex: the case protection is for

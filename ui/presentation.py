@@ -193,11 +193,15 @@ def render() -> None:
         summary = run(cost_summary, f)
         years = run(cost_by_initiative_year, f)
         per = show.figures(h, summary, years).get("cost_per_participant")
-        _kpis([("Kostnad", fmt_kr(summary["cost"]), "utfall, annars budget"),
-               ("Kostnad per deltagare", fmt_kr(per), "hela urvalet")])
         c = run(cost_per_initiative, f)
         c = show.wide(c, ["cost_per_participant"], years)
         c = c[c.per_participant.notna()].sort_values("per_participant", ascending=False).head(PRESENT_TOP)
+        # the chart's title says "randig = budget", but a 720 px projector drops the title: the stripes would read as
+        # hidden counts, which every other slide stripes; the line under the key figure says it at every size
+        striped = bool((c.basis == BUDGET).any())
+        _kpis([("Kostnad", fmt_kr(summary["cost"]),
+                "utfall, annars budget" + (" (randig stapel = budget)" if striped else "")),
+               ("Kostnad per deltagare", fmt_kr(per), "hela urvalet")])
         if c.empty:
             empty("Det finns ingen kostnad per deltagare att visa för urvalet.")
         else:
