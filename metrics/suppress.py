@@ -91,7 +91,7 @@ def legend(threshold: int = DEFAULT_THRESHOLD) -> str:
     """What the two marks mean, in the words every surface prints beside them."""
     return (f"{label(threshold)} = 1–{threshold - 1} personer; {SECONDARY_MARK} = dolt för att skydda ett litet "
             f"antal (annars kunde det räknas fram). Andelar och belopp per person som vilar på ett dolt antal "
-            f"eller på färre än {threshold} personer visas inte.")
+            f"eller på färre än {threshold} personer visas inte (–).")
 
 
 def is_hidden(x) -> bool:
