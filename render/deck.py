@@ -582,16 +582,28 @@ def _exits_slide(prs, d: _Pack) -> None:
     if len(r) and r.total.sum() > 0:
         sexes = [c for c in SEXES if not f.sexes or c in f.sexes]
         series = []
+        # a reason's total over the sexes bounds each sex's hidden count too (what it leaves after the other sexes'
+        # counts as shown): without it a `..` of men for a reason 16 people left for was drawn to "≤ 41 %" of the
+        # men's exits, which a board member read as many men leaving for illness or death
+        by_sex = {c: [show.count("exited", {"reason": row.reason}, c, getattr(row, c)) for row in r.itertuples()]
+                  for c in SEXES if c in r}
+        row_ends = [bar_ends([by_sex[c][i] for c in by_sex], [0] * len(by_sex),
+                             show.count("exited", {"reason": row.reason}, "total", row.total), t)
+                    for i, row in enumerate(r.itertuples())]
         for c in sexes:
             if not is_hidden(exited[c]) and not exited[c]:
                 continue  # nobody of this sex exited: no series, no empty legend entry
-            cnts = [show.count("exited", {"reason": row.reason}, c, getattr(row, c)) for row in r.itertuples()]
+            cnts = by_sex[c]
             shares_c = [show.ratio(getattr(row, f"{c}_share"), exited[c], cnt) for row, cnt in zip(r.itertuples(), cnts)]
             if is_hidden(exited[c]) or all(v is None for v in shares_c):
                 left_out.append(SEX_WORDS[c])  # too few exits of this sex for any share
                 continue
-            # a hidden count's share is drawn hatched to the largest it can be, and labelled with its mark
-            ends = bar_ends(cnts, [0] * len(cnts), exited[c], t)
+            # a hidden count's share is drawn hatched to the largest it can be, and labelled with its mark: the least
+            # of what the sex's exits and the reason's total each leave for it
+            column_ends = bar_ends(cnts, [0] * len(cnts), exited[c], t)
+            row_c = [ends_i[list(by_sex).index(c)] for ends_i in row_ends]
+            ends = [min(e for e in (a, b) if e is not None) if a is not None or b is not None else None
+                    for a, b in zip(column_ends, row_c)]
             vals, marks = [], []
             for v, cnt, end in zip(shares_c, cnts, ends):
                 if is_hidden(cnt):
