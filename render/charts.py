@@ -12,7 +12,7 @@ Styling (fonts, sizes, margins) is applied by `render.theme.apply_theme` when sh
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -255,17 +255,44 @@ def share_bars(df: pd.DataFrame, category: str, value: str, title: str, *, color
     return fig
 
 
-def reason_share_by_sex(df: pd.DataFrame, title: str) -> go.Figure:
-    """Each reason's share of exits within each sex, grouped horizontal bars with their values."""
+def reason_share_by_sex(df: pd.DataFrame, title: str, *, hidden: Mapping[str, list] | None = None) -> go.Figure:
+    """Each reason's share of exits within each sex, grouped horizontal bars with their values.
+
+    `hidden`: per sex, for each row None (drawn as it is) or (largest share, mark) for a count protection hides:
+    its bar is drawn hatched to the largest share it can be (render.protected.cell_ends) and labelled with its
+    mark, "<5 ≤ 4 %", as the board pack draws it; a hidden share left out read as nobody."""
     fig = go.Figure()
     cats = _cats(df.label)
+    any_hidden = False
     for s in SEXES:
         col = f"{s}_share"
-        if col in df and pd.Series(df[col]).notna().any():
-            vals = [_num(v) for v in df[col]]
-            fig.add_bar(y=cats, x=vals, name=SEX_LABELS[s], orientation="h", marker_color=SEX_COLORS[s],
-                        text=[fmt_pct(v, 0) if v is not None else "–" for v in vals], textposition="outside",
-                        cliponaxis=False, hovertemplate="%{y}: %{x:.1%}<extra>" + SEX_LABELS[s] + "</extra>")
+        marks = list((hidden or {}).get(s) or [None] * len(df))
+        if col not in df or not (pd.Series(df[col]).notna().any() or any(m is not None for m in marks)):
+            continue
+        vals, texts, shapes, fills = [], [], [], []
+        for v, h in zip(df[col], marks):
+            if h is not None:
+                end, m = h
+                any_hidden = True
+                vals.append(1.0 if end is None else min(1.0, float(end)))
+                texts.append(m if end is None else f"{m} ≤ {fmt_pct(min(1.0, float(end)), 0)}")
+                shapes.append("/")
+                fills.append("#FFFFFF")
+            else:
+                v = _num(v)
+                vals.append(v)
+                texts.append(fmt_pct(v, 0) if v is not None else "–")
+                shapes.append("")
+                fills.append(SEX_COLORS[s])
+        fig.add_bar(y=cats, x=vals, name=SEX_LABELS[s], orientation="h", text=texts, textposition="outside",
+                    marker=dict(color=fills, line=dict(color=SEX_COLORS[s], width=1),
+                                pattern=dict(shape=shapes, fgcolor=SEX_COLORS[s], solidity=0.35)),
+                    cliponaxis=False, hovertext=texts, hovertemplate="%{y}: %{hovertext}<extra>" + SEX_LABELS[s]
+                    + "</extra>")
+    if any_hidden:  # the hatch named once in the legend, as on every chart with hidden counts
+        fig.add_bar(y=[None], x=[None], name=HIDDEN_NAME, orientation="h", hoverinfo="skip",
+                    marker=dict(color="#FFFFFF", line=dict(color=HIDDEN_COLOR, width=1),
+                                pattern=dict(shape="/", fgcolor="#767676", solidity=0.35)))
     fig.update_layout(barmode="group", title=title, xaxis=dict(**percent_axis(), range=[0, 1.1]),
                       yaxis=dict(autorange="reversed", type="category"))
     return fig

@@ -43,7 +43,7 @@ from . import theme
 from .workbook import NUMBER_FORMATS, neutralise
 from .files import board_pack_file_name as file_name  # noqa: F401 - the deck's own name, kept where it was
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
-from .protected import Figures, Shown, bar_ends, compared
+from .protected import Figures, Shown, bar_ends, cell_ends, compared
 from .targets import below_targets, none_below_text, not_compared
 from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
 from .text import coverage_line, describe, period_label, period_title
@@ -582,14 +582,11 @@ def _exits_slide(prs, d: _Pack) -> None:
     if len(r) and r.total.sum() > 0:
         sexes = [c for c in SEXES if not f.sexes or c in f.sexes]
         series = []
-        # a reason's total over the sexes bounds each sex's hidden count too (what it leaves after the other sexes'
-        # counts as shown): without it a `..` of men for a reason 16 people left for was drawn to "≤ 41 %" of the
-        # men's exits, which a board member read as many men leaving for illness or death
         by_sex = {c: [show.count("exited", {"reason": row.reason}, c, getattr(row, c)) for row in r.itertuples()]
                   for c in SEXES if c in r}
-        row_ends = [bar_ends([by_sex[c][i] for c in by_sex], [0] * len(by_sex),
-                             show.count("exited", {"reason": row.reason}, "total", row.total), t)
-                    for i, row in enumerate(r.itertuples())]
+        # each hidden count to the least of what the sex's exits and the reason's total leave (render.protected)
+        ends_by_sex = cell_ends(by_sex, [show.count("exited", {"reason": row.reason}, "total", row.total)
+                                         for row in r.itertuples()], exited, t)
         for c in sexes:
             if not is_hidden(exited[c]) and not exited[c]:
                 continue  # nobody of this sex exited: no series, no empty legend entry
@@ -598,12 +595,8 @@ def _exits_slide(prs, d: _Pack) -> None:
             if is_hidden(exited[c]) or all(v is None for v in shares_c):
                 left_out.append(SEX_WORDS[c])  # too few exits of this sex for any share
                 continue
-            # a hidden count's share is drawn hatched to the largest it can be, and labelled with its mark: the least
-            # of what the sex's exits and the reason's total each leave for it
-            column_ends = bar_ends(cnts, [0] * len(cnts), exited[c], t)
-            row_c = [ends_i[list(by_sex).index(c)] for ends_i in row_ends]
-            ends = [min(e for e in (a, b) if e is not None) if a is not None or b is not None else None
-                    for a, b in zip(column_ends, row_c)]
+            # a hidden count's share is drawn hatched to the largest it can be, and labelled with its mark
+            ends = ends_by_sex[c]
             vals, marks = [], []
             for v, cnt, end in zip(shares_c, cnts, ends):
                 if is_hidden(cnt):

@@ -368,3 +368,22 @@ def bar_ends(totals, visible, whole, threshold: int, hidden_parts=None) -> list[
             bounds.append(seen + (threshold - 1) * len(hid))
         ends.append(max(seen, min(bounds)) if bounds else None)
     return ends
+
+
+def cell_ends(columns: Mapping[str, list], row_totals: list, column_totals: Mapping[str, Any],
+              threshold: int) -> dict[str, list[float | None]]:
+    """A table of counts by row and column (exits by reason and sex, as shown: counts or hidden codes) with its
+    totals: for each hidden cell the largest it can be from what is shown, the least of what its column's total
+    and its row's total each leave (`bar_ends` over the column and over the row); None for a visible cell or one
+    nothing bounds. A share drawn to it (count ÷ the column's total) is never shorter than the truth and tells
+    nothing new: without the row's bound the board pack drew men's `..` for a reason 16 people left for to 41 %
+    of the men's exits."""
+    names = list(columns)
+    by_row = [bar_ends([columns[c][i] for c in names], [0] * len(names), total, threshold)
+              for i, total in enumerate(row_totals)]
+    out: dict[str, list[float | None]] = {}
+    for j, c in enumerate(names):
+        by_column = bar_ends(columns[c], [0] * len(columns[c]), column_totals[c], threshold)
+        out[c] = [None if not is_hidden(v) else min((e for e in (a, row[j]) if e is not None), default=None)
+                  for v, a, row in zip(columns[c], by_column, by_row)]
+    return out

@@ -141,3 +141,21 @@ def test_share_axes_write_a_percent_as_the_tables_do():
         axis = fig.layout.xaxis if fig.layout.xaxis.tickvals else fig.layout.yaxis
         assert "20\xa0%" in axis.ticktext and not any(t.endswith("%") and "\xa0" not in t for t in axis.ticktext)
         assert not fig.layout.xaxis.tickformat and not fig.layout.yaxis.tickformat
+
+
+def test_a_hidden_exit_share_is_drawn_hatched_to_its_bound_with_its_mark():
+    """Jämställdhet left a hidden share out, so a reason read as nobody (a board member's walk-through); it is drawn
+    as the board pack draws it: hatched, to the largest share it can be, labelled with its mark and that bound, and
+    its hover says no more than the label."""
+    from render.charts import reason_share_by_sex
+
+    df = pd.DataFrame({"label": ["Arbete", "Sjukdom"], "women_share": [0.35, None], "men_share": [0.2, None]})
+    fig = reason_share_by_sex(df, "x", hidden={"women": [None, (0.04, "<5")], "men": [None, (None, "..")]})
+    women, men, legend = fig.data
+    assert list(women.x) == [0.35, 0.04] and list(women.text) == ["35\xa0%", "<5 ≤ 4\xa0%"]
+    assert list(women.marker.pattern.shape) == ["", "/"] and women.marker.color[1] == "#FFFFFF"
+    assert list(men.x) == [0.2, 1.0] and men.text[1] == ".."  # nothing bounds it: to the end, its mark alone
+    assert legend.name == HIDDEN_NAME and list(women.hovertext) == list(women.text)
+    assert "%{x" not in women.hovertemplate  # the bound is never offered as a value
+    plain = reason_share_by_sex(df, "x")
+    assert [t.name for t in plain.data] == ["Kvinnor", "Män"] and list(plain.data[0].x)[1] is None
