@@ -179,6 +179,9 @@ ASSUMED_WIDTH_PX = 460
 PRESENT_WIDTH_PX = 1100  # presentation mode draws one chart across the whole screen
 
 
+_NO_LEGEND_BY_DEFAULT = {"heatmap", "contour", "histogram2d", "histogram2dcontour", "table", "sankey", "indicator"}
+
+
 def _legend_names(fig: go.Figure) -> list[str]:
     if fig.layout.showlegend is False:
         return []
@@ -196,9 +199,13 @@ def _legend_names(fig: go.Figure) -> list[str]:
         if key not in seen:
             seen.add(key)
             names.append(str(t.name))
-    single = len(names) < 2 and not any(t.type in ("pie", "funnelarea") for t in fig.data)
+    # Plotly hides the legend of a single trace, but counts every trace that its type would show in a legend, one
+    # with showlegend=False too: the totals' text beside a lone hatched series brings the legend back (Inflöde's
+    # tertial chart under protection had its "Dolt" entry drawn over its title)
+    counted = sum(1 for t in fig.data if t.visible is not False and t.type not in _NO_LEGEND_BY_DEFAULT)
+    single = counted < 2 and not any(t.type in ("pie", "funnelarea") for t in fig.data)
     if single and fig.layout.showlegend is not True:
-        return []  # Plotly hides the legend of a single trace
+        return []
     return names
 
 

@@ -159,3 +159,19 @@ def test_a_hidden_exit_share_is_drawn_hatched_to_its_bound_with_its_mark():
     assert "%{x" not in women.hovertemplate  # the bound is never offered as a value
     plain = reason_share_by_sex(df, "x")
     assert [t.name for t in plain.data] == ["Kvinnor", "Män"] and list(plain.data[0].x)[1] is None
+
+
+def test_a_lone_hatched_series_keeps_room_for_its_legend_under_the_title():
+    """Plotly counts the totals' text trace (showlegend=False) and so draws the legend of a chart whose only series
+    is the hatch; the theme left it no room, and Inflöde's tertial chart had "Dolt" over its title."""
+    from render.theme import _legend_names, apply_theme
+
+    df = pd.DataFrame({"tertial": ["2025-T1", "2025-T2"], "Kommun": [S, S], "total": [302, 275]})
+    fig = stacked(df, "tertial", [("Kommun", "Kommun", "#000000")], "Nya deltagare per tertial och remittent",
+                  horizontal=False)
+    assert [t.name for t in fig.data if t.showlegend is not False] == [HIDDEN_NAME]
+    assert _legend_names(fig) == [HIDDEN_NAME]
+    without_totals = stacked(df, "tertial", [("Kommun", "Kommun", "#000000")], "Nya deltagare", horizontal=False,
+                             labels=False)
+    assert _legend_names(without_totals) == []  # one trace alone: Plotly draws no legend, and no room is kept
+    assert apply_theme(fig).layout.margin.t > apply_theme(without_totals).layout.margin.t
