@@ -200,7 +200,9 @@ def test_presentation_mode_is_readable_from_the_back_row(server, browser):
                  .filter(t => t.textContent.trim())
                  .map(t => parseFloat(t.style.fontSize || getComputedStyle(t).fontSize))"""
     )
-    assert sizes and min(sizes) >= 24  # every text in the chart, values on the bars included
+    # every text in the chart, values on the bars included: 32 px on a full-HD screen, as 24 px is on a 720 px
+    # projector (a board member found 24 px small at 1080 beside the headings, which grow with the screen)
+    assert sizes and min(sizes) >= 32
     color = page.evaluate("() => getComputedStyle(document.querySelector('h1')).color")
     assert color == "rgb(17, 17, 17)"  # 18:1 on white, beyond WCAG AA
     assert "Skyddade tal" in page.locator(".st-key-present_nav").inner_text()  # one line, always on screen

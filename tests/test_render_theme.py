@@ -311,3 +311,18 @@ def test_apply_theme_equals_plotlys_validated_updates(name, present):
     themed = apply_theme(fig, present=present)
     assert themed.to_plotly_json() == _through_plotly_updates(fig, present).to_plotly_json()
     go.Figure(themed.to_dict())  # and Plotly's validation accepts every value it set
+
+
+def test_a_full_hd_slide_chart_has_every_text_larger_and_room_for_it():
+    from render.charts import sex_bars
+    from render.theme import apply_theme, larger_text
+    import pandas as pd
+
+    df = pd.DataFrame({"initiative": ["Alfa", "Beta"], "women": [30, 12], "men": [20, 9], "total": [50, 21]})
+    small = apply_theme(sex_bars(df, "initiative", "Deltagare per insats och kön"), present=True)
+    small.update_traces(selector=dict(type="bar"), textfont_size=24)
+    large = larger_text(small, 32)
+    assert large is not small and small.layout.font.size == 24  # a copy: the projector's chart stays as it was
+    assert large.layout.font.size == large.layout.legend.font.size == large.layout.yaxis.tickfont.size == 32
+    assert all(t.textfont.size in (None, 32) for t in large.data) and any(t.textfont.size == 32 for t in large.data)
+    assert large.layout.margin.r > small.layout.margin.r and large.layout.margin.t > small.layout.margin.t

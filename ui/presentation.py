@@ -17,7 +17,7 @@ from metrics.people import (DEFAULT_WOMEN_TARGET, by_initiative, exits_by_reason
 from render.charts import money_bars, sex_bars, share_bars, stacked, top_n
 from render.format import fmt_kr, fmt_pct
 from render.text import describe, md
-from render.theme import ACTUAL_COLOR, EXIT_REASON_COLORS, SEX_COLORS, apply_theme
+from render.theme import ACTUAL_COLOR, EXIT_REASON_COLORS, SEX_COLORS, apply_theme, larger_text
 
 from . import protection
 from .data import run
@@ -60,6 +60,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 # A slide's chart is drawn twice, for a projector (720 px high) and a full-HD screen, and CSS shows the one
 # that fits: Plotly draws at a fixed height, and the server cannot know the screen's.
 CHART_HEIGHTS = {"small": 360, "large": 660}
+LARGE_TEXT_PX = 32  # the full-HD chart's text: about the share of its height that 24 px is of a projector's
 
 TOPICS = [("", "Översikt"), ("inflode", "Inflöde per remittent"), ("jamstalldhet", "Jämställdhet"),
           ("avslut", "Avslut och resultat"), ("kostnad", "Kostnad per deltagare")]
@@ -105,14 +106,17 @@ def _chart(fig) -> None:
     fig.update_layout(uniformtext=dict(mode="hide", minsize=24), margin=dict(b=10), bargap=0.12)
     fig.update_traces(selector=dict(type="bar"), textfont_size=24)
     fig.update_xaxes(showticklabels=False, showgrid=False, title=None)
-    title = fig.layout.title.text
     for size, height in CHART_HEIGHTS.items():
         # on a 720 px projector the chart's own title would take the room its bars need for 24 px values: the
-        # slide's heading says what it shows, and the title goes
+        # slide's heading says what it shows, and the title goes; a full-HD screen's chart has larger text, as the
+        # headings above it grow with the screen
         small = size == "small"
-        fig.update_layout(height=height, title_text=None if small else title, margin_t=24 if small else None)
+        drawn = larger_text(fig, 24 if small else LARGE_TEXT_PX)  # a copy each
+        drawn.update_layout(height=height)
+        if small:
+            drawn.update_layout(title_text=None, margin_t=24)
         with st.container(key=f"present_{size}"):
-            st.plotly_chart(fig, width="stretch", config={"displayModeBar": False},
+            st.plotly_chart(drawn, width="stretch", config={"displayModeBar": False},
                             key=f"present_chart_{current_slide()}_{size}")
 
 
