@@ -269,26 +269,32 @@ def reason_share_by_sex(df: pd.DataFrame, title: str, *, hidden: Mapping[str, li
         marks = list((hidden or {}).get(s) or [None] * len(df))
         if col not in df or not (pd.Series(df[col]).notna().any() or any(m is not None for m in marks)):
             continue
-        vals, texts, shapes, fills = [], [], [], []
+        vals, texts, bounds, marks_text = [], [], [], []
         for v, h in zip(df[col], marks):
             if h is not None:
                 end, m = h
                 any_hidden = True
-                vals.append(1.0 if end is None else min(1.0, float(end)))
-                texts.append(m if end is None else f"{m} ≤ {fmt_pct(min(1.0, float(end)), 0)}")
-                shapes.append("/")
-                fills.append("#FFFFFF")
+                vals.append(None)
+                texts.append("")
+                bounds.append(1.0 if end is None else min(1.0, float(end)))
+                marks_text.append(m if end is None else f"{m} ≤ {fmt_pct(min(1.0, float(end)), 0)}")
             else:
                 v = _num(v)
                 vals.append(v)
                 texts.append(fmt_pct(v, 0) if v is not None else "–")
-                shapes.append("")
-                fills.append(SEX_COLORS[s])
-        fig.add_bar(y=cats, x=vals, name=SEX_LABELS[s], orientation="h", text=texts, textposition="outside",
-                    marker=dict(color=fills, line=dict(color=SEX_COLORS[s], width=1),
-                                pattern=dict(shape=shapes, fgcolor=SEX_COLORS[s], solidity=0.35)),
-                    cliponaxis=False, hovertext=texts, hovertemplate="%{y}: %{hovertext}<extra>" + SEX_LABELS[s]
-                    + "</extra>")
+                bounds.append(None)
+                marks_text.append("")
+        # the hidden ones in a trace of their own in the same slot (offsetgroup), hatched in the sex's colour
+        fig.add_bar(y=cats, x=vals, name=SEX_LABELS[s], orientation="h", marker_color=SEX_COLORS[s], text=texts,
+                    textposition="outside", cliponaxis=False, offsetgroup=s, legendgroup=s,
+                    hovertemplate="%{y}: %{x:.1%}<extra>" + SEX_LABELS[s] + "</extra>")
+        if any(b is not None for b in bounds):
+            fig.add_bar(y=cats, x=bounds, name=SEX_LABELS[s], orientation="h", text=marks_text,
+                        textposition="outside", cliponaxis=False, offsetgroup=s, legendgroup=s, showlegend=False,
+                        marker=dict(color="#FFFFFF", line=dict(color=SEX_COLORS[s], width=1),
+                                    pattern=dict(shape="/", fgcolor=SEX_COLORS[s], solidity=0.35)),
+                        hovertext=marks_text, hovertemplate="%{y}: %{hovertext}<extra>" + SEX_LABELS[s]
+                        + "</extra>")  # the bound is never offered as a value
     if any_hidden:  # the hatch named once in the legend, as on every chart with hidden counts
         fig.add_bar(y=[None], x=[None], name=HIDDEN_NAME, orientation="h", hoverinfo="skip",
                     marker=dict(color="#FFFFFF", line=dict(color=HIDDEN_COLOR, width=1),

@@ -151,12 +151,13 @@ def test_a_hidden_exit_share_is_drawn_hatched_to_its_bound_with_its_mark():
 
     df = pd.DataFrame({"label": ["Arbete", "Sjukdom"], "women_share": [0.35, None], "men_share": [0.2, None]})
     fig = reason_share_by_sex(df, "x", hidden={"women": [None, (0.04, "<5")], "men": [None, (None, "..")]})
-    women, men, legend = fig.data
-    assert list(women.x) == [0.35, 0.04] and list(women.text) == ["35\xa0%", "<5 ≤ 4\xa0%"]
-    assert list(women.marker.pattern.shape) == ["", "/"] and women.marker.color[1] == "#FFFFFF"
-    assert list(men.x) == [0.2, 1.0] and men.text[1] == ".."  # nothing bounds it: to the end, its mark alone
-    assert legend.name == HIDDEN_NAME and list(women.hovertext) == list(women.text)
-    assert "%{x" not in women.hovertemplate  # the bound is never offered as a value
+    women, women_hidden, men, men_hidden, legend = fig.data
+    assert list(women.x) == [0.35, None] and list(women_hidden.x) == [None, 0.04]
+    assert list(women_hidden.text) == ["", "<5 ≤ 4\xa0%"] and women_hidden.marker.pattern.shape == "/"
+    assert women_hidden.offsetgroup == women.offsetgroup and women_hidden.showlegend is False  # the same slot
+    assert list(men_hidden.x) == [None, 1.0] and men_hidden.text[1] == ".."  # nothing bounds it: its mark alone
+    assert legend.name == HIDDEN_NAME and list(women_hidden.hovertext) == list(women_hidden.text)
+    assert "%{x" not in women_hidden.hovertemplate  # the bound is never offered as a value
     plain = reason_share_by_sex(df, "x")
     assert [t.name for t in plain.data] == ["Kvinnor", "Män"] and list(plain.data[0].x)[1] is None
 
