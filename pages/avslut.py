@@ -13,7 +13,8 @@ from render.text import md
 from render.theme import EXIT_REASON_COLORS
 from ui import protection
 from ui.data import run
-from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, kpis, page_header, rename_sex, sex_line, table
+from ui.layout import (SEX_FORMATS, chart, empty, filters_or_stop, kpis, page_header, rename_sex, sex_line, table,
+                       time_grain)
 
 f = filters_or_stop()
 page_header("Avslut och resultat", "Avslutade deltagare per avslutsorsak, tid i insatsen och försörjning före och "
@@ -94,9 +95,7 @@ chart(share_bars(top_n(ini[["initiative", "share", "target_positive_share", "exi
 
 st.subheader("Över tid")
 grains = {"Tertial": "tertial"} if protection.enabled() else {"Kvartal": "quarter", "Månad": "month", "År": "year"}
-if st.session_state.get("avslut_grain") not in grains:  # a grain chosen before protection was switched on
-    st.session_state.pop("avslut_grain", None)
-grain = st.radio("Tidsindelning", list(grains), horizontal=True, key="avslut_grain")
+grain = time_grain(grains, "avslut_grain")
 dim = grains[grain]
 ts = run(positive_share_over_time, f, dim)
 sexes = ("total",) if protection.enabled() else (*SEXES, "total")  # the whole shows exits per tertial in total only

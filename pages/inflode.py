@@ -9,7 +9,8 @@ from render.charts import agency_bars, sex_bars, top_n
 from render.format import fmt_pct
 from ui import protection
 from ui.data import run
-from ui.layout import SEX_FORMATS, chart, empty, filters_or_stop, kpis, page_header, rename_sex, sex_line, table
+from ui.layout import (SEX_FORMATS, chart, empty, filters_or_stop, kpis, page_header, rename_sex, sex_line, table,
+                       time_grain)
 
 f = filters_or_stop()
 page_header("Inflöde per remittent", "Nya deltagare (startade insatser) per remitterande myndighet.", f)
@@ -40,10 +41,8 @@ kpis(items, columns=3)
 st.subheader("Över tid")
 # under protection a series is by tertial only: tertials nest in every period of the year's grid, a quarter does not
 grains = {"Tertial": "tertial"} | ({} if protection.enabled() else {"Kvartal": "quarter", "Månad": "month"})
-if st.session_state.get("inflode_grain") not in grains:  # a grain chosen before protection was switched on
-    st.session_state.pop("inflode_grain", None)
-grain = st.radio("Tidsindelning", list(grains), horizontal=True, key="inflode_grain",
-                 help="Tertial: styrelsens uppföljningsperioder, jan–apr, maj–aug och sep–dec.")
+grain = time_grain(grains, "inflode_grain", help="Tertial: styrelsens uppföljningsperioder, jan–apr, maj–aug "
+                                                   "och sep–dec.")
 dim = grains[grain]
 series = run(inflow, f, dim)
 series_shown = protection.table(series, "started", [dim, "agency"], f, sexes=["total"])

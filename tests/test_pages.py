@@ -144,6 +144,18 @@ def test_the_cost_slide_says_what_its_stripes_are_where_its_title_is_dropped(sam
     assert "utfall, annars budget (randig stapel = budget)" in [c.value for c in at.caption]
 
 
+def test_a_time_grain_of_one_option_is_a_line_not_a_choice(sample_db, monkeypatch):
+    """Under protection a series is by tertial only: a radio with one option read as broken (a board member)."""
+    for page in ("pages/inflode.py", "pages/avslut.py"):
+        free = app(sample_db, monkeypatch, page, tables=False, year="2025")
+        assert [r.options for r in free.radio if r.label == "Tidsindelning"][0][0] in ("Tertial", "Kvartal")
+        assert len([r.options for r in free.radio if r.label == "Tidsindelning"][0]) == 3
+        shielded = app(sample_db, monkeypatch, page, tables=False, year="2025", suppress="1")
+        assert not [r for r in shielded.radio if r.label == "Tidsindelning"] and not shielded.exception
+        assert "Tidsindelning: tertial (med skydd för små tal visas serier per tertial)" in \
+            [c.value for c in shielded.caption]
+
+
 def test_small_counts_hidden_when_protection_is_on(sample_db, monkeypatch):
     with connect_read(sample_db) as con:
         # an initiative with few participants of other/unknown sex: the case protection is for

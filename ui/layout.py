@@ -201,6 +201,19 @@ def chart(fig: go.Figure, data: pd.DataFrame | None, *, key: str, formats: dict[
                 table(data, formats, key=key)
 
 
+def time_grain(grains: dict[str, str], key: str, help: str | None = None) -> str:
+    """The series' time grain (label -> dimension) the reader chooses, or, where protection leaves one (tertials,
+    which nest in every period of the year's grid), a line saying which: a choice of one option read as broken."""
+    if st.session_state.get(key) not in grains:  # a grain chosen before protection was switched on
+        st.session_state.pop(key, None)
+    if len(grains) == 1:
+        (only,) = grains
+        st.caption(f"Tidsindelning: {only.lower()}" + (" (med skydd för små tal visas serier per tertial)"
+                                                       if protection.enabled() else ""), help=help)
+        return only
+    return st.radio("Tidsindelning", list(grains), horizontal=True, key=key, help=help)
+
+
 def lazy_expander(label: str, key: str, **kwargs):
     """An expander built only when opened (Streamlit's lazy expander: a click reruns the page), or None while it
     is closed: a closed one costs neither the server nor the browser. Its key is `key` + "_open", which
