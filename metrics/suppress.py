@@ -733,7 +733,10 @@ def _stored_protection(con: duckdb.DuckDBPyConnection, year: int, associations: 
                        threshold: int) -> "Protection | None":
     """The year's protection from what the loader stored, cells and decision, where the data is the same as
     when they were counted (metrics.decisions): a first visit reads them instead of counting the year again."""
-    data = decisions.data_digest(con)
+    try:
+        data = decisions.data_digest(con)
+    except duckdb.Error:  # a database without the tables the cells come from: nothing stored to read either
+        return None
     row = decisions.stored_whole(con, year, associations, threshold, data,
                                  known=lambda digest: (digest, year, associations, threshold) in _DECIDED)
     if row is None:
