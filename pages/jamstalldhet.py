@@ -118,5 +118,5 @@ st.subheader("Ålder och kön")
 a = run(age_by_sex, f)
 a_shown = protection.table(a, "participants", ["age_group"], f)
 chart(grouped_sex_bars(a_shown, "age_group", "Deltagare per åldersgrupp (ålder vid start) och kön",
-                       axis_title="Deltagare", threshold=t),
+                       axis_title="Deltagare", threshold=t, whole=people),
       rename_sex(a_shown.rename(columns={"age_group": "Åldersgrupp"})), key="jam_alder", formats=SEX_FORMATS)

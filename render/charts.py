@@ -21,7 +21,7 @@ from core.vocabulary import AGENCY_ORDER, SEX_LABELS, SEXES
 from metrics.suppress import DEFAULT_THRESHOLD, HIDDEN_PRIMARY, HIDDEN_SECONDARY, SECONDARY, is_hidden, kind_of, mark
 
 from .format import fmt_int, fmt_kr, fmt_pct
-from .protected import bar_ends
+from .protected import bar_ends, cell_ends
 from .text import chart_text
 from .theme import (AGENCY_COLORS, FLAG_LINE, HIDDEN_COLOR, MISSING_COLOR, SEX_COLORS, TARGET_LINE, TOTAL_COLOR,
                     category_color, exit_reason_color, label_color)
@@ -144,23 +144,43 @@ def sex_bars(df: pd.DataFrame, category: str, title: str, *, horizontal: bool = 
 
 
 def grouped_sex_bars(df: pd.DataFrame, category: str, title: str, *, threshold: int = DEFAULT_THRESHOLD,
-                     axis_title: str | None = None) -> go.Figure:
-    """Counts per category side by side by sex (age groups), each bar with its value."""
+                     axis_title: str | None = None, whole: Mapping[str, object] | None = None) -> go.Figure:
+    """Counts per category side by side by sex (age groups), each bar with its value.
+
+    A hidden count is a hatched bar in its sex's slot, as tall as it can be from what is shown (the least of what
+    the category's `total` column and the sex's count over all categories, `whole`, leave: render.protected.
+    cell_ends), labelled with its mark, and "(högst N)" for a `..` so bounded: a hidden one had no bar and its
+    mark at the baseline ran into a neighbour's "0" (a board member's walk-through)."""
     fig = go.Figure()
     cats = _cats(df[category])
-    for s in SEXES:
-        if s not in df:
-            continue
-        vals = [_num(v) for v in df[s]]
-        fig.add_bar(x=cats, y=vals, name=SEX_LABELS[s], marker_color=SEX_COLORS[s],
-                    text=[_label(v, threshold) if (_num(v) or is_hidden(v)) else "0" for v in df[s]],
+    sexes = [s for s in SEXES if s in df]
+    ends = cell_ends({s: list(df[s]) for s in sexes}, list(df["total"]) if "total" in df else [None] * len(df),
+                     {s: (whole or {}).get(s) for s in sexes}, threshold)
+    tallest = max([_num(v) or 0.0 for s in sexes for v in df[s] if not is_hidden(v)]
+                  + [e for s in sexes for e in ends[s] if e is not None] + [float(threshold)])
+    hidden_drawn = False
+    for s in sexes:
+        vals = [None if is_hidden(v) else _num(v) for v in df[s]]
+        fig.add_bar(x=cats, y=vals, name=SEX_LABELS[s], marker_color=SEX_COLORS[s], offsetgroup=s, legendgroup=s,
+                    text=["" if is_hidden(v) else (_label(v, threshold) if _num(v) else "0") for v in df[s]],
                     textposition="outside", cliponaxis=False,
                     hovertemplate="%{x}: %{y:,d}<extra>" + SEX_LABELS[s] + "</extra>")
-        hidden = [0 if is_hidden(v) else None for v in df[s]]
-        if any(h is not None for h in hidden):  # a hidden count: a mark at the baseline, not an empty place
-            fig.add_scatter(x=cats, y=hidden, mode="text", text=[_label(v, threshold) if is_hidden(v) else ""
-                                                                  for v in df[s]],
-                            textposition="top center", showlegend=False, hoverinfo="skip", cliponaxis=False)
+        if not any(is_hidden(v) for v in df[s]):
+            continue
+        hidden_drawn = True
+        heights = [None if not is_hidden(v) else (tallest if e is None else e) for v, e in zip(df[s], ends[s])]
+        labels = ["" if not is_hidden(v) else mark(kind_of(v), threshold)
+                  + (f" (högst {fmt_int(e)})" if e is not None and kind_of(v) == SECONDARY else "")
+                  for v, e in zip(df[s], ends[s])]
+        fig.add_bar(x=cats, y=heights, name=SEX_LABELS[s], offsetgroup=s, legendgroup=s, showlegend=False,
+                    marker=dict(color="#FFFFFF", line=dict(color=SEX_COLORS[s], width=1),
+                                pattern=dict(shape="/", fgcolor=SEX_COLORS[s], solidity=0.35)),
+                    text=labels, textposition="outside", cliponaxis=False, hovertext=labels,
+                    hovertemplate="%{x}: %{hovertext}<extra>" + SEX_LABELS[s] + "</extra>")  # never the height
+    if hidden_drawn:
+        fig.add_bar(x=[None], y=[None], name=HIDDEN_NAME, hoverinfo="skip",
+                    marker=dict(color="#FFFFFF", line=dict(color=HIDDEN_COLOR, width=1),
+                                pattern=dict(shape="/", fgcolor="#767676", solidity=0.35)))
     fig.update_layout(barmode="group", title=title, xaxis=dict(type="category"), yaxis_title=axis_title)
     return fig
 

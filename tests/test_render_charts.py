@@ -176,3 +176,23 @@ def test_a_lone_hatched_series_keeps_room_for_its_legend_under_the_title():
                              labels=False)
     assert _legend_names(without_totals) == []  # one trace alone: Plotly draws no legend, and no room is kept
     assert apply_theme(fig).layout.margin.t > apply_theme(without_totals).layout.margin.t
+
+
+def test_a_hidden_count_by_age_and_sex_is_a_hatched_bar_to_its_bound_not_a_mark_at_the_baseline():
+    """Jämställdhet's age chart drew no bar for a hidden count and wrote its mark at the baseline, where it ran into
+    a neighbour's "0" (a board member's walk-through). It is a hatched bar as tall as it can be from what is shown
+    (the age group's total less the other sexes' counts, or the sex's count over all ages less the other groups'),
+    labelled with its mark."""
+    from render.charts import grouped_sex_bars
+
+    df = pd.DataFrame({"age_group": ["16–29", "65+"], "women": [S, P], "men": [223, 0], "other": [20, 0],
+                       "total": [420, P]})
+    fig = grouped_sex_bars(df, "age_group", "x", whole={"women": 500, "men": 223, "other": 20})
+    women, women_hidden = fig.data[0], fig.data[1]
+    assert list(women.y) == [None, None] and list(women.text) == ["", ""]  # no mark at the baseline
+    # 16–29: the group's 420 less 223 and 20 = 177; the women's 500 less one for the other `<5` = 499: the least
+    assert list(women_hidden.y) == [177, 4] and list(women_hidden.text) == [".. (högst 177)", "<5"]
+    assert women_hidden.offsetgroup == women.offsetgroup and women_hidden.marker.pattern.shape == "/"
+    assert fig.data[-1].name == HIDDEN_NAME and "%{y" not in women_hidden.hovertemplate
+    men = fig.data[2]
+    assert list(men.text) == ["223", "0"]
