@@ -101,7 +101,8 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
             else:
                 rest = float(t) - shown if marks else 0.0
                 hidden_rest.append(rest if marks and rest > 0 else None)
-                hidden_text.append(" ".join(dict.fromkeys(marks)))
+                # the marks in one order on every bar (`<5` then `..`), not the order of the series that hid them
+                hidden_text.append(" ".join(sorted(set(marks), key=lambda m: m == mark(SECONDARY, threshold))))
                 end_text.append(fmt_int(t))
                 end_at.append(float(t))
         if any(r is not None for r in hidden_rest):

@@ -196,3 +196,12 @@ def test_a_hidden_count_by_age_and_sex_is_a_hatched_bar_to_its_bound_not_a_mark_
     assert fig.data[-1].name == HIDDEN_NAME and "%{y" not in women_hidden.hovertemplate
     men = fig.data[2]
     assert list(men.text) == ["223", "0"]
+
+
+def test_the_marks_in_a_hidden_part_read_in_one_order_on_every_bar():
+    """Avslut's bars read ".. <5" on one initiative and "<5 .." on the next, after the order of the reasons that hid
+    them (a board member's walk-through)."""
+    df = pd.DataFrame({"ini": ["A", "B"], "r1": [S, P], "r2": [P, S], "r3": [30, 30], "total": [40, 41]})
+    fig = stacked(df, "ini", [("r1", "1", "#111111"), ("r2", "2", "#222222"), ("r3", "3", "#333333")], "x")
+    hidden = [t for t in fig.data if t.name == HIDDEN_NAME][0]
+    assert list(hidden.text) == ["<5 ..", "<5 .."]
