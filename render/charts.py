@@ -76,7 +76,9 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
             continue  # its hidden counts are in the hatched part: no legend entry without a bar of its own
         vals = [_num(v) for v in df[col]]
         visible_sum = [a + (b or 0) for a, b in zip(visible_sum, vals)]
-        text = [fmt_int(v) if v else "" for v in vals]
+        # a series that is the total itself (exits per reason in one colour) has its value at the bar's end only: the
+        # slide printed each number twice, inside the bar and after it (a board member's walk-through)
+        text = [""] * len(vals) if col == total else [fmt_int(v) if v else "" for v in vals]
         kw = dict(y=cats, x=vals, orientation="h") if horizontal else dict(x=cats, y=vals)
         fig.add_bar(name=chart_text(name), marker_color=color, text=text if labels else None,
                     textposition="inside", insidetextanchor="middle", textfont=dict(color=label_color(color)),

@@ -255,10 +255,13 @@ def _readable_at_720p(page, slide: int) -> None:
                                  .map(t => t.textContent.trim())""")
         assert "50 %" not in texts and any("Jämförelse: 50" in t for t in texts)  # named in the legend
     if slide in (1, 4):  # the bars carry their values: Plotly scales a value that does not fit to 0
-        # (the short chart has no title of its own, to leave its bars room)
-        values = page.evaluate("""() => [...document.querySelectorAll('.st-key-present_small .bartext')]
+        # (the short chart has no title of its own, to leave its bars room); slide 4's one series is the total,
+        # written once, after each bar
+        where = ".bartext" if slide == 1 else ".scatterlayer .textpoint text"
+        values = page.evaluate("""(sel) => [...document.querySelectorAll('.st-key-present_small ' + sel)]
                                   .filter(t => t.textContent.trim() !== ''
-                                          && !(t.getAttribute('transform') || '').includes('scale(0)')).length""")
+                                          && !(t.getAttribute('transform') || '').includes('scale(0)')).length""",
+                               where)
         assert values >= 5, (slide, values)
 
 

@@ -205,3 +205,10 @@ def test_the_marks_in_a_hidden_part_read_in_one_order_on_every_bar():
     fig = stacked(df, "ini", [("r1", "1", "#111111"), ("r2", "2", "#222222"), ("r3", "3", "#333333")], "x")
     hidden = [t for t in fig.data if t.name == HIDDEN_NAME][0]
     assert list(hidden.text) == ["<5 ..", "<5 .."]
+
+
+def test_a_series_that_is_the_total_is_written_once_at_the_bars_end():
+    df = pd.DataFrame({"label": ["Arbete", "Sjukdom"], "total": [290, 72]})
+    fig = stacked(df, "label", [("total", "Avslutade", "#111111")], "x", total="total")
+    bar, ends = fig.data
+    assert list(bar.text) == ["", ""] and list(ends.text) == [" 290", " 72"]
