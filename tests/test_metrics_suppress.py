@@ -216,7 +216,9 @@ def test_a_shorter_periods_selections_pin_no_small_count(tmp_path):
         t = grid_tables(con, Y, PUBLICATION, set(p.ctx.positive), set(p.ctx.wide))
     whole = seen_for(p, [])
     seen = whole + seen_for(p, selections(rows, Y), spans=("D", "T2"))
-    failures = [f for f in audit(t, seen, T, whole, withdrawn(p)) if f[1] < T]
+    # a count pinned at 5 or more is allowed here: an LP's 4,999999999999972 for 5 is 5 (seen once, under load, in a
+    # worker whose hash seed took the solver another way to the same point)
+    failures = [f for f in audit(t, seen, T, whole, withdrawn(p)) if f[1] < T - 1e-6]
     assert not failures, [(f[0].label, f[0].shown, f[1], f[2]) for f in failures[:10]]
 
 
