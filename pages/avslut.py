@@ -31,11 +31,11 @@ exited = fig.by_sex("exited")
 positive, wide = fig.by_sex("positive_share"), fig.by_sex("positive_wide_share")
 kpis([
     dict(label="Avslutade", value=protection.fmt_count(exited["total"]),
-         by_sex=sex_line(exited, protection.fmt_count), help=describe("exited")),
-    dict(label="Till arbete eller studier", value=fmt_pct(positive["total"]), by_sex=sex_line(positive, fmt_pct),
+         by_sex=sex_line(exited, protection.fmt_count, f.sexes), help=describe("exited")),
+    dict(label="Till arbete eller studier", value=fmt_pct(positive["total"]), by_sex=sex_line(positive, fmt_pct, f.sexes),
          help=describe("positive_share")),
     dict(label="Arbete, studier eller rehab.", value=fmt_pct(wide["total"]),
-         by_sex=sex_line(wide, fmt_pct), help=describe("positive_wide_share")),
+         by_sex=sex_line(wide, fmt_pct, f.sexes), help=describe("positive_wide_share")),
 ])
 
 st.subheader("Avslutsorsaker")

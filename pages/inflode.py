@@ -27,7 +27,7 @@ named = shown[shown.agency != MISSING]
 visible = named[~named.total.map(protection.is_hidden)]
 top = visible.sort_values("total", ascending=False).head(1)
 items = [dict(label="Nya deltagare", value=protection.fmt_count(started["total"]),
-              by_sex=sex_line(started, protection.fmt_count), help=describe("started"))]
+              by_sex=sex_line(started, protection.fmt_count, f.sexes), help=describe("started"))]
 if len(top):
     r = top.iloc[0]
     items.append(dict(label="Flest från", value=r.agency, by_sex=f"{protection.fmt_count(r.total)} nya ("

@@ -80,7 +80,7 @@ no_exits = now.loc["exited", "total"] == 0
 per_participant, per_participant_before, per_participant_change = compared(key, "cost_per_participant", fig_now,
                                                                            fig_before)
 target = key.loc["participants", "target"]
-line = sex_line(participants, protection.fmt_count)
+line = sex_line(participants, protection.fmt_count, f.sexes)
 if target is not None and not protection.is_hidden(participants["total"]):
     line += f"  \nMål {fmt_int(target)} per år ({fmt_delta_int(key.loc['participants', 'gap'])})"
 cost_help = describe("cost_per_participant")
@@ -93,10 +93,10 @@ kpis([
     dict(label="Deltagare", value=protection.fmt_count(participants["total"]), by_sex=line + count_before("participants"),
          delta=count_change("participants"), help=describe("participants")),
     dict(label="Nya deltagare", value=protection.fmt_count(started["total"]),
-         by_sex=sex_line(started, protection.fmt_count) + count_before("started"), delta=count_change("started"),
+         by_sex=sex_line(started, protection.fmt_count, f.sexes) + count_before("started"), delta=count_change("started"),
          help=describe("started")),
     dict(label="Avslutade", value=protection.fmt_count(exited["total"]),
-         by_sex=sex_line(exited, protection.fmt_count) + count_before("exited"), delta=count_change("exited"),
+         by_sex=sex_line(exited, protection.fmt_count, f.sexes) + count_before("exited"), delta=count_change("exited"),
          help=describe("exited")),
     dict(label="Andel kvinnor", value=fmt_pct(women), by_sex="Bland periodens deltagare" + share_before("women_share"),
          delta=share_change("women_share"), help=describe("women_share")),
@@ -104,12 +104,12 @@ kpis([
 kpis([
     dict(label="Till arbete eller studier", value="–" if no_exits else fmt_pct(positive["total"]),
          by_sex="Inga avslut ännu under perioden." if no_exits else
-         "Orsak 1, även aktivt arbetssökande.  \n" + sex_line(positive, fmt_pct)
+         "Orsak 1, även aktivt arbetssökande.  \n" + sex_line(positive, fmt_pct, f.sexes)
          + share_before("positive_share"),
          delta=share_change("positive_share"), help=describe("positive_share")),
     dict(label="Arbete, studier eller rehab.", value="–" if no_exits else fmt_pct(wide["total"]),
          by_sex="Inga avslut ännu under perioden." if no_exits else
-         "Orsak 1 eller 2 (fortsatt rehabilitering).  \n" + sex_line(wide, fmt_pct)
+         "Orsak 1 eller 2 (fortsatt rehabilitering).  \n" + sex_line(wide, fmt_pct, f.sexes)
          + share_before("positive_wide_share"),
          delta=share_change("positive_wide_share"), help=describe("positive_wide_share")),
     dict(label="Kostnad per deltagare", value=fmt_kr_kpi(per_participant),
@@ -122,7 +122,7 @@ kpis([
          delta=None if per_participant_change is None else fmt_kr(per_participant_change, signed=True),
          delta_color="inverse", help=cost_help),
     dict(label="Utan samtycke", value=protection.fmt_count(no_consent["total"]),
-         by_sex=sex_line(no_consent, protection.fmt_count), help=describe("no_consent")),
+         by_sex=sex_line(no_consent, protection.fmt_count, f.sexes), help=describe("no_consent")),
 ])
 
 if not previous_covered:

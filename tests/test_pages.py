@@ -156,6 +156,15 @@ def test_a_time_grain_of_one_option_is_a_line_not_a_choice(sample_db, monkeypatc
             [c.value for c in shielded.caption]
 
 
+def test_a_selection_of_one_sex_shows_that_sex_only_under_the_key_figures(sample_db, monkeypatch):
+    """With the sidebar on women, the lines read "Kvinnor 691", not "Kvinnor 691 · Män 0 · Annat/okänt 0": a 0 for a
+    sex left out by the filter read as a count of nobody."""
+    for page in (None, "pages/avslut.py", "pages/inflode.py"):
+        at = app(sample_db, monkeypatch, page, tables=False, year="2025", sex="women")
+        lines = [c.value for c in at.caption if c.value.startswith("Kvinnor ")]
+        assert lines and not any("Män" in x or "Annat/okänt" in x for x in lines), (page, lines)
+
+
 def test_small_counts_hidden_when_protection_is_on(sample_db, monkeypatch):
     with connect_read(sample_db) as con:
         # an initiative with few participants of other/unknown sex: the case protection is for

@@ -92,9 +92,10 @@ def data_status() -> None:
             st.caption(f"Data inläst {fmt_date(s['last_load'][:10])} kl. {s['last_load'][11:16]}")
 
 
-def sex_line(row, fmt) -> str:
-    """'Kvinnor 12 · Män 9 · Annat/okänt 1' for a row with women/men/other."""
-    return " · ".join(f"{SEX_LABELS[k]} {fmt(row[k])}" for k in ("women", "men", "other"))
+def sex_line(row, fmt, sexes: tuple[str, ...] = ()) -> str:
+    """'Kvinnor 12 · Män 9 · Annat/okänt 1' for a row with women/men/other; where the filters select sexes, those
+    only (a "Män 0" under a selection of women read as a count of nobody)."""
+    return " · ".join(f"{SEX_LABELS[k]} {fmt(row[k])}" for k in ("women", "men", "other") if not sexes or k in sexes)
 
 
 def kpi(label: str, value: str, by_sex: str | None = None, delta: str | None = None,

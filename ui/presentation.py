@@ -147,9 +147,9 @@ def render() -> None:
         empty()
     elif i == 0:
         positive = fig.get("positive_share")
-        _kpis([("Deltagare", protection.fmt_count(people["total"]), sex_line(people, protection.fmt_count)),
-               ("Nya", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count)),
-               ("Avslutade", protection.fmt_count(exited["total"]), sex_line(exited, protection.fmt_count)),
+        _kpis([("Deltagare", protection.fmt_count(people["total"]), sex_line(people, protection.fmt_count, f.sexes)),
+               ("Nya", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count, f.sexes)),
+               ("Avslutade", protection.fmt_count(exited["total"]), sex_line(exited, protection.fmt_count, f.sexes)),
                ("Till arbete/studier", "–" if h.loc["exited", "total"] == 0 else fmt_pct(positive),
                 "Inga avslut ännu" if h.loc["exited", "total"] == 0 else "av de avslutade")])
         ini = run(by_initiative, f)
@@ -159,7 +159,7 @@ def render() -> None:
         _chart(sex_bars(top_n(rows, "initiative", PRESENT_TOP), "initiative", "Deltagare per insats och kön",
                         threshold=t, whole=people["total"]))
     elif i == 1:
-        _kpis([("Nya deltagare", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count))])
+        _kpis([("Nya deltagare", protection.fmt_count(started["total"]), sex_line(started, protection.fmt_count, f.sexes))])
         shown = show.frame(run(inflow_by_agency, f), "started", ["agency"])
         _chart(sex_bars(shown, "agency", "Nya deltagare per remittent och kön", threshold=t, whole=started["total"]))
     elif i == 2:
@@ -183,7 +183,7 @@ def render() -> None:
             _kpis([("Avslutade", "0", "Inga avslut ännu under perioden")])
         else:
             positive = fig.get("positive_share")
-            _kpis([("Avslutade", protection.fmt_count(exited["total"]), sex_line(exited, protection.fmt_count)),
+            _kpis([("Avslutade", protection.fmt_count(exited["total"]), sex_line(exited, protection.fmt_count, f.sexes)),
                    ("Till arbete/studier", fmt_pct(positive), "av de avslutade")])
             reasons = show.frame(run(exits_by_reason, f), "exited", ["reason"])
             fig = stacked(reasons.assign(label=reasons.label), "label",
