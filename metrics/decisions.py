@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
@@ -102,23 +102,32 @@ def decode_grid(text: str):
     return values, relations, dim_sets, frozenset(d["positive"]), frozenset(d["wide"])
 
 
-def stored_whole(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int,
-                 data: str, known: Callable[[str], bool] = lambda digest: False) -> tuple[str, str, str] | None:
-    """(cells' digest, cells, decision) stored for this year on exactly this data by this engine, or None. Where
-    `known(digest)` (the reader already holds that decision) the cells and decision are not fetched: ("", "")."""
-    where = (f"FROM {TABLE} WHERE year = ? AND associations = ? AND threshold = ? AND engine = ? AND data = ? "
-             "AND grid IS NOT NULL")
-    params = [year, _assoc(associations), threshold, ENGINE, data]
+def _cells_where(year: int, associations: tuple[str, ...], threshold: int, data: str) -> tuple[str, list]:
+    return (f"FROM {TABLE} WHERE year = ? AND associations = ? AND threshold = ? AND engine = ? AND data = ? "
+            "AND grid IS NOT NULL", [year, _assoc(associations), threshold, ENGINE, data])
+
+
+def stored_digest(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int,
+                  data: str) -> str | None:
+    """The cells' digest of the year stored on exactly this data by this engine, or None: asked first, so that a
+    reader who holds that decision already does not fetch the cells."""
+    where, params = _cells_where(year, associations, threshold, data)
     try:
         row = con.execute(f"SELECT digest {where}", params).fetchone()
-        if row is None:
-            return None
-        if known(row[0]):
-            return row[0], "", ""
-        whole = con.execute(f"SELECT digest, grid, decision {where}", params).fetchone()
     except (duckdb.CatalogException, duckdb.BinderException):  # no table, or one written before cells were stored
         return None
-    return tuple(whole) if whole else None
+    return row[0] if row else None
+
+
+def stored_cells(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int,
+                 data: str) -> tuple[str, str] | None:
+    """(cells, decision) stored for this year on exactly this data by this engine, or None."""
+    where, params = _cells_where(year, associations, threshold, data)
+    try:
+        row = con.execute(f"SELECT grid, decision {where}", params).fetchone()
+    except (duckdb.CatalogException, duckdb.BinderException):
+        return None
+    return (row[0], row[1]) if row else None
 
 
 def stored(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int,

@@ -723,10 +723,7 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     decision = decisions.decode(text) if text is not None else None
     if decision is None:
         decision = grid.decide(threshold)
-    p = _DECIDED[memo] = grid.protection(decision, threshold)
-    while len(_DECIDED) > _DECIDED_MAX:
-        _DECIDED.pop(next(iter(_DECIDED)))
-    return p
+    return _remember(memo, grid.protection(decision, threshold))
 
 
 def _stored_protection(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...],
@@ -737,21 +734,21 @@ def _stored_protection(con: duckdb.DuckDBPyConnection, year: int, associations: 
         data = decisions.data_digest(con)
     except duckdb.Error:  # a database without the tables the cells come from: nothing stored to read either
         return None
-    row = decisions.stored_whole(con, year, associations, threshold, data,
-                                 known=lambda digest: (digest, year, associations, threshold) in _DECIDED)
-    if row is None:
+    if (digest := decisions.stored_digest(con, year, associations, threshold, data)) is None:
         return None
-    digest, grid_text, decision_text = row
     memo = (digest, year, associations, threshold)
     if (p := _DECIDED.get(memo)) is not None:
         return p
-    if not grid_text:  # it was held when asked, and another thread's decision has pushed it out since
-        if (row := decisions.stored_whole(con, year, associations, threshold, data)) is None:
-            return None
-        digest, grid_text, decision_text = row
-    values, relations, dim_sets, positive, wide = decisions.decode_grid(grid_text)
-    p = _DECIDED[memo] = _protection(year, values, relations, dim_sets, Context(positive, wide),
-                                     decisions.decode(decision_text), threshold)
+    if (stored := decisions.stored_cells(con, year, associations, threshold, data)) is None:
+        return None
+    values, relations, dim_sets, positive, wide = decisions.decode_grid(stored[0])
+    return _remember(memo, _protection(year, values, relations, dim_sets, Context(positive, wide),
+                                       decisions.decode(stored[1]), threshold))
+
+
+def _remember(memo: tuple, p: "Protection") -> "Protection":
+    """Keep `p` for its cells (`_DECIDED`), the oldest let go past `_DECIDED_MAX`."""
+    _DECIDED[memo] = p
     while len(_DECIDED) > _DECIDED_MAX:
         _DECIDED.pop(next(iter(_DECIDED)))
     return p
