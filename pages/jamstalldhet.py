@@ -8,7 +8,7 @@ from metrics.people import (DEFAULT_WOMEN_TARGET, LARGE_GAP, age_by_sex, by_sex_
                             reason_shares, women_share_vs_target)
 from render.charts import grouped_sex_bars, reason_share_by_sex, sex_bars, share_bars, top_n
 from render.format import fmt_int, fmt_pct, fmt_pp
-from render.protected import cell_ends
+from render.protected import hidden_shares
 from render.text import md
 from render.theme import SEX_COLORS
 from ui import protection
@@ -102,10 +102,7 @@ else:
     hidden = None
     if protection.enabled():  # a hidden count's share drawn hatched to the largest it can be, as in the board pack
         exits = {s: protection.count("exited", {}, s, f, r[f"{s}_exits"].iloc[0]) for s in SEXES}
-        ends = cell_ends({s: list(counts[s]) for s in SEXES}, list(counts["total"]), exits, t)
-        hidden = {s: [None if not protection.is_hidden(v) or protection.is_hidden(exits[s]) or not exits[s]
-                      else (None if e is None else e / exits[s], protection.mark(protection.kind_of(v), t))
-                      for v, e in zip(counts[s], ends[s])] for s in SEXES}
+        hidden = hidden_shares({s: list(counts[s]) for s in SEXES}, list(counts["total"]), exits, t)
     chart(reason_share_by_sex(r, "Andel av de avslutade per orsak, inom varje kön", hidden=hidden),
           table_df.rename(columns={"label": "Avslutsorsak", "women": "Kvinnor", "men": "Män", "other": "Annat/okänt",
                                    "total": "Totalt", "Andel women": "Andel kvinnor", "Andel men": "Andel män",

@@ -36,6 +36,20 @@ def percent_axis(step: float = 0.2) -> dict:
     """A share axis labelled as the tables write shares, "20 %" with its space (Plotly's ".0%" writes "20%")."""
     ticks = [round(i * step, 10) for i in range(int(round(1 / step)) + 1)]
     return dict(tickvals=ticks, ticktext=[fmt_pct(t, 0) for t in ticks])
+
+
+def _hatch(line: str = HIDDEN_COLOR, stripes: str = "#767676") -> dict:
+    """The marker of a hidden count's bar: white, outlined and striped (in its series' colour where it stands in a
+    series' slot)."""
+    return dict(color="#FFFFFF", line=dict(color=line, width=1), pattern=dict(shape="/", fgcolor=stripes, solidity=0.35))
+
+
+def _hatch_in_legend(fig: go.Figure, horizontal: bool) -> None:
+    """The hatch named once in the legend, where the hatched bars stand in each series' slot without an entry."""
+    fig.add_bar(x=[None], y=[None], name=HIDDEN_NAME, hoverinfo="skip", marker=_hatch(),
+                **(dict(orientation="h") if horizontal else {}))
+
+
 OTHERS = "Övriga"
 TOP_N = 15  # per-category charts show the largest 15 and the rest as "Övriga" (a table holds them all)
 
@@ -109,8 +123,7 @@ def stacked(df: pd.DataFrame, category: str, series: Sequence[tuple[str, str, st
                 end_at.append(float(t))
         if any(r is not None for r in hidden_rest):
             kw = dict(y=cats, x=hidden_rest, orientation="h") if horizontal else dict(x=cats, y=hidden_rest)
-            fig.add_bar(name=HIDDEN_NAME, marker=dict(color="#FFFFFF", line=dict(color=HIDDEN_COLOR, width=1),
-                                                      pattern=dict(shape="/", fgcolor="#767676", solidity=0.35)),
+            fig.add_bar(name=HIDDEN_NAME, marker=_hatch(),
                         text=hidden_text, textposition="inside", insidetextanchor="middle", textangle=0,
                         textfont=dict(color=TOTAL_COLOR), hoverinfo="skip", **kw)  # ".." on its side reads ":"
         if label_after is not None:
@@ -176,14 +189,11 @@ def grouped_sex_bars(df: pd.DataFrame, category: str, title: str, *, threshold: 
                   + (f" (högst {fmt_int(e)})" if e is not None and kind_of(v) == SECONDARY else "")
                   for v, e in zip(df[s], ends[s])]
         fig.add_bar(x=cats, y=heights, name=SEX_LABELS[s], offsetgroup=s, legendgroup=s, showlegend=False,
-                    marker=dict(color="#FFFFFF", line=dict(color=SEX_COLORS[s], width=1),
-                                pattern=dict(shape="/", fgcolor=SEX_COLORS[s], solidity=0.35)),
+                    marker=_hatch(SEX_COLORS[s], SEX_COLORS[s]),
                     text=labels, textposition="outside", cliponaxis=False, hovertext=labels,
                     hovertemplate="%{x}: %{hovertext}<extra>" + SEX_LABELS[s] + "</extra>")  # never the height
     if hidden_drawn:
-        fig.add_bar(x=[None], y=[None], name=HIDDEN_NAME, hoverinfo="skip",
-                    marker=dict(color="#FFFFFF", line=dict(color=HIDDEN_COLOR, width=1),
-                                pattern=dict(shape="/", fgcolor="#767676", solidity=0.35)))
+        _hatch_in_legend(fig, horizontal=False)
     fig.update_layout(barmode="group", title=title, xaxis=dict(type="category"), yaxis_title=axis_title)
     return fig
 
@@ -314,14 +324,10 @@ def reason_share_by_sex(df: pd.DataFrame, title: str, *, hidden: Mapping[str, li
         if any(b is not None for b in bounds):
             fig.add_bar(y=cats, x=bounds, name=SEX_LABELS[s], orientation="h", text=marks_text,
                         textposition="outside", cliponaxis=False, offsetgroup=s, legendgroup=s, showlegend=False,
-                        marker=dict(color="#FFFFFF", line=dict(color=SEX_COLORS[s], width=1),
-                                    pattern=dict(shape="/", fgcolor=SEX_COLORS[s], solidity=0.35)),
-                        hovertext=marks_text, hovertemplate="%{y}: %{hovertext}<extra>" + SEX_LABELS[s]
-                        + "</extra>")  # the bound is never offered as a value
-    if any_hidden:  # the hatch named once in the legend, as on every chart with hidden counts
-        fig.add_bar(y=[None], x=[None], name=HIDDEN_NAME, orientation="h", hoverinfo="skip",
-                    marker=dict(color="#FFFFFF", line=dict(color=HIDDEN_COLOR, width=1),
-                                pattern=dict(shape="/", fgcolor="#767676", solidity=0.35)))
+                        marker=_hatch(SEX_COLORS[s], SEX_COLORS[s]), hovertext=marks_text,
+                        hovertemplate="%{y}: %{hovertext}<extra>" + SEX_LABELS[s] + "</extra>")  # never the bound
+    if any_hidden:
+        _hatch_in_legend(fig, horizontal=True)
     fig.update_layout(barmode="group", title=title, xaxis=dict(**percent_axis(), range=[0, 1.1]),
                       yaxis=dict(autorange="reversed", type="category"))
     return fig

@@ -43,7 +43,7 @@ from . import theme
 from .workbook import NUMBER_FORMATS, neutralise
 from .files import board_pack_file_name as file_name  # noqa: F401 - the deck's own name, kept where it was
 from .format import DASH, fmt_date, fmt_datetime, fmt_delta_int, fmt_int, fmt_kr, fmt_pct, fmt_pp
-from .protected import Figures, Shown, bar_ends, cell_ends, compared
+from .protected import Figures, Shown, bar_ends, compared, hidden_shares
 from .targets import below_targets, none_below_text, not_compared
 from .takeaways import cost_takeaway, exits_takeaway, inflow_takeaway, women_target_takeaway
 from .text import coverage_line, describe, period_label, period_title
@@ -585,8 +585,8 @@ def _exits_slide(prs, d: _Pack) -> None:
         by_sex = {c: [show.count("exited", {"reason": row.reason}, c, getattr(row, c)) for row in r.itertuples()]
                   for c in SEXES if c in r}
         # each hidden count to the least of what the sex's exits and the reason's total leave (render.protected)
-        ends_by_sex = cell_ends(by_sex, [show.count("exited", {"reason": row.reason}, "total", row.total)
-                                         for row in r.itertuples()], exited, t)
+        hidden_by_sex = hidden_shares(by_sex, [show.count("exited", {"reason": row.reason}, "total", row.total)
+                                               for row in r.itertuples()], exited, t)
         for c in sexes:
             if not is_hidden(exited[c]) and not exited[c]:
                 continue  # nobody of this sex exited: no series, no empty legend entry
@@ -596,12 +596,12 @@ def _exits_slide(prs, d: _Pack) -> None:
                 left_out.append(SEX_WORDS[c])  # too few exits of this sex for any share
                 continue
             # a hidden count's share is drawn hatched to the largest it can be, and labelled with its mark
-            ends = ends_by_sex[c]
             vals, marks = [], []
-            for v, cnt, end in zip(shares_c, cnts, ends):
-                if is_hidden(cnt):
-                    vals.append(100.0 if end is None else min(100.0, end / float(exited[c]) * 100))
-                    marks.append(mark(kind_of(cnt), t))
+            for v, hidden in zip(shares_c, hidden_by_sex[c]):
+                if hidden is not None:
+                    end, m = hidden
+                    vals.append(100.0 if end is None else min(100.0, end * 100))
+                    marks.append(m)
                 else:
                     vals.append(None if v is None else v * 100)
                     marks.append("")

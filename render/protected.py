@@ -28,7 +28,7 @@ from core.vocabulary import SEX_COLUMNS, SEX_LABELS
 from metrics import Filters
 from metrics.definitions import FIGURES, KRONOR, SHARE
 from metrics.suppress import (PRIMARY, SECONDARY, VISIBLE, OffGrid, Protection, YearOnly, hidden_code, is_hidden,
-                              kind_of, protect_year, share_visible, span_of)
+                              kind_of, mark, protect_year, share_visible, span_of)
 
 # Each count a figure is, or a share divides (metrics/definitions.py's `numerator`/`denominator`): the row of
 # metrics.people.headline (and the column prefix of metrics.people.by_initiative) that holds it, the engine's
@@ -386,4 +386,20 @@ def cell_ends(columns: Mapping[str, list], row_totals: list, column_totals: Mapp
         by_column = bar_ends(columns[c], [0] * len(columns[c]), column_totals[c], threshold)
         out[c] = [None if not is_hidden(v) else min((e for e in (a, row[j]) if e is not None), default=None)
                   for v, a, row in zip(columns[c], by_column, by_row)]
+    return out
+
+
+def hidden_shares(columns: Mapping[str, list], row_totals: list, column_totals: Mapping[str, Any],
+                  threshold: int) -> dict[str, list[tuple[float | None, str] | None]]:
+    """Shares within each column (exits by reason within each sex) as a chart draws their hidden ones: for each
+    cell None where it is shown (or its column's total is hidden or nothing, so no share is drawn), else (the
+    largest share it can be, by `cell_ends`, or None where nothing bounds it; its mark). The page and the board
+    pack draw the same bound."""
+    ends = cell_ends(columns, row_totals, column_totals, threshold)
+    out: dict[str, list[tuple[float | None, str] | None]] = {}
+    for c, values in columns.items():
+        whole = column_totals[c]
+        drawn = not is_hidden(whole) and bool(whole)
+        out[c] = [(None if e is None else e / float(whole), mark(kind_of(v), threshold))
+                  if drawn and is_hidden(v) else None for v, e in zip(values, ends[c])]
     return out

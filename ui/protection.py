@@ -18,8 +18,8 @@ import streamlit as st
 from core.vocabulary import SEX_COLUMNS
 from metrics import Filters
 from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS, VISIBLE,  # noqa: F401 (pages')
-                              YEAR_ONLY_MESSAGE, Protection, hidden_code, is_hidden, kind_of, legend, mark,
-                              protect_year, span_of, spans_several_associations)
+                              YEAR_ONLY_MESSAGE, Protection, hidden_code, is_hidden, legend, protect_year, span_of,
+                              spans_several_associations)
 from render.format import fmt_count as _fmt_count
 from render.protected import Shown, Withheld, pooled_people, pooled_people_per_initiative, protected_share
 
