@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> None:
                                  "(end_date IS NULL OR year(end_date) >= ?)",
                                  [whole[0] if whole else "", whole[0] if whole else "", year, year]).fetchone()
     grid, t_grid = timed(lambda: S._grid(con, year, whole, S.PUBLICATION), a.repeat)
+    # the year is decided beside what the year before published (read where the load stored it, else decided)
+    given, t_given = timed(lambda: S._given(con, year, whole, S.DEFAULT_THRESHOLD), 1)
+    grid = grid.beside(given)
     decision, t_decide = timed(lambda: grid.decide(S.DEFAULT_THRESHOLD), 1)
     text = decisions.encode(*decision)
     _, t_read = timed(lambda: decisions.decode(text) and grid.digest(), a.repeat)
@@ -63,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{a.db.name}, {year}, {whole[0] if whole else 'hela databasen'}: {people} deltagare, {initiatives} insatser, "
           f"{len(grid.values)} celler; delår och tertial visas: {'ja' if decision[4] else 'nej (bara helår)'}")
     print(f"  bygga cellerna ur datat      {t_grid:6.2f} s")
+    print(f"  året före, som året beslutas bredvid ({len(given.values) if given else 0} celler) {t_given:6.2f} s")
     print(f"  lösa årets rutnät            {t_decide:6.2f} s   (första besöket förut)")
     print(f"  läsa det lagrade beslutet     {t_read:6.2f} s   (+ bygga cellerna = första besöket nu: "
           f"{t_grid + t_read:.2f} s)")

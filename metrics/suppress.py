@@ -28,14 +28,13 @@ everything that can be shown for a period, and every surface asks this engine:
    whole is audited.
 
 6. **Years side by side.** A year is tied to the next by those open on 1 January (this year's
-   participants are they plus its started; last year's are its exited plus they). Those stocks, by
-   initiative and sex, are decided first as a table of their own, the same for both years (`year_edges`,
-   `_Grid.edge_status`); each year is then decided as if the reader knew every visible one exactly and
-   every hidden one by its mark, and a small one (1 … threshold − 1) must not follow from the year's own
-   figures either (in a year of data that ends early, those still open are nearly all its participants).
-   The last year with data ends at no other year: its end's stock is not taken as known. Not closed in
-   principle: a hidden edge is kept open only as wide as any hidden count, so two years can leave ranges
-   that meet in one value (README).
+   participants are they plus its started; last year's are its exited plus they). Each year is decided
+   beside what the year before published (`_Given`: its cells, relations and marks, as one problem with the
+   year's own): the year's figures may not give away a count the year before hides, nor the year before's
+   figures one of the year's own; the year before stays as it was published. The stock at the year's end is
+   still taken as known by its own table's marks (`year_edges`, `_Grid.edge_status`), and a small one must
+   not follow from the year's own figures, until the next year is decided beside this one. Pairs of years
+   are closed this way; longer runs of years are audited (README, *Years side by side*).
 7. **Every count is audited last.** Repair can run out of cells it may hide; a decision that still leaves
    a hidden count pinned is not shown: the shorter periods fall back to the year alone (`_Unprotected`).
 
@@ -713,9 +712,10 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
         raise SeveralAssociations()
     if publication is PUBLICATION and (p := _stored_protection(con, year, associations, threshold)) is not None:
         return p
-    grid = _grid(con, year, associations, publication)
     if publication is not PUBLICATION:
+        grid = _grid(con, year, associations, publication)
         return grid.protection(grid.decide(threshold), threshold)
+    grid = year_grid(con, year, associations, threshold)
     memo = (grid.digest(), year, associations, threshold)
     if (p := _DECIDED.get(memo)) is not None:
         return p
@@ -724,6 +724,32 @@ def protect_year(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
     if decision is None:
         decision = grid.decide(threshold)
     return _remember(memo, grid.protection(decision, threshold))
+
+
+def year_grid(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...] = (),
+              threshold: int = DEFAULT_THRESHOLD) -> _Grid:
+    """The year's cells as its decision is made over them: beside what the year before published (`_given`)."""
+    return _grid(con, year, associations, PUBLICATION).beside(_given(con, year, associations, threshold))
+
+
+def _given(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int) -> _Given | None:
+    """What the year before published, where there is one: the year is decided beside it (README, *Years side by
+    side*), and its own decision beside the year before that, so each year is kept as first published."""
+    if year - 1 not in catalog.years(con):
+        return None
+    return _given_of(protect_year(con, year - 1, associations, threshold), threshold)
+
+
+def _given_of(before: "Protection", threshold: int) -> _Given:
+    for held, given in _GIVEN:
+        if held is before:
+            return given
+    _GIVEN.append((before, given := _Given.of(before, threshold)))
+    del _GIVEN[:-_DECIDED_MAX]
+    return given
+
+
+_GIVEN: list[tuple["Protection", _Given]] = []  # the year before's as given to the next, by the decision it is of
 
 
 def _stored_protection(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...],
@@ -761,6 +787,62 @@ _DECIDED: dict[tuple, "Protection"] = {}
 _DECIDED_MAX = 16
 
 
+@dataclass(frozen=True)
+class _Given:
+    """What the year before has published, as the next year's decision must keep it: its cells (renamed by their
+    year, but for the stocks open on the 1 January the two years share), their relations, what it shows and hides,
+    and the hidden counts the next year's figures must not give away (those that hold on the year before alone)."""
+
+    values: dict[Key, int]
+    relations: list[tuple[Key, tuple[Key, ...]]]
+    published: frozenset[Key]
+    status: dict[Key, str]
+    withdrawn: frozenset[tuple[Key, str]]
+    withdrawn_cells: frozenset[Key]
+    guarded: frozenset[Key]
+    digest: str
+
+    @classmethod
+    def of(cls, before: "Protection", threshold: int) -> "_Given":
+        """Only what can meet the next year is kept: the counts tied, through counts a reader does not see, to a
+        hidden stock open on the 1 January between them. The rest is fixed by what the year before shows, or
+        free of the next year whatever it shows, and the year before's own decision has protected it."""
+        year = before.start.year
+        edge = _boundary(year + 1, 0).isoformat()
+
+        def tag(k: Key) -> Key:
+            dims = dict(k[1])
+            if dims.get("boundary") == edge:
+                return k
+            return (k[0], tuple(sorted((*k[1], ("year", str(year))))), k[2])
+
+        # the stock between the years is one count of both, and no surface shows it: with the year before's own
+        # figures beside the next year's, a reader knows of it what they give, not what its own table would mark
+        links = {k for k in before.values if dict(k[1]).get("boundary") == edge}
+        unknown = {k for k in before.values if k in before.status or k not in before.published} | links
+        meeting: set[Key] = set()
+        rels: set[int] = set()
+        for cells, rel in _components(unknown, before.relations):
+            if links.intersection(cells):
+                meeting.update(cells)
+                rels.update(rel)
+        kept_relations = [before.relations[i] for i in sorted(rels)]
+        kept = meeting | {c for t, parts in kept_relations for c in (t, *parts)}
+        values = {tag(k): before.values[k] for k in kept}
+        relations = [(tag(t), tuple(tag(q) for q in parts)) for t, parts in kept_relations]
+        published = frozenset(tag(k) for k in before.published if k in kept and k not in links)
+        status = {tag(k): v for k, v in before.status.items() if k in kept and k not in links}
+        withdrawn = frozenset((tag(t), d) for t, d in before.withdrawn if t in kept)
+        withdrawn_cells = frozenset(tag(k) for k in before.withdrawn_cells if k in kept)
+        hidden = sorted(tag(k) for k in meeting - links  # a stock is no count the app shows
+                        if k in before.status or 0 < before.values[k] < threshold and before._withdrawn(k))
+        pinned = set(_Auditor(values, published, status, relations, threshold).narrow(hidden)) if hidden else set()
+        digest = decisions.cells_digest(values, published) + decisions.cells_digest(
+            {k: {PRIMARY: 1, SECONDARY: 2}[v] for k, v in status.items()}, [t for t, _ in withdrawn] + list(withdrawn_cells))
+        return cls(values, relations, published, status, withdrawn, withdrawn_cells,
+                   frozenset(k for k in hidden if k not in pinned), digest)
+
+
 @dataclass
 class _Grid:
     """A year's cells, what is published of them and how they are related: what the decision is made over."""
@@ -773,13 +855,48 @@ class _Grid:
     dim_sets: dict[tuple[str, str, frozenset[str]], bool]
     ctx: Context
     known: frozenset[Key] = frozenset()  # the stocks at the year's edges, taken as known (`year_edges`)
+    given: _Given | None = None  # what the year before published: kept as it is, and kept protected
+
+    def beside(self, given: _Given | None) -> "_Grid":
+        """The year decided beside the year before (`_Given`): the stock open on its first day is then no longer
+        taken as known by its own table's marks (`year_edges`) but as what the year before's figures give."""
+        if given is None:
+            return self
+        start = {k for k in self.known if dict(k[1])["boundary"] == _boundary(self.year, 0).isoformat()}
+        return replace(self, given=given, known=self.known - start, published=self.published - start)
 
     def digest(self) -> str:
-        return decisions.cells_digest(self.values, self.published)
+        own = decisions.cells_digest(self.values, self.published)
+        return own if self.given is None else own + self.given.digest
+
+    def _suppression(self, published: set[Key], threshold: int, *, before, guarded: set[Key], **kw) -> "_Suppression":
+        """A suppression over the year's cells and, where there is one, the year before's as it published them:
+        its counts are never hidden again, its hidden ones stay as they are, and none of them may follow."""
+        g = self.given
+        if g is None:
+            return _Suppression(self.values, published, self.priority, self.relations, threshold, before=before,
+                                guarded=guarded, known=self.known, **kw)
+        status, withdrawn, withdrawn_cells = before
+        if kw.get("budget") is not None:  # the work budget is the year's own: the year before's cells only ride along
+            kw["budget"] = kw["budget"] * (len(g.values) + len(self.values)) // len(self.values)
+        return _Suppression({**g.values, **self.values}, set(published) | g.published, self.priority,
+                            [*self.relations, *g.relations], threshold,
+                            before=(g.status | dict(status), set(withdrawn) | g.withdrawn,
+                                    set(withdrawn_cells) | g.withdrawn_cells),
+                            guarded=set(guarded) | g.guarded, known=self.known | frozenset(g.values), **kw)
+
+    def _own(self, decision: tuple) -> tuple:
+        """The year's part of a decision made beside the year before's cells."""
+        if self.given is None:
+            return decision
+        status, withdrawn, withdrawn_cells, *rest = decision
+        values = self.values
+        return ({k: v for k, v in status.items() if k in values}, {w for w in withdrawn if w[0] in values},
+                {k for k in withdrawn_cells if k in values}, *rest)
 
     def decide(self, threshold: int) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key], bool]:
         """(status, withdrawn lines, withdrawn cells, published, whether the shorter periods are shown)."""
-        values, published, relations_l = self.values, set(self.published), self.relations
+        values, published = self.values, set(self.published)
         # first the year on its own, as if no shorter period were shown (their cells unseen, as when the year is shown
         # alone: every relation still holds, and a count never shown is still at least 0); then the delår and the
         # tertials around it
@@ -796,13 +913,15 @@ class _Grid:
         try:
             if not shorter:
                 raise _OverBudget()
-            status, withdrawn, withdrawn_cells, _ = _Suppression(
-                values, published, self.priority, relations_l, threshold, min_level=1, before=tuple(first_stage),
-                guarded={c for c in gone if 0 < values[c] < threshold}, budget=GRID_BUDGET, known=self.known).run()
+            status, withdrawn, withdrawn_cells, _ = self._suppression(
+                published, threshold, min_level=1, before=tuple(first_stage),
+                guarded={c for c in gone if 0 < values[c] < threshold}, budget=GRID_BUDGET).run()
         except (_OverBudget, _Unprotected):  # the year alone, as decided first: nothing of its shorter periods is shown
             shorter = False
             status, withdrawn, withdrawn_cells = first_stage
             published = published & year_published
+        status, withdrawn, withdrawn_cells = self._own((status, withdrawn, withdrawn_cells))
+        published = {k for k in published if k in values}
         p = self.protection((status, withdrawn, withdrawn_cells, published, shorter), threshold)
         return status, set(withdrawn), set(withdrawn_cells), p.published, shorter
 
@@ -815,8 +934,8 @@ class _Grid:
         # are next year's participants at its start, and in a year of data that ends early nearly all of them):
         # however its own table hides it, the year's figures must not give it away
         small_edges = {k for k in self.known if 0 < self.values[k] < threshold}
-        return _Suppression(self.values, published, self.priority, self.relations, threshold, known=self.known,
-                            before=(edges, *withdrawn), guarded=small_edges | set(guarded), budget=budget).run()
+        return self._suppression(published, threshold, before=(edges, *withdrawn), guarded=small_edges | set(guarded),
+                                 budget=budget).run()
 
     def _fewer_tables(self, published: set[Key], edges: dict[Key, str], threshold: int, failed: _Unprotected):
         """A year so small that its own marks pin a count (a `<5` beside `<5`s under a `<5` total, tied to the
@@ -958,13 +1077,12 @@ def year_edges(year: int, values: Mapping[Key, int]) -> frozenset[Key]:
     """The stocks at the year's edges: those open on its first day and on the next year's, per initiative and sex.
 
     They tie each year to the next (this year's participants = those open on 1 January + this year's started;
-    last year's = its exited + those still open on 1 January + its anonymous counts), and each year is decided
-    on its own. So each edge is treated as a published table that no period may hide more of: decided alone
-    (`_Grid.edge_status`), it is the same for the year before and the year after, and each year is decided as if
-    the reader knew every visible edge count exactly and every hidden one only by its mark. Each year keeps a
-    hidden edge open at least two values wide, so two years' ranges of it can still meet in one value: not closed
-    in principle (README, *Years side by side*). A small edge must not follow from the year's own figures either
-    (`_Grid.decide`), and the last year's end is no edge (`_grid`)."""
+    last year's = its exited + those still open on 1 January + its anonymous counts). Each edge is treated as a
+    published table that no period may hide more of: decided alone (`_Grid.edge_status`), and the year is decided
+    as if the reader knew every visible edge count exactly and every hidden one only by its mark. A small edge must
+    not follow from the year's own figures either (`_Grid.decide`), and the last year's end is no edge (`_grid`).
+    Where the year before is in the data, the first of them is not taken so (`_Grid.beside`): the year is decided
+    beside the year before's own figures, which say what a reader knows of it."""
     edges = {_boundary(year, 0).isoformat(), _boundary(year, 3).isoformat()}
     return frozenset(k for k in values if k[0] in _OPEN_SQL and dict(k[1]).get("boundary") in edges)
 
@@ -976,10 +1094,9 @@ def precompute_seconds() -> float:
 
 def precompute(con: duckdb.DuckDBPyConnection) -> None:
     """Decide each year's grid at the standard threshold and store it (core.derived: run by the loader inside the
-    change that writes the data). The year a link opens and its previous year first, then the latest, each
-    association on its own where there are several;
-    past `precompute_seconds` the rest is left to the first reader who asks. Never raises: a decision that
-    cannot be made now is made when it is asked for."""
+    change that writes the data). The years in order, each decided beside the one before (`_given`), each
+    association on its own where there are several; past `precompute_seconds` the rest is left to the first
+    reader who asks. Never raises: a decision that cannot be made now is made when it is asked for."""
     budget = precompute_seconds()
     rows: list = []
     try:
@@ -987,15 +1104,20 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
             started = time.monotonic()
             names = catalog.associations(con)
             wholes = [()] if len(names) <= 1 else [(a,) for a in names]
-            # the year a link without one opens, and the one it is compared with, first
-            first = catalog.default_year(con, dt.date.today().year)
-            years = sorted(catalog.years(con), key=lambda y: (y not in (first, (first or 0) - 1), -y))
+            decided: dict[tuple, Protection] = {}
+            years = sorted(catalog.years(con))
             for year in years:
                 for associations in wholes:
                     if time.monotonic() - started > budget:
                         break
                     grid = _grid(con, year, associations, PUBLICATION)
+                    if (before := decided.get((year - 1, associations))) is not None:
+                        grid = grid.beside(_given_of(before, DEFAULT_THRESHOLD))
+                    elif year - 1 in years:  # the year before was left to the reader: so is this one
+                        continue
                     decision = grid.decide(DEFAULT_THRESHOLD)
+                    decided[year, associations] = p = grid.protection(decision, DEFAULT_THRESHOLD)
+                    _remember((grid.digest(), year, associations, DEFAULT_THRESHOLD), p)
                     rows.append((year, associations, DEFAULT_THRESHOLD, grid.digest(), decisions.encode(*decision),
                                  decisions.encode_grid(grid.values, grid.relations, grid.dim_sets, grid.ctx.positive,
                                                        grid.ctx.wide)))

@@ -167,8 +167,12 @@ def test_interval_audit_on_generated_associations(seed, tmp_path):
     generated association in the default run; more seeds with -m slow (the same audit, other data)."""
     rnd = random.Random(seed)
     sizes = {f"Insats {c}": rnd.choice([2, 3, 4, 6, 9, 15, 40, 80]) for c in "ABCDE"}
-    rows = generate(seed, sizes, small_agency=("Insats A", "Försäkringskassan", rnd.randint(1, 4)),
-                    other_share=rnd.choice([0.02, 0.06, 0.15]))
+    kw = {"small_agency": ("Insats A", "Försäkringskassan", rnd.randint(1, 4)),
+          "other_share": rnd.choice([0.02, 0.06, 0.15])}
+    # and a whole year before it, which the year is decided beside (without it, the year before would be only those
+    # who started then and are still taking part: its figures would be the stock open on 1 January itself)
+    rows = [r | {"id": f"{Y - 1}-{r['id']}"} for r in generate(seed + 50, sizes, year=Y - 1, **kw)] \
+        + generate(seed, sizes, **kw)
     # at least the threshold in all: a year's anonymous counts count in every one of its tertials, so the tertials'
     # total started less the year's is twice their total, which no cell can hide (see the test after this one)
     anonymous = [{"initiative": "Insats B", "year": Y, "women": rnd.randint(2, 3), "men": rnd.randint(3, 4),
@@ -181,9 +185,11 @@ def test_interval_audit_on_generated_associations(seed, tmp_path):
         if k[0] in ("open", "open_nc"):
             continue  # the year's edges: no table shows them, the engine takes them as known (year_edges)
         assert p.values[k] == t.values[cell(k[0], dict(k[1]), k[2])], k
-    whole = seen_for(p, [])
+    # a tiny association beside its year before can show its year alone (the slow seed's five initiatives of 2-15)
+    assert p.shorter or seed != 1
+    whole = seen_for(p, [], spans=tuple(GRID) if p.shorter else ("Y",))
     seen = whole + seen_for(p, selections(rows, Y), spans=("Y",))
-    assert any(s.shown in ("<5", "..") for s in whole if "'D'" in repr(s.cells) or "'T" in repr(s.cells))
+    assert not p.shorter or any(s.shown in ("<5", "..") for s in whole if "'D'" in repr(s.cells) or "'T" in repr(s.cells))
     failures = audit(t, seen, T, whole, withdrawn(p))
     assert not failures, [(f[0].label, f[0].shown, f[1], f[2]) for f in failures[:10]]
 
@@ -308,6 +314,7 @@ def test_an_association_against_the_whole_pins_nothing(tmp_path):
     for n, (a, sizes) in enumerate({"Norr": {"N1": 150, "N2": 80, "N3": 3},
                                     "Syd": {"S1": 120, "S2": 90, "S3": 15}}.items()):
         rows += [r | {"association": a, "id": f"{a}-{r['id']}"} for r in generate(40 + n, sizes)]
+        rows += [r | {"association": a, "id": f"{a}-{Y - 1}-{r['id']}"} for r in generate(60 + n, sizes, year=Y - 1)]
     db = write_db(tmp_path / "three.duckdb", rows)
     values, relations, free, seen, engines = {}, [], set(), [], {}
     with connect_read(db) as con:
@@ -321,7 +328,7 @@ def test_an_association_against_the_whole_pins_nothing(tmp_path):
             # an association whose shorter periods cannot be protected shows its year alone (metrics.suppress)
             seen += [Seen(tuple(_of(c, a) for c in s.cells), s.shown, f"{a} {s.label}")
                      for s in seen_for(p, [], spans=tuple(GRID) if p.shorter else ("Y",))]
-        assert engines["Norr"].shorter  # the shorter periods are in the audit
+        assert any(e.shorter for e in engines.values())  # the shorter periods are in the audit
         whole_seen = 0
         # the Förbund page shows a shorter period only where every association's grid shows it (ui.protection)
         for span in [s for s in GRID if s == "Y" or all(e.shorter for e in engines.values())]:
@@ -337,7 +344,7 @@ def test_an_association_against_the_whole_pins_nothing(tmp_path):
                     whole_seen += 1
                     seen.append(Seen(tuple(_of(grid_cell(span, measure, dims, sex), a) for a in names),
                                      str(int(value)), f"Alla förbund {span} {col}"))
-    assert whole_seen >= 5  # the whole shows most of its figures, so the test reads real sums
+    assert whole_seen >= 3  # the whole shows its figures (of the year where one association shows the year alone)
     assert any(s.shown in ("<5", "..") for s in seen)
 
     def gone(c) -> bool:
@@ -352,11 +359,11 @@ def test_a_year_too_small_for_its_own_tables_withdraws_tables_until_nothing_is_p
     marks beside the stocks at its edges (which the engine takes as known) pin counts — 23 before, when the
     decision stood as repair left it. Now its tables are withdrawn, the finest first, until the engine's own audit
     pins none; the year is shown alone, and it and the years beside it, read back from the exports, pin nothing."""
-    from metrics.suppress import _Auditor, _grid, _level
+    from metrics.suppress import _Auditor, _level, year_grid
     from tests.test_protection_surfaces import _years_failures
 
     with connect_read(small_db) as con:
-        grid = _grid(con, 2021, (), PUBLICATION)
+        grid = year_grid(con, 2021)
         status, _, _, published, shorter = grid.decide(T)
         p = protect_period(con, Filters.year(2021), T)
     assert not shorter and not p.shorter
