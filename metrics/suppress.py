@@ -1384,11 +1384,13 @@ class _Suppression:
                                                           self.status)
         lines = [i for i in self.by_cell[k] if members[i][0] != k and members[i][0] in values
                  and all(c[0] == members[i][0][0] for c in members[i])  # a line of a table, not a link of flows
-                 and all(_level(c) >= self.min_level for c in relations[i][1])]
+                 and all(_level(c) >= self.min_level for c in relations[i][1])
+                 # the year's edges and the year before's figures (`known`) stay as they are
+                 and not self.known.intersection(members[i])]
         lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in self.withdrawn
                  and not set(relations[i][1]) <= self.withdrawn_cells and published.intersection(relations[i][1])]
         if not lines:
-            if _level(k) < self.min_level or k not in published or not _may_hide(k, k):
+            if _level(k) < self.min_level or k not in published or not _may_hide(k, k) or k in self.known:
                 return False  # (a period's key total is never withdrawn)
             # a count of a shorter period that is no part of any line (positive exits, the sum of their codes):
             # it alone is withdrawn, shown as `..` with no size said
