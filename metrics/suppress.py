@@ -883,7 +883,8 @@ class _Grid:
                             [*self.relations, *g.relations], threshold,
                             before=(g.status | dict(status), set(withdrawn) | g.withdrawn,
                                     set(withdrawn_cells) | g.withdrawn_cells),
-                            guarded=set(guarded) | g.guarded, known=self.known | frozenset(g.values), **kw)
+                            guarded=set(guarded) | g.guarded, known=self.known | frozenset(g.values),
+                            fixed=frozenset(g.values), **kw)
 
     def _own(self, decision: tuple) -> tuple:
         """The year's part of a decision made beside the year before's cells."""
@@ -1195,10 +1196,11 @@ class _Suppression:
     def __init__(self, values: dict[Key, int], published: set[Key], priority: dict[Key, int],
                  relations: list[tuple[Key, tuple[Key, ...]]], t: int, *, min_level: int = 0,
                  before: tuple[dict[Key, str], set[tuple[Key, str]], set[Key]] | None = None,
-                 guarded: set[Key] | None = None, budget: int | None = None, known: frozenset[Key] = frozenset()
-                 ) -> None:
+                 guarded: set[Key] | None = None, budget: int | None = None, known: frozenset[Key] = frozenset(),
+                 fixed: frozenset[Key] = frozenset()) -> None:
         self.values, self.priority, self.relations, self.t = values, priority, relations, t
         self.known = known  # the year's edges: taken as known (`year_edges`), never hidden to protect another
+        self.fixed = fixed  # the year before's figures (`_Given`): never hidden nor withdrawn
         self.min_level, self.budget = min_level, budget
         self.published = set(published)  # withdrawing a line changes it; the caller's set stays as built
         status0, withdrawn0, withdrawn_cells0 = before or ({}, set(), set())
@@ -1385,12 +1387,12 @@ class _Suppression:
         lines = [i for i in self.by_cell[k] if members[i][0] != k and members[i][0] in values
                  and all(c[0] == members[i][0][0] for c in members[i])  # a line of a table, not a link of flows
                  and all(_level(c) >= self.min_level for c in relations[i][1])
-                 # the year's edges and the year before's figures (`known`) stay as they are
-                 and not self.known.intersection(members[i])]
+                 # the year before's figures stay as they were published
+                 and not self.fixed.intersection(members[i])]
         lines = [i for i in lines if (members[i][0], _split(members[i][0], k)) not in self.withdrawn
                  and not set(relations[i][1]) <= self.withdrawn_cells and published.intersection(relations[i][1])]
         if not lines:
-            if _level(k) < self.min_level or k not in published or not _may_hide(k, k) or k in self.known:
+            if _level(k) < self.min_level or k not in published or not _may_hide(k, k) or k in self.fixed:
                 return False  # (a period's key total is never withdrawn)
             # a count of a shorter period that is no part of any line (positive exits, the sum of their codes):
             # it alone is withdrawn, shown as `..` with no size said
