@@ -741,6 +741,7 @@ def _given(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, .
 
 
 def _given_of(before: "Protection", threshold: int) -> _Given:
+    """`_Given.of`, once per decision of the year before (each builds an LP over its cells to find what it guards)."""
     for held, given in _GIVEN:
         if held is before:
             return given
