@@ -887,9 +887,9 @@ class _Grid:
                             guarded=set(guarded) | g.guarded, known=self.known | frozenset(g.values),
                             fixed=frozenset(g.values), **kw)
 
-    def _solved(self, published: set[Key], threshold: int, *, fallback: bool = True, **kw):
+    def _solved(self, published: set[Key], threshold: int, **kw):
         """A suppression run with the primal simplex, and where it leaves a count pinned, run again with HiGHS's
-        own choice (the dual simplex) when `fallback`.
+        own choice (the dual simplex).
 
         Most of the audit's solves change only the objective, which leaves the last basis feasible: the primal
         simplex goes on from it, where the dual simplex starts nearly afresh (the sample's 2025: 33 000 iterations
@@ -900,9 +900,7 @@ class _Grid:
         try:
             return self._suppression(published, threshold, primal=True, **kw).run()
         except _Unprotected:
-            if not fallback:
-                raise
-        return self._suppression(published, threshold, **kw).run()
+            return self._suppression(published, threshold, **kw).run()
 
     def _own(self, decision: tuple) -> tuple:
         """The year's part of a decision made beside the year before's cells."""
