@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from core.paths import default_audit_path
@@ -91,6 +92,29 @@ def _clean(text: object, limit: int = MAX_TEXT) -> str:
     return s[:limit]
 
 
+SET_UP_SECONDS = 15
+
+
+def _set_up(con: sqlite3.Connection) -> None:
+    """WAL mode and the table, tried again for a while when SQLite answers "locked".
+
+    Why a loop beside busy_timeout: switching a new log to WAL, and opening one while another
+    process recovers its WAL, can answer SQLITE_BUSY at once without calling SQLite's busy handler
+    (seen in CI: four processes starting on one new log, one of them refused)."""
+    deadline = time.monotonic() + SET_UP_SECONDS
+    pause = 0.01
+    while True:
+        try:
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute(SCHEMA)
+            return
+        except sqlite3.OperationalError as e:
+            if not any(w in str(e).lower() for w in ("locked", "busy")) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+
 @contextlib.contextmanager
 def _connect(path: Path):
     try:
@@ -102,8 +126,7 @@ def _connect(path: Path):
         raise AuditError(f"granskningsloggen {path} kan inte öppnas: {e}") from None
     try:
         con.execute("PRAGMA busy_timeout = 15000")
-        con.execute("PRAGMA journal_mode = WAL")
-        con.execute(SCHEMA)
+        _set_up(con)
         yield con
     except sqlite3.Error as e:
         raise AuditError(f"granskningsloggen {path}: {e}") from None

@@ -476,6 +476,45 @@ def test_several_processes_append_safely(tmp_path):
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+
+def test_a_log_that_answers_locked_while_opening_is_tried_again(tmp_path, monkeypatch):
+    """CI once saw one of four processes refused with "database is locked" while switching a new log
+    to WAL, which SQLite can answer without waiting (busy_timeout does not help there): the set-up is
+    tried again, and a log that stays locked still fails in Swedish, naming the file."""
+    from auth import audit
+
+    real = sqlite3.connect
+    refusals = {"left": 3}
+
+    class Flaky:
+        def __init__(self, con):
+            object.__setattr__(self, "_con", con)
+
+        def __setattr__(self, name, value):
+            setattr(self._con, name, value)
+
+        def execute(self, sql, *args):
+            if sql.startswith("PRAGMA journal_mode") and refusals["left"] > 0:
+                refusals["left"] -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return self._con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    monkeypatch.setattr(audit.sqlite3, "connect", lambda *a, **k: Flaky(real(*a, **k)))
+    path = tmp_path / "audit.sqlite"
+    audit.record(audit.ROWS_DOWNLOAD, "anna", detail="1", path=path)
+    assert refusals["left"] == 0
+    assert [r["actor"] for r in audit.recent(path=path)] == ["anna"]
+
+    refusals["left"] = 10 ** 6
+    monkeypatch.setattr(audit, "SET_UP_SECONDS", 0.2)
+    with pytest.raises(audit.AuditError, match=r"granskningsloggen .*audit\.sqlite: database is locked"):
+        audit.record(audit.ROWS_DOWNLOAD, "anna", detail="2", path=path)
+    monkeypatch.undo()
+    assert len(audit.recent(path=path)) == 1
+
 # --------------------------------------------------------------------------- the open local mode's host names
 
 @pytest.mark.parametrize("host, local", [
