@@ -29,11 +29,27 @@ def register(table: str, fn: Derivation) -> None:
     _DERIVATIONS[table] = fn
 
 
+def previous(table: str) -> str:
+    """The name the copy's old rows of `table` have while the change derives it anew (`refresh`)."""
+    return f"previous_{table}"
+
+
 def refresh(con: duckdb.DuckDBPyConnection, *, compute: bool = True) -> None:
-    """Drop every derived table the copy carried over, then (with `compute`) derive them anew."""
+    """Drop every derived table the copy carried over, then (with `compute`) derive them anew.
+
+    While they are derived, the old rows stay readable as `previous(table)`: a derivation may keep what is
+    still of the new data (a year's protection whose cells did not change) instead of working it out again.
+    They are dropped before the change commits, whatever the derivations do."""
     for table in TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {previous(table)}")
+        if compute:
+            con.execute(f"ALTER TABLE IF EXISTS {table} RENAME TO {previous(table)}")
         con.execute(f"DROP TABLE IF EXISTS {table}")
     if not compute:
         return
-    for fn in list(_DERIVATIONS.values()):
-        fn(con)
+    try:
+        for fn in list(_DERIVATIONS.values()):
+            fn(con)
+    finally:
+        for table in TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {previous(table)}")

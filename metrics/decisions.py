@@ -24,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from core import derived
+
 TABLE = "protection_decisions"
 # the engine and the code the year's cells are counted by: a change to any of them is another engine
 _SOURCES = ("suppress.py", "facts.py", "decisions.py", "filters.py", "catalog.py", "../core/vocabulary.py")
@@ -140,6 +142,26 @@ def stored(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, .
     except duckdb.CatalogException:  # a database written before decisions were stored
         return None
     return row[0] if row else None
+
+
+def kept(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, int, str], str]:
+    """The decisions this engine stored before the change now being written (core.derived keeps them readable
+    as `previous(TABLE)` while it derives), by (year, associations, threshold, cells' digest).
+
+    A year whose cells, values and year before are what they were has the same decision (it depends on nothing
+    else, and the digest covers all of it, the year before's included): the loader keeps it instead of solving
+    the year again, so a load that changes one year decides only that year and those after it."""
+    previous = derived.previous(TABLE)
+    # asked first, not tried: inside the change's transaction a failed query would abort the change
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [previous]).fetchone()[0]:
+        return {}  # a first load, or a copy with nothing carried over
+    rows = con.execute(f"SELECT year, associations, threshold, digest, decision FROM {previous} WHERE engine = ?",
+                       [ENGINE]).fetchall()
+    return {(y, a, t, d): text for y, a, t, d, text in rows}
+
+
+def kept_key(year: int, associations: tuple[str, ...], threshold: int, digest: str) -> tuple[int, str, int, str]:
+    return year, _assoc(associations), threshold, digest
 
 
 def write(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, tuple[str, ...], int, str, str, str]]) -> None:

@@ -1113,7 +1113,10 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
     """Decide each year's grid at the standard threshold and store it (core.derived: run by the loader inside the
     change that writes the data). The years in order, each decided beside the one before (`_given`), each
     association on its own where there are several; past `precompute_seconds` the rest is left to the first
-    reader who asks. Never raises: a decision that cannot be made now is made when it is asked for."""
+    reader who asks. A year whose cells and year before are as the replaced data had them keeps its stored
+    decision (`decisions.kept`), so the budget goes to the years that changed, and a load of the same rows
+    again decides on where the last one stopped. Never raises: a decision that cannot be made now is made when
+    it is asked for."""
     budget = precompute_seconds()
     rows: list = []
     try:
@@ -1122,6 +1125,7 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
             names = catalog.associations(con)
             wholes = [()] if len(names) <= 1 else [(a,) for a in names]
             decided: dict[tuple, Protection] = {}
+            kept = decisions.kept(con)  # the decisions of the data this change replaces, where still of it
             years = sorted(catalog.years(con))
             for year in years:
                 for associations in wholes:
@@ -1132,7 +1136,8 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
                         grid = grid.beside(_given_of(before, DEFAULT_THRESHOLD))
                     elif year - 1 in years:  # the year before was left to the reader: so is this one
                         continue
-                    decision = grid.decide(DEFAULT_THRESHOLD)
+                    text = kept.get(decisions.kept_key(year, associations, DEFAULT_THRESHOLD, grid.digest()))
+                    decision = decisions.decode(text) if text is not None else grid.decide(DEFAULT_THRESHOLD)
                     decided[year, associations] = p = grid.protection(decision, DEFAULT_THRESHOLD)
                     _remember((grid.digest(), year, associations, DEFAULT_THRESHOLD), p)
                     rows.append((year, associations, DEFAULT_THRESHOLD, grid.digest(), decisions.encode(*decision),

@@ -176,8 +176,17 @@ def test_every_change_renews_the_decisions_and_a_preview_derives_none(decided, t
     with connect_read(preview.after) as con:
         assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'protection_decisions'"
                                ).fetchone()[0]
+    solved = []
+    plain = S._Grid.decide
+    monkeypatch.setattr(S._Grid, "decide", lambda self, t: solved.append(self.year) or plain(self, t))
     result = load_files([files[1]], decided)
     assert result.ok and result.changed, result.problems
+    # the years before the change keep what they had (decisions.kept); 2021 and each year after it, decided beside
+    # it, are decided again
+    assert solved == [y for y in sorted(before) if y >= 2021], solved
+    with connect_read(decided) as con:  # the old rows were read while deriving, and are not kept in the new file
+        assert [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+                if t.startswith("previous_")] == []
     after = dict(_decisions(decided))
     assert set(after) == set(before)
     assert any(after[y] != before[y] for y in after)
@@ -186,9 +195,11 @@ def test_every_change_renews_the_decisions_and_a_preview_derives_none(decided, t
         grid = S.year_grid(con, 2021)
         assert _same(S.protect_year(con, 2021), grid.protection(grid.decide(5), 5))
     # undo: the restored data's decisions are back
+    solved.clear()
     undone = history.undo(decided, None, actor="test")
     assert undone.ok, undone.message
     assert dict(_decisions(decided)) == before
+    assert solved == []  # the restored copy's own decisions are of its data: none is solved again
 
 
 def _decisions(db):
