@@ -61,3 +61,31 @@ def test_pooled_people_without_protection_is_the_plain_sum_of_the_years_with_cos
     assert pooled_people(years, None, "A") == 10
     assert pooled_people(years, lambda i, y: "primary" if i == "B" else VISIBLE) == HIDDEN_SECONDARY
     assert pooled_people_per_initiative(years, None) == {"A": 10, "B": 3}
+
+
+def test_a_year_solved_on_its_first_visit_says_why_the_page_waits(monkeypatch):
+    """Issue 21: a year the loader did not decide ahead is solved when first asked for (at national scale minutes,
+    the years before it first): the reader sees a Swedish line naming the year, not only Streamlit's running mark."""
+    import contextlib
+
+    from metrics import Filters
+
+    said = []
+
+    @contextlib.contextmanager
+    def spinner(text, **kw):
+        said.append((text, kw.get("show_time")))
+        yield
+
+    class Year:
+        shorter = True
+
+        def view(self, span):
+            return ("view", span)
+
+    monkeypatch.setattr(protection, "enabled", lambda: True)
+    monkeypatch.setattr(protection, "one_association_or_stop", lambda f: None)
+    monkeypatch.setattr(protection, "run_shared", lambda fn, year, associations, t: Year())
+    monkeypatch.setattr(protection.st, "spinner", spinner)
+    assert protection.engine(Filters.tertial(2025, 2)) == ("view", "T2")
+    assert said == [("Skyddet för små tal i 2025 räknas fram. Första gången för ett år kan det ta en stund …", None)]

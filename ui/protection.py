@@ -61,7 +61,18 @@ def engine(f: Filters) -> Protection | None:
     if not enabled():
         return None
     one_association_or_stop(f)
-    return run_shared(protect_year, f.start.year, tuple(f.associations), threshold()).view(span_of(f))
+    return _year(f).view(span_of(f))
+
+
+WAITING = "Skyddet för små tal i {year} räknas fram. Första gången för ett år kan det ta en stund …"
+
+
+def _year(f: Filters) -> Protection:
+    """The decided grid of `f`'s year. A year the loader did not decide ahead is solved on its first visit, and
+    every year before it first (issue 21: minutes at national scale): the reader is told why the page waits.
+    Streamlit shows the text only past half a second, so a stored or cached decision shows nothing."""
+    with st.spinner(WAITING.format(year=int(f.start.year))):  # no show_time: Streamlit writes it in English
+        return run_shared(protect_year, f.start.year, tuple(f.associations), threshold())
 
 
 def shown(f: Filters) -> Shown:
@@ -89,7 +100,7 @@ def refusal(f: Filters) -> str | None:
         return SEVERAL_ASSOCIATIONS
     if span_of(f) is None:
         return OFF_GRID
-    if span_of(f) != "Y" and not run_shared(protect_year, f.start.year, tuple(f.associations), threshold()).shorter:
+    if span_of(f) != "Y" and not _year(f).shorter:
         return YEAR_ONLY_MESSAGE
     return None
 
