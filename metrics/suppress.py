@@ -1136,11 +1136,12 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
                         grid = grid.beside(_given_of(before, DEFAULT_THRESHOLD))
                     elif year - 1 in years:  # the year before was left to the reader: so is this one
                         continue
-                    text = kept.get(decisions.kept_key(year, associations, DEFAULT_THRESHOLD, grid.digest()))
+                    digest = grid.digest()  # a hash of every cell: once per year, not per use
+                    text = kept.get(decisions.kept_key(year, associations, DEFAULT_THRESHOLD, digest))
                     decision = decisions.decode(text) if text is not None else grid.decide(DEFAULT_THRESHOLD)
                     decided[year, associations] = p = grid.protection(decision, DEFAULT_THRESHOLD)
-                    _remember((grid.digest(), year, associations, DEFAULT_THRESHOLD), p)
-                    rows.append((year, associations, DEFAULT_THRESHOLD, grid.digest(), decisions.encode(*decision),
+                    _remember((digest, year, associations, DEFAULT_THRESHOLD), p)
+                    rows.append((year, associations, DEFAULT_THRESHOLD, digest, decisions.encode(*decision),
                                  decisions.encode_grid(grid.values, grid.relations, grid.dim_sets, grid.ctx.positive,
                                                        grid.ctx.wide)))
     except Exception:  # noqa: BLE001 - deciding ahead only saves time; the reader decides what is not stored
