@@ -64,6 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FINSAM_PROTECT_SECONDS", 120.0,
             "How long a load may spend deciding each year's protection ahead, in seconds (0: none; `1,5` is read).",
             _seconds),
+    Setting("FINSAM_DECISION_CACHE", None,
+            "A folder where protection decisions are kept by a digest of everything they are made over, for any "
+            "database and process (unset: none; the tests use `tests/decisions/`).", _path),
     Setting("FINSAM_QUERY_SECONDS", 30.0,
             "The longest one of the app's database queries may run, in seconds (0: no limit); past it the page "
             "says so in Swedish.", _seconds),

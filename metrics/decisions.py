@@ -17,14 +17,18 @@ no page, export or command shows this table.
 """
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 
-from core import derived
+from core import derived, settings
 
 TABLE = "protection_decisions"
 # the engine and the code the year's cells are counted by: a change to any of them is another engine
@@ -175,3 +179,89 @@ def write(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, tuple[str, ...],
         con.executemany(f"INSERT INTO {TABLE} (year, associations, threshold, engine, digest, decision, data, grid) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [[y, _assoc(a), t, ENGINE, dg, text, data, grid] for y, a, t, dg, text, grid in rows])
+
+
+# --- A folder of decisions, by everything they are made over (`$FINSAM_DECISION_CACHE`) -------------------------
+#
+# A decision depends on nothing but its grid and its threshold, and the same engine makes the same decision in every
+# process (tests/test_metrics_suppress.py checks it across hash seeds). So a decision can be kept anywhere under a
+# digest of all of its inputs and the engine (and the LP solver) that made it, and read back wherever the same grid
+# is decided again: what a build cache does for compiled code. The tests keep theirs in tests/decisions/ (most of
+# their time was spent deciding the same generated years again in every run); the app and the loader keep theirs
+# in the database (above) and use no folder unless the setting names one.
+_SOLVER = version("highspy")
+
+
+def fingerprint(threshold: int, grid: object) -> str:
+    """A digest of everything `grid` (a metrics.suppress._Grid) holds, its year before's part too, with the
+    threshold, the engine and the solver: equal fingerprints, equal decisions."""
+    h = hashlib.sha256(json.dumps([ENGINE, _SOLVER, threshold], separators=(",", ":")).encode())
+    _feed(h, grid)
+    return h.hexdigest()
+
+
+def _feed(h, x) -> None:
+    """Every value in `x` into `h`, sets and dicts in a fixed order (a set's order differs between processes)."""
+    if dataclasses.is_dataclass(x):
+        for f in dataclasses.fields(x):
+            h.update(f"<{f.name}>".encode())
+            _feed(h, getattr(x, f.name))
+    elif isinstance(x, Mapping):
+        h.update(json.dumps(sorted((_canon(k), _canon(v)) for k, v in x.items()), separators=(",", ":")).encode())
+    elif isinstance(x, (set, frozenset)):
+        h.update(json.dumps(sorted(_canon(v) for v in x), separators=(",", ":")).encode())
+    else:
+        h.update(json.dumps(_canon(x), separators=(",", ":")).encode())
+
+
+def _canon(x):
+    """`x` as JSON can hold it and sort it: tuples and lists as lists, sets sorted, anything else as text."""
+    if isinstance(x, (tuple, list)):
+        return ["t", [_canon(v) for v in x]]
+    if isinstance(x, (set, frozenset)):
+        return ["s", sorted(_canon(v) for v in x)]
+    if isinstance(x, Mapping):
+        return ["d", sorted([_canon(k), _canon(v)] for k, v in x.items())]
+    if dataclasses.is_dataclass(x):
+        return ["c", [[f.name, _canon(getattr(x, f.name))] for f in dataclasses.fields(x)]]
+    if isinstance(x, bool) or x is None:
+        return ["b", str(x)]
+    if isinstance(x, (int, float)):
+        return ["n", repr(x)]
+    return ["x", str(x)]
+
+
+def cached(key: str) -> str | None:
+    """The decision kept under `key` (`fingerprint`) in the folder the setting names, or None."""
+    folder = settings.get("FINSAM_DECISION_CACHE")
+    if folder is None:
+        return None
+    try:
+        return gzip.decompress((folder / _name(key)).read_bytes()).decode()
+    except (OSError, EOFError, UnicodeDecodeError):  # not kept (or a torn file): decided as if never kept
+        return None
+
+
+def _name(key: str) -> str:
+    """The engine first, so that the decisions of an engine no longer in use are found by their names (`stale`)."""
+    return f"{ENGINE}-{key[:32]}.json.gz"
+
+
+def stale(folder: Path) -> list[Path]:
+    """The decisions in `folder` kept by another engine than this one: no grid will ever find them again."""
+    return sorted(p for p in folder.glob("*.json.gz") if not p.name.startswith(f"{ENGINE}-"))
+
+
+def keep(key: str, text: str) -> None:
+    """Keep a decision (`encode`) under `key` in the folder the setting names, whole or not at all: written
+    beside and renamed, as several processes (the test workers, their servers) may keep the same one at once."""
+    folder = settings.get("FINSAM_DECISION_CACHE")
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f".{key}.{os.getpid()}.part"
+        part.write_bytes(gzip.compress(text.encode(), mtime=0))
+        os.replace(part, folder / _name(key))
+    except OSError:  # a folder that cannot be written: the decision is made again next time
+        pass

@@ -912,7 +912,18 @@ class _Grid:
                 {k for k in withdrawn_cells if k in values}, *rest)
 
     def decide(self, threshold: int) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key], bool]:
-        """(status, withdrawn lines, withdrawn cells, published, whether the shorter periods are shown)."""
+        """(status, withdrawn lines, withdrawn cells, published, whether the shorter periods are shown): kept in
+        the folder `$FINSAM_DECISION_CACHE` names, where it names one (metrics.decisions.cached)."""
+        if settings.get("FINSAM_DECISION_CACHE") is None:
+            return self._decide(threshold)
+        key = decisions.fingerprint(threshold, self)
+        if (text := decisions.cached(key)) is not None:
+            return decisions.decode(text)
+        decision = self._decide(threshold)
+        decisions.keep(key, decisions.encode(*decision))
+        return decision
+
+    def _decide(self, threshold: int) -> tuple[dict[Key, str], set[tuple[Key, str]], set[Key], set[Key], bool]:
         values, published = self.values, set(self.published)
         # first the year on its own, as if no shorter period were shown (their cells unseen, as when the year is shown
         # alone: every relation still holds, and a count never shown is still at least 0); then the delår and the

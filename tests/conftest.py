@@ -46,7 +46,25 @@ def _sign_in_settings_of_the_tests(tmp_path_factory):
         # loads decide no protection ahead (seconds per year): the tests that need it turn it on, and
         # tests/test_metrics_decisions.py shows a stored decision is the one a reader would compute
         mp.setenv("FINSAM_PROTECT_SECONDS", "0")
+        # the protection decisions of the tests' generated years, kept by everything they are made over and the
+        # engine's source (metrics.decisions.fingerprint): a run reads those an earlier run made with the same
+        # engine instead of deciding them again (most of a run's time), the workers and their servers share
+        # them, and a run with a changed engine decides anew and keeps its own; commit tests/decisions/ with the
+        # change. test_the_protection_pattern_is_the_same_in_every_process decides without them.
+        mp.setenv("FINSAM_DECISION_CACHE", str(DECISIONS))
         yield
+
+
+DECISIONS = ROOT / "tests" / "decisions"
+
+
+def pytest_sessionstart(session):
+    """The decisions of an engine no longer in use are let go (each run keeps those of the engine it ran)."""
+    if not hasattr(session.config, "workerinput"):  # once, in the process that starts the workers
+        from metrics.decisions import stale
+
+        for path in stale(DECISIONS) if DECISIONS.is_dir() else []:
+            path.unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True, scope="session")

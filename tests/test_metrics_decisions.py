@@ -9,7 +9,7 @@ from core.database import connect_read, connect_write
 from etl import history
 from etl.load import load_files, preview_files
 from metrics import decisions
-from tests.conftest import write_small_association
+from tests.conftest import DECISIONS, write_small_association
 
 
 def _rows(db):
@@ -252,3 +252,69 @@ def test_several_associations_are_decided_one_by_one(tmp_path, monkeypatch):
         for n in names:
             grid = S.year_grid(con, year, (n,))
             assert _same(S.protect_year(con, year, (n,)), grid.protection(grid.decide(5), 5))
+
+
+FINGERPRINT_SCRIPT = """
+import sys
+from core.database import connect_read
+import metrics.suppress as S
+from metrics import decisions
+with connect_read(sys.argv[1]) as con:
+    print(decisions.fingerprint(5, S.year_grid(con, int(sys.argv[2]), threshold=5)))
+"""
+
+
+def test_a_decision_kept_in_a_folder_is_read_back_only_for_the_same_grid(small_db, tmp_path, monkeypatch):
+    """`$FINSAM_DECISION_CACHE` (the tests' tests/decisions/): a decision is read back for a grid with the same
+    fingerprint — every cell, value, relation and mark, the year before's part, the threshold, the engine — and
+    decided anew for any other, for a torn file, or where the setting names no folder; the fingerprint is the
+    same in a process with another hash seed (else the folder would only grow)."""
+    import os
+    import subprocess
+    import sys
+    from dataclasses import replace
+    from pathlib import Path
+
+    folder = tmp_path / "kept"
+    with connect_read(small_db) as con:
+        year = max(S.catalog.years(con))
+        grid = S.year_grid(con, year, threshold=5)
+    monkeypatch.setenv("FINSAM_DECISION_CACHE", str(folder))
+    first = grid.decide(5)  # solved (the one solve here; after it `_decide` only says it was asked)
+    key = decisions.fingerprint(5, grid)
+    kept = folder / f"{decisions.ENGINE}-{key[:32]}.json.gz"
+    assert kept.is_file() and decisions.cached(key) == decisions.encode(*first)
+
+    calls: list[int] = []
+    monkeypatch.setattr(S._Grid, "_decide", lambda self, t: calls.append(t) or first)
+    assert decisions.encode(*grid.decide(5)) == decisions.encode(*first) and calls == []
+    grid.decide(6)  # another threshold
+    cell = next(k for k, v in grid.values.items() if v > 0)
+    changed = replace(grid, values={**grid.values, cell: grid.values[cell] + 1})  # one count more
+    assert decisions.fingerprint(5, changed) != key
+    relations = replace(grid, relations=grid.relations[:-1])  # one relation less
+    assert decisions.fingerprint(5, relations) != key
+    fewer = replace(grid, published=set(grid.published) - {cell})  # one cell less shown
+    assert decisions.fingerprint(5, fewer) != key
+    fewer.decide(5)
+    assert calls == [6, 5]
+
+    kept.write_bytes(kept.read_bytes()[:20])  # torn: decided again, and kept whole again
+    assert decisions.encode(*grid.decide(5)) == decisions.encode(*first) and calls == [6, 5, 5]
+    assert decisions.cached(key) == decisions.encode(*first)
+
+    other = folder / ("0" * 16 + "-" + key[:32] + ".json.gz")  # kept by another engine
+    other.write_bytes(kept.read_bytes())
+    assert decisions.stale(folder) == [other]
+
+    monkeypatch.delenv("FINSAM_DECISION_CACHE")
+    before = sorted(folder.iterdir())
+    grid.decide(5)
+    assert calls == [6, 5, 5, 5] and sorted(folder.iterdir()) == before  # no folder: decided, nothing kept
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c", FINGERPRINT_SCRIPT, str(small_db), str(year)], cwd=root, text=True,
+                       capture_output=True, env=os.environ | {"PYTHONHASHSEED": "7", "PYTHONPATH": str(root),
+                                                             "FINSAM_DECISION_CACHE": str(DECISIONS)}, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == key

@@ -288,7 +288,9 @@ def test_the_protection_pattern_is_the_same_in_every_process(sample_db, sample_d
     for seed in seeds:  # the session's sample with nothing stored: each process solves it
         r = subprocess.run([sys.executable, "-c", PATTERN_SCRIPT, str(sample_db_undecided), *years], cwd=root,
                            capture_output=True, text=True,
-                           env=os.environ | {"PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}, timeout=300)
+                           env=os.environ | {"PYTHONHASHSEED": seed, "PYTHONPATH": str(root),
+                                             "FINSAM_DECISION_CACHE": ""},  # decided here, not read from a run before
+                           timeout=300)
         assert r.returncode == 0, r.stderr[-2000:]
         outs.append(r.stdout)
     assert "secondary" in outs[0]  # the sample has cells hidden to protect others
