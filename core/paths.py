@@ -8,6 +8,10 @@ from core import settings
 ROOT = settings.ROOT
 DATA_DIR = settings.DATA_DIR
 SAMPLE_DIR = DATA_DIR / "sample"
+# the bundled sample's protection decisions, by their fingerprints (metrics.decisions): a fresh machine builds the
+# sample in seconds instead of deciding its four years (half a minute to a minute); a build of the sample with a
+# changed engine decides anew and keeps its own here (the tests build it in every run: commit them)
+SAMPLE_DECISIONS = SAMPLE_DIR / "decisions"
 DEFAULT_DB = settings.BY_NAME["FINSAM_DB"].default
 REFERRERS_CSV = settings.BY_NAME["FINSAM_REFERRERS"].default
 EXIT_REASONS_CSV = DATA_DIR / "exit_reasons.csv"

@@ -6,7 +6,9 @@ table is generated from SETTINGS: `python -m core.settings` prints it, and tests
 """
 from __future__ import annotations
 
+import contextlib
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -74,9 +76,26 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME = {s.name: s for s in SETTINGS}
 
 
+_OVERRIDDEN: ContextVar[dict[str, object]] = ContextVar("overridden", default={})
+
+
+@contextlib.contextmanager
+def overridden(**values: object):
+    """Settings as given, for the code run inside (this thread or task only; the environment is not touched):
+    the bundled sample is built with its own decisions' folder whatever the environment says."""
+    token = _OVERRIDDEN.set({**_OVERRIDDEN.get(), **values})
+    try:
+        yield
+    finally:
+        _OVERRIDDEN.reset(token)
+
+
 def get(name: str):
-    """The setting's value from the environment, read anew on every call; unset, empty or unreadable: its default."""
+    """The setting's value from the environment, read anew on every call; unset, empty or unreadable: its default
+    (inside `overridden`, the value given there)."""
     setting = BY_NAME[name]
+    if name in (over := _OVERRIDDEN.get()):
+        return over[name]
     try:
         value = setting.parse(os.environ.get(name, ""))
     except ValueError:

@@ -21,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 
 from core.database import DatabaseError, check_database, connect_read, describe_os_error
-from core.paths import SAMPLE_DIR, default_db_path
+from core import settings
+from core.paths import SAMPLE_DECISIONS, SAMPLE_DIR, default_db_path
 from core.problems import ERROR, WARNING, FileRefused, Problem, has_errors, safe_text
 
 from . import history
@@ -249,7 +250,8 @@ def ensure_database(db: Path | None = None) -> bool:
         if db.exists():
             return False
         _remove_stale_copies(db)
-        result = _load_locked(sample_files(), db, sample=True, actor=f"{history.SYSTEM_ACTOR} (exempeldata)")
+        with settings.overridden(FINSAM_DECISION_CACHE=SAMPLE_DECISIONS):  # decided once, shipped with it
+            result = _load_locked(sample_files(), db, sample=True, actor=f"{history.SYSTEM_ACTOR} (exempeldata)")
         if not result.ok:
             errors = [p for p in result.problems if p.severity == ERROR]
             raise DatabaseError("databasen saknas och kunde inte byggas från exempeldata: " +

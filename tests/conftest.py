@@ -56,6 +56,7 @@ def _sign_in_settings_of_the_tests(tmp_path_factory):
 
 
 DECISIONS = ROOT / "tests" / "decisions"
+SAMPLE_DECISIONS = ROOT / "data" / "sample" / "decisions"  # the bundled sample's own (core.paths), shipped with it
 
 
 def pytest_sessionstart(session):
@@ -63,8 +64,9 @@ def pytest_sessionstart(session):
     if not hasattr(session.config, "workerinput"):  # once, in the process that starts the workers
         from metrics.decisions import stale
 
-        for path in stale(DECISIONS) if DECISIONS.is_dir() else []:
-            path.unlink(missing_ok=True)
+        for folder in (DECISIONS, SAMPLE_DECISIONS):
+            for path in stale(folder) if folder.is_dir() else []:
+                path.unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True, scope="session")

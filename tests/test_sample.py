@@ -95,3 +95,28 @@ def test_costs_are_null_or_non_negative(sample_reports):
                 assert cost["per_participant"] is None, (year, name)
             if cost["budget"] is None and cost["actual"] is None:
                 assert cost["per_participant"] is None, (year, name)
+
+
+def test_a_fresh_machine_builds_the_sample_with_the_decisions_shipped_beside_it(sample_db, tmp_path, monkeypatch):
+    """The app on a fresh machine builds the sample with each year's protection decided ahead: the decisions are
+    shipped in data/sample/decisions/ (core.paths.SAMPLE_DECISIONS) and read by their fingerprints, so the build
+    solves nothing, whatever folder the environment names; the override ends with the build. (The session's
+    sample, `sample_db`, was built the same way first: with a changed engine it decided and kept them.)"""
+    import metrics.suppress as S
+    from core import settings
+    from core.paths import SAMPLE_DECISIONS
+    from metrics import decisions
+
+    assert any(p.name.startswith(f"{decisions.ENGINE}-") for p in SAMPLE_DECISIONS.glob("*.json.gz"))
+
+    def no_solving(self, threshold):
+        raise AssertionError("solved")
+    monkeypatch.setattr(S._Grid, "_decide", no_solving)
+    monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "600")
+    monkeypatch.setenv("FINSAM_DECISION_CACHE", str(tmp_path / "elsewhere"))
+    S._DECIDED.clear()
+    assert ensure_database(tmp_path / "fresh.duckdb")
+    with connect_read(tmp_path / "fresh.duckdb") as con:
+        assert con.execute("SELECT count(DISTINCT year) FROM protection_decisions").fetchone()[0] == len(years(con))
+    assert settings.get("FINSAM_DECISION_CACHE") == tmp_path / "elsewhere"
+    assert not (tmp_path / "elsewhere").exists()
