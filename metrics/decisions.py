@@ -237,9 +237,13 @@ def cached(key: str) -> str | None:
     if folder is None:
         return None
     try:
-        return gzip.decompress((folder / _name(key)).read_bytes()).decode()
-    except (OSError, EOFError, UnicodeDecodeError):  # not kept (or a torn file): decided as if never kept
+        text = gzip.decompress((folder / _name(key)).read_bytes()).decode()
+        decode(text)  # whole and of the right shape, or not read at all
+    except (OSError, EOFError, UnicodeDecodeError):  # not kept, or a torn file: decided as if never kept
         return None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):  # not a decision: the same
+        return None
+    return text
 
 
 def _name(key: str) -> str:

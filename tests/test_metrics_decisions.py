@@ -299,9 +299,14 @@ def test_a_decision_kept_in_a_folder_is_read_back_only_for_the_same_grid(small_d
     fewer.decide(5)
     assert calls == [6, 5]
 
-    kept.write_bytes(kept.read_bytes()[:20])  # torn: decided again, and kept whole again
-    assert decisions.encode(*grid.decide(5)) == decisions.encode(*first) and calls == [6, 5, 5]
-    assert decisions.cached(key) == decisions.encode(*first)
+    import gzip
+    whole = kept.read_bytes()
+    for bad in (whole[:20], gzip.compress(b"not json"), gzip.compress(b'{"status": 1}'), gzip.compress(b"\xff\xfe")):
+        kept.write_bytes(bad)  # torn, or not a decision: decided again, and kept whole again
+        assert decisions.cached(key) is None
+        assert decisions.encode(*grid.decide(5)) == decisions.encode(*first) and calls[-1] == 5
+        assert decisions.cached(key) == decisions.encode(*first)
+    assert calls == [6, 5, 5, 5, 5, 5]
 
     other = folder / ("0" * 16 + "-" + key[:32] + ".json.gz")  # kept by another engine
     other.write_bytes(kept.read_bytes())
@@ -310,7 +315,7 @@ def test_a_decision_kept_in_a_folder_is_read_back_only_for_the_same_grid(small_d
     monkeypatch.delenv("FINSAM_DECISION_CACHE")
     before = sorted(folder.iterdir())
     grid.decide(5)
-    assert calls == [6, 5, 5, 5] and sorted(folder.iterdir()) == before  # no folder: decided, nothing kept
+    assert calls == [6, 5, 5, 5, 5, 5, 5] and sorted(folder.iterdir()) == before  # no folder: decided, nothing kept
 
     root = Path(__file__).resolve().parents[1]
     r = subprocess.run([sys.executable, "-c", FINGERPRINT_SCRIPT, str(small_db), str(year)], cwd=root, text=True,
