@@ -49,6 +49,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -1123,7 +1124,8 @@ def precompute_seconds() -> float:
 def precompute(con: duckdb.DuckDBPyConnection) -> None:
     """Decide each year's grid at the standard threshold and store it (core.derived: run by the loader inside the
     change that writes the data). The years in order, each decided beside the one before (`_given`), each
-    association on its own where there are several; past `precompute_seconds` the rest is left to the first
+    association on its own where there are several, the associations side by side on every core
+    (`_ahead_in_parallel`); past `precompute_seconds` nothing more is begun and the rest is left to the first
     reader who asks. A year whose cells and year before are as the replaced data had them keeps its stored
     decision (`decisions.kept`), so the budget goes to the years that changed, and a load of the same rows
     again decides on where the last one stopped. Never raises: a decision that cannot be made now is made when
@@ -1132,33 +1134,100 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
     rows: list = []
     try:
         if budget > 0:
-            started = time.monotonic()
             names = catalog.associations(con)
             wholes = [()] if len(names) <= 1 else [(a,) for a in names]
-            decided: dict[tuple, Protection] = {}
-            kept = decisions.kept(con)  # the decisions of the data this change replaces, where still of it
-            years = sorted(catalog.years(con))
-            for year in years:
-                for associations in wholes:
-                    if time.monotonic() - started > budget:
-                        break
-                    grid = _grid(con, year, associations, PUBLICATION)
-                    if (before := decided.get((year - 1, associations))) is not None:
-                        grid = grid.beside(_given_of(before, DEFAULT_THRESHOLD))
-                    elif year - 1 in years:  # the year before was left to the reader: so is this one
-                        continue
-                    digest = grid.digest()  # a hash of every cell: once per year, not per use
-                    text = kept.get(decisions.kept_key(year, associations, DEFAULT_THRESHOLD, digest))
-                    decision = decisions.decode(text) if text is not None else grid.decide(DEFAULT_THRESHOLD)
-                    decided[year, associations] = p = grid.protection(decision, DEFAULT_THRESHOLD)
-                    _remember((digest, year, associations, DEFAULT_THRESHOLD), p)
-                    rows.append((year, associations, DEFAULT_THRESHOLD, digest, decisions.encode(*decision),
-                                 decisions.encode_grid(grid.values, grid.relations, grid.dim_sets, grid.ctx.positive,
-                                                       grid.ctx.wide)))
+            chains = _Chains(con, sorted(catalog.years(con)), wholes, decisions.kept(con), time.monotonic() + budget,
+                             rows)
+            if _workers(len(wholes)) > 1:
+                _ahead_in_parallel(chains, _workers(len(wholes)))
+            else:
+                while (step := chains.next()) is not None:
+                    chains.done(step, _ahead(*step.work))
     except Exception:  # noqa: BLE001 - deciding ahead only saves time; the reader decides what is not stored
         # but the server's log says so: a failure here is a fault of the engine, and every first visit pays for it
         logging.getLogger(__name__).exception("protection could not be decided ahead; %d year(s) stored", len(rows))
     decisions.write(con, rows)
+
+
+def _workers(associations: int) -> int:
+    """How many processes decide ahead at once: one per core, never more than there are associations."""
+    return max(1, min(associations, os.cpu_count() or 1))
+
+
+class _Step(NamedTuple):
+    year: int
+    associations: tuple[str, ...]
+    work: tuple  # `_ahead`'s arguments
+
+
+def _ahead(grid: _Grid, before: tuple[_Grid, tuple] | None, threshold: int, kept: dict[str, str]):
+    """One year decided ahead: beside the year before's decision (its grid and decision, `before`), or the one
+    the replaced data had where its digest is among `kept`. Top-level, so that another process can run it."""
+    if before is not None:
+        grid = grid.beside(_given_of(before[0].protection(before[1], threshold), threshold))
+    digest = grid.digest()  # a hash of every cell: once per year, not per use
+    text = kept.get(digest)
+    return grid, digest, decisions.decode(text) if text is not None else grid.decide(threshold)
+
+
+class _Chains:
+    """The years to decide ahead, each association's in order: the earliest year first across associations (as
+    far as the budget goes, every association gets its first years), the next year of an association only once
+    the one before is decided, nothing begun past the deadline."""
+
+    def __init__(self, con, years: list[int], wholes: list[tuple[str, ...]], kept: dict, deadline: float,
+                 rows: list) -> None:
+        self.con, self.years, self.kept, self.deadline = con, years, kept, deadline
+        self.ready: list[tuple[int, int]] = [(0, i) for i in range(len(wholes))]  # (year index, association index)
+        self.wholes = wholes
+        self.before: dict[int, tuple[_Grid, tuple]] = {}
+        self.rows = rows  # (year, associations, threshold, digest, decision, cells): decisions.write's
+
+    def next(self) -> _Step | None:
+        if not self.ready or time.monotonic() > self.deadline:
+            return None
+        self.ready.sort()
+        y, a = self.ready.pop(0)
+        year, associations = self.years[y], self.wholes[a]
+        grid = _grid(self.con, year, associations, PUBLICATION)
+        of_year = decisions.kept_key(year, associations, DEFAULT_THRESHOLD, "")[:3]  # (year, associations, threshold)
+        kept = {k[3]: text for k, text in self.kept.items() if k[:3] == of_year}
+        return _Step(year, associations, (grid, self.before.get(a), DEFAULT_THRESHOLD, kept))
+
+    def done(self, step: _Step, result) -> None:
+        grid, digest, decision = result
+        y, a = self.years.index(step.year), self.wholes.index(step.associations)
+        p = grid.protection(decision, DEFAULT_THRESHOLD)
+        _remember((digest, step.year, step.associations, DEFAULT_THRESHOLD), p)
+        self.rows.append((step.year, step.associations, DEFAULT_THRESHOLD, digest, decisions.encode(*decision),
+                          decisions.encode_grid(grid.values, grid.relations, grid.dim_sets, grid.ctx.positive,
+                                                grid.ctx.wide)))
+        self.before[a] = (grid, decision)
+        if y + 1 < len(self.years):
+            self.ready.append((y + 1, a))
+
+
+def _ahead_in_parallel(chains: _Chains, workers: int) -> None:
+    """The associations' chains side by side in `workers` processes (spawned, not forked: the loader may run in
+    the app's server, whose threads hold DuckDB's locks). The grids are counted here, on the load's connection;
+    the processes only decide. Past the deadline nothing new is begun and those running are waited for."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        running: dict = {}
+        try:
+            while True:
+                while len(running) < workers and (step := chains.next()) is not None:
+                    running[pool.submit(_ahead, *step.work)] = step
+                if not running:
+                    return
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    chains.done(running.pop(future), future.result())
+        finally:
+            for future in running:
+                future.cancel()
 
 
 derived.register(decisions.TABLE, precompute)

@@ -236,12 +236,27 @@ def test_the_time_a_load_may_spend_deciding_ahead(raw, seconds, monkeypatch):
 
 
 def test_several_associations_are_decided_one_by_one(tmp_path, monkeypatch):
-    """Each association on its own (the whole of several is never protected); the derivation as a load runs it."""
+    """Each association on its own (the whole of several is never protected); the derivation as a load runs it,
+    the associations side by side in two processes — the same decisions as one after the other in this one."""
     monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "120")
     from tests.test_associations_filter import rows as four_rows, write_db
     db = write_db(tmp_path / "four.duckdb", four_rows())
+    alone = tmp_path / "alone.duckdb"
+    alone.write_bytes(db.read_bytes())
+    monkeypatch.setattr(S, "_workers", lambda n: 2)
     with connect_write(db) as con:
         S.precompute(con)
+    monkeypatch.setattr(S, "_workers", lambda n: 1)
+    with connect_write(alone) as con:
+        S.precompute(con)
+
+    def stored(path):  # the cells as a set (DuckDB counts them in no fixed order): what a reader reads back
+        with connect_read(path) as con:
+            found = con.execute("SELECT year, associations, digest, decision, grid FROM protection_decisions "
+                                "ORDER BY year, associations").fetchall()
+        cells = [decisions.decode_grid(row[4]) for row in found]
+        return [(*row[:4], values, sorted(relations)) for row, (values, relations, *_) in zip(found, cells)]
+    assert stored(db) == stored(alone)
     rows = _rows(db)
     with connect_read(db) as con:
         names = S.catalog.associations(con)
