@@ -1208,26 +1208,46 @@ class _Chains:
 
 
 def _ahead_in_parallel(chains: _Chains, workers: int) -> None:
-    """The associations' chains side by side in `workers` processes (spawned, not forked: the loader may run in
-    the app's server, whose threads hold DuckDB's locks). The grids are counted here, on the load's connection;
-    the processes only decide. Past the deadline nothing new is begun and those running are waited for."""
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    """The associations' chains side by side in `workers` processes (metrics.ahead: they import only the engine,
+    never the app's page). The grids are counted here, on the load's connection; the processes only decide.
+    Past the deadline nothing new is begun and those running are waited for; a failure in one ends them all."""
+    import subprocess
+    import sys
+    from multiprocessing.connection import wait
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        running: dict = {}
-        try:
-            while True:
-                while len(running) < workers and (step := chains.next()) is not None:
-                    running[pool.submit(_ahead, *step.work)] = step
-                if not running:
-                    return
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    chains.done(running.pop(future), future.result())
-        finally:
-            for future in running:
-                future.cancel()
+    from . import ahead
+
+    folder = settings.get("FINSAM_DECISION_CACHE")  # the folder this load uses, as set here (settings.overridden)
+    env = os.environ | {"PYTHONPATH": str(settings.ROOT), "FINSAM_DECISION_CACHE": str(folder or "")}
+    procs = [subprocess.Popen([sys.executable, "-m", "metrics.ahead"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              cwd=settings.ROOT, env=env) for _ in range(workers)]
+    idle, running = list(procs), {}
+    try:
+        while True:
+            while idle and (step := chains.next()) is not None:
+                proc = idle.pop()
+                ahead.send(proc.stdin, step.work)
+                running[proc.stdout] = (proc, step)
+            if not running:
+                return
+            for pipe in wait(list(running)):
+                proc, step = running.pop(pipe)
+                status, answer = ahead.receive(pipe)
+                if status != "ok":
+                    raise RuntimeError(f"a year could not be decided ahead in another process:\n{answer}")
+                chains.done(step, answer)
+                idle.append(proc)
+    finally:  # the idle end when their pipe closes; one still deciding (after a failure) is not waited for
+        for proc in procs:
+            proc.stdin.close()
+        for proc, _ in running.values():
+            proc.kill()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 derived.register(decisions.TABLE, precompute)

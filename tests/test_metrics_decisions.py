@@ -338,3 +338,33 @@ def test_a_decision_kept_in_a_folder_is_read_back_only_for_the_same_grid(small_d
                                                              "FINSAM_DECISION_CACHE": str(DECISIONS)}, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip() == key
+
+
+def test_a_year_that_fails_in_another_process_ends_the_deciding_ahead_and_its_processes(monkeypatch):
+    """metrics.ahead's processes: a year that fails there is raised here with the other process's traceback (the
+    load logs it and loads; test_nothing_decided_ahead_… shows that), and none of the processes is left."""
+    import subprocess
+
+    started = []
+
+    class Popen(subprocess.Popen):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            started.append(self)
+    monkeypatch.setattr(subprocess, "Popen", Popen)
+
+    class Chains:
+        sent = 0
+
+        def next(self):
+            if self.sent == 2:
+                return None
+            self.sent += 1
+            return S._Step(2025, (f"F{self.sent}",), (None, None, 5, {}))  # no grid: fails in `_ahead`
+
+        def done(self, step, result):
+            raise AssertionError("a failed year was taken as decided")
+
+    with pytest.raises(RuntimeError, match="AttributeError"):
+        S._ahead_in_parallel(Chains(), 2)
+    assert len(started) == 2 and all(proc.poll() is not None for proc in started)
