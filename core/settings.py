@@ -90,6 +90,13 @@ def overridden(**values: object):
         _OVERRIDDEN.reset(token)
 
 
+def environment(**extra: str) -> dict[str, str]:
+    """The environment for a process this one starts: its own, with the settings given by `overridden` (unset
+    ones as empty) and `extra`, so that the process reads the same settings as the code that starts it."""
+    over = {name: "" if value is None else str(value) for name, value in _OVERRIDDEN.get().items()}
+    return os.environ | over | extra
+
+
 def get(name: str):
     """The setting's value from the environment, read anew on every call; unset, empty or unreadable: its default
     (inside `overridden`, the value given there)."""

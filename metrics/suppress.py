@@ -1217,8 +1217,7 @@ def _ahead_in_parallel(chains: _Chains, workers: int) -> None:
 
     from . import ahead
 
-    folder = settings.get("FINSAM_DECISION_CACHE")  # the folder this load uses, as set here (settings.overridden)
-    env = os.environ | {"PYTHONPATH": str(settings.ROOT), "FINSAM_DECISION_CACHE": str(folder or "")}
+    env = settings.environment(PYTHONPATH=str(settings.ROOT))  # the settings as this load has them (overridden too)
     procs = [subprocess.Popen([sys.executable, "-m", "metrics.ahead"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               cwd=settings.ROOT, env=env) for _ in range(workers)]
     idle, running = list(procs), {}

@@ -48,3 +48,16 @@ def test_paths_default_and_follow_the_environment(monkeypatch, tmp_path):
     assert paths.default_audit_path() == tmp_path / "audit.sqlite"  # beside the database
     monkeypatch.setenv("FINSAM_DB", "")
     assert paths.default_db_path() == ROOT / "data" / "finsam.duckdb"
+
+
+def test_a_process_started_inside_an_override_reads_the_same_settings(monkeypatch, tmp_path):
+    """settings.environment: what `overridden` sets reaches a process this one starts (the loader's deciding
+    processes, metrics.ahead), a setting overridden as unset is passed as empty (its default there too)."""
+    monkeypatch.setenv("FINSAM_DECISION_CACHE", "/elsewhere")
+    monkeypatch.setenv("FINSAM_SNAPSHOTS", "3")
+    assert settings.environment()["FINSAM_DECISION_CACHE"] == "/elsewhere"
+    with settings.overridden(FINSAM_DECISION_CACHE=tmp_path, FINSAM_DB=None):
+        env = settings.environment(PYTHONPATH="x")
+        assert env["FINSAM_DECISION_CACHE"] == str(tmp_path) and env["FINSAM_DB"] == "" and env["PYTHONPATH"] == "x"
+        assert env["FINSAM_SNAPSHOTS"] == "3"
+    assert settings.environment()["FINSAM_DECISION_CACHE"] == "/elsewhere"
