@@ -148,9 +148,9 @@ def stored(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, .
     return row[0] if row else None
 
 
-def kept(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, int, str], str]:
+def kept(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, int], dict[str, str]]:
     """The decisions this engine stored before the change now being written (core.derived keeps them readable
-    as `previous(TABLE)` while it derives), by (year, associations, threshold, cells' digest).
+    as `previous(TABLE)` while it derives), by (year, associations, threshold) (`kept_key`), then cells' digest.
 
     A year whose cells, values and year before are what they were has the same decision (it depends on nothing
     else, and the digest covers all of it, the year before's included): the loader keeps it instead of solving
@@ -161,11 +161,14 @@ def kept(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, int, str], str]
         return {}  # a first load, or a copy with nothing carried over
     rows = con.execute(f"SELECT year, associations, threshold, digest, decision FROM {previous} WHERE engine = ?",
                        [ENGINE]).fetchall()
-    return {(y, a, t, d): text for y, a, t, d, text in rows}
+    found: dict[tuple[int, str, int], dict[str, str]] = {}
+    for y, a, t, d, text in rows:
+        found.setdefault((y, a, t), {})[d] = text
+    return found
 
 
-def kept_key(year: int, associations: tuple[str, ...], threshold: int, digest: str) -> tuple[int, str, int, str]:
-    return year, _assoc(associations), threshold, digest
+def kept_key(year: int, associations: tuple[str, ...], threshold: int) -> tuple[int, str, int]:
+    return year, _assoc(associations), threshold
 
 
 def write(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, tuple[str, ...], int, str, str, str]]) -> None:
@@ -201,21 +204,18 @@ def fingerprint(threshold: int, grid: object) -> str:
 
 
 def _feed(h, x) -> None:
-    """Every value in `x` into `h`, sets and dicts in a fixed order (a set's order differs between processes)."""
+    """Every value in `x` into `h` (`_canon`), a dataclass field by field so that no whole grid is held as text."""
     if dataclasses.is_dataclass(x):
         for f in dataclasses.fields(x):
             h.update(f"<{f.name}>".encode())
             _feed(h, getattr(x, f.name))
-    elif isinstance(x, Mapping):
-        h.update(json.dumps(sorted((_canon(k), _canon(v)) for k, v in x.items()), separators=(",", ":")).encode())
-    elif isinstance(x, (set, frozenset)):
-        h.update(json.dumps(sorted(_canon(v) for v in x), separators=(",", ":")).encode())
     else:
         h.update(json.dumps(_canon(x), separators=(",", ":")).encode())
 
 
 def _canon(x):
-    """`x` as JSON can hold it and sort it: tuples and lists as lists, sets sorted, anything else as text."""
+    """`x` as JSON can hold it and sort it: tuples and lists as lists, sets and dicts sorted (a set's order differs
+    between processes), anything else as text."""
     if isinstance(x, (tuple, list)):
         return ["t", [_canon(v) for v in x]]
     if isinstance(x, (set, frozenset)):
@@ -231,19 +231,17 @@ def _canon(x):
     return ["x", str(x)]
 
 
-def cached(key: str) -> str | None:
-    """The decision kept under `key` (`fingerprint`) in the folder the setting names, or None."""
+def cached(key: str) -> tuple | None:
+    """The decision kept under `key` (`fingerprint`) in the folder the setting names, decoded, or None."""
     folder = settings.get("FINSAM_DECISION_CACHE")
     if folder is None:
         return None
     try:
-        text = gzip.decompress((folder / _name(key)).read_bytes()).decode()
-        decode(text)  # whole and of the right shape, or not read at all
+        return decode(gzip.decompress((folder / _name(key)).read_bytes()).decode())
     except (OSError, EOFError, UnicodeDecodeError):  # not kept, or a torn file: decided as if never kept
         return None
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):  # not a decision: the same
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):  # not a whole decision: the same
         return None
-    return text
 
 
 def _name(key: str) -> str:

@@ -918,8 +918,8 @@ class _Grid:
         if settings.get("FINSAM_DECISION_CACHE") is None:
             return self._decide(threshold)
         key = decisions.fingerprint(threshold, self)
-        if (text := decisions.cached(key)) is not None:
-            return decisions.decode(text)
+        if (decision := decisions.cached(key)) is not None:
+            return decision
         decision = self._decide(threshold)
         decisions.keep(key, decisions.encode(*decision))
         return decision
@@ -1138,8 +1138,8 @@ def precompute(con: duckdb.DuckDBPyConnection) -> None:
             wholes = [()] if len(names) <= 1 else [(a,) for a in names]
             chains = _Chains(con, sorted(catalog.years(con)), wholes, decisions.kept(con), time.monotonic() + budget,
                              rows)
-            if _workers(len(wholes)) > 1:
-                _ahead_in_parallel(chains, _workers(len(wholes)))
+            if (workers := _workers(len(wholes))) > 1:
+                _ahead_in_parallel(chains, workers)
             else:
                 while (step := chains.next()) is not None:
                     chains.done(step, _ahead(*step.work))
@@ -1155,8 +1155,8 @@ def _workers(associations: int) -> int:
 
 
 class _Step(NamedTuple):
-    year: int
-    associations: tuple[str, ...]
+    year: int  # an index of _Chains.years
+    association: int  # an index of _Chains.wholes
     work: tuple  # `_ahead`'s arguments
 
 
@@ -1190,16 +1190,15 @@ class _Chains:
         y, a = self.ready.pop(0)
         year, associations = self.years[y], self.wholes[a]
         grid = _grid(self.con, year, associations, PUBLICATION)
-        of_year = decisions.kept_key(year, associations, DEFAULT_THRESHOLD, "")[:3]  # (year, associations, threshold)
-        kept = {k[3]: text for k, text in self.kept.items() if k[:3] == of_year}
-        return _Step(year, associations, (grid, self.before.get(a), DEFAULT_THRESHOLD, kept))
+        kept = self.kept.get(decisions.kept_key(year, associations, DEFAULT_THRESHOLD), {})
+        return _Step(y, a, (grid, self.before.get(a), DEFAULT_THRESHOLD, kept))
 
     def done(self, step: _Step, result) -> None:
         grid, digest, decision = result
-        y, a = self.years.index(step.year), self.wholes.index(step.associations)
-        p = grid.protection(decision, DEFAULT_THRESHOLD)
-        _remember((digest, step.year, step.associations, DEFAULT_THRESHOLD), p)
-        self.rows.append((step.year, step.associations, DEFAULT_THRESHOLD, digest, decisions.encode(*decision),
+        y, a = step.year, step.association
+        year, associations = self.years[y], self.wholes[a]
+        _remember((digest, year, associations, DEFAULT_THRESHOLD), grid.protection(decision, DEFAULT_THRESHOLD))
+        self.rows.append((year, associations, DEFAULT_THRESHOLD, digest, decisions.encode(*decision),
                           decisions.encode_grid(grid.values, grid.relations, grid.dim_sets, grid.ctx.positive,
                                                 grid.ctx.wide)))
         self.before[a] = (grid, decision)

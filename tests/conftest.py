@@ -56,12 +56,12 @@ def _sign_in_settings_of_the_tests(tmp_path_factory):
 
 
 DECISIONS = ROOT / "tests" / "decisions"
-SAMPLE_DECISIONS = ROOT / "data" / "sample" / "decisions"  # the bundled sample's own (core.paths), shipped with it
 
 
 def pytest_sessionstart(session):
     """The decisions of an engine no longer in use are let go (each run keeps those of the engine it ran)."""
     if not hasattr(session.config, "workerinput"):  # once, in the process that starts the workers
+        from core.paths import SAMPLE_DECISIONS  # the bundled sample's own, shipped with it
         from metrics.decisions import stale
 
         for folder in (DECISIONS, SAMPLE_DECISIONS):
