@@ -6,7 +6,8 @@ page unprotected, on its own fresh server, beside it. The database is the bundle
 (`etl.load.ensure_database`: the loader decides each year's protection inside the load). Times are Streamlit's
 own "ready" (the script has run to the end; bench/browser.py) and "drawn" (every Plotly chart has drawn).
 
-    python bench/first_visit.py [--db PATH] [--year 2025] [--pages oversikt,avslut]
+    python bench/first_visit.py [--db PATH] [--year 2025] [--pages oversikt,avslut] [--association NAME]
+        [--protected-only]
 """
 from __future__ import annotations
 
@@ -26,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", type=Path, help="a database to read (default: the sample, built in a temporary folder)")
     ap.add_argument("--year", type=int, default=None, help="the link's year (default: the one the app opens on)")
     ap.add_argument("--pages", default="", help="url paths, comma-separated (default: every page with figures)")
+    ap.add_argument("--association", help="one association of several (the link's association=)")
+    ap.add_argument("--protected-only", action="store_true", help="leave out the unprotected visits")
     args = ap.parse_args(argv)
+    from urllib.parse import quote
+
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             for path in wanted:
                 row = []
-                for query in (f"?year={year}&suppress=1", f"?year={year}"):
+                extra = f"&association={quote(args.association)}" if args.association else ""
+                queries = [f"?year={year}&suppress=1{extra}"] + ([] if args.protected_only else [f"?year={year}{extra}"])
+                for query in queries:
                     with streamlit_server(ROOT / "app.py", ROOT, Path(tmp) / "app.log", db) as server:
                         v = visit(browser, f"{server.url}/{path}{query}", nav_title=titles.get(path))
                     row += [f"{v.seconds:.2f} s" if v.seconds else (v.error or "–"),

@@ -1,4 +1,4 @@
-"""`python -m etl load|check|report|history|undo` — the command line the data contract fixes.
+"""`python -m etl load|check|report|history|undo|decide` — the command line the data contract fixes (and decide).
 
 It sits at the top of the layers, beside app.py: its commands use the loader (etl/), the figures (metrics/),
 their files (render/) and the audit log (auth/), so no layer below has to import upward for it. etl/__main__.py
@@ -56,6 +56,16 @@ def _number(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{safe_text(value, 40)!r} är inget nummer i historiken (ett heltal från 1; "
                                          "se python -m etl history)")
     return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value.strip().replace(",", "."))
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{safe_text(value, 40)!r} är inget antal sekunder (ett tal över 0)")
+    return seconds
 
 
 def cli_actor() -> str:
@@ -132,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     p_undo.add_argument("--db", type=Path)
     p_undo.add_argument("load_id", nargs="?", type=_number, metavar="LOAD_ID",
                         help="numret i historiken (standard: den senaste inläsningen)")
+    p_decide = sub.add_parser("decide", help="besluta skyddet för små tal för de år en inläsning inte hann med")
+    p_decide.add_argument("--db", type=Path)
+    p_decide.add_argument("--seconds", type=_seconds, help="sluta påbörja nya år efter så många sekunder "
+                                                           "(standard: tills alla är beslutade)")
     args = parser.parse_args(argv)
     db = Path(args.db) if getattr(args, "db", None) else default_db_path()
 
@@ -154,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             first = f"; först: {errors[0].file}: {errors[0].message}" if errors else ""
             audit_failure(db, history.LOAD, f"{', '.join(f.name for f in args.files)}: {len(errors)} fel{first}")
         return 0 if result.ok else 1
-    if args.command == "history" and not db.exists():
+    if args.command in ("history", "decide") and not db.exists():
         say(f"FEL: {db}: databasen finns inte; kontrollera sökvägen (--db eller FINSAM_DB)", sys.stderr)
         return 1  # a mistyped path is not a reason to build a sample database there (undo says so itself)
     if args.command == "undo":
@@ -175,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseError as exc:
         say(f"FEL: {db}: {exc.message}", sys.stderr)
         return 1
+    if args.command == "decide":
+        return _decide(db, args.seconds)
     with connect_read(db) as con:
         if args.command == "history":
             from metrics.catalog import change_history
@@ -217,6 +233,31 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         say(f"Rapporten för {args.year} är sparad i {args.out}")
         return 0
+
+
+def _decide(db: Path, seconds: float | None) -> int:
+    """`etl decide`: the years a load left undecided (metrics.backlog), each kept as soon as it is decided."""
+    from metrics import backlog
+    from render.format import fmt_int as _n
+
+    def told(year: int, associations: tuple[str, ...], done: int, total: int) -> None:
+        whose = f" för {associations[0]}" if associations else ""
+        say(f"{year}{whose}: beslutat ({_n(done)} av {_n(total)})")
+
+    try:
+        result = backlog.decide(db, seconds, say=told)
+    except Exception as exc:  # noqa: BLE001 - a fault of the engine: one Swedish line, the years decided are kept
+        say(f"FEL: skyddet kunde inte beslutas ({type(exc).__name__}); de år som hann beslutas är sparade, "
+            "och läsarna beslutar resten själva", sys.stderr)
+        return 1
+    if result is None:
+        say("Skyddet för den här databasen beräknas redan av en annan process; den här gör ingenting.")
+        return 0
+    unit = "förbundsår" if result.several else "år"
+    say(f"Skyddet för små tal är beslutat för {_n(result.done)} av {_n(result.total)} {unit}.")
+    if result.done < result.total:
+        say("Tiden tog slut; kör python -m etl decide igen för resten.")
+    return 0
 
 
 def _ensure_database(db: Path) -> bool:

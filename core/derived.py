@@ -8,7 +8,10 @@ fails, leaves its table empty: readers then work the figures out themselves, mor
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from contextvars import ContextVar
+from pathlib import Path
 
 import duckdb
 
@@ -29,17 +32,46 @@ def register(table: str, fn: Derivation) -> None:
     _DERIVATIONS[table] = fn
 
 
+_AFTER: list[Callable[[Path], None]] = []
+
+
+def after_change(fn: Callable[[Path], None]) -> None:
+    """`fn(db)` runs once a change is in (the file swapped, the lock still held): what a derivation left for later
+    (the years a load had no time to decide) is begun there, on the data now in place."""
+    if fn not in _AFTER:
+        _AFTER.append(fn)
+
+
+def changed(db: Path) -> None:
+    """Run the `after_change` functions; a failure is logged, never raised: the change is in either way."""
+    for fn in list(_AFTER):
+        try:
+            fn(db)
+        except Exception:  # noqa: BLE001 - what runs after only saves time; readers work out what is missing
+            logging.getLogger(__name__).exception("after the change: %s failed", getattr(fn, "__name__", fn))
+
+
 def previous(table: str) -> str:
     """The name the copy's old rows of `table` have while the change derives it anew (`refresh`)."""
     return f"previous_{table}"
 
 
-def refresh(con: duckdb.DuckDBPyConnection, *, compute: bool = True) -> None:
+def replacing() -> Path | None:
+    """The database file the change being derived will replace (None: a first load): what a derivation kept
+    beside it (metrics.decisions' folder) may be kept too."""
+    return _REPLACING.get()
+
+
+_REPLACING: ContextVar[Path | None] = ContextVar("replacing", default=None)
+
+
+def refresh(con: duckdb.DuckDBPyConnection, *, compute: bool = True, replacing: Path | None = None) -> None:
     """Drop every derived table the copy carried over, then (with `compute`) derive them anew.
 
     While they are derived, the old rows stay readable as `previous(table)`: a derivation may keep what is
     still of the new data (a year's protection whose cells did not change) instead of working it out again.
-    They are dropped before the change commits, whatever the derivations do."""
+    They are dropped before the change commits, whatever the derivations do. `replacing` is the database
+    the change replaces (`replacing()` while the derivations run)."""
     for table in TABLES:
         con.execute(f"DROP TABLE IF EXISTS {previous(table)}")
         if compute:
@@ -47,9 +79,11 @@ def refresh(con: duckdb.DuckDBPyConnection, *, compute: bool = True) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     if not compute:
         return
+    token = _REPLACING.set(replacing)
     try:
         for fn in list(_DERIVATIONS.values()):
             fn(con)
     finally:
+        _REPLACING.reset(token)
         for table in TABLES:
             con.execute(f"DROP TABLE IF EXISTS {previous(table)}")

@@ -34,6 +34,16 @@ def _count(raw: str) -> int | None:
     return max(int(raw), 0) if raw else None
 
 
+def _switch(raw: str) -> bool | None:
+    """On or off: 1/ja/true/on or 0/nej/false/off (any case); anything else is the default."""
+    raw = raw.strip().lower()
+    if raw in ("1", "ja", "true", "on", "yes"):
+        return True
+    if raw in ("0", "nej", "false", "off", "no"):
+        return False
+    return None
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -47,6 +57,8 @@ class Setting:
             return "–"
         if isinstance(self.default, Path):
             return f"`{self.default.relative_to(ROOT).as_posix()}`"
+        if isinstance(self.default, bool):
+            return "`1`" if self.default else "`0`"
         return f"`{self.default:g}`" if isinstance(self.default, float) else f"`{self.default}`"
 
 
@@ -66,6 +78,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FINSAM_PROTECT_SECONDS", 120.0,
             "How long a load may spend deciding each year's protection ahead, in seconds (0: none; `1,5` is read).",
             _seconds),
+    Setting("FINSAM_DECIDE_BACKGROUND", True,
+            "Whether the years a load had no time to decide are decided after it, in the background "
+            "(`python -m etl decide`), while a reader of such a year is told so instead of deciding it (0: off).",
+            _switch),
     Setting("FINSAM_DECISION_CACHE", None,
             "A folder where protection decisions are kept by a digest of everything they are made over, for any "
             "database and process (unset: none; the tests use `tests/decisions/`).", _path),

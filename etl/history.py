@@ -345,7 +345,7 @@ def build(target: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyCo
         if before is not None:
             change.effect_rows = effects.compare(before, effects.measure(con))
             change.effects = len(change.effect_rows)
-        derived.refresh(con, compute=derive)
+        derived.refresh(con, compute=derive, replacing=previous)
         change.snapshot, change.no_database = snapshot, no_database
         _record(con, change)
         con.execute("COMMIT")
@@ -413,6 +413,7 @@ def commit(db: Path, source: Path | None, mutate: Callable[[duckdb.DuckDBPyConne
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
     _prune(db, keep)
+    derived.changed(db)
     return change
 
 

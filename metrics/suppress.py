@@ -48,9 +48,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import logging
-import os
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -1116,50 +1113,6 @@ def year_edges(year: int, values: Mapping[Key, int]) -> frozenset[Key]:
     return frozenset(k for k in values if k[0] in _OPEN_SQL and dict(k[1]).get("boundary") in edges)
 
 
-def precompute_seconds() -> float:
-    """`$FINSAM_PROTECT_SECONDS`: how long a load may spend deciding protection ahead (default 120; 0: none)."""
-    return settings.get("FINSAM_PROTECT_SECONDS")
-
-
-def precompute(con: duckdb.DuckDBPyConnection) -> None:
-    """Decide each year's grid at the standard threshold and store it (core.derived: run by the loader inside the
-    change that writes the data). The years in order, each decided beside the one before (`_given`), each
-    association on its own where there are several, the associations side by side on every core
-    (`_ahead_in_parallel`); past `precompute_seconds` nothing more is begun and the rest is left to the first
-    reader who asks. A year whose cells and year before are as the replaced data had them keeps its stored
-    decision (`decisions.kept`), so the budget goes to the years that changed, and a load of the same rows
-    again decides on where the last one stopped. Never raises: a decision that cannot be made now is made when
-    it is asked for."""
-    budget = precompute_seconds()
-    rows: list = []
-    try:
-        if budget > 0:
-            names = catalog.associations(con)
-            wholes = [()] if len(names) <= 1 else [(a,) for a in names]
-            chains = _Chains(con, sorted(catalog.years(con)), wholes, decisions.kept(con), time.monotonic() + budget,
-                             rows)
-            if (workers := _workers(len(wholes))) > 1:
-                _ahead_in_parallel(chains, workers)
-            else:
-                while (step := chains.next()) is not None:
-                    chains.done(step, _ahead(*step.work))
-    except Exception:  # noqa: BLE001 - deciding ahead only saves time; the reader decides what is not stored
-        # but the server's log says so: a failure here is a fault of the engine, and every first visit pays for it
-        logging.getLogger(__name__).exception("protection could not be decided ahead; %d year(s) stored", len(rows))
-    decisions.write(con, rows)
-
-
-def _workers(associations: int) -> int:
-    """How many processes decide ahead at once: one per core, never more than there are associations."""
-    return max(1, min(associations, os.cpu_count() or 1))
-
-
-class _Step(NamedTuple):
-    year: int  # an index of _Chains.years
-    association: int  # an index of _Chains.wholes
-    work: tuple  # `_ahead`'s arguments
-
-
 def _ahead(grid: _Grid, before: tuple[_Grid, tuple] | None, threshold: int, kept: dict[str, str]):
     """One year decided ahead: beside the year before's decision (its grid and decision, `before`), or the one
     the replaced data had where its digest is among `kept`. Top-level, so that another process can run it."""
@@ -1170,85 +1123,22 @@ def _ahead(grid: _Grid, before: tuple[_Grid, tuple] | None, threshold: int, kept
     return grid, digest, decisions.decode(text) if text is not None else grid.decide(threshold)
 
 
-class _Chains:
-    """The years to decide ahead, each association's in order: the earliest year first across associations (as
-    far as the budget goes, every association gets its first years), the next year of an association only once
-    the one before is decided, nothing begun past the deadline."""
-
-    def __init__(self, con, years: list[int], wholes: list[tuple[str, ...]], kept: dict, deadline: float,
-                 rows: list) -> None:
-        self.con, self.years, self.kept, self.deadline = con, years, kept, deadline
-        self.ready: list[tuple[int, int]] = [(0, i) for i in range(len(wholes))]  # (year index, association index)
-        self.wholes = wholes
-        self.before: dict[int, tuple[_Grid, tuple]] = {}
-        self.rows = rows  # (year, associations, threshold, digest, decision, cells): decisions.write's
-
-    def next(self) -> _Step | None:
-        if not self.ready or time.monotonic() > self.deadline:
-            return None
-        self.ready.sort()
-        y, a = self.ready.pop(0)
-        year, associations = self.years[y], self.wholes[a]
-        grid = _grid(self.con, year, associations, PUBLICATION)
-        kept = self.kept.get(decisions.kept_key(year, associations, DEFAULT_THRESHOLD), {})
-        return _Step(y, a, (grid, self.before.get(a), DEFAULT_THRESHOLD, kept))
-
-    def done(self, step: _Step, result) -> None:
-        grid, digest, decision = result
-        y, a = step.year, step.association
-        year, associations = self.years[y], self.wholes[a]
-        _remember((digest, year, associations, DEFAULT_THRESHOLD), grid.protection(decision, DEFAULT_THRESHOLD))
-        self.rows.append((year, associations, DEFAULT_THRESHOLD, digest, decisions.encode(*decision),
-                          decisions.encode_grid(grid.values, grid.relations, grid.dim_sets, grid.ctx.positive,
-                                                grid.ctx.wide)))
-        self.before[a] = (grid, decision)
-        if y + 1 < len(self.years):
-            self.ready.append((y + 1, a))
-
-
-def _ahead_in_parallel(chains: _Chains, workers: int) -> None:
-    """The associations' chains side by side in `workers` processes (metrics.ahead: they import only the engine,
-    never the app's page). The grids are counted here, on the load's connection; the processes only decide.
-    Past the deadline nothing new is begun and those running are waited for; a failure in one ends them all."""
-    import subprocess
-    import sys
-    from multiprocessing.connection import wait
-
+def _precompute(con: duckdb.DuckDBPyConnection) -> None:
+    """metrics.ahead.precompute: how the years are scheduled is not the engine (its source is not in ENGINE)."""
     from . import ahead
 
-    env = settings.environment(PYTHONPATH=str(settings.ROOT))  # the settings as this load has them (overridden too)
-    procs = [subprocess.Popen([sys.executable, "-m", "metrics.ahead"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              cwd=settings.ROOT, env=env) for _ in range(workers)]
-    idle, running = list(procs), {}
-    try:
-        while True:
-            while idle and (step := chains.next()) is not None:
-                proc = idle.pop()
-                ahead.send(proc.stdin, step.work)
-                running[proc.stdout] = (proc, step)
-            if not running:
-                return
-            for pipe in wait(list(running)):
-                proc, step = running.pop(pipe)
-                status, answer = ahead.receive(pipe)
-                if status != "ok":
-                    raise RuntimeError(f"a year could not be decided ahead in another process:\n{answer}")
-                chains.done(step, answer)
-                idle.append(proc)
-    finally:  # the idle end when their pipe closes; one still deciding (after a failure) is not waited for
-        for proc in procs:
-            proc.stdin.close()
-        for proc, _ in running.values():
-            proc.kill()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    ahead.precompute(con)
 
 
-derived.register(decisions.TABLE, precompute)
+def _after_change(db) -> None:
+    """After a change is in: the years its load left undecided are decided in the background (metrics.backlog)."""
+    from . import backlog
+
+    backlog.after_change(db)
+
+
+derived.register(decisions.TABLE, _precompute)
+derived.after_change(_after_change)
 
 
 def _level(k: Key) -> int:

@@ -46,6 +46,9 @@ def _sign_in_settings_of_the_tests(tmp_path_factory):
         # loads decide no protection ahead (seconds per year): the tests that need it turn it on, and
         # tests/test_metrics_decisions.py shows a stored decision is the one a reader would compute
         mp.setenv("FINSAM_PROTECT_SECONDS", "0")
+        # nor leave the rest to a process in the background: a reader decides its own year, as the tests check;
+        # tests/test_metrics_backlog.py turns it on
+        mp.setenv("FINSAM_DECIDE_BACKGROUND", "0")
         # the protection decisions of the tests' generated years, kept by everything they are made over and the
         # engine's source (metrics.decisions.fingerprint): a run reads those an earlier run made with the same
         # engine instead of deciding them again (most of a run's time), the workers and their servers share

@@ -8,7 +8,7 @@ import metrics.suppress as S
 from core.database import connect_read, connect_write
 from etl import history
 from etl.load import load_files, preview_files
-from metrics import decisions
+from metrics import ahead, decisions
 from tests.conftest import DECISIONS, write_small_association
 
 
@@ -217,8 +217,8 @@ def test_nothing_decided_ahead_or_a_failure_deciding_leaves_the_load_whole(tmp_p
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in deciding ahead")
-    monkeypatch.setattr(S, "_grid", broken)
-    with caplog.at_level("ERROR", logger="metrics.suppress"):
+    monkeypatch.setattr(ahead, "_grid", broken)
+    with caplog.at_level("ERROR", logger="metrics.ahead"):
         result = load_files(files, tmp_path / "broken.duckdb")
     assert result.ok and result.changed and _rows(tmp_path / "broken.duckdb") == []
     # the load goes on, but the server's log tells the fault (it was swallowed in silence before)
@@ -232,7 +232,7 @@ def test_nothing_decided_ahead_or_a_failure_deciding_leaves_the_load_whole(tmp_p
 @pytest.mark.parametrize("raw, seconds", [("", 120.0), ("0", 0.0), ("2,5", 2.5), ("-3", 0.0), ("många", 120.0)])
 def test_the_time_a_load_may_spend_deciding_ahead(raw, seconds, monkeypatch):
     monkeypatch.setenv("FINSAM_PROTECT_SECONDS", raw)
-    assert S.precompute_seconds() == seconds
+    assert ahead.precompute_seconds() == seconds
 
 
 def test_several_associations_are_decided_one_by_one(tmp_path, monkeypatch):
@@ -243,12 +243,12 @@ def test_several_associations_are_decided_one_by_one(tmp_path, monkeypatch):
     db = write_db(tmp_path / "four.duckdb", four_rows())
     alone = tmp_path / "alone.duckdb"
     alone.write_bytes(db.read_bytes())
-    monkeypatch.setattr(S, "_workers", lambda n: 2)
+    monkeypatch.setattr(ahead, "_workers", lambda n: 2)
     with connect_write(db) as con:
-        S.precompute(con)
-    monkeypatch.setattr(S, "_workers", lambda n: 1)
+        ahead.precompute(con)
+    monkeypatch.setattr(ahead, "_workers", lambda n: 1)
     with connect_write(alone) as con:
-        S.precompute(con)
+        ahead.precompute(con)
 
     def stored(path):  # the cells as a set (DuckDB counts them in no fixed order): what a reader reads back
         with connect_read(path) as con:
@@ -273,7 +273,7 @@ FINGERPRINT_SCRIPT = """
 import sys
 from core.database import connect_read
 import metrics.suppress as S
-from metrics import decisions
+from metrics import ahead, decisions
 with connect_read(sys.argv[1]) as con:
     print(decisions.fingerprint(5, S.year_grid(con, int(sys.argv[2]), threshold=5)))
 """
@@ -360,11 +360,11 @@ def test_a_year_that_fails_in_another_process_ends_the_deciding_ahead_and_its_pr
             if self.sent == 2:
                 return None
             self.sent += 1
-            return S._Step(0, self.sent, (None, None, 5, {}))  # no grid: fails in `_ahead`
+            return ahead.Step(0, self.sent, (None, None, 5, {}))  # no grid: fails in `_ahead`
 
         def done(self, step, result):
             raise AssertionError("a failed year was taken as decided")
 
     with pytest.raises(RuntimeError, match="AttributeError"):
-        S._ahead_in_parallel(Chains(), 2)
+        ahead.in_parallel(Chains(), 2)
     assert len(started) == 2 and all(proc.poll() is not None for proc in started)

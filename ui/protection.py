@@ -10,21 +10,23 @@ with a figure of their own.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import streamlit as st
 
 from core.vocabulary import SEX_COLUMNS
-from metrics import Filters
+from metrics import Filters, backlog
 from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS, VISIBLE,  # noqa: F401 (pages')
                               YEAR_ONLY_MESSAGE, Protection, hidden_code, is_hidden, legend, protect_year, span_of,
                               spans_several_associations)
 from render.format import fmt_count as _fmt_count
+from render.format import fmt_int
 from render.protected import Shown, Withheld, pooled_people, pooled_people_per_initiative, protected_share
 
 from . import access
-from .data import run, run_shared
+from .data import cursor, data_version, db_path, run, run_shared
 
 FOR_PAGES = (hidden_code, is_hidden)  # pages read hidden codes through this module
 
@@ -67,12 +69,53 @@ def engine(f: Filters) -> Protection | None:
 WAITING = "Skyddet för små tal i {year} räknas fram. Första gången för ett år kan det ta en stund …"
 
 
+BACKGROUND = ("Skyddet för små tal i {year} räknas fram i bakgrunden efter den senaste inläsningen: {done} av "
+              "{total} {unit} är klara. Sidan visar siffrorna när {year} är klart – du kan låta den stå öppen.")
+
+
 def _year(f: Filters) -> Protection:
-    """The decided grid of `f`'s year. A year the loader did not decide ahead is solved on its first visit, and
-    every year before it first (issue 21: minutes at national scale): the reader is told why the page waits.
-    Streamlit shows the text only past half a second, so a stored or cached decision shows nothing."""
-    with st.spinner(WAITING.format(year=int(f.start.year))):  # no show_time: Streamlit writes it in English
-        return run_shared(protect_year, f.start.year, tuple(f.associations), threshold())
+    """The decided grid of `f`'s year. A year the load left undecided is decided in the background
+    (metrics.backlog): the reader is told how far it has come and the page shows the figures once it is there,
+    instead of deciding it and every year before it here (minutes at national scale, on any reader's visit).
+    Where there is no such process (it is off, or failed), the year is solved on its first visit as before;
+    Streamlit shows that text only past half a second, so a stored or cached decision shows nothing."""
+    year, associations = int(f.start.year), tuple(f.associations)
+    seen = (str(db_path()), data_version(), year, associations, threshold())
+    if backlog.enabled() and seen not in _DECIDED_OR_OWN:
+        if backlog.waiting(cursor(), year, associations, threshold()) is not None and _started(associations):
+            _wait(year, associations)
+            st.stop()
+        if len(_DECIDED_OR_OWN) > 10_000:
+            _DECIDED_OR_OWN.clear()
+        _DECIDED_OR_OWN.add(seen)  # stored now, or the reader's own to decide: so for this data from now on
+    with st.spinner(WAITING.format(year=year)):  # no show_time: Streamlit writes it in English
+        return run_shared(protect_year, year, associations, threshold())
+
+
+def _started(associations: tuple[str, ...]) -> bool:
+    """The background process deciding this database's years runs (started here unless the load started it),
+    told to decide this reader's association first."""
+    try:
+        backlog.want(db_path(), associations)
+        backlog.start(db_path())
+    except OSError:  # a folder beside the database that cannot be written: the reader decides after all
+        logging.getLogger(__name__).exception("the background deciding could not be started")
+        return False
+    return True
+
+
+_DECIDED_OR_OWN: set[tuple] = set()  # (database, version, year, associations, threshold): asked once per version
+
+
+@st.fragment(run_every=5)
+def _wait(year: int, associations: tuple[str, ...]) -> None:
+    """The notice while the year is decided in the background, asked again every five seconds; the whole page
+    runs again once the year is there."""
+    progress = backlog.waiting(cursor(), year, associations, threshold())
+    if progress is None:
+        st.rerun()
+    st.info(BACKGROUND.format(year=year, done=fmt_int(progress.done), total=fmt_int(progress.total),
+                              unit="förbundsår" if progress.several else "år"))
 
 
 def shown(f: Filters) -> Shown:

@@ -1,0 +1,262 @@
+"""The years a load left undecided (metrics.backlog, `python -m etl decide`): decided after it beside the database,
+read by a reader exactly as the loader's own, never read for other data, one process at a time, and a reader of a
+year not decided yet is told so instead of deciding it (issue 21: minutes of a server's CPU on one visit)."""
+from __future__ import annotations
+
+import fcntl
+import gzip
+import os
+import shutil
+import stat
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import metrics.suppress as S
+from core.database import connect_read, connect_write
+from etl.load import load_files
+from metrics import backlog, decisions
+from tests.conftest import ROOT, open_tables, run_cli, write_small_association
+
+
+def _same(a: S.Protection, b: S.Protection) -> bool:
+    return (a.status == b.status and a.published == b.published and a.withdrawn == b.withdrawn
+            and a.withdrawn_cells == b.withdrawn_cells and a.shorter == b.shorter and a.values == b.values)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_remembered():
+    S._DECIDED.clear()
+    S._GIVEN.clear()
+    yield
+    S._DECIDED.clear()
+    S._GIVEN.clear()
+
+
+@pytest.fixture()
+def undecided(small_db, tmp_path):
+    """A copy of the small association, loaded with nothing decided ahead (the tests' FINSAM_PROTECT_SECONDS=0)."""
+    db = tmp_path / "f.duckdb"
+    shutil.copyfile(small_db, db)
+    return db
+
+
+def _no_solving(monkeypatch):
+    def no_solving(self, threshold):
+        raise AssertionError("solved")
+    monkeypatch.setattr(S._Grid, "decide", no_solving)
+
+
+def test_the_years_left_are_decided_beside_the_database_and_read_as_the_loaders_own(undecided, monkeypatch):
+    with connect_read(undecided) as con:
+        years = S.catalog.years(con)
+        own = {y: S.protect_year(con, y) for y in years}  # what each reader would decide for itself
+        assert backlog.progress(con) == backlog.Progress(0, len(years))
+    S._DECIDED.clear()
+    S._GIVEN.clear()
+    told = []
+    result = backlog.decide(undecided, say=lambda *a: told.append(a))
+    assert result == backlog.Progress(len(years), len(years))
+    assert [t[0] for t in told] == sorted(years)  # in order, each kept as it was decided
+    assert [t[2] for t in told] == list(range(1, len(years) + 1))
+    folder = decisions.folder_for(undecided)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # counts, hidden ones too: the owner's only
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
+    S._DECIDED.clear()
+    S._GIVEN.clear()
+    _no_solving(monkeypatch)
+    with connect_read(undecided) as con:
+        for y in years:
+            assert _same(S.protect_year(con, y), own[y]), y
+        assert backlog.progress(con) == backlog.Progress(len(years), len(years))
+        assert backlog.waiting(con, years[-1], (), S.DEFAULT_THRESHOLD) is None
+    assert backlog.decide(undecided) == backlog.Progress(len(years), len(years))  # nothing left: nothing decided
+
+
+def test_a_file_beside_of_other_data_renamed_or_broken_is_not_read(undecided, tmp_path, monkeypatch):
+    backlog.decide(undecided)
+    folder = decisions.folder_for(undecided)
+    with connect_read(undecided) as con:
+        years = S.catalog.years(con)
+        data = decisions.data_digest(con)
+    # the same files beside another database of other data (one exit fewer): none is read for it
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(undecided, other)
+    with connect_write(other) as con:
+        con.execute("DELETE FROM enrollments WHERE rowid = (SELECT min(rowid) FROM enrollments)")
+    shutil.copytree(folder, decisions.folder_for(other))
+    with connect_read(other) as con:
+        planned = [(y, (), S.DEFAULT_THRESHOLD) for y in years]
+        assert decisions.stored_here(con, decisions.data_digest(con), planned) == set()
+        assert decisions.stored_digest(con, years[-1], (), S.DEFAULT_THRESHOLD, decisions.data_digest(con)) is None
+    # a year's file given another year's name, and a file that is not a decision: not read, never a traceback
+    first, last = (folder / (decisions._stem(y, (), S.DEFAULT_THRESHOLD, data) + ".decision.json.gz")
+                   for y in (years[0], years[-1]))
+    os.replace(first, last)
+    with connect_read(undecided) as con:
+        assert decisions.stored_digest(con, years[-1], (), S.DEFAULT_THRESHOLD, data) is None
+    last.write_bytes(gzip.compress(b'{"engine": "x"'))
+    junk = folder / (decisions._stem(years[1], (), S.DEFAULT_THRESHOLD, data) + ".grid.json.gz")
+    junk.write_bytes(b"junk")
+    with connect_read(undecided) as con:
+        assert decisions.stored_digest(con, years[-1], (), S.DEFAULT_THRESHOLD, data) is None
+        assert decisions.stored_cells(con, years[1], (), S.DEFAULT_THRESHOLD, data) is None
+        S.protect_year(con, years[-1])  # decided by the reader, as with nothing stored
+        S.protect_year(con, years[1])
+    # the next run decides again what is not whole (a year's cells missing too) and keeps the rest
+    junk.unlink()
+    assert backlog.decide(undecided) == backlog.Progress(len(years), len(years))
+    S._DECIDED.clear()
+    S._GIVEN.clear()
+    _no_solving(monkeypatch)
+    with connect_read(undecided) as con:
+        S.protect_year(con, years[-1])
+        S.protect_year(con, years[1])
+
+
+def test_one_process_at_a_time(undecided, monkeypatch):
+    folder = decisions.folder_for(undecided)
+    folder.mkdir(mode=0o700)
+    with open(folder / backlog.LOCK, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        assert backlog.running(undecided)
+        assert backlog.decide(undecided) is None
+        assert backlog.start(undecided) is False
+        out = run_cli("decide", "--db", str(undecided))
+        assert out.returncode == 0
+        assert "beräknas redan av en annan process" in out.stdout
+    assert not backlog.running(undecided)
+
+
+def test_the_command_decides_says_how_far_and_refuses_bad_arguments(undecided, tmp_path):
+    out = run_cli("decide", "--db", str(undecided))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "Skyddet för små tal är beslutat för 4 av 4 år."
+    assert "2019: beslutat (1 av 4)" in out.stdout
+    out = run_cli("decide", "--db", str(tmp_path / "saknas.duckdb"))
+    assert out.returncode == 1 and "databasen finns inte" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "saknas.duckdb").exists()
+    for bad in ("abc", "0", "-5", "inf", "nan"):
+        out = run_cli("decide", "--db", str(undecided), "--seconds", bad)
+        assert out.returncode == 2 and "är inget antal sekunder" in out.stderr, bad
+
+
+def test_a_fault_deciding_is_kept_and_readers_decide_for_themselves(undecided, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("engine fault")
+    with monkeypatch.context() as m:
+        m.setattr(backlog, "decide_chains", broken)
+        with pytest.raises(RuntimeError):
+            backlog.decide(undecided)
+    monkeypatch.setenv("FINSAM_DECIDE_BACKGROUND", "1")
+    started = []
+    monkeypatch.setattr(backlog, "start", started.append)
+    with connect_read(undecided) as con:
+        assert backlog.progress(con).failed
+        assert backlog.waiting(con, 2022, (), S.DEFAULT_THRESHOLD) is None  # decided by the reader
+    assert started == []
+
+
+def test_a_reader_of_a_year_not_decided_is_told_and_sees_it_once_decided(undecided, monkeypatch):
+    """The page says in Swedish how far the background has come and shows no figure; it never decides the year
+    (or the years before it) in the reader's visit. Once the year is kept, the same page shows its figures."""
+    monkeypatch.setenv("FINSAM_DECIDE_BACKGROUND", "1")
+    monkeypatch.setenv("FINSAM_DB", str(undecided))
+    started = []
+    monkeypatch.setattr(backlog, "start", lambda db: started.append(db) or True)
+    with monkeypatch.context() as m:
+        _no_solving(m)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+        at.query_params["year"] = "2022"
+        at.query_params["suppress"] = "1"
+        at.run()
+        assert not at.exception, at.exception
+        notice = " ".join(i.value for i in at.info)
+        assert "Skyddet för små tal i 2022 räknas fram i bakgrunden" in notice
+        assert "0 av 4 år är klara" in notice
+        assert not at.metric  # no figure before the year is decided
+        assert started == [undecided]
+    backlog.decide(undecided)
+    at = open_tables(AppTest.from_file(str(ROOT / "app.py"), default_timeout=90))
+    at.query_params["year"] = "2022"
+    at.query_params["suppress"] = "1"
+    _no_solving(monkeypatch)  # read beside the database, not decided by the page
+    at.run()
+    assert not at.exception, at.exception
+    assert not [i for i in at.info if "bakgrunden" in i.value]
+    assert at.metric and all(m.value for m in at.metric)
+
+
+def test_a_load_leaves_the_rest_to_a_process_that_decides_it(tmp_path, monkeypatch):
+    """The load decides nothing ahead here (FINSAM_PROTECT_SECONDS=0) and starts the process; it decides every
+    year in the background, and ends."""
+    monkeypatch.setenv("FINSAM_DECIDE_BACKGROUND", "1")
+    db = tmp_path / "f.duckdb"
+    result = load_files(write_small_association(tmp_path / "files"), db)
+    assert result.ok, result.problems
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with connect_read(db) as con:
+            progress = backlog.progress(con)
+        if progress.done == progress.total and not backlog.running(db):
+            break
+        time.sleep(0.2)  # polling a process that runs on its own
+    assert progress == backlog.Progress(4, 4)
+    log = (decisions.folder_for(db) / backlog.LOG).read_text()
+    assert "4 of 4 association-years stored" in log and "Traceback" not in log
+
+
+def test_a_load_keeps_what_was_decided_beside_the_file_it_replaces(tmp_path, monkeypatch):
+    """A new export that changes one 2021 exit decides 2021 and the years after it, nothing before: the load keeps
+    the decisions the background made for the file it replaces (of the same cells), stores them in its own
+    table, and clears the folder once nothing is left there to read."""
+    from tests.conftest import write_xlsx
+    from tests.fixtures import small_association as s
+
+    db = tmp_path / "f.duckdb"
+    assert load_files(write_small_association(tmp_path / "files"), db).ok
+    assert backlog.decide(db) == backlog.Progress(4, 4)
+    files = write_small_association(tmp_path / "files2")
+    rows = [list(r) for r in s.PARTICIPANTS.values()]
+    end, reason = s.PARTICIPANT_HEADER.index("Slutdatum"), s.PARTICIPANT_HEADER.index("Avslutsorsak")
+    changed = next(i for i, r in enumerate(rows) if r[end] and r[end].year == 2021)
+    rows[changed][end] = rows[changed][reason] = None  # still taking part
+    write_xlsx(files[1], {"Deltagare": [s.PARTICIPANT_HEADER, *rows]})
+    monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "60")
+    monkeypatch.setenv("FINSAM_DECIDE_BACKGROUND", "1")
+    started = []
+    monkeypatch.setattr(backlog, "start", started.append)
+    solved = []
+    plain = S._Grid.decide
+    monkeypatch.setattr(S._Grid, "decide", lambda self, t: solved.append(self.year) or plain(self, t))
+    result = load_files([files[1]], db)
+    assert result.ok and result.changed, result.problems
+    assert solved == [2021, 2022]
+    with connect_read(db) as con:
+        assert con.execute("SELECT count(*) FROM protection_decisions WHERE engine = ?",
+                           [decisions.ENGINE]).fetchone()[0] == 4
+        assert backlog.progress(con) == backlog.Progress(4, 4)
+    assert started == [db]  # the process is started after every change, and finds nothing left to decide
+    assert backlog.decide(db) == backlog.Progress(4, 4)
+    assert solved == [2021, 2022]
+    assert not list(decisions.folder_for(db).glob("*.json.gz"))  # the folder's were of the old data: cleared
+
+
+def test_the_association_a_reader_waits_for_is_decided_first(tmp_path, monkeypatch):
+    """Four associations: a reader waiting for the third gets its years before any other association's (at national
+    scale one association's chain takes minutes, all of them hours)."""
+    from metrics import ahead
+    from tests.test_associations_filter import rows as four_rows, write_db
+
+    db = write_db(tmp_path / "four.duckdb", four_rows())
+    with connect_read(db) as con:
+        years, wholes = ahead.ahead_plan(con)
+    assert len(wholes) == 4
+    backlog.want(db, wholes[2])
+    monkeypatch.setattr(ahead, "_workers", lambda n: 1)  # one process: the order is the order decided
+    told = []
+    assert backlog.decide(db, say=lambda year, whole, done, total: told.append((year, whole))) == \
+        backlog.Progress(len(years) * 4, len(years) * 4, several=True)
+    assert told[:len(years)] == [(y, wholes[2]) for y in years]
+    assert told[len(years):len(years) + 3] == [(years[0], w) for w in (wholes[0], wholes[1], wholes[3])]
