@@ -155,10 +155,13 @@ def decide(db: Path | str, seconds: float | None = None, *, say=None) -> Progres
             return None
         deadline = math.inf if seconds is None else time.monotonic() + seconds
         while True:
+            opened = _version(db)
             con = connect_read(db)
             try:
                 data = decisions.data_digest(con)
-                result = _decide(con, folder, data, deadline, say)
+                result = _decide(con, folder, data, deadline, say, lambda: _version(db) != opened)
+            except _Replaced:  # a load swapped the file in: what is decided is kept, the rest is of old data
+                continue
             finally:
                 con.close()
             con = connect_read(db)
@@ -175,15 +178,27 @@ def decide(db: Path | str, seconds: float | None = None, *, say=None) -> Progres
         os.close(fd)
 
 
+def _version(db: Path | str) -> tuple[int, int]:
+    st = os.stat(db)
+    return st.st_ino, st.st_mtime_ns
+
+
+class _Replaced(Exception):
+    """The database file was replaced while its years were being decided (a load, an undo)."""
+
+
 class _Keeper(list):
     """`Chains`' list of decided years: each one kept beside the database as soon as it is decided, so a reader
     has it at once and a stopped process loses only the year in hand."""
 
-    def __init__(self, folder: Path, data: str, stored: set, planned: set, say) -> None:
+    def __init__(self, folder: Path, data: str, stored: set, planned: set, say, replaced) -> None:
         super().__init__()
         self.folder, self.data, self.stored, self.planned, self.say = folder, data, stored, planned, say
+        self.replaced = replaced
 
     def append(self, row) -> None:
+        """Keep the year; then, where the file has been replaced meanwhile, stop (`_Replaced`) rather than go
+        on for hours with data no reader reads any more."""
         year, associations, threshold, digest, decision, grid = row
         k = decisions.kept_key(year, associations, threshold)
         if k not in self.stored:
@@ -192,19 +207,23 @@ class _Keeper(list):
             _write_progress(self.folder, self.data, len(self.planned & self.stored), len(self.planned), False)
             if self.say is not None:
                 self.say(year, associations, len(self.planned & self.stored), len(self.planned))
+        if self.replaced():
+            raise _Replaced
 
 
-def _decide(con, folder: Path, data: str, deadline: float, say) -> Progress:
+def _decide(con, folder: Path, data: str, deadline: float, say, replaced) -> Progress:
     years, wholes = ahead_plan(con)
     stored = decisions.stored_here(con, data, [(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes], whole=True)
     planned = {decisions.kept_key(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes}
     several = len(wholes) > 1
     if planned <= stored:
         return Progress(len(planned), len(planned), several=several)
-    keeper = _Keeper(folder, data, stored, planned, say)
+    keeper = _Keeper(folder, data, stored, planned, say, replaced)
     _write_progress(folder, data, len(planned & stored), len(planned), False)
     try:
         decide_chains(_WantedFirst(con, years, wholes, decisions.known(con), deadline, keeper, folder=folder))
+    except _Replaced:
+        raise
     except Exception:
         _write_progress(folder, data, len(planned & keeper.stored), len(planned), True)
         raise

@@ -260,3 +260,27 @@ def test_the_association_a_reader_waits_for_is_decided_first(tmp_path, monkeypat
         backlog.Progress(len(years) * 4, len(years) * 4, several=True)
     assert told[:len(years)] == [(y, wholes[2]) for y in years]
     assert told[len(years):len(years) + 3] == [(years[0], w) for w in (wholes[0], wholes[1], wholes[3])]
+
+
+def test_a_load_meanwhile_makes_it_begin_again_on_the_new_data(undecided, tmp_path):
+    """The file is replaced after the first year is decided (a load, as the loader swaps it in): the process stops
+    there and decides the new data's years, instead of going on for hours with data no reader reads."""
+    swapped = []
+
+    def swap(year, whole, done, total):
+        if swapped:
+            return
+        copy = tmp_path / "new.duckdb"
+        shutil.copyfile(undecided, copy)
+        with connect_write(copy) as con:
+            con.execute("DELETE FROM enrollments WHERE rowid = (SELECT max(rowid) FROM enrollments)")
+        os.replace(copy, undecided)
+        swapped.append(year)
+
+    assert backlog.decide(undecided, say=swap) == backlog.Progress(4, 4)
+    assert swapped == [2019]
+    with connect_read(undecided) as con:
+        data = decisions.data_digest(con)
+        assert backlog.progress(con) == backlog.Progress(4, 4)
+    names = [p.name for p in decisions.folder_for(undecided).glob("*.decision.json.gz")]
+    assert len(names) == 4 and all(f"-{data[:24]}-" in n for n in names)  # the old data's first year: cleared
