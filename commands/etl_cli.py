@@ -244,8 +244,14 @@ def _decide(db: Path, seconds: float | None) -> int:
         whose = f" för {associations[0]}" if associations else ""
         say(f"{year}{whose}: beslutat ({_n(done)} av {_n(total)})")
 
+    from metrics.beside import FolderProblem
+
     try:
         result = backlog.decide(db, seconds, say=told)
+    except FolderProblem as exc:
+        say(f"FEL: {exc.folder}: mappen bredvid databasen kan inte användas ({exc.reason}); inget har beslutats. "
+            "Ta bort eller rätta mappen (den ska vara ägarens egen, rättigheter 700) och försök igen", sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - a fault of the engine: one Swedish line, the years decided are kept
         say(f"FEL: skyddet kunde inte beslutas ({type(exc).__name__}); de år som hann beslutas är sparade, "
             "och läsarna beslutar resten själva", sys.stderr)

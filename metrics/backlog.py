@@ -31,7 +31,7 @@ import duckdb
 from core import settings
 from core.database import connect_read
 
-from . import decisions
+from . import beside, decisions
 from .ahead import Chains, ahead_plan, decide_chains
 from .suppress import DEFAULT_THRESHOLD
 
@@ -54,18 +54,16 @@ def enabled() -> bool:
     return bool(settings.get("FINSAM_DECIDE_BACKGROUND"))
 
 
-def _folder(db: Path | str, make: bool = False) -> Path:
-    folder = decisions.folder_for(db)
-    if make:
-        folder.mkdir(mode=decisions.PRIVATE_DIR, parents=True, exist_ok=True)
-    return folder
+def _open(path: Path, flags: int) -> int:
+    """A file of the folder, never through a link."""
+    return os.open(path, flags | os.O_NOFOLLOW, beside.PRIVATE_FILE)
 
 
 def running(db: Path | str) -> bool:
     """Whether a process is deciding this database's years now (it holds the folder's lock)."""
-    path = _folder(db) / LOCK
+    path = beside.folder_for(db) / LOCK
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = _open(path, os.O_RDONLY)
     except OSError:  # no folder or no lock file: none has ever run
         return False
     try:
@@ -84,17 +82,18 @@ def progress(con: duckdb.DuckDBPyConnection) -> Progress:
     data = decisions.data_digest(con)
     years, wholes = ahead_plan(con)
     planned = [(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes]
-    done = len(decisions.stored_here(con, data, planned))
+    done = len(beside.stored_here(con, data, planned))
     return Progress(done, len(planned), _failed(con, data), len(wholes) > 1)
 
 
 def _failed(con, data: str) -> bool:
-    if (folder := decisions.folder_of(con)) is None:
+    if (folder := beside.folder_of(con)) is None:
         return False
     try:
-        d = json.loads((folder / PROGRESS).read_text())
+        with os.fdopen(_open(folder / PROGRESS, os.O_RDONLY | os.O_NONBLOCK)) as fh:
+            d = json.loads(fh.read(1_000_000))
         return d.get("data") == data and d.get("engine") == decisions.ENGINE and bool(d.get("failed"))
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, UnicodeDecodeError):
         return False
 
 
@@ -130,8 +129,8 @@ def start(db: Path | str) -> bool:
     Its output goes to a log in the folder; the settings are passed on as this process has them."""
     if running(db):
         return False
-    folder = _folder(db, make=True)
-    fd = os.open(folder / LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, decisions.PRIVATE_FILE)
+    folder = beside.make(db)
+    fd = _open(folder / LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     try:
         proc = subprocess.Popen([sys.executable, "-m", "metrics.backlog", str(db)], cwd=settings.ROOT,
                                 env=settings.environment(PYTHONPATH=str(settings.ROOT)), stdin=subprocess.DEVNULL,
@@ -146,8 +145,8 @@ def decide(db: Path | str, seconds: float | None = None, *, say=None) -> Progres
     """Decide and keep every planned association-year of `db` not yet stored, in order, for at most `seconds`
     (None: until done). None where another process is at it already. Begins again where a load changed the data
     meanwhile; stops after the year in hand where the time is up."""
-    folder = _folder(db, make=True)
-    fd = os.open(folder / LOCK, os.O_WRONLY | os.O_CREAT, decisions.PRIVATE_FILE)
+    folder = beside.make(db)
+    fd = _open(folder / LOCK, os.O_WRONLY | os.O_CREAT)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -168,7 +167,7 @@ def decide(db: Path | str, seconds: float | None = None, *, say=None) -> Progres
             try:
                 if decisions.data_digest(con) == data:  # else a load came meanwhile: again on its data
                     if result.done == result.total:
-                        decisions.prune_beside(folder, data)
+                        beside.prune(folder, data)
                     return result
             finally:
                 con.close()
@@ -202,7 +201,7 @@ class _Keeper(list):
         year, associations, threshold, digest, decision, grid = row
         k = decisions.kept_key(year, associations, threshold)
         if k not in self.stored:
-            decisions.keep_beside(self.folder, year, associations, threshold, self.data, digest, decision, grid)
+            beside.keep(self.folder, year, associations, threshold, self.data, digest, decision, grid)
             self.stored.add(k)
             _write_progress(self.folder, self.data, len(self.planned & self.stored), len(self.planned), False)
             if self.say is not None:
@@ -213,7 +212,7 @@ class _Keeper(list):
 
 def _decide(con, folder: Path, data: str, deadline: float, say, replaced) -> Progress:
     years, wholes = ahead_plan(con)
-    stored = decisions.stored_here(con, data, [(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes], whole=True)
+    stored = beside.stored_here(con, data, [(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes], whole=True)
     planned = {decisions.kept_key(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes}
     several = len(wholes) > 1
     if planned <= stored:
@@ -221,7 +220,10 @@ def _decide(con, folder: Path, data: str, deadline: float, say, replaced) -> Pro
     keeper = _Keeper(folder, data, stored, planned, say, replaced)
     _write_progress(folder, data, len(planned & stored), len(planned), False)
     try:
-        decide_chains(_WantedFirst(con, years, wholes, decisions.known(con), deadline, keeper, folder=folder))
+        known = decisions.in_table(con)
+        for k, by_digest in beside.known(folder).items():
+            known.setdefault(k, {}).update(by_digest)
+        decide_chains(_WantedFirst(con, years, wholes, known, deadline, keeper, folder=folder))
     except _Replaced:
         raise
     except Exception:
@@ -248,9 +250,9 @@ def want(db: Path | str, associations: tuple[str, ...]) -> None:
     """A reader waits for this association's years: the process decides its chain before the others'."""
     key = decisions.whole_key(associations)
     name = WANTED + hashlib.sha256(key.encode()).hexdigest()[:16] + ".json"
-    folder = _folder(db, make=True)
+    folder = beside.make(db)
     part = folder / f".{name}.{os.getpid()}.part"
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, decisions.PRIVATE_FILE)
+    fd = _open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with os.fdopen(fd, "w") as fh:
         json.dump({"associations": key}, fh)
     os.replace(part, folder / name)
@@ -261,16 +263,17 @@ def _wanted(folder: Path) -> set[str]:
     now = time.time()
     for path in folder.glob(WANTED + "*.json"):
         try:
-            if now - path.stat().st_mtime < WANTED_SECONDS:
-                found.add(str(json.loads(path.read_text())["associations"]))
-        except (OSError, ValueError, KeyError, TypeError):
+            with os.fdopen(_open(path, os.O_RDONLY | os.O_NONBLOCK)) as fh:
+                if now - os.fstat(fh.fileno()).st_mtime < WANTED_SECONDS:
+                    found.add(str(json.loads(fh.read(100_000))["associations"]))
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
             continue
     return found
 
 
 def _write_progress(folder: Path, data: str, done: int, total: int, failed: bool) -> None:
     part = folder / f".{PROGRESS}.{os.getpid()}.part"
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, decisions.PRIVATE_FILE)
+    fd = _open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with os.fdopen(fd, "w") as fh:
         json.dump({"engine": decisions.ENGINE, "data": data, "done": done, "total": total, "failed": failed}, fh)
     os.replace(part, folder / PROGRESS)

@@ -125,8 +125,10 @@ def stored_digest(con: duckdb.DuckDBPyConnection, year: int, associations: tuple
         row = None
     if row:
         return row[0]
-    found = _beside_decision(con, year, associations, threshold, data)
-    return found["digest"] if found else None
+    from . import beside  # the years the load left, decided after it (metrics.backlog)
+
+    found = beside.stored(con, year, associations, threshold, data)
+    return found[0] if found else None
 
 
 def stored_cells(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int,
@@ -139,10 +141,10 @@ def stored_cells(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[
         row = None
     if row:
         return row[0], row[1]
-    if (found := _beside_decision(con, year, associations, threshold, data)) is None:
-        return None
-    grid = _read_gz(folder_of(con) / (_stem(year, associations, threshold, data) + ".grid.json.gz"))
-    return (grid, found["decision"]) if grid is not None else None
+    from . import beside
+
+    found = beside.stored(con, year, associations, threshold, data, cells=True)
+    return (found[2], found[1]) if found else None
 
 
 def stored(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...], threshold: int,
@@ -166,9 +168,26 @@ def kept(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, int], dict[str,
     the year again, so a load that changes one year decides only that year and those after it."""
     found = _by_year(con, derived.previous(TABLE))
     if (replaced := derived.replacing()) is not None:  # and those decided after the last load, beside its file
-        for k, by_digest in known_beside(folder_for(replaced)).items():
+        from . import beside
+
+        for k, by_digest in beside.known(beside.folder_for(replaced)).items():
             found.setdefault(k, {}).update(by_digest)
     return found
+
+
+def in_table(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, int], dict[str, str]]:
+    """The decisions of this engine the database's own table holds, as `kept` returns them."""
+    return _by_year(con, TABLE)
+
+
+def stored_in_table(con: duckdb.DuckDBPyConnection, data: str) -> set[tuple[int, str, int]]:
+    """`kept_key`s of the years the table holds a decision and cells for, on exactly this data and engine."""
+    try:
+        rows = con.execute(f"SELECT year, associations, threshold FROM {TABLE} WHERE engine = ? AND data = ? "
+                           "AND grid IS NOT NULL", [ENGINE, data]).fetchall()
+    except (duckdb.CatalogException, duckdb.BinderException):
+        return set()
+    return {(int(y), a, int(t)) for y, a, t in rows}
 
 
 def _by_year(con: duckdb.DuckDBPyConnection, table: str) -> dict[tuple[int, str, int], dict[str, str]]:
@@ -288,146 +307,3 @@ def keep(key: str, text: str) -> None:
         os.replace(part, folder / _name(key))
     except OSError:  # a folder that cannot be written: the decision is made again next time
         pass
-
-
-# --- The years the load left, decided beside the database (`python -m etl decide`, metrics.backlog) --------------
-#
-# A load decides ahead only as long as `$FINSAM_PROTECT_SECONDS` allows (at national scale a few of a thousand
-# association-years). The rest is decided after the load by one process per database, which keeps each year in a
-# folder beside the database file, under this engine and a digest of the data (`data_digest`): a reader reads a
-# year there as it reads the loader's table, and a file of other data or another engine is never read. The folder
-# holds what the database holds (counts, hidden ones too) and is the owner's only, as the database is.
-PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
-
-
-def folder_for(db: Path | str) -> Path:
-    """The folder beside the database file (a link followed: beside the file it names)."""
-    real = Path(os.path.realpath(db))
-    return real.with_name(real.name + ".decisions")
-
-
-def folder_of(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """`folder_for` the file `con` reads (None: a database in memory)."""
-    try:
-        row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    except duckdb.Error:
-        return None
-    return folder_for(row[0]) if row and row[0] else None
-
-
-def _stem(year: int, associations: tuple[str, ...], threshold: int, data: str) -> str:
-    which = hashlib.sha256(_assoc(associations).encode()).hexdigest()[:16]
-    return f"{ENGINE}-{data[:24]}-{int(year)}-{int(threshold)}-{which}"
-
-
-def _read_gz(path: Path) -> str | None:
-    try:
-        return gzip.decompress(path.read_bytes()).decode()
-    except (OSError, EOFError, UnicodeDecodeError, ValueError):  # absent, torn or not gzip: as if never kept
-        return None
-
-
-def _beside_decision(con, year: int, associations: tuple[str, ...], threshold: int, data: str) -> dict | None:
-    """The decision kept beside the database for exactly this year, associations, threshold, data and engine."""
-    if (folder := folder_of(con)) is None:
-        return None
-    return _decision_file(folder / (_stem(year, associations, threshold, data) + ".decision.json.gz"),
-                          (int(year), _assoc(associations), int(threshold), data))
-
-
-def _decision_file(path: Path, expected: tuple | None = None) -> dict | None:
-    """A decision file's content where it is whole and (with `expected`) of exactly that year, associations,
-    threshold and data: a file renamed or written by anything else is not read."""
-    if (text := _read_gz(path)) is None:
-        return None
-    try:
-        d = json.loads(text)
-        ident = (int(d["year"]), str(d["associations"]), int(d["threshold"]), str(d["data"]))
-        if d["engine"] != ENGINE or (expected is not None and ident != expected):
-            return None
-        decode(d["decision"])  # a whole decision, or not read
-        if not isinstance(d["digest"], str):
-            return None
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-        return None
-    return d
-
-
-def keep_beside(folder: Path, year: int, associations: tuple[str, ...], threshold: int, data: str, digest: str,
-                decision: str, grid: str) -> None:
-    """Keep a year's decision and cells beside the database: the cells first and each file written aside and
-    renamed, so a reader finds a decision only once its cells are there too."""
-    stem = _stem(year, associations, threshold, data)
-    record = {"engine": ENGINE, "year": int(year), "associations": _assoc(associations), "threshold": int(threshold),
-              "data": data, "digest": digest, "decision": decision}
-    for suffix, text in ((".grid.json.gz", grid), (".decision.json.gz", json.dumps(record, separators=(",", ":")))):
-        part = folder / f".{stem}{suffix}.{os.getpid()}.part"
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(gzip.compress(text.encode(), mtime=0))
-        os.replace(part, folder / (stem + suffix))
-
-
-def known(con: duckdb.DuckDBPyConnection) -> dict[tuple[int, str, int], dict[str, str]]:
-    """Every decision of this engine the database and the folder beside it hold, of any data, as `kept` returns
-    them: a year whose cells and year before are unchanged is not decided again after a load that changed others."""
-    found = _by_year(con, TABLE)
-    for k, by_digest in known_beside(folder_of(con)).items():
-        found.setdefault(k, {}).update(by_digest)
-    return found
-
-
-def known_beside(folder: Path | None) -> dict[tuple[int, str, int], dict[str, str]]:
-    """The decisions of this engine kept beside the database, of any data (`known`)."""
-    found: dict[tuple[int, str, int], dict[str, str]] = {}
-    if folder is None:
-        return found
-    for path in sorted(folder.glob(f"{ENGINE}-*.decision.json.gz")):
-        if (d := _decision_file(path)) is not None:
-            found.setdefault((int(d["year"]), str(d["associations"]), int(d["threshold"])), {})[d["digest"]] = \
-                d["decision"]
-    return found
-
-
-def stored_here(con: duckdb.DuckDBPyConnection, data: str, planned: Iterable[tuple[int, tuple[str, ...], int]],
-                *, whole: bool = False) -> set[tuple[int, str, int]]:
-    """Which of the `planned` (year, associations, threshold) have a decision stored for exactly this data and
-    engine, as `kept_key`s: in the loader's table, or beside the database with its cells. By the files' names
-    (a look at the folder, for a page's progress line every few seconds), or with `whole` by reading each
-    (the background process, once, so that a broken file is decided again instead of counted)."""
-    try:
-        rows = con.execute(f"SELECT year, associations, threshold FROM {TABLE} WHERE engine = ? AND data = ? "
-                           "AND grid IS NOT NULL", [ENGINE, data]).fetchall()
-    except (duckdb.CatalogException, duckdb.BinderException):
-        rows = []
-    in_table = {(int(y), a, int(t)) for y, a, t in rows}
-    folder = folder_of(con)
-    found = set()
-    for year, associations, threshold in planned:
-        k = kept_key(year, associations, threshold)
-        if k in in_table:
-            found.add(k)
-        elif folder is not None:
-            stem = folder / _stem(year, associations, threshold, data)
-            decision = stem.with_name(stem.name + ".decision.json.gz")
-            if stem.with_name(stem.name + ".grid.json.gz").exists() and (
-                    _decision_file(decision, (int(year), k[1], int(threshold), data)) is not None if whole
-                    else decision.exists()):
-                found.add(k)
-    return found
-
-
-def prune_beside(folder: Path, data: str | None = None) -> int:
-    """Delete the files beside the database that no reader will read again: another engine's, or (with `data`)
-    another data's, and parts left by a process that was stopped. Returns how many."""
-    gone = 0
-    for path in folder.glob("*.json.gz*"):
-        name = path.name
-        if name.startswith(".") and name.endswith(".part") or not name.startswith(f"{ENGINE}-") or \
-                data is not None and not name.startswith(f"{ENGINE}-{data[:24]}-"):
-            try:
-                path.unlink()
-                gone += 1
-            except OSError:
-                pass
-    return gone

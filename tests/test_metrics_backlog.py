@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import metrics.suppress as S
 from core.database import connect_read, connect_write
 from etl.load import load_files
-from metrics import backlog, decisions
+from metrics import backlog, beside, decisions
 from tests.conftest import ROOT, open_tables, run_cli, write_small_association
 
 
@@ -60,7 +60,7 @@ def test_the_years_left_are_decided_beside_the_database_and_read_as_the_loaders_
     assert result == backlog.Progress(len(years), len(years))
     assert [t[0] for t in told] == sorted(years)  # in order, each kept as it was decided
     assert [t[2] for t in told] == list(range(1, len(years) + 1))
-    folder = decisions.folder_for(undecided)
+    folder = beside.folder_for(undecided)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # counts, hidden ones too: the owner's only
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
     S._DECIDED.clear()
@@ -76,7 +76,7 @@ def test_the_years_left_are_decided_beside_the_database_and_read_as_the_loaders_
 
 def test_a_file_beside_of_other_data_renamed_or_broken_is_not_read(undecided, tmp_path, monkeypatch):
     backlog.decide(undecided)
-    folder = decisions.folder_for(undecided)
+    folder = beside.folder_for(undecided)
     with connect_read(undecided) as con:
         years = S.catalog.years(con)
         data = decisions.data_digest(con)
@@ -85,19 +85,19 @@ def test_a_file_beside_of_other_data_renamed_or_broken_is_not_read(undecided, tm
     shutil.copyfile(undecided, other)
     with connect_write(other) as con:
         con.execute("DELETE FROM enrollments WHERE rowid = (SELECT min(rowid) FROM enrollments)")
-    shutil.copytree(folder, decisions.folder_for(other))
+    shutil.copytree(folder, beside.folder_for(other))
     with connect_read(other) as con:
         planned = [(y, (), S.DEFAULT_THRESHOLD) for y in years]
-        assert decisions.stored_here(con, decisions.data_digest(con), planned) == set()
+        assert beside.stored_here(con, decisions.data_digest(con), planned) == set()
         assert decisions.stored_digest(con, years[-1], (), S.DEFAULT_THRESHOLD, decisions.data_digest(con)) is None
     # a year's file given another year's name, and a file that is not a decision: not read, never a traceback
-    first, last = (folder / (decisions._stem(y, (), S.DEFAULT_THRESHOLD, data) + ".decision.json.gz")
+    first, last = (folder / (beside._stem(y, (), S.DEFAULT_THRESHOLD, data) + ".decision.json.gz")
                    for y in (years[0], years[-1]))
     os.replace(first, last)
     with connect_read(undecided) as con:
         assert decisions.stored_digest(con, years[-1], (), S.DEFAULT_THRESHOLD, data) is None
     last.write_bytes(gzip.compress(b'{"engine": "x"'))
-    junk = folder / (decisions._stem(years[1], (), S.DEFAULT_THRESHOLD, data) + ".grid.json.gz")
+    junk = folder / (beside._stem(years[1], (), S.DEFAULT_THRESHOLD, data) + ".grid.json.gz")
     junk.write_bytes(b"junk")
     with connect_read(undecided) as con:
         assert decisions.stored_digest(con, years[-1], (), S.DEFAULT_THRESHOLD, data) is None
@@ -116,7 +116,7 @@ def test_a_file_beside_of_other_data_renamed_or_broken_is_not_read(undecided, tm
 
 
 def test_one_process_at_a_time(undecided, monkeypatch):
-    folder = decisions.folder_for(undecided)
+    folder = beside.folder_for(undecided)
     folder.mkdir(mode=0o700)
     with open(folder / backlog.LOCK, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -165,6 +165,7 @@ def test_a_reader_of_a_year_not_decided_is_told_and_sees_it_once_decided(undecid
     monkeypatch.setenv("FINSAM_DB", str(undecided))
     started = []
     monkeypatch.setattr(backlog, "start", lambda db: started.append(db) or True)
+    monkeypatch.setattr(backlog, "running", lambda db: bool(started))
     with monkeypatch.context() as m:
         _no_solving(m)
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
@@ -203,7 +204,7 @@ def test_a_load_leaves_the_rest_to_a_process_that_decides_it(tmp_path, monkeypat
             break
         time.sleep(0.2)  # polling a process that runs on its own
     assert progress == backlog.Progress(4, 4)
-    log = (decisions.folder_for(db) / backlog.LOG).read_text()
+    log = (beside.folder_for(db) / backlog.LOG).read_text()
     assert "4 of 4 association-years stored" in log and "Traceback" not in log
 
 
@@ -240,7 +241,7 @@ def test_a_load_keeps_what_was_decided_beside_the_file_it_replaces(tmp_path, mon
     assert started == [db]  # the process is started after every change, and finds nothing left to decide
     assert backlog.decide(db) == backlog.Progress(4, 4)
     assert solved == [2021, 2022]
-    assert not list(decisions.folder_for(db).glob("*.json.gz"))  # the folder's were of the old data: cleared
+    assert not list(beside.folder_for(db).glob("*.json.gz"))  # the folder's were of the old data: cleared
 
 
 def test_the_association_a_reader_waits_for_is_decided_first(tmp_path, monkeypatch):
@@ -282,5 +283,82 @@ def test_a_load_meanwhile_makes_it_begin_again_on_the_new_data(undecided, tmp_pa
     with connect_read(undecided) as con:
         data = decisions.data_digest(con)
         assert backlog.progress(con) == backlog.Progress(4, 4)
-    names = [p.name for p in decisions.folder_for(undecided).glob("*.decision.json.gz")]
+    names = [p.name for p in beside.folder_for(undecided).glob("*.decision.json.gz")]
     assert len(names) == 4 and all(f"-{data[:24]}-" in n for n in names)  # the old data's first year: cleared
+
+
+def _kinds(db, year):
+    with connect_read(db) as con:
+        p = S.protect_year(con, year)
+    return p.status, p.published
+
+
+def test_a_years_cells_copied_from_another_year_or_of_the_wrong_shape_are_never_read(undecided, tmp_path):
+    """Found by a reviewer: cells were trusted by their file name, so 2021's cells under 2022's name turned six
+    hidden counts of 2022 visible. A year's cells are read only where they are the text its decision names."""
+    reference = tmp_path / "ref.duckdb"
+    shutil.copyfile(undecided, reference)
+    backlog.decide(undecided)
+    folder = beside.folder_for(undecided)
+    with connect_read(undecided) as con:
+        data = decisions.data_digest(con)
+    name = {y: beside._stem(y, (), S.DEFAULT_THRESHOLD, data) + ".grid.json.gz" for y in (2019, 2020, 2021, 2022)}
+    shutil.copyfile(folder / name[2021], folder / name[2022])
+    (folder / name[2020]).write_bytes(gzip.compress(b'{"keys": 1}'))
+    (folder / name[2019]).write_bytes(gzip.compress(b"null"))
+    S._DECIDED.clear()
+    S._GIVEN.clear()
+    for year in (2019, 2020, 2022):  # not read: decided by the reader, as without the folder, never a traceback
+        with connect_read(undecided) as con:
+            assert decisions.stored_cells(con, year, (), S.DEFAULT_THRESHOLD, data) is None
+        assert _kinds(undecided, year) == _kinds(reference, year), year
+    with connect_read(undecided) as con:
+        assert backlog.progress(con).done == 4  # by the names, for a page's progress line
+    assert backlog.decide(undecided) == backlog.Progress(4, 4)  # read whole: the three are decided again
+    with connect_read(undecided) as con:
+        assert all(decisions.stored_cells(con, y, (), S.DEFAULT_THRESHOLD, data) for y in (2019, 2020, 2022))
+
+
+def test_a_folder_of_others_a_link_or_a_pipe_is_not_trusted(undecided, tmp_path):
+    """The folder holds what the database holds: one anybody else may write, or a link, is neither read nor
+    written, and `etl decide` says so in Swedish; a pipe or a device in a file's place is not read (no hang)."""
+    backlog.decide(undecided)
+    folder = beside.folder_for(undecided)
+    with connect_read(undecided) as con:
+        data = decisions.data_digest(con)
+        assert decisions.stored_digest(con, 2022, (), S.DEFAULT_THRESHOLD, data) is not None
+    os.chmod(folder, 0o777)
+    with connect_read(undecided) as con:
+        assert beside.folder_of(con) is None
+        assert decisions.stored_digest(con, 2022, (), S.DEFAULT_THRESHOLD, data) is None
+    out = run_cli("decide", "--db", str(undecided))
+    assert out.returncode == 1 and "mappen bredvid databasen kan inte användas" in out.stderr
+    assert "andra än ägaren kommer åt mappen" in out.stderr and "Traceback" not in out.stderr
+    with pytest.raises(beside.FolderProblem):
+        backlog.decide(undecided)
+    os.chmod(folder, 0o700)
+    # a link in the folder's place, to a folder of other files: refused, and none of those files is deleted
+    other = tmp_path / "precious"
+    other.mkdir(mode=0o700)
+    for n in ("backup.json.gz", "notes.json.gz.txt", f"{decisions.ENGINE}-abc.json.gz"):
+        (other / n).write_text("keep")
+    moved = tmp_path / "moved"
+    os.replace(folder, moved)
+    os.symlink(other, folder)
+    out = run_cli("decide", "--db", str(undecided))
+    assert out.returncode == 1 and "det är en länk" in out.stderr
+    assert sorted(p.name for p in other.iterdir()) == sorted(["backup.json.gz", "notes.json.gz.txt",
+                                                              f"{decisions.ENGINE}-abc.json.gz"])
+    folder.unlink()
+    os.replace(moved, folder)
+    # a pipe where the year's decision was: not read, nothing waits on it
+    stem = beside._stem(2022, (), S.DEFAULT_THRESHOLD, data)
+    (folder / (stem + ".decision.json.gz")).unlink()
+    os.mkfifo(folder / (stem + ".decision.json.gz"))
+    with connect_read(undecided) as con:
+        assert decisions.stored_digest(con, 2022, (), S.DEFAULT_THRESHOLD, data) is None
+    # only the folder's own files are pruned: another data's years and stopped parts, nothing else
+    (folder / "mine.txt").write_text("keep")
+    (folder / f".{stem}.grid.json.gz.123.part").write_bytes(b"x")
+    assert beside.prune(folder, "f" * 64) >= 1
+    assert (folder / "mine.txt").exists() and not (folder / f".{stem}.grid.json.gz.123.part").exists()

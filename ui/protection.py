@@ -114,6 +114,8 @@ def _wait(year: int, associations: tuple[str, ...]) -> None:
     progress = backlog.waiting(cursor(), year, associations, threshold())
     if progress is None:
         st.rerun()
+    if not backlog.running(db_path()) and not _started(associations):  # stopped meanwhile: begun again, or here
+        st.rerun()
     st.info(BACKGROUND.format(year=year, done=fmt_int(progress.done), total=fmt_int(progress.total),
                               unit="förbundsår" if progress.several else "år"))
 
