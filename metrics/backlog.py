@@ -77,11 +77,12 @@ def running(db: Path | str) -> bool:
     return False
 
 
-def progress(con: duckdb.DuckDBPyConnection) -> Progress:
-    """The association-years of the data `con` reads that are stored (by the load or beside it), of all planned."""
+def progress(con: duckdb.DuckDBPyConnection, whole: tuple[str, ...] | None = None) -> Progress:
+    """The association-years of the data `con` reads that are stored (by the load or beside it), of all planned;
+    with `whole`, that association's years only (the ones a reader waits for, decided first)."""
     data = decisions.data_digest(con)
     years, wholes = ahead_plan(con)
-    planned = [(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes]
+    planned = [(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes if whole is None or w == whole]
     done = len(beside.stored_here(con, data, planned))
     return Progress(done, len(planned), _failed(con, data), len(wholes) > 1)
 
@@ -99,9 +100,10 @@ def _failed(con, data: str) -> bool:
 
 def waiting(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, ...],
             threshold: int) -> Progress | None:
-    """Where a reader should wait for this process instead of deciding the year itself: the progress to show (the
-    caller `start`s the process). None where the reader decides as before: the background is off, the year is
-    stored, it is not among the years decided ahead (another threshold, a narrower whole) or the process failed."""
+    """Where a reader should wait for this process instead of deciding the year itself: the progress of its
+    association's years to show (the caller `start`s the process). None where the reader decides as before: the
+    background is off, the year is stored, it is not among the years decided ahead (another threshold, a
+    narrower whole) or the process failed."""
     if not enabled() or threshold != DEFAULT_THRESHOLD:
         return None
     try:
@@ -111,7 +113,7 @@ def waiting(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, 
         data = decisions.data_digest(con)
         if decisions.stored_digest(con, year, associations, threshold, data) is not None or _failed(con, data):
             return None
-        return progress(con)
+        return progress(con, tuple(associations))
     except (duckdb.Error, OSError):  # a database without the tables, a folder that cannot be written: as before
         return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import hashlib
 import os
 import shutil
 import stat
@@ -362,3 +363,26 @@ def test_a_folder_of_others_a_link_or_a_pipe_is_not_trusted(undecided, tmp_path)
     (folder / f".{stem}.grid.json.gz.123.part").write_bytes(b"x")
     assert beside.prune(folder, "f" * 64) >= 1
     assert (folder / "mine.txt").exists() and not (folder / f".{stem}.grid.json.gz.123.part").exists()
+
+
+def test_a_reader_of_one_association_among_several_sees_its_own_years(tmp_path, monkeypatch):
+    """Among several associations the line counts the reader's own association's years (decided first), and its
+    name from the file reaches the page as text."""
+    from tests.test_associations_filter import rows as four_rows, write_db
+
+    db = write_db(tmp_path / "four.duckdb", four_rows())
+    with connect_read(db) as con:
+        names = S.catalog.associations(con)
+        years = S.catalog.years(con)
+    monkeypatch.setenv("FINSAM_DECIDE_BACKGROUND", "1")
+    monkeypatch.setenv("FINSAM_DB", str(db))
+    monkeypatch.setattr(backlog, "start", lambda db: True)
+    monkeypatch.setattr(backlog, "running", lambda db: True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params.update(year=str(years[-1]), suppress="1", association=names[1])
+    at.run()
+    assert not at.exception, at.exception
+    notice = " ".join(i.value for i in at.info)
+    assert f"0 av {len(years)} år för {names[1]} är klara" in notice, notice
+    wanted = backlog.WANTED + hashlib.sha256(decisions.whole_key((names[1],)).encode()).hexdigest()[:16] + ".json"
+    assert (beside.folder_for(db) / wanted).exists()  # its years are decided first

@@ -23,6 +23,7 @@ from metrics.suppress import (DEFAULT_THRESHOLD, OFF_GRID, SEVERAL_ASSOCIATIONS,
                               spans_several_associations)
 from render.format import fmt_count as _fmt_count
 from render.format import fmt_int
+from render.text import md
 from render.protected import Shown, Withheld, pooled_people, pooled_people_per_initiative, protected_share
 
 from . import access
@@ -70,7 +71,7 @@ WAITING = "Skyddet för små tal i {year} räknas fram. Första gången för ett
 
 
 BACKGROUND = ("Skyddet för små tal i {year} räknas fram i bakgrunden efter den senaste inläsningen: {done} av "
-              "{total} {unit} är klara. Sidan visar siffrorna när {year} är klart – du kan låta den stå öppen.")
+              "{total} år{whose} är klara. Sidan visar siffrorna när {year} är klart – du kan låta den stå öppen.")
 
 
 def _year(f: Filters) -> Protection:
@@ -116,8 +117,8 @@ def _wait(year: int, associations: tuple[str, ...]) -> None:
         st.rerun()
     if not backlog.running(db_path()) and not _started(associations):  # stopped meanwhile: begun again, or here
         st.rerun()
-    st.info(BACKGROUND.format(year=year, done=fmt_int(progress.done), total=fmt_int(progress.total),
-                              unit="förbundsår" if progress.several else "år"))
+    whose = f" för {md(associations[0])}" if progress.several and associations else ""  # its own, decided first
+    st.info(BACKGROUND.format(year=year, done=fmt_int(progress.done), total=fmt_int(progress.total), whose=whose))
 
 
 def shown(f: Filters) -> Shown:
