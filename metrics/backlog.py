@@ -5,7 +5,7 @@ must be decided in order from its first (metrics.suppress, *Years side by side*)
 of 1 200 association-years, and for one association of 40 initiatives two or three of its years. A reader who
 asked for a year not decided used to decide it, and every year before it, inside the page: minutes of the
 server's CPU on one visit, which any reader could start. Now the loader starts this process when it leaves years
-undecided, it keeps each year beside the database as soon as it is decided (metrics.decisions, `keep_beside`),
+undecided, it keeps each year beside the database as soon as it is decided (metrics.beside, `keep`),
 and a reader whose year is not there yet is told how far it has come (ui.protection) instead of deciding it.
 
 One process per database at a time (a lock in the folder); it decides on the data in place when it starts and
@@ -80,11 +80,14 @@ def running(db: Path | str) -> bool:
 def progress(con: duckdb.DuckDBPyConnection, whole: tuple[str, ...] | None = None) -> Progress:
     """The association-years of the data `con` reads that are stored (by the load or beside it), of all planned;
     with `whole`, that association's years only (the ones a reader waits for, decided first)."""
-    data = decisions.data_digest(con)
-    years, wholes = ahead_plan(con)
+    return _progress(con, decisions.data_digest(con), *ahead_plan(con), whole)
+
+
+def _progress(con, data: str, years: list[int], wholes: list[tuple[str, ...]], whole: tuple[str, ...] | None,
+              failed: bool | None = None) -> Progress:
     planned = [(y, w, DEFAULT_THRESHOLD) for y in years for w in wholes if whole is None or w == whole]
     done = len(beside.stored_here(con, data, planned))
-    return Progress(done, len(planned), _failed(con, data), len(wholes) > 1)
+    return Progress(done, len(planned), _failed(con, data) if failed is None else failed, len(wholes) > 1)
 
 
 def _failed(con, data: str) -> bool:
@@ -113,7 +116,7 @@ def waiting(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, 
         data = decisions.data_digest(con)
         if decisions.stored_digest(con, year, associations, threshold, data) is not None or _failed(con, data):
             return None
-        return progress(con, tuple(associations))
+        return _progress(con, data, years, wholes, tuple(associations), failed=False)
     except (duckdb.Error, OSError):  # a database without the tables, a folder that cannot be written: as before
         return None
 
@@ -252,12 +255,7 @@ def want(db: Path | str, associations: tuple[str, ...]) -> None:
     """A reader waits for this association's years: the process decides its chain before the others'."""
     key = decisions.whole_key(associations)
     name = WANTED + hashlib.sha256(key.encode()).hexdigest()[:16] + ".json"
-    folder = beside.make(db)
-    part = folder / f".{name}.{os.getpid()}.part"
-    fd = _open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"associations": key}, fh)
-    os.replace(part, folder / name)
+    beside.write_aside(beside.make(db), name, json.dumps({"associations": key}).encode())
 
 
 def _wanted(folder: Path) -> set[str]:
@@ -274,11 +272,8 @@ def _wanted(folder: Path) -> set[str]:
 
 
 def _write_progress(folder: Path, data: str, done: int, total: int, failed: bool) -> None:
-    part = folder / f".{PROGRESS}.{os.getpid()}.part"
-    fd = _open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"engine": decisions.ENGINE, "data": data, "done": done, "total": total, "failed": failed}, fh)
-    os.replace(part, folder / PROGRESS)
+    beside.write_aside(folder, PROGRESS, json.dumps({"engine": decisions.ENGINE, "data": data, "done": done,
+                                                     "total": total, "failed": failed}).encode())
 
 
 def main(argv: list[str] | None = None) -> int:

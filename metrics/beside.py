@@ -153,6 +153,11 @@ def stored(con: duckdb.DuckDBPyConnection, year: int, associations: tuple[str, .
     cells (read and checked against the decision) only with `cells`. None where there is no such whole year."""
     if (folder := folder_of(con)) is None:
         return None
+    return _stored(folder, year, associations, threshold, data, cells)
+
+
+def _stored(folder: Path, year: int, associations: tuple[str, ...], threshold: int, data: str,
+            cells: bool) -> tuple[str, str, str | None] | None:
     stem = _stem(year, associations, threshold, data)
     ident = (int(year), whole_key(associations), int(threshold), data)
     if (d := _decision(folder, stem, ident)) is None:
@@ -173,11 +178,17 @@ def keep(folder: Path, year: int, associations: tuple[str, ...], threshold: int,
               "threshold": int(threshold), "data": data, "digest": digest, "decision": decision,
               "cells": hashlib.sha256(cells).hexdigest()}
     for suffix, raw in ((".grid.json.gz", cells), (".decision.json.gz", json.dumps(record).encode())):
-        part = folder / f".{stem}{suffix}.{os.getpid()}.part"
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(gzip.compress(raw, mtime=0))
-        os.replace(part, folder / (stem + suffix))
+        write_aside(folder, stem + suffix, gzip.compress(raw, mtime=0))
+
+
+def write_aside(folder: Path, name: str, raw: bytes) -> None:
+    """`raw` as the folder's file `name`, whole or not at all: written beside (the owner's only, never through a
+    link) and renamed, so a reader never opens half a file."""
+    part = folder / f".{name}.{os.getpid()}.part"
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(raw)
+    os.replace(part, folder / name)
 
 
 def known(folder: Path | None) -> dict[tuple[int, str, int], dict[str, str]]:
@@ -221,7 +232,7 @@ def stored_here(con: duckdb.DuckDBPyConnection, data: str, planned, *, whole: bo
         elif folder is not None:
             stem = _stem(year, associations, threshold, data)
             if whole:
-                ok = stored(con, year, associations, threshold, data, cells=True) is not None
+                ok = _stored(folder, year, associations, threshold, data, True) is not None
             else:
                 ok = (folder / (stem + ".decision.json.gz")).exists() and (folder / (stem + ".grid.json.gz")).exists()
             if ok:

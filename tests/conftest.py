@@ -173,6 +173,20 @@ def write_small_association(directory: Path) -> list[Path]:
     ]
 
 
+def write_small_association_one_2021_exit_undone(directory: Path) -> list[Path]:
+    """`write_small_association`'s files with one participant who left in 2021 still taking part: a new export
+    that changes 2021 and the years after it, nothing before."""
+    from tests.fixtures import small_association as s
+
+    files = write_small_association(directory)
+    rows = [list(r) for r in s.PARTICIPANTS.values()]
+    end, reason = s.PARTICIPANT_HEADER.index("Slutdatum"), s.PARTICIPANT_HEADER.index("Avslutsorsak")
+    changed = next(i for i, r in enumerate(rows) if r[end] and r[end].year == 2021)
+    rows[changed][end] = rows[changed][reason] = None  # still taking part
+    write_xlsx(files[1], {"Deltagare": [s.PARTICIPANT_HEADER, *rows]})
+    return files
+
+
 @pytest.fixture(scope="session")
 def small_db(tmp_path_factory) -> Path:
     """A database loaded from the small hand-made association (read it only; it is shared)."""

@@ -213,18 +213,12 @@ def test_a_load_keeps_what_was_decided_beside_the_file_it_replaces(tmp_path, mon
     """A new export that changes one 2021 exit decides 2021 and the years after it, nothing before: the load keeps
     the decisions the background made for the file it replaces (of the same cells), stores them in its own
     table, and clears the folder once nothing is left there to read."""
-    from tests.conftest import write_xlsx
-    from tests.fixtures import small_association as s
+    from tests.conftest import write_small_association_one_2021_exit_undone
 
     db = tmp_path / "f.duckdb"
     assert load_files(write_small_association(tmp_path / "files"), db).ok
     assert backlog.decide(db) == backlog.Progress(4, 4)
-    files = write_small_association(tmp_path / "files2")
-    rows = [list(r) for r in s.PARTICIPANTS.values()]
-    end, reason = s.PARTICIPANT_HEADER.index("Slutdatum"), s.PARTICIPANT_HEADER.index("Avslutsorsak")
-    changed = next(i for i, r in enumerate(rows) if r[end] and r[end].year == 2021)
-    rows[changed][end] = rows[changed][reason] = None  # still taking part
-    write_xlsx(files[1], {"Deltagare": [s.PARTICIPANT_HEADER, *rows]})
+    files = write_small_association_one_2021_exit_undone(tmp_path / "files2")
     monkeypatch.setenv("FINSAM_PROTECT_SECONDS", "60")
     monkeypatch.setenv("FINSAM_DECIDE_BACKGROUND", "1")
     started = []

@@ -162,14 +162,8 @@ def test_every_change_renews_the_decisions_and_a_preview_derives_none(decided, t
     decided = db
     before = {y: d for y, d in _decisions(decided)}
     # a load that changes one participant's exit: the decision of its year is made on the new data
-    from tests.fixtures import small_association as s
-    files = write_small_association(tmp_path / "files2")
-    rows = [list(r) for r in s.PARTICIPANTS.values()]
-    from tests.conftest import write_xlsx
-    end, reason = s.PARTICIPANT_HEADER.index("Slutdatum"), s.PARTICIPANT_HEADER.index("Avslutsorsak")
-    changed = next(i for i, r in enumerate(rows) if r[end] and r[end].year == 2021)
-    rows[changed][end] = rows[changed][reason] = None  # still taking part
-    write_xlsx(files[1], {"Deltagare": [s.PARTICIPANT_HEADER, *rows]})
+    from tests.conftest import write_small_association_one_2021_exit_undone
+    files = write_small_association_one_2021_exit_undone(tmp_path / "files2")
     (tmp_path / "work").mkdir()
     preview = preview_files([files[1]], decided, tmp_path / "work")
     assert preview.after is not None, preview.result.problems
